@@ -82,3 +82,5 @@ export { startLink, IGNORE } from './start-link.ts';
 export type { StartResult, StartLinkOptions, Starter, Ignore } from './start-link.ts';
 export { startServer, stopServer, reply, noreply, stop, Reply, NoReply, Stop } from './server.ts';
 export type { ServerBehaviour, StartServerOptions } from './server.ts';
+export { seededRandom, systemRandom } from './random.ts';
+export type { Random } from './random.ts';
