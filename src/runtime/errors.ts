@@ -6,7 +6,7 @@
  * symbol, so two copies of the package agree, and `toJSON()` keeps the code and the subject
  * fields when an error is serialised.
  */
-import { formatReason, showValue, type ExitReason } from './terms.ts';
+import { formatReason, showValue, type ExitReason, type Term } from './terms.ts';
 import type { Pid } from './pid.ts';
 
 const BRAND = Symbol.for('warden.error');
@@ -61,16 +61,26 @@ export class InvalidSpecError extends WardenError {
   readonly subject: string;
   readonly path: string;
   readonly value: unknown;
+  /** What is wrong with the value, e.g. `must be an integer >= 0`. */
+  readonly why: string;
+  /**
+   * The problem as a plain term, in OTP's words where OTP has them (e.g.
+   * `{ bad_combination: [{ restart: 'permanent' }, { significant: true }] }`), for when it
+   * must travel as an exit reason or a call result.
+   */
+  readonly term: Term;
 
-  constructor(subject: string, path: string, value: unknown, why: string) {
+  constructor(subject: string, path: string, value: unknown, why: string, term?: Term) {
     super(`${subject}: ${path === '' ? '' : `${path} `}${why} (got ${showValue(value)})`);
     this.subject = subject;
     this.path = path;
     this.value = value;
+    this.why = why;
+    this.term = term ?? { invalid: `${path} ${why}`.trim() };
   }
 
   protected override details(): Record<string, unknown> {
-    return { subject: this.subject, path: this.path, value: showValue(this.value) };
+    return { subject: this.subject, path: this.path, value: showValue(this.value), why: this.why };
   }
 }
 

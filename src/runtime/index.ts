@@ -64,6 +64,7 @@ export {
 } from './terms.ts';
 export type { Term, ExitReason } from './terms.ts';
 export {
+  SystemMessage,
   ExitMessage,
   DownMessage,
   CallRequest,

@@ -12,7 +12,7 @@
  *   ordinary, trappable reason, as in OTP.
  * - A death is delivered synchronously: when `terminate` returns, the `process.exited` event
  *   has been emitted (before anything the death causes), linked processes have been signalled
- *   and monitors have their DOWN message. Cascades are processed iteratively, so a long chain
+ *   (newest link first, as the BEAM does) and monitors have their DOWN message. Cascades are processed iteratively, so a long chain
  *   of links cannot overflow the stack.
  * - Message handlers (servers) run from a run queue: at most {@link HANDLER_BUDGET} messages
  *   per turn per process, so one busy server cannot starve the others.
@@ -557,7 +557,11 @@ export class Runtime {
     const links = proc.links;
     if (links !== null) {
       proc.links = null;
-      for (const other of links) {
+      // Newest link first, the order the BEAM delivers them in (Erlang leaves it unspecified):
+      // a killed supervisor's youngest children react first, its parent last.
+      const linked = [...links];
+      for (let i = linked.length - 1; i >= 0; i--) {
+        const other = linked[i] as ProcessRecord;
         other.links?.delete(proc);
         this.signal(other, proc, reason, true);
       }

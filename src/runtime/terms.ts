@@ -11,8 +11,15 @@
 /** Plain data: the JSON-compatible values Warden uses for reasons and results. */
 export type Term = string | number | boolean | null | readonly Term[] | { readonly [key: string]: Term };
 
-/** Why a process ended. */
-export type ExitReason = Term | Crash;
+/** Why a process ended: a term, possibly with crashes inside (e.g. `{ shutdown: [..., crash] }`). */
+export type ExitReason =
+  | string
+  | number
+  | boolean
+  | null
+  | Crash
+  | readonly ExitReason[]
+  | { readonly [key: string]: ExitReason };
 
 /**
  * A crash: the process body threw. `error` is the thrown value itself (not a copy), so a
@@ -75,19 +82,25 @@ export function sameReason(a: ExitReason, b: ExitReason): boolean {
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
   if (Array.isArray(a) !== Array.isArray(b)) return false;
   if (Array.isArray(a) && Array.isArray(b)) {
-    return a.length === b.length && a.every((x, i) => sameReason(x, b[i] as Term));
+    return a.length === b.length && a.every((x, i) => sameReason(x as ExitReason, b[i] as ExitReason));
   }
   const ka = Object.keys(a);
   const kb = Object.keys(b);
   if (ka.length !== kb.length) return false;
-  const ra = a as Record<string, Term>;
-  const rb = b as Record<string, Term>;
-  return ka.every((k) => Object.hasOwn(rb, k) && sameReason(ra[k] as Term, rb[k] as Term));
+  const ra = a as Record<string, ExitReason>;
+  const rb = b as Record<string, ExitReason>;
+  return ka.every((k) => Object.hasOwn(rb, k) && sameReason(ra[k] as ExitReason, rb[k] as ExitReason));
 }
 
-/** The reason as plain JSON data (a Crash becomes `{ error: {name, message} }`). */
+/** The reason as plain JSON data (every Crash inside becomes `{ error: {name, message} }`). */
 export function reasonToJSON(reason: ExitReason): Term {
   if (reason instanceof Crash) return reason.toJSON();
+  if (Array.isArray(reason)) return reason.map((r) => reasonToJSON(r as ExitReason));
+  if (typeof reason === 'object' && reason !== null) {
+    const out: Record<string, Term> = {};
+    for (const [k, v] of Object.entries(reason)) out[k] = reasonToJSON(v as ExitReason);
+    return out;
+  }
   return reason;
 }
 

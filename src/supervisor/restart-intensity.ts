@@ -1,0 +1,36 @@
+/**
+ * Restart intensity: a sliding window of restart times. `record(nowMs)` stamps a restart in
+ * whole seconds (as OTP does with `erlang:monotonic_time(1)`), forgets stamps older than
+ * `periodSeconds` before it, and answers `'escalate'` once more than `intensity` restarts
+ * remain. So two restarts up to `periodSeconds` apart always count together and more than
+ * `periodSeconds + 1` apart never do; checked against `erl` in the conformance suite.
+ */
+export class RestartIntensity {
+  private readonly intensity: number;
+  private readonly periodSeconds: number;
+  /** Restart stamps in whole seconds, newest first. */
+  private stamps: number[] = [];
+
+  constructor(intensity: number, periodSeconds: number) {
+    this.intensity = intensity;
+    this.periodSeconds = periodSeconds;
+  }
+
+  /** Count a restart made at `nowMs`; `'escalate'` if that exceeds the intensity. */
+  record(nowMs: number): 'ok' | 'escalate' {
+    const now = Math.floor(nowMs / 1000);
+    const threshold = now - this.periodSeconds;
+    const kept: number[] = [now];
+    for (const s of this.stamps) {
+      if (s < threshold) break;
+      kept.push(s);
+    }
+    this.stamps = kept;
+    return kept.length <= this.intensity ? 'ok' : 'escalate';
+  }
+
+  /** Restarts currently inside the window (as of the last record). */
+  get count(): number {
+    return this.stamps.length;
+  }
+}
