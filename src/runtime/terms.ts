@@ -104,9 +104,10 @@ export function reasonToJSON(reason: ExitReason): Term {
   return reason;
 }
 
-/** A one-line rendering of a reason for messages and logs. */
+/** A one-line rendering of a reason for messages and logs: atoms bare (`shutdown`), crashes as `crash(Error: boom)`. */
 export function formatReason(reason: ExitReason): string {
   if (reason instanceof Crash) return reason.toString();
+  if (typeof reason === 'string') return reason;
   return showValue(reason);
 }
 

@@ -23,7 +23,7 @@
 import './events.ts';
 
 export { supervisor, startSupervisor, SupervisorStartError } from './supervisor-process.ts';
-export type { SupervisorStart } from './supervisor-process.ts';
+export type { SupervisorStart, SupervisorSource, SupervisorOptions } from './supervisor-process.ts';
 export { worker, workerWithInit, server } from './start.ts';
 export type { WorkerWithInitOptions } from './start.ts';
 export {
@@ -37,6 +37,8 @@ export {
   stopSupervisor,
 } from './api.ts';
 export type { Caller, SupervisorCallOptions } from './api.ts';
+export { inspectTree } from './inspect.ts';
+export type { TreeNode } from './inspect.ts';
 export { SUPERVISOR_DEFAULTS, CHILD_DEFAULTS, STRATEGIES, RESTART_TYPES, AUTO_SHUTDOWNS } from './spec.ts';
 export type {
   Strategy,

@@ -55,6 +55,8 @@ export type SupervisorSource = SupervisorSpec | (() => SupervisorSpec);
 export interface SupervisorOptions {
   /** Name for events when the spec comes from a factory (a spec object's own `name` wins otherwise). */
   readonly name?: string;
+  /** Register the supervisor process under this name (released when it exits), so it can be addressed by name. */
+  readonly register?: string;
 }
 
 /** A supervisor that can be nested as a child (it is a `ChildStart`) or started as a root. */
@@ -70,6 +72,7 @@ interface Source {
   readonly resolved: ResolvedSupervisorSpec | undefined;
   readonly factory: (() => SupervisorSpec) | undefined;
   readonly name: string | undefined;
+  readonly register: string | undefined;
 }
 
 /**
@@ -112,15 +115,17 @@ function isSupervisorStart(spec: SupervisorSource | SupervisorStart): spec is Su
 }
 
 function toSource(spec: SupervisorSource, options: SupervisorOptions | undefined): Source {
-  if (typeof spec === 'function') return { resolved: undefined, factory: spec, name: options?.name };
+  const register = options?.register;
+  if (typeof spec === 'function') return { resolved: undefined, factory: spec, name: options?.name, register };
   const resolved = resolveSupervisorSpec(spec);
-  return { resolved, factory: undefined, name: resolved.name ?? options?.name };
+  return { resolved, factory: undefined, name: resolved.name ?? options?.name, register };
 }
 
 function startSupervisorProcess(starter: Starter, source: Source): Promise<StartResult> {
   return startLink(starter, (ctx) => initSupervisor(ctx, source), runSupervisor, {
     trapExits: true,
     ...(source.name === undefined ? {} : { label: source.name }),
+    ...(source.register === undefined ? {} : { name: source.register }),
   });
 }
 

@@ -117,7 +117,10 @@ function scenario(seed: number): Record<string, unknown> {
       const op = pick(r, ['terminate_child', 'restart_child', 'delete_child']);
       script.push({ at, do: op, sup: sup.id, id: pick(r, [...ids, 'nope']) });
     } else if (roll < 0.8 && ids.length > 0) {
-      script.push({ at, do: pick(r, ['fail_next_start', 'ignore_next_start']), id: pick(r, ids), count: 1 });
+      // OTP 25 mishandles `ignore` from a simple_one_for_one instance's restart (it stores an
+      // `undefined` pid and crashes at shutdown), so dynamic instances only get failures.
+      const id = pick(r, ids);
+      script.push({ at, do: id.startsWith('d') ? 'fail_next_start' : pick(r, ['fail_next_start', 'ignore_next_start']), id, count: 1 });
     } else {
       script.push({ at, do: 'snapshot', sup: pick(r, g.sups).id });
     }
