@@ -1,0 +1,86 @@
+/**
+ * The warden CLI: help on every command, clear errors with exit status 2 for bad input, a
+ * deterministic demo on the virtual clock, and the conformance command. Most cases call
+ * `main` in-process; one runs the real `bin/warden` as a child process.
+ */
+import { execFile } from 'node:child_process';
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { commands, main } from '../src/cli/main.ts';
+
+const repo = new URL('..', import.meta.url).pathname;
+
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(argv, {
+    stdout: { write: (s: string) => (out += s) },
+    stderr: { write: (s: string) => (err += s) },
+    isTTY: false,
+    env: {},
+    cwd: repo,
+  });
+  return { code, out, err };
+}
+
+describe('warden CLI', () => {
+  it('prints help listing every command', async () => {
+    const r = await cli('--help');
+    expect(r.code).toBe(0);
+    for (const c of commands) expect(r.out).toContain(c.name);
+  });
+
+  it.each(commands.map((c) => c.name))('has --help for %s', async (name) => {
+    const r = await cli(name, '--help');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(`Usage: warden ${name}`);
+  });
+
+  it.each([
+    [['nope'], "unknown command 'nope'"],
+    [['demo', '--bogus'], "Unknown option '--bogus'"],
+    [['demo', '--seconds', 'soon'], '--seconds must be an integer >= 1 (got "soon")'],
+    [['demo', 'extra'], 'Unexpected argument'],
+    [['conformance'], 'give at least one scenario'],
+    [['conformance', 'missing.json'], 'no such file or directory: missing.json'],
+  ])('rejects %j with exit status 2 and says what is wrong', async (argv, message) => {
+    const r = await cli(...argv);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(message);
+  });
+
+  it('names the bad field of a scenario file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'warden-cli-'));
+    const file = join(dir, 'bad.json');
+    writeFileSync(file, JSON.stringify({ supervisor: { intensity: -1 } }));
+    const r = await cli('conformance', file);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('supervisor.intensity');
+    writeFileSync(file, '{ not json');
+    expect((await cli('conformance', file)).err).toContain('not valid JSON');
+  });
+
+  it('runs the demo on the virtual clock, the same way twice for one seed, leaving no process behind', async () => {
+    const a = await cli('demo', '--virtual', '--seconds', '6', '--seed', '3');
+    const b = await cli('demo', '--virtual', '--seconds', '6', '--seed', '3');
+    expect(a.code).toBe(0);
+    expect(a.out).toBe(b.out);
+    expect(a.out).toMatch(/crashed: /);
+    expect(a.out).toMatch(/restarted as <0\.\d+>/);
+    expect(a.out).toContain('processes left 0');
+  });
+
+  it('compares the public scenarios with their OTP traces', async () => {
+    const r = await cli('conformance', 'test/conformance/scenarios', '--expected', 'test/conformance/expected');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('24 passed, 0 failed');
+  });
+
+  it('runs as a real executable', async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, [join(repo, 'bin/warden'), '--version']);
+    expect(stdout).toBe('warden 0.1.0\n');
+  });
+});
