@@ -29,7 +29,6 @@ export abstract class WardenError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
-    Object.defineProperty(this, BRAND, { value: true });
   }
 
   /** Subject fields to include in `toJSON()`; subclasses override. */
@@ -47,6 +46,8 @@ export abstract class WardenError extends Error {
     };
   }
 }
+
+Object.defineProperty(WardenError.prototype, BRAND, { value: true });
 
 /** True if `e` is a Warden error (optionally of the given code), even from another copy of the package. */
 export function isWardenError(e: unknown, code?: string): e is WardenError {
@@ -156,7 +157,7 @@ export class ProcessExitedError extends WardenError {
   readonly reason: ExitReason;
   readonly operation: string;
 
-  constructor(pid: Pid, reason: ExitReason, operation: string) {
+  constructor(pid: Pid | string, reason: ExitReason, operation: string) {
     super(`process ${String(pid)} has exited (${formatReason(reason)}); ${operation} refused`);
     this.pid = String(pid);
     this.reason = reason;

@@ -7,8 +7,9 @@
  * - `drop_oldest`: the oldest user message is dropped (a `process.message_dropped` event);
  * - `block`: `sendWait` waits for room (bounded by its timeout); a plain `send` is rejected.
  *
- * The queue is an array with a moving head (O(1) push and shift, compacted as it drains);
- * selective receive scans from the oldest message, as in Erlang.
+ * The queue is a list of fixed-size segments (O(1) push and shift, no copying however long it
+ * grows); selective receive scans from the oldest message, as in Erlang. Written here because
+ * it needs removal from the middle and a per-kind count, which no queue library offers.
  */
 import { SystemMessage } from './messages.ts';
 
@@ -26,78 +27,102 @@ export const MAILBOX_DEFAULTS: MailboxOptions = Object.freeze({ capacity: 10_000
 /** Returned by `take` when no message matches. */
 export const NOTHING: unique symbol = Symbol('nothing');
 
+/** One segment of the queue. */
+interface Chunk {
+  readonly items: unknown[];
+  next: Chunk | null;
+}
+
+const CHUNK_SIZE = 512;
+
 export class Mailbox {
-  private items: unknown[] = [];
-  private head = 0;
+  /** Segments from oldest to newest; `head.items[headIndex]` is the oldest message. */
+  private head: Chunk = { items: [], next: null };
+  private tail: Chunk = this.head;
+  private headIndex = 0;
+  private size = 0;
   /** Number of queued messages that count toward capacity. */
   userCount = 0;
 
   get length(): number {
-    return this.items.length - this.head;
+    return this.size;
   }
 
   push(message: unknown): void {
     if (!(message instanceof SystemMessage)) this.userCount++;
-    this.items.push(message);
+    let tail = this.tail;
+    if (tail.items.length >= CHUNK_SIZE) {
+      tail = this.tail = tail.next = { items: [], next: null };
+    }
+    tail.items.push(message);
+    this.size++;
   }
 
   /** Remove and return the oldest message, or NOTHING. */
   shift(): unknown {
-    if (this.head >= this.items.length) return NOTHING;
-    const m = this.items[this.head];
-    this.items[this.head++] = undefined;
+    if (this.size === 0) return NOTHING;
+    let head = this.head;
+    while (this.headIndex >= head.items.length) {
+      head = this.head = head.next as Chunk;
+      this.headIndex = 0;
+    }
+    const m = head.items[this.headIndex];
+    head.items[this.headIndex++] = undefined;
+    this.size--;
     if (!(m instanceof SystemMessage)) this.userCount--;
-    this.compact();
+    if (this.size === 0) this.reset();
     return m;
   }
 
   /** Remove and return the oldest message that matches, or NOTHING. */
   take(match: (message: unknown) => boolean): unknown {
-    const items = this.items;
-    for (let i = this.head; i < items.length; i++) {
-      const m = items[i];
-      if (match(m)) {
-        this.removeAt(i);
-        return m;
+    let start = this.headIndex;
+    for (let chunk: Chunk | null = this.head; chunk !== null; chunk = chunk.next) {
+      const items = chunk.items;
+      for (let i = start; i < items.length; i++) {
+        const m = items[i];
+        if (match(m)) {
+          this.removeAt(chunk, i);
+          return m;
+        }
       }
+      start = 0;
     }
     return NOTHING;
   }
 
   /** Drop the oldest user message; false if there is none. */
   dropOldestUser(): boolean {
-    for (let i = this.head; i < this.items.length; i++) {
-      if (!(this.items[i] instanceof SystemMessage)) {
-        this.removeAt(i);
-        return true;
-      }
-    }
-    return false;
+    return this.take((m) => !(m instanceof SystemMessage)) !== NOTHING;
   }
 
   /** Messages in arrival order (a copy). */
   toArray(): unknown[] {
-    return this.items.slice(this.head);
+    const out: unknown[] = [];
+    let start = this.headIndex;
+    for (let chunk: Chunk | null = this.head; chunk !== null; chunk = chunk.next) {
+      for (let i = start; i < chunk.items.length; i++) out.push(chunk.items[i]);
+      start = 0;
+    }
+    return out;
   }
 
-  private removeAt(i: number): void {
-    const m = this.items[i];
-    if (i === this.head) {
-      this.items[this.head++] = undefined;
-      this.compact();
+  private removeAt(chunk: Chunk, i: number): void {
+    const m = chunk.items[i];
+    if (chunk === this.head && i === this.headIndex) {
+      chunk.items[this.headIndex++] = undefined;
     } else {
-      this.items.splice(i, 1);
+      chunk.items.splice(i, 1);
     }
+    this.size--;
     if (!(m instanceof SystemMessage)) this.userCount--;
+    if (this.size === 0) this.reset();
   }
 
-  private compact(): void {
-    if (this.head === this.items.length) {
-      this.items.length = 0;
-      this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
+  private reset(): void {
+    this.head.items.length = 0;
+    this.head.next = null;
+    this.tail = this.head;
+    this.headIndex = 0;
   }
 }

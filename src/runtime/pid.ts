@@ -14,9 +14,9 @@ export interface Pid {
   toString(): string;
 }
 
-/** Marks an object as a pid; implementations call this once in their constructor. */
-export function brandPid(pid: Pid): void {
-  Object.defineProperty(pid, PID_BRAND, { value: true });
+/** Marks a class's instances as pids (call once with the class's prototype). */
+export function brandPid(prototype: object): void {
+  Object.defineProperty(prototype, PID_BRAND, { value: true });
 }
 
 export function isPid(value: unknown): value is Pid {

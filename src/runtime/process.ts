@@ -30,13 +30,6 @@ export interface DownWatcher {
   onDown(ref: number, pid: ProcessRecord, reason: ExitReason): void;
 }
 
-interface Waiter {
-  readonly match: ((message: unknown) => boolean) | undefined;
-  readonly resolve: (message: unknown) => void;
-  readonly reject: (error: unknown) => void;
-  timer: Timer | null;
-}
-
 /** A sender waiting for room in a full mailbox. */
 export interface BlockedSend {
   readonly target: ProcessRecord;
@@ -54,6 +47,7 @@ export interface StartWatch {
 
 /** Rarely used per-process state, allocated on first use to keep idle processes small. */
 interface Extras {
+  label: string | undefined;
   name: string | undefined;
   topics: Set<string> | undefined;
   abort: AbortController | undefined;
@@ -64,6 +58,13 @@ interface Extras {
   /** This process's own sends that are waiting for room elsewhere. */
   sending: Set<BlockedSend> | undefined;
   startWatch: StartWatch | undefined;
+  /** The pending receive's matcher and timeout, when it has them. */
+  waitMatch: ((message: unknown) => boolean) | undefined;
+  waitTimer: Timer | undefined;
+  /** Monitors this process holds: ref → watched process. */
+  watching: Map<number, ProcessRecord> | undefined;
+  /** Mailbox options when they differ from the runtime's default. */
+  mailboxOptions: MailboxOptions | undefined;
 }
 
 /** Thrown by `ctx.exit()` to unwind the body; the runtime recognises and swallows it. */
@@ -77,33 +78,37 @@ export class ExitUnwind extends WardenError {
   }
 }
 
+const TRAPPING = 1;
+const BUSY = 2;
+const SCHEDULED = 4;
+
 export class ProcessRecord implements Pid, ProcessContext, DownWatcher {
   readonly id: number;
-  readonly node: string;
   readonly runtime: Runtime;
   readonly parent: Pid | undefined;
-  readonly label: string | undefined;
   status: typeof RUNNING | typeof EXITED = RUNNING;
   exitReason: ExitReason = 'normal';
-  trapping: boolean;
-  mailboxOptions: MailboxOptions;
+  /** TRAPPING | BUSY | SCHEDULED bits. */
+  private flags = 0;
   mailbox: Mailbox | null = null;
-  waiter: Waiter | null = null;
+  /**
+   * How to resume the pending receive, if any (its matcher and timer, when it has them, are in
+   * the extras). Only `resolve` is kept (a receive is failed by resolving it with a rejected
+   * promise), which saves a closure per waiting process.
+   */
+  waitResolve: ((message: unknown) => void) | null = null;
   /** Linked processes. */
   links: Set<ProcessRecord> | null = null;
   /** Monitors on this process: ref → watcher. */
   monitors: Map<number, DownWatcher> | null = null;
-  /** Monitors this process holds: ref → watched process. */
-  watching: Map<number, ProcessRecord> | null = null;
   /** Body and argument until the body starts. */
   body: ProcessBody<never> | null;
   arg: unknown;
   /** For message-handler processes (servers): called once per message by the run loop. */
   handler: ((message: unknown) => unknown) | null = null;
-  /** A handler process is busy while a handler call (or its init) is pending. */
-  busy = false;
-  /** Queued in the runtime's run queue. */
-  scheduled = false;
+  /** Neighbours in the runtime's list of live processes. */
+  prev: ProcessRecord | null = null;
+  next: ProcessRecord | null = null;
   x: Extras | null = null;
 
   constructor(
@@ -117,14 +122,61 @@ export class ProcessRecord implements Pid, ProcessContext, DownWatcher {
   ) {
     this.runtime = runtime;
     this.id = id;
-    this.node = runtime.node;
     this.parent = parent;
     this.body = body;
     this.arg = arg;
-    this.label = options?.label;
-    this.trapping = options?.trapExits ?? false;
-    this.mailboxOptions = mailboxOptions;
-    brandPid(this);
+    if (options?.trapExits === true) this.flags = TRAPPING;
+    if (options?.label !== undefined) this.extras().label = options.label;
+    if (mailboxOptions !== runtime.defaultMailbox) this.extras().mailboxOptions = mailboxOptions;
+  }
+
+  get mailboxOptions(): MailboxOptions {
+    return this.x?.mailboxOptions ?? this.runtime.defaultMailbox;
+  }
+
+  /** Monitors this process holds: ref → watched process. */
+  get watching(): Map<number, ProcessRecord> | undefined {
+    return this.x?.watching;
+  }
+
+  /** The pending receive's matcher (undefined: any message). */
+  get waitMatch(): ((message: unknown) => boolean) | undefined {
+    return this.x?.waitMatch;
+  }
+
+  get node(): string {
+    return this.runtime.node;
+  }
+
+  /** A descriptive label given at spawn (shown in events), if any. */
+  get label(): string | undefined {
+    return this.x?.label;
+  }
+
+  get trapping(): boolean {
+    return (this.flags & TRAPPING) !== 0;
+  }
+
+  set trapping(on: boolean) {
+    this.flags = on ? this.flags | TRAPPING : this.flags & ~TRAPPING;
+  }
+
+  /** A handler process is busy while a handler call (or its init) is pending. */
+  get busy(): boolean {
+    return (this.flags & BUSY) !== 0;
+  }
+
+  set busy(on: boolean) {
+    this.flags = on ? this.flags | BUSY : this.flags & ~BUSY;
+  }
+
+  /** Queued in the runtime's run queue. */
+  get scheduled(): boolean {
+    return (this.flags & SCHEDULED) !== 0;
+  }
+
+  set scheduled(on: boolean) {
+    this.flags = on ? this.flags | SCHEDULED : this.flags & ~SCHEDULED;
   }
 
   toString(): string {
@@ -138,6 +190,7 @@ export class ProcessRecord implements Pid, ProcessContext, DownWatcher {
 
   extras(): Extras {
     return (this.x ??= {
+      label: undefined,
       name: undefined,
       topics: undefined,
       abort: undefined,
@@ -145,6 +198,10 @@ export class ProcessRecord implements Pid, ProcessContext, DownWatcher {
       blocked: undefined,
       sending: undefined,
       startWatch: undefined,
+      waitMatch: undefined,
+      waitTimer: undefined,
+      watching: undefined,
+      mailboxOptions: undefined,
     });
   }
 
@@ -178,25 +235,39 @@ export class ProcessRecord implements Pid, ProcessContext, DownWatcher {
     const match = typeof matchOrOptions === 'function' ? matchOrOptions : undefined;
     const options = typeof matchOrOptions === 'function' ? maybeOptions : matchOrOptions;
     if (this.status !== RUNNING) return Promise.reject(this.exitedError('receive'));
-    if (this.waiter !== null) {
+    if (this.waitResolve !== null) {
       return Promise.reject(new Error(`process ${String(this)}: receive() called while another receive is pending`));
     }
     const found = this.takeQueued(match);
     if (found !== NOTHING) return Promise.resolve(found as never);
     const timeoutMs = options?.timeoutMs;
     if (timeoutMs !== undefined && timeoutMs <= 0) return Promise.resolve(undefined as never);
-    return new Promise<never>((resolve, reject) => {
-      const waiter: Waiter = { match, resolve: resolve as (m: unknown) => void, reject, timer: null };
+    return new Promise<never>((resolve) => {
+      const resume = resolve as (m: unknown) => void;
+      this.waitResolve = resume;
+      if (match !== undefined) this.extras().waitMatch = match;
       if (timeoutMs !== undefined && timeoutMs !== Infinity) {
-        waiter.timer = this.runtime.clock.setTimer(timeoutMs, () => {
-          if (this.waiter === waiter) {
-            this.waiter = null;
-            resolve(undefined as never);
+        this.extras().waitTimer = this.runtime.clock.setTimer(timeoutMs, () => {
+          if (this.waitResolve === resume) {
+            this.endWait();
+            resume(undefined);
           }
         });
       }
-      this.waiter = waiter;
     });
+  }
+
+  /** Forget the pending receive (after resuming it). */
+  endWait(): void {
+    this.waitResolve = null;
+    const x = this.x;
+    if (x !== null) {
+      x.waitMatch = undefined;
+      if (x.waitTimer !== undefined) {
+        x.waitTimer.cancel();
+        x.waitTimer = undefined;
+      }
+    }
   }
 
   tryReceive<T = unknown>(match?: (message: unknown) => boolean): T | undefined {
@@ -216,7 +287,7 @@ export class ProcessRecord implements Pid, ProcessContext, DownWatcher {
   }
 
   send(to: Dest, message: unknown): void {
-    this.assertAlive('send');
+    if (this.status !== RUNNING) throw this.exitedError('send');
     this.runtime.send(to, message);
   }
 
@@ -310,10 +381,20 @@ export class ProcessRecord implements Pid, ProcessContext, DownWatcher {
     return this.runtime.clock.sleep(ms, this.signal);
   }
 
+  // ---- body settlement (bound to this record: smaller than closures) ---------------------
+
+  bodyReturned(): void {
+    this.runtime.onBodyReturn(this);
+  }
+
+  bodyThrew(error: unknown): void {
+    this.runtime.onBodyThrow(this, error);
+  }
+
   // ---- DownWatcher -----------------------------------------------------------------------
 
   onDown(ref: number, pid: ProcessRecord, reason: ExitReason): void {
-    if (this.watching?.delete(ref) !== true) return;
+    if (this.x?.watching?.delete(ref) !== true) return;
     this.runtime.deliver(this, new DownMessage(ref, pid, reason));
   }
 
@@ -323,7 +404,20 @@ export class ProcessRecord implements Pid, ProcessContext, DownWatcher {
     if (this.status !== RUNNING) throw this.exitedError(operation);
   }
 
+  /**
+   * The error for an operation refused because this process has exited. Built without a
+   * stack trace: it is raised on every kill with a pending receive, and its stack would only
+   * point into the runtime.
+   */
   exitedError(operation: string): ProcessExitedError {
-    return new ProcessExitedError(this, this.exitReason, operation);
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      return new ProcessExitedError(this, this.exitReason, operation);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
   }
 }
+
+brandPid(ProcessRecord.prototype);

@@ -45,7 +45,7 @@ import { Topics } from './topics.ts';
 import { Crash, type ExitReason } from './terms.ts';
 
 /** Messages a handler process handles per turn before others get theirs. */
-export const HANDLER_BUDGET = 64;
+export const HANDLER_BUDGET = 256;
 
 /** Default timeout of `call`. */
 export const DEFAULT_CALL_TIMEOUT_MS = 5000;
@@ -79,11 +79,14 @@ export class Runtime {
   readonly events: EventBus;
   private readonly registry = new Registry();
   private readonly topics = new Topics();
-  private readonly defaultMailbox: MailboxOptions;
-  private readonly table = new Map<number, ProcessRecord>();
+  /** @internal Mailbox options of processes spawned without their own. */
+  readonly defaultMailbox: MailboxOptions;
+  /** Live processes, a doubly linked list in spawn order (cheaper per process than a map). */
+  private first: ProcessRecord | null = null;
+  private last: ProcessRecord | null = null;
+  private live = 0;
   private nextId = 1;
   private nextRef = 1;
-  private readonly pendingCalls = new Map<number, PendingCall>();
   private runQueue: ProcessRecord[] = [];
   private drainScheduled = false;
   private readonly dying: ProcessRecord[] = [];
@@ -115,15 +118,8 @@ export class Runtime {
     const mailbox =
       options?.mailbox === undefined ? this.defaultMailbox : resolveMailbox(options.mailbox, this.defaultMailbox, 'spawn');
     const proc = new ProcessRecord(this, this.nextId++, parent, body as ProcessBody<never>, arg, options, mailbox);
-    this.table.set(proc.id, proc);
-    if (options?.name !== undefined) {
-      try {
-        this.registry.register(options.name, proc);
-      } catch (e) {
-        this.table.delete(proc.id);
-        throw e;
-      }
-    }
+    if (options?.name !== undefined) this.registry.register(options.name, proc);
+    this.attach(proc);
     if (link && parent !== undefined) {
       (proc.links = new Set()).add(parent);
       (parent.links ??= new Set()).add(proc);
@@ -173,16 +169,15 @@ export class Runtime {
       return;
     }
     if (isThenable(result)) {
-      result.then(
-        () => this.onBodyReturn(proc),
-        (error: unknown) => this.onBodyThrow(proc, error),
-      );
+      // Bound functions, not closures: a waiting process is dozens of bytes smaller.
+      result.then(proc.bodyReturned.bind(proc), proc.bodyThrew.bind(proc));
     } else {
       this.onBodyReturn(proc);
     }
   }
 
-  private onBodyReturn(proc: ProcessRecord): void {
+  /** @internal */
+  onBodyReturn(proc: ProcessRecord): void {
     if (proc.status !== RUNNING) return;
     proc.busy = false;
     // A body that installed a message handler keeps the process alive as a server.
@@ -193,7 +188,8 @@ export class Runtime {
     this.terminate(proc, 'normal');
   }
 
-  private onBodyThrow(proc: ProcessRecord, error: unknown): void {
+  /** @internal */
+  onBodyThrow(proc: ProcessRecord, error: unknown): void {
     if (proc.status !== RUNNING) return;
     this.terminate(proc, new Crash(error));
   }
@@ -209,9 +205,13 @@ export class Runtime {
 
   private runHandler(proc: ProcessRecord): void {
     const handler = proc.handler as (message: unknown) => unknown;
+    const mb = proc.mailbox;
+    if (mb === null) return;
     for (let n = 0; n < HANDLER_BUDGET; n++) {
-      const message = proc.takeQueued(undefined);
+      const before = mb.userCount;
+      const message = mb.shift();
       if (message === NOTHING) return;
+      if (mb.userCount < before && proc.x?.blocked !== undefined) this.admitBlocked(proc);
       let result: unknown;
       try {
         result = handler(message);
@@ -248,7 +248,8 @@ export class Runtime {
   /** Send `message` to a pid or registered name. */
   send(to: Dest, message: unknown): void {
     if (message === undefined) throw new InvalidSpecError('send', 'message', message, 'must not be undefined');
-    const target = this.resolve(to, true);
+    // Fast path: a pid of this runtime (the common case) needs no lookup.
+    const target = to instanceof ProcessRecord && to.runtime === this ? to : this.resolve(to, true);
     if (target !== undefined) this.deliver(target, message);
   }
 
@@ -329,23 +330,22 @@ export class Runtime {
    */
   deliver(target: ProcessRecord, message: unknown): void {
     if (target.status !== RUNNING) return;
-    const waiter = target.waiter;
-    if (waiter !== null) {
+    const resume = target.waitResolve;
+    if (resume !== null) {
+      const match = target.waitMatch;
       let matches: boolean;
       try {
-        matches = waiter.match === undefined || waiter.match(message);
+        matches = match === undefined || match(message);
       } catch (error) {
         // A throwing matcher is the receiver's bug: it fails the receiver's pending receive.
-        target.waiter = null;
-        waiter.timer?.cancel();
+        target.endWait();
         this.enqueue(target, message);
-        waiter.reject(error);
+        resume(Promise.reject(error));
         return;
       }
       if (matches) {
-        target.waiter = null;
-        waiter.timer?.cancel();
-        waiter.resolve(message);
+        target.endWait();
+        resume(message);
         return;
       }
     }
@@ -387,15 +387,14 @@ export class Runtime {
     const dest = target;
     return new Promise((resolve, reject) => {
       const ref = this.nextRef++;
-      const pending = new PendingCall(this, ref, dest, caller, to, resolve, reject);
+      const pending = new PendingCall(ref, dest, caller, to, resolve, reject);
       (dest.monitors ??= new Map()).set(ref, pending);
-      this.pendingCalls.set(ref, pending);
       if (caller !== undefined) (caller.extras().calls ??= new Set()).add(pending);
       if (timeoutMs !== Infinity) {
         pending.timer = this.clock.setTimer(timeoutMs, () => pending.fail(new CallTimeoutError(to, timeoutMs)));
       }
       try {
-        this.deliver(dest, new CallRequest({ pid: caller, ref }, request));
+        this.deliver(dest, new CallRequest(pending, request));
       } catch (error) {
         pending.fail(error);
       }
@@ -404,13 +403,7 @@ export class Runtime {
 
   /** Answer a call; a reply nobody waits for any more is dropped. */
   reply(from: CallFrom, value: unknown): void {
-    const pending = this.pendingCalls.get(from.ref);
-    if (pending !== undefined && pending.caller === from.pid) pending.succeed(value);
-  }
-
-  /** @internal */
-  forgetCall(pending: PendingCall): void {
-    this.pendingCalls.delete(pending.ref);
+    if (from instanceof PendingCall) from.succeed(value);
   }
 
   // ---- links and monitors --------------------------------------------------------------------
@@ -444,15 +437,16 @@ export class Runtime {
       return ref;
     }
     (target.monitors ??= new Map()).set(ref, watcher);
-    (watcher.watching ??= new Map()).set(ref, target);
+    (watcher.extras().watching ??= new Map()).set(ref, target);
     return ref;
   }
 
   /** @internal */
   demonitor(watcher: ProcessRecord, ref: number, flush: boolean): void {
-    const target = watcher.watching?.get(ref);
+    const watching = watcher.x?.watching;
+    const target = watching?.get(ref);
     if (target !== undefined) {
-      watcher.watching?.delete(ref);
+      watching?.delete(ref);
       target.monitors?.delete(ref);
     }
     if (flush) watcher.mailbox?.take((m) => m instanceof DownMessage && m.ref === ref);
@@ -516,14 +510,30 @@ export class Runtime {
     }
   }
 
+  private attach(proc: ProcessRecord): void {
+    proc.prev = this.last;
+    if (this.last === null) this.first = proc;
+    else this.last.next = proc;
+    this.last = proc;
+    this.live++;
+  }
+
+  private detach(proc: ProcessRecord): void {
+    if (proc.prev === null) this.first = proc.next;
+    else proc.prev.next = proc.next;
+    if (proc.next === null) this.last = proc.prev;
+    else proc.next.prev = proc.prev;
+    proc.prev = proc.next = null;
+    this.live--;
+  }
+
   private finish(proc: ProcessRecord): void {
     const reason = proc.exitReason;
-    this.table.delete(proc.id);
-    const waiter = proc.waiter;
-    if (waiter !== null) {
-      proc.waiter = null;
-      waiter.timer?.cancel();
-      waiter.reject(proc.exitedError('receive'));
+    this.detach(proc);
+    const resume = proc.waitResolve;
+    if (resume !== null) {
+      proc.endWait();
+      resume(this.cancelledReceive());
     }
     const x = proc.x;
     if (x !== null) {
@@ -571,13 +581,28 @@ export class Runtime {
       proc.monitors = null;
       for (const [ref, watcher] of monitors) watcher.onDown(ref, proc, reason);
     }
-    const watching = proc.watching;
-    if (watching !== null) {
-      proc.watching = null;
+    const watching = proc.x?.watching;
+    if (watching !== undefined) {
+      (proc.x as { watching: unknown }).watching = undefined;
       for (const [ref, target] of watching) target.monitors?.delete(ref);
     }
     proc.mailbox = null;
     proc.handler = null;
+  }
+
+  /**
+   * What a killed process's pending receive is resolved with: one shared rejection, already
+   * handled, so a kill costs no error construction and no unhandled-rejection bookkeeping.
+   * The dead body's `await` throws it (its `finally` blocks run).
+   */
+  private cancelled: Promise<never> | undefined;
+
+  private cancelledReceive(): Promise<never> {
+    if (this.cancelled === undefined) {
+      this.cancelled = Promise.reject(new ProcessExitedError('this process', 'exited', 'receive'));
+      this.cancelled.catch(() => {});
+    }
+    return this.cancelled;
   }
 
   // ---- start acknowledgement -------------------------------------------------------------
@@ -660,12 +685,14 @@ export class Runtime {
 
   /** Number of live processes. */
   get processCount(): number {
-    return this.table.size;
+    return this.live;
   }
 
   /** Live processes, in spawn order. */
   processes(): Pid[] {
-    return [...this.table.values()];
+    const out: Pid[] = [];
+    for (let p = this.first; p !== null; p = p.next) out.push(p);
+    return out;
   }
 
   /** A snapshot of a live process, or `undefined` if it is not running. */
@@ -686,7 +713,7 @@ export class Runtime {
 
   /** Kill every live process (reason `killed`). For tests and process shutdown. */
   killAll(): void {
-    for (const proc of [...this.table.values()]) this.terminate(proc, 'killed');
+    for (const proc of this.processes()) this.terminate(proc as ProcessRecord, 'killed');
   }
 
   // ---- helpers -----------------------------------------------------------------------------
@@ -708,12 +735,14 @@ export class Runtime {
   }
 }
 
-/** A call waiting for its reply; also a monitor on the target, so the target's death fails it. */
-class PendingCall implements DownWatcher {
+/**
+ * A call waiting for its reply. It is also the `from` the callee answers with (so a reply
+ * finds it without a lookup) and a monitor on the callee (so the callee's death fails it).
+ */
+class PendingCall implements DownWatcher, CallFrom {
   readonly ref: number;
   readonly caller: ProcessRecord | undefined;
   timer: Timer | null = null;
-  private readonly runtime: Runtime;
   private readonly target: ProcessRecord;
   private readonly dest: Dest;
   private readonly resolveFn: (value: unknown) => void;
@@ -721,7 +750,6 @@ class PendingCall implements DownWatcher {
   private settled = false;
 
   constructor(
-    runtime: Runtime,
     ref: number,
     target: ProcessRecord,
     caller: ProcessRecord | undefined,
@@ -729,13 +757,17 @@ class PendingCall implements DownWatcher {
     resolve: (value: unknown) => void,
     reject: (error: unknown) => void,
   ) {
-    this.runtime = runtime;
     this.ref = ref;
     this.target = target;
     this.caller = caller;
     this.dest = dest;
     this.resolveFn = resolve;
     this.rejectFn = reject;
+  }
+
+  /** The caller's pid (`undefined` for a call made from outside any process). */
+  get pid(): Pid | undefined {
+    return this.caller;
   }
 
   succeed(value: unknown): void {
@@ -761,7 +793,6 @@ class PendingCall implements DownWatcher {
     this.timer?.cancel();
     this.target.monitors?.delete(this.ref);
     this.caller?.x?.calls?.delete(this);
-    this.runtime.forgetCall(this);
     return true;
   }
 }

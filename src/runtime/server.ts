@@ -152,34 +152,37 @@ class ServerLoop<S> {
     const b = this.behaviour;
     const ctx = this.ctx;
     try {
-      if (message instanceof CallRequest) {
-        if (b.handleCall === undefined) {
-          return this.shutdown(new Crash(new Error(`server ${String(ctx)} has no handleCall`)));
+      // Primitives can only be plain info messages: skip the checks for the runtime's own kinds.
+      if (typeof message === 'object' && message !== null) {
+        if (message instanceof CallRequest) {
+          if (b.handleCall === undefined) {
+            return this.shutdown(new Crash(new Error(`server ${String(ctx)} has no handleCall`)));
+          }
+          const from = message.from;
+          const r = b.handleCall(message.request, from, this.state, ctx);
+          return r instanceof Promise ? this.later(r, (v) => this.afterCall(from, v)) : this.afterCall(from, r);
         }
-        const from = message.from;
-        return this.then(b.handleCall(message.request, from, this.state, ctx), (r) => this.afterCall(from, r));
-      }
-      if (message instanceof CastMessage) {
-        if (b.handleCast === undefined) return undefined;
-        return this.then(b.handleCast(message.message, this.state, ctx), (r) => this.afterNext(r));
-      }
-      if (message instanceof StopRequest) return this.shutdown(message.reason);
-      if (message instanceof ExitMessage && message.from !== undefined && message.from === ctx.parent) {
-        return this.shutdown(message.reason);
+        if (message instanceof CastMessage) {
+          if (b.handleCast === undefined) return undefined;
+          const r = b.handleCast(message.message, this.state, ctx);
+          return r instanceof Promise ? this.later(r, (v) => this.afterNext(v)) : this.afterNext(r);
+        }
+        if (message instanceof StopRequest) return this.shutdown(message.reason);
+        if (message instanceof ExitMessage && message.from !== undefined && message.from === ctx.parent) {
+          return this.shutdown(message.reason);
+        }
       }
       if (b.handleInfo === undefined) return undefined;
-      return this.then(b.handleInfo(message, this.state, ctx), (r) => this.afterNext(r));
+      const r = b.handleInfo(message, this.state, ctx);
+      return r instanceof Promise ? this.later(r, (v) => this.afterNext(v)) : this.afterNext(r);
     } catch (error) {
       return this.shutdown(new Crash(error));
     }
   }
 
-  /** Apply `k` to a callback's result, synchronously when it is not a promise. */
-  private then<T>(result: MaybePromise<T>, k: (value: T) => unknown): unknown {
-    if (result instanceof Promise) {
-      return result.then(k, (error: unknown) => this.shutdown(new Crash(error)));
-    }
-    return k(result);
+  /** Continue with `k` once an async callback settles; its rejection stops the server. */
+  private later<T>(result: Promise<T>, k: (value: T) => unknown): Promise<unknown> {
+    return result.then(k, (error: unknown) => this.shutdown(new Crash(error)));
   }
 
   private afterCall(from: CallFrom, r: Reply<S> | NoReply<S> | Stop<S>): unknown {

@@ -4,17 +4,10 @@
  * allowed to drain, so everything a timer causes at one instant happens before the clock moves
  * on. A 5 s restart window or a 300 ms shutdown runs instantly and the same way every time.
  *
- * The timer queue is a small binary heap written here: it needs cancellation by handle and a
- * stable (time, sequence) order, which is a few lines, not a dependency.
+ * Timers live in the shared `TimerHeap` (stable (time, creation) order, cancellation by handle).
  */
 import { sleepOn, type Clock, type Timer } from './clock.ts';
-
-interface Entry {
-  readonly at: number;
-  readonly seq: number;
-  readonly callback: () => void;
-  cancelled: boolean;
-}
+import { TimerHeap } from './timer-heap.ts';
 
 /** Resolves after the current microtask queue (and anything it queues) has drained. */
 export function settle(): Promise<void> {
@@ -23,9 +16,7 @@ export function settle(): Promise<void> {
 
 export class VirtualClock implements Clock {
   private current: number;
-  private seq = 0;
-  private readonly heap: Entry[] = [];
-  private live = 0;
+  private readonly timers = new TimerHeap();
 
   constructor(options: { startMs?: number } = {}) {
     this.current = options.startMs ?? 0;
@@ -37,22 +28,7 @@ export class VirtualClock implements Clock {
 
   setTimer(delayMs: number, callback: () => void): Timer {
     if (delayMs === Infinity) return { cancel() {} };
-    const entry: Entry = {
-      at: this.current + Math.max(0, delayMs),
-      seq: this.seq++,
-      callback,
-      cancelled: false,
-    };
-    this.push(entry);
-    this.live++;
-    return {
-      cancel: () => {
-        if (!entry.cancelled) {
-          entry.cancelled = true;
-          this.live--;
-        }
-      },
-    };
+    return this.timers.add(this.current + Math.max(0, delayMs), callback);
   }
 
   sleep(delayMs: number, signal?: AbortSignal): Promise<void> {
@@ -61,13 +37,12 @@ export class VirtualClock implements Clock {
 
   /** Number of timers that are scheduled and not cancelled. */
   pendingTimers(): number {
-    return this.live;
+    return this.timers.live;
   }
 
   /** When the next live timer is due, or `undefined` if none is scheduled. */
   nextTimerAt(): number | undefined {
-    this.dropCancelled();
-    return this.heap[0]?.at;
+    return this.timers.peek()?.at;
   }
 
   /** Move time forward by `ms`, firing every timer due on the way. */
@@ -79,10 +54,7 @@ export class VirtualClock implements Clock {
   /** Move time forward to `target`, firing every timer due on the way, each followed by a settle. */
   async advanceTo(target: number): Promise<void> {
     await settle();
-    for (;;) {
-      this.dropCancelled();
-      const next = this.heap[0];
-      if (next === undefined || next.at > target) break;
+    for (let next = this.timers.peek(); next !== undefined && next.at <= target; next = this.timers.peek()) {
       this.fire();
       await settle();
     }
@@ -92,8 +64,7 @@ export class VirtualClock implements Clock {
   /** Jump to the next timer and fire it (then settle). Returns false if no timer is scheduled. */
   async runNext(): Promise<boolean> {
     await settle();
-    this.dropCancelled();
-    if (this.heap.length === 0) return false;
+    if (this.timers.peek() === undefined) return false;
     this.fire();
     await settle();
     return true;
@@ -115,52 +86,9 @@ export class VirtualClock implements Clock {
   }
 
   private fire(): void {
-    const entry = this.pop();
+    const entry = this.timers.take();
     if (entry === undefined) return;
-    this.live--;
-    entry.cancelled = true;
     if (entry.at > this.current) this.current = entry.at;
     entry.callback();
-  }
-
-  private dropCancelled(): void {
-    while (this.heap.length > 0 && (this.heap[0] as Entry).cancelled) this.pop();
-  }
-
-  private less(a: Entry, b: Entry): boolean {
-    return a.at < b.at || (a.at === b.at && a.seq < b.seq);
-  }
-
-  private push(entry: Entry): void {
-    const h = this.heap;
-    h.push(entry);
-    let i = h.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!this.less(h[i] as Entry, h[parent] as Entry)) break;
-      [h[i], h[parent]] = [h[parent] as Entry, h[i] as Entry];
-      i = parent;
-    }
-  }
-
-  private pop(): Entry | undefined {
-    const h = this.heap;
-    const top = h[0];
-    const last = h.pop();
-    if (h.length > 0 && last !== undefined) {
-      h[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && this.less(h[l] as Entry, h[m] as Entry)) m = l;
-        if (r < h.length && this.less(h[r] as Entry, h[m] as Entry)) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m] as Entry, h[i] as Entry];
-        i = m;
-      }
-    }
-    return top;
   }
 }

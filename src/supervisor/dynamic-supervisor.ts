@@ -17,7 +17,7 @@ import { isNormalExit, isPid, type ExitReason, type Pid } from '../runtime/index
 import { isExpectedShutdown, shutdownInParallel } from './child-shutdown.ts';
 import type { ChildInfo, SupervisorReply, SupervisorRequest } from './protocol.ts';
 import type { ResolvedChildSpec } from './spec.ts';
-import { PendingRestart, SupervisorCore, type Outcome } from './supervisor-core.ts';
+import { PendingRestart, SupervisorCore, andThen, type MaybePromise, type Outcome } from './supervisor-core.ts';
 
 export class DynamicSupervisor extends SupervisorCore {
   /** Running instances: pid → start argument, in start order. */
@@ -33,7 +33,7 @@ export class DynamicSupervisor extends SupervisorCore {
     return undefined;
   }
 
-  async onChildExit(pid: Pid, reason: ExitReason): Promise<Outcome> {
+  onChildExit(pid: Pid, reason: ExitReason): MaybePromise<Outcome> {
     if (!this.running.has(pid)) return 'ok';
     const t = this.template;
     this.emit({ type: 'supervisor.child_exited', supervisor: this.ctx.self, name: this.name, childId: t.id, pid, reason });
@@ -45,14 +45,14 @@ export class DynamicSupervisor extends SupervisorCore {
     return this.autoShutdown();
   }
 
-  async onPendingRestart(message: PendingRestart): Promise<Outcome> {
+  onPendingRestart(message: PendingRestart): MaybePromise<Outcome> {
     const key = message.key as Pid;
     if (!this.restarting.has(key)) return 'ok';
     const arg = this.restarting.get(key);
     return message.counted ? this.restartNow(key, arg) : this.restart(key, arg);
   }
 
-  private async restart(key: Pid, arg: unknown): Promise<Outcome> {
+  private restart(key: Pid, arg: unknown): MaybePromise<Outcome> {
     if (!this.countRestart(this.template.id)) {
       this.running.delete(key);
       this.restarting.delete(key);
@@ -68,17 +68,18 @@ export class DynamicSupervisor extends SupervisorCore {
     return this.restartNow(key, arg);
   }
 
-  private async restartNow(key: Pid, arg: unknown): Promise<Outcome> {
+  private restartNow(key: Pid, arg: unknown): MaybePromise<Outcome> {
     this.running.delete(key);
     this.restarting.delete(key);
-    const result = await this.startOne(this.template, arg, true);
-    if (result.status === 'started') {
-      this.running.set(result.pid, arg);
-    } else if (result.status === 'failed') {
-      this.restarting.set(key, arg);
-      this.queueRestart(key, 0, false);
-    }
-    return 'ok';
+    return andThen(this.startOne(this.template, arg, true), (result) => {
+      if (result.status === 'started') {
+        this.running.set(result.pid, arg);
+      } else if (result.status === 'failed') {
+        this.restarting.set(key, arg);
+        this.queueRestart(key, 0, false);
+      }
+      return 'ok';
+    });
   }
 
   private autoShutdown(): Outcome {

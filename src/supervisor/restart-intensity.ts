@@ -8,8 +8,9 @@
 export class RestartIntensity {
   private readonly intensity: number;
   private readonly periodSeconds: number;
-  /** Restart stamps in whole seconds, newest first. */
+  /** Restart stamps in whole seconds, oldest first from `head` (a deque: O(1) amortised per restart). */
   private stamps: number[] = [];
+  private head = 0;
 
   constructor(intensity: number, periodSeconds: number) {
     this.intensity = intensity;
@@ -20,17 +21,18 @@ export class RestartIntensity {
   record(nowMs: number): 'ok' | 'escalate' {
     const now = Math.floor(nowMs / 1000);
     const threshold = now - this.periodSeconds;
-    const kept: number[] = [now];
-    for (const s of this.stamps) {
-      if (s < threshold) break;
-      kept.push(s);
+    const stamps = this.stamps;
+    while (this.head < stamps.length && (stamps[this.head] as number) < threshold) this.head++;
+    if (this.head > 64 && this.head * 2 > stamps.length) {
+      this.stamps = stamps.slice(this.head);
+      this.head = 0;
     }
-    this.stamps = kept;
-    return kept.length <= this.intensity ? 'ok' : 'escalate';
+    this.stamps.push(now);
+    return this.count <= this.intensity ? 'ok' : 'escalate';
   }
 
   /** Restarts currently inside the window (as of the last record). */
   get count(): number {
-    return this.stamps.length;
+    return this.stamps.length - this.head;
   }
 }

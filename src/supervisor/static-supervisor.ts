@@ -29,7 +29,7 @@ import type {
   SupervisorRequest,
 } from './protocol.ts';
 import type { ResolvedChildSpec } from './spec.ts';
-import { PendingRestart, SupervisorCore, type Outcome } from './supervisor-core.ts';
+import { PendingRestart, SupervisorCore, andThen, type MaybePromise, type Outcome } from './supervisor-core.ts';
 import { resolveChildSpec } from './validate.ts';
 
 interface ChildRecord {
@@ -58,7 +58,7 @@ export class StaticSupervisor extends SupervisorCore {
     return { shutdown: ['failed_to_start_child', failure.child.spec.id, failure.reason] };
   }
 
-  async onChildExit(pid: Pid, reason: ExitReason): Promise<Outcome> {
+  onChildExit(pid: Pid, reason: ExitReason): MaybePromise<Outcome> {
     const child = this.children.find((c) => c.pid === pid);
     if (child === undefined) return 'ok';
     this.emit({ type: 'supervisor.child_exited', supervisor: this.ctx.self, name: this.name, childId: child.spec.id, pid, reason });
@@ -70,7 +70,7 @@ export class StaticSupervisor extends SupervisorCore {
     return this.autoShutdown(child);
   }
 
-  async onPendingRestart(message: PendingRestart): Promise<Outcome> {
+  onPendingRestart(message: PendingRestart): MaybePromise<Outcome> {
     const child = this.children.find((c) => c.spec.id === message.key);
     if (child === undefined || !child.restarting) return 'ok';
     return message.counted ? this.restartNow(child) : this.restart(child);
@@ -81,7 +81,7 @@ export class StaticSupervisor extends SupervisorCore {
   }
 
   /** Count the restart, then restart now or after the backoff delay. */
-  private async restart(child: ChildRecord): Promise<Outcome> {
+  private restart(child: ChildRecord): MaybePromise<Outcome> {
     if (!this.countRestart(child.spec.id)) {
       this.clear(child);
       return 'shutdown';
@@ -97,17 +97,22 @@ export class StaticSupervisor extends SupervisorCore {
   }
 
   /** Apply the strategy to a child whose restart was already counted. */
-  private async restartNow(child: ChildRecord): Promise<Outcome> {
-    const strategy = this.spec.strategy;
-    if (strategy === 'one_for_one') {
-      const result = await this.startOne(child.spec, undefined, true);
-      child.pid = result.status === 'started' ? result.pid : undefined;
-      child.restarting = result.status === 'failed';
-      if (result.status === 'failed') this.queueRestart(child.spec.id, 0, false);
-      return 'ok';
+  private restartNow(child: ChildRecord): MaybePromise<Outcome> {
+    if (this.spec.strategy === 'one_for_one') {
+      return andThen(this.startOne(child.spec, undefined, true), (result) => {
+        child.pid = result.status === 'started' ? result.pid : undefined;
+        child.restarting = result.status === 'failed';
+        if (result.status === 'failed') this.queueRestart(child.spec.id, 0, false);
+        return 'ok';
+      });
     }
+    return this.restartGroup(child);
+  }
+
+  /** one_for_all (everyone) or rest_for_one (the child and those after it). */
+  private async restartGroup(child: ChildRecord): Promise<Outcome> {
     child.pid = undefined;
-    const from = strategy === 'one_for_all' ? 0 : this.children.indexOf(child);
+    const from = this.spec.strategy === 'one_for_all' ? 0 : this.children.indexOf(child);
     const group = this.children.slice(from);
     await this.terminateGroup(group);
     const failure = await this.startGroup(

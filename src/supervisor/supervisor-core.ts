@@ -27,6 +27,17 @@ import './events.ts';
 /** After handling a message: keep going, or shut the supervisor down (reason `shutdown`). */
 export type Outcome = 'ok' | 'shutdown';
 
+/**
+ * A value now, or later. The restart path stays synchronous when the child's start is (most
+ * are), so a one_for_one restart costs no extra microtask hops; it awaits only what is async.
+ */
+export type MaybePromise<T> = T | Promise<T>;
+
+/** Apply `k` to `value`, now if it is not a promise. */
+export function andThen<T, R>(value: MaybePromise<T>, k: (v: T) => MaybePromise<R>): MaybePromise<R> {
+  return value instanceof Promise ? value.then(k) : k(value);
+}
+
 /** A restart the supervisor owes itself: retried after a failed start, or due after a backoff delay. */
 export class PendingRestart extends SystemMessage {
   /** Which child: its id (static strategies) or its old pid (dynamic). */
@@ -59,9 +70,9 @@ export abstract class SupervisorCore {
   /** Start the initial children; a reason to exit with if that failed. */
   abstract init(): Promise<ExitReason | undefined>;
   /** A linked process exited (the supervisor traps exits). */
-  abstract onChildExit(pid: Pid, reason: ExitReason): Promise<Outcome>;
+  abstract onChildExit(pid: Pid, reason: ExitReason): MaybePromise<Outcome>;
   /** A queued restart is due. */
-  abstract onPendingRestart(message: PendingRestart): Promise<Outcome>;
+  abstract onPendingRestart(message: PendingRestart): MaybePromise<Outcome>;
   abstract handleCall(request: SupervisorRequest): Promise<SupervisorReply>;
   /** Terminate every child (the supervisor is stopping). */
   abstract terminateAll(): Promise<void>;
@@ -72,20 +83,40 @@ export abstract class SupervisorCore {
   }
 
   /** Run a child's start function (OTP's `do_start_child`), emitting what happened. */
-  protected async startOne(spec: ResolvedChildSpec, arg: unknown, isRestart: boolean): Promise<StartResult> {
-    let result: StartResult;
+  protected startOne(spec: ResolvedChildSpec, arg: unknown, isRestart: boolean): MaybePromise<StartResult> {
+    let raw: unknown;
     try {
-      result = checkStartResult(await spec.start(this.ctx, arg));
+      raw = spec.start(this.ctx, arg);
     } catch (error) {
-      result = { status: 'failed', reason: new Crash(error) };
+      return this.reportStart(spec, { status: 'failed', reason: new Crash(error) }, isRestart);
     }
+    if (isThenable(raw)) {
+      return Promise.resolve(raw).then(
+        (r: unknown) => this.reportStart(spec, checkStartResult(r), isRestart),
+        (error: unknown) => this.reportStart(spec, { status: 'failed', reason: new Crash(error) }, isRestart),
+      );
+    }
+    return this.reportStart(spec, checkStartResult(raw), isRestart);
+  }
+
+  private reportStart(spec: ResolvedChildSpec, result: StartResult, isRestart: boolean): StartResult {
+    const events = this.ctx.runtime.events;
+    const type =
+      result.status === 'started'
+        ? isRestart
+          ? 'supervisor.child_restarted'
+          : 'supervisor.child_started'
+        : result.status === 'ignored'
+          ? 'supervisor.child_start_ignored'
+          : 'supervisor.child_start_failed';
+    if (!events.wants(type)) return result;
     const base = { supervisor: this.ctx.self, name: this.name, childId: spec.id };
     if (result.status === 'started') {
-      this.emit({ type: isRestart ? 'supervisor.child_restarted' : 'supervisor.child_started', ...base, pid: result.pid });
+      events.emit({ type: isRestart ? 'supervisor.child_restarted' : 'supervisor.child_started', ...base, pid: result.pid });
     } else if (result.status === 'ignored') {
-      this.emit({ type: 'supervisor.child_start_ignored', ...base, restart: isRestart });
+      events.emit({ type: 'supervisor.child_start_ignored', ...base, restart: isRestart });
     } else {
-      this.emit({ type: 'supervisor.child_start_failed', ...base, reason: result.reason, restart: isRestart });
+      events.emit({ type: 'supervisor.child_start_failed', ...base, reason: result.reason, restart: isRestart });
     }
     return result;
   }
@@ -151,6 +182,10 @@ export abstract class SupervisorCore {
   protected autoShutdownEvent(childId: string): void {
     this.emit({ type: 'supervisor.auto_shutdown', supervisor: this.ctx.self, name: this.name, childId });
   }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }
 
 /** A start function must answer a `StartResult`; anything else is a failed start naming what came back. */

@@ -164,11 +164,17 @@ async function runSupervisor(ctx: ProcessContext, core: SupervisorCore): Promise
     let stopReason: ExitReason | undefined;
     if (isExit(m)) {
       if (m.from !== undefined && m.from === ctx.parent) stopReason = m.reason;
-      else if (m.from !== undefined && (await core.onChildExit(m.from, m.reason)) === 'shutdown') stopReason = 'shutdown';
+      else if (m.from !== undefined) {
+        let outcome = core.onChildExit(m.from, m.reason);
+        if (outcome instanceof Promise) outcome = await outcome;
+        if (outcome === 'shutdown') stopReason = 'shutdown';
+      }
     } else if (isCall(m)) {
       ctx.reply(m.from, await core.handleCall(m.request as SupervisorRequest));
     } else if (m instanceof PendingRestart) {
-      if ((await core.onPendingRestart(m)) === 'shutdown') stopReason = 'shutdown';
+      let outcome = core.onPendingRestart(m);
+      if (outcome instanceof Promise) outcome = await outcome;
+      if (outcome === 'shutdown') stopReason = 'shutdown';
     } else if (isStopRequest(m)) {
       stopReason = m.reason;
     } else {
