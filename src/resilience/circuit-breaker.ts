@@ -95,8 +95,6 @@ interface HalfOpen {
   readonly kind: 'half_open';
   readonly since: number;
   readonly openings: number;
-  /** Probes running now. */
-  inFlight: number;
   /** Probes that succeeded in this half-open period. */
   successes: number;
 }
@@ -247,6 +245,12 @@ export class CircuitBreaker implements Policy {
   /** Live isolation handles; bumping `isolationEpoch` makes older handles inert. */
   private isolations = 0;
   private isolationEpoch = 0;
+  /**
+   * Probes admitted while half-open and not yet settled, across half-open periods: a slow probe
+   * from an earlier period still holds its slot, so the dependency never sees more than
+   * `halfOpenMaxProbes` probes at once.
+   */
+  private probes = 0;
 
   constructor(options: BreakerOptions = {}) {
     const subject = typeof options.name === 'string' ? `breaker "${options.name}"` : 'breaker';
@@ -286,7 +290,8 @@ export class CircuitBreaker implements Policy {
 
   /** The current state (a copy). An open breaker past `openUntil` still reads `open` until a call arrives. */
   get state(): BreakerState {
-    return { ...this.current };
+    const s = this.current;
+    return s.kind === 'half_open' ? { ...s, inFlight: this.probes } : { ...s };
   }
 
   /** A snapshot that `initialState` restores. */
@@ -339,7 +344,7 @@ export class CircuitBreaker implements Policy {
       case 'open': {
         const now = this.clock.now();
         if (now < s.openUntil) return this.refuse('open', s.openUntil - now);
-        const half: HalfOpen = { kind: 'half_open', since: now, openings: s.openings, inFlight: 0, successes: 0 };
+        const half: HalfOpen = { kind: 'half_open', since: now, openings: s.openings, successes: 0 };
         this.transition(half);
         s = half;
         break;
@@ -351,8 +356,8 @@ export class CircuitBreaker implements Policy {
       default:
         return assertNever(s);
     }
-    if (s.inFlight >= this.live.current.halfOpenMaxProbes) return this.refuse('half_open', undefined);
-    s.inFlight++;
+    if (this.probes >= this.live.current.halfOpenMaxProbes) return this.refuse('half_open', undefined);
+    this.probes++;
     return s;
   }
 
@@ -363,22 +368,22 @@ export class CircuitBreaker implements Policy {
   }
 
   private recordSuccess(admitted: State): void {
+    if (admitted.kind === 'half_open') this.probes--;
     if (admitted !== this.current) return; // stale: the state changed while the call ran
     if (admitted.kind === 'closed') {
       this.trip.recordSuccess(this.clock.now());
     } else if (admitted.kind === 'half_open') {
-      admitted.inFlight--;
       if (++admitted.successes >= this.live.current.halfOpenSuccesses) this.close('probes_succeeded');
     }
   }
 
   private recordFailure(admitted: State, error: unknown): void {
+    if (admitted.kind === 'half_open') this.probes--;
     if (admitted !== this.current) return;
     const counts = this.isFailure(error);
     if (admitted.kind === 'closed') {
       if (counts && this.trip.recordFailure(this.clock.now())) this.open(1, 'tripped', error);
     } else if (admitted.kind === 'half_open') {
-      admitted.inFlight--;
       if (counts) this.open(admitted.openings + 1, 'probe_failed', error);
     }
   }
@@ -423,7 +428,7 @@ function restoreState(s: z.output<typeof stateSchema>): State {
       return { kind: 'open', openedAt: s.openedAt, openUntil: s.openUntil, openings: s.openings };
     case 'half_open':
       // Probes of another process are not ours to wait for: restore with free slots.
-      return { kind: 'half_open', since: s.since, openings: s.openings, inFlight: 0, successes: 0 };
+      return { kind: 'half_open', since: s.since, openings: s.openings, successes: 0 };
     case 'isolated':
       return { kind: 'isolated', since: s.since };
     default:
