@@ -107,7 +107,7 @@ describe('Budget', () => {
   });
 
   it('validates options and hot updates', () => {
-    expect(() => new Budget({ scope: 'g', limits: { usd: -1 } })).toThrow(/budget "g": limits.usd must be >= 0 \(got -1\)/);
+    expect(() => new Budget({ scope: 'g', limits: { usd: -1 } })).toThrow(/budget "g": limits.usd must be a number >= 0 or Infinity \(got -1\)/);
     expect(() => new Budget({ scope: 'g', limits: { dollars: 1 } as never })).toThrow(/limits.dollars is not a known option/);
     expect(() => new Budget({ scope: 'g', pricing: { m: { inputPerMTok: -2, outputPerMTok: 1 } } })).toThrow(/m.inputPerMTok must be >= 0/);
     const { run } = tree();

@@ -109,7 +109,7 @@ export interface BudgetOptions extends Partial<BudgetTunables>, WiringOptions {
   readonly pricing?: PricingTable;
 }
 
-const cap = z.number().min(0);
+const cap = schemas.msOrInfinity;
 const amount = z.number().min(0).finite();
 const limitsSchema = z.strictObject({ usd: cap.optional(), tokens: cap.optional(), wallMs: cap.optional(), steps: cap.optional() });
 const spendSchema = z.strictObject({ usd: amount.optional(), tokens: amount.optional(), steps: amount.optional() });

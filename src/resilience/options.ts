@@ -142,8 +142,8 @@ export const schemas = {
   fn: <F>() => z.custom<F>((v) => typeof v === 'function', { message: 'must be a function' }),
   /** Milliseconds: a finite number >= 0. */
   ms: z.number().min(0).finite(),
-  /** Milliseconds or Infinity. */
-  msOrInfinity: z.number().min(0),
+  /** Milliseconds or Infinity (zod 4's number() refuses Infinity). */
+  msOrInfinity: z.custom<number>((v) => typeof v === 'number' && v >= 0, { message: 'must be a number >= 0 or Infinity' }),
   positiveInt: z.number().int().min(1),
   nonNegativeInt: z.number().int().min(0),
 } as const;

@@ -112,7 +112,7 @@ describe('Timeout (aggressive)', () => {
 
 describe('Timeout options', () => {
   it('validates options and updates, keeping the old config on a bad update', () => {
-    expect(() => new Timeout({ timeoutMs: -1 })).toThrow(/timeoutMs must be >= 0 \(got -1\)/);
+    expect(() => new Timeout({ timeoutMs: -1 })).toThrow(/timeoutMs must be a number >= 0 or Infinity \(got -1\)/);
     expect(() => new Timeout({ strategy: 'optimistic' as never })).toThrow(/strategy must be one of "cooperative", "aggressive"/);
     const { timeout } = setup();
     expect(() => timeout.configure({ timeoutMs: Number.NaN })).toThrow(/timeoutMs/);
