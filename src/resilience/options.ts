@@ -49,7 +49,8 @@ function describeIssue(issue: Issue, value: unknown): string {
     case 'invalid_type':
       if (value === undefined) return 'is required';
       if (issue.expected === 'int') return 'must be an integer';
-      return `must be ${issue.expected === 'custom' ? 'of the right kind' : `a ${issue.expected}`}`;
+      if (issue.expected === 'custom') return 'is not of the right kind';
+      return `must be ${/^[aeiou]/.test(issue.expected) ? 'an' : 'a'} ${issue.expected}`;
     case 'too_small': {
       const bound = Number(issue.minimum);
       if (issue.origin === 'array') return `must have at least ${bound} item${bound === 1 ? '' : 's'}`;
