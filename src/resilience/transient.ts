@@ -140,7 +140,10 @@ function classifyOne(e: object, nowMs: number): FailureClass | undefined {
   if (typeof message === 'string') {
     if (/socket hang up/i.test(message)) return transient('socket hang up');
     if (name === 'TypeError' && (message === 'fetch failed' || message === 'terminated')) {
-      return transient(`fetch: ${message}`);
+      // undici puts the socket error in `cause`; report that when it is more specific.
+      const cause = (e as { cause?: unknown }).cause;
+      const inner = typeof cause === 'object' && cause !== null ? classifyOne(cause, nowMs) : undefined;
+      return inner?.transient === true ? inner : transient(`fetch: ${message}`);
     }
   }
   if (name !== undefined && CONNECTION_NAMES.has(name)) return transient('connection');
