@@ -371,7 +371,9 @@ export class CircuitBreaker implements Policy {
     if (admitted.kind === 'half_open') this.probes--;
     if (admitted !== this.current) return; // stale: the state changed while the call ran
     if (admitted.kind === 'closed') {
-      this.trip.recordSuccess(this.clock.now());
+      // Reading the real clock costs more than the rest of this path; skip it when unused.
+      const trip = this.trip;
+      trip.recordSuccess(trip.usesTime ? this.clock.now() : 0);
     } else if (admitted.kind === 'half_open') {
       if (++admitted.successes >= this.live.current.halfOpenSuccesses) this.close('probes_succeeded');
     }

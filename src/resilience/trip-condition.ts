@@ -40,6 +40,8 @@ export type TripSnapshot =
 
 /** Counts outcomes while closed and says when to open. */
 export interface TripCounter {
+  /** False when outcomes are counted without their time (callers may then skip reading the clock). */
+  readonly usesTime: boolean;
   recordSuccess(nowMs: number): void;
   /** Record a failure; true if the breaker should open now. */
   recordFailure(nowMs: number): boolean;
@@ -48,6 +50,7 @@ export interface TripCounter {
 }
 
 class ConsecutiveCounter implements TripCounter {
+  readonly usesTime = false;
   private failures = 0;
   private readonly limit: number;
 
@@ -74,6 +77,7 @@ class ConsecutiveCounter implements TripCounter {
 }
 
 class RateCounter implements TripCounter {
+  readonly usesTime = true;
   private readonly spec: RateTrip;
   private readonly sliceMs: number;
   private readonly index: number[];
