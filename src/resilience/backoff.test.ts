@@ -1,3 +1,4 @@
+/** Exponential backoff with full jitter. */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { seededRandom } from '../runtime/index.ts';

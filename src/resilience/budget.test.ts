@@ -1,8 +1,8 @@
+/** Budgets: nested scopes, reserve/commit, refusal before the call, events, and the overshoot properties. */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { EventBus, VirtualClock, isWardenError, type WardenEvent } from '../runtime/index.ts';
 import { Budget, BudgetExceededError } from './budget.ts';
-import { costUsd } from './pricing.ts';
 
 const pricing = {
   'gpt-x': { inputPerMTok: 2, outputPerMTok: 8, cachedInputPerMTok: 0.5 },
@@ -19,17 +19,6 @@ function tree() {
   const run = agent.child({ scope: 'run:1', limits: { usd: 1, tokens: 100_000, steps: 3, wallMs: 60_000 } });
   return { clock, events, global, agent, run };
 }
-
-describe('pricing', () => {
-  it('prices input, cached input and output per million tokens', () => {
-    expect(costUsd(pricing, { model: 'gpt-x', inputTokens: 1_000_000, cachedInputTokens: 2_000_000, outputTokens: 500_000 })).toBe(2 + 1 + 4);
-    expect(costUsd(pricing, { model: 'claude-y', inputTokens: 1000, cachedInputTokens: 1000, outputTokens: 0 })).toBeCloseTo(0.006);
-  });
-
-  it('refuses to price an unknown model', () => {
-    expect(() => costUsd(pricing, { model: 'mystery', inputTokens: 1, outputTokens: 1 })).toThrow(/no price for model "mystery"/);
-  });
-});
 
 describe('Budget', () => {
   it('counts a run\'s spend toward its agent and the global scope', () => {

@@ -1,3 +1,4 @@
+/** Circuit breaker: transitions, probes, stale outcomes, isolation, snapshots, and the probe-count property. */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { EventBus, VirtualClock, type WardenEvent } from '../runtime/index.ts';

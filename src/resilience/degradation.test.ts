@@ -1,3 +1,4 @@
+/** The degradation ladder: primary, fallback, cache, static answer and queue, each reported. */
 import { describe, expect, it } from 'vitest';
 import { EventBus, VirtualClock, type WardenEvent } from '../runtime/index.ts';
 import { DegradationLadder } from './degradation.ts';
@@ -71,20 +72,5 @@ describe('DegradationLadder', () => {
     });
     await expect(l2.execute('x', ac.signal)).rejects.toThrow('stopped');
     expect(fellBack).toBe(false);
-  });
-});
-
-describe('MemoryResultCache', () => {
-  it('evicts the least recently used entry and ages entries out on the clock', async () => {
-    const clock = new VirtualClock();
-    const c = new MemoryResultCache<number>({ clock, maxEntries: 2, ttlMs: 100 });
-    c.set('a', 1);
-    c.set('b', 2);
-    c.get('a');
-    c.set('c', 3);
-    expect(c.get('b')).toBeUndefined();
-    expect(c.get('a')?.value).toBe(1);
-    await clock.advance(100);
-    expect(c.get('a')).toBeUndefined();
   });
 });

@@ -1,3 +1,4 @@
+/** Ordered fallback across candidates. */
 import { describe, expect, it } from 'vitest';
 import { EventBus, VirtualClock, type WardenEvent } from '../runtime/index.ts';
 import { Fallback, FallbackExhaustedError } from './fallback.ts';

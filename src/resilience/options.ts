@@ -189,10 +189,21 @@ export class LiveConfig<C extends object> {
     const next = Object.freeze(parseWith(this.subject, this.fullSchema, merged) as C);
     const previous = this.value;
     const changed = Object.keys(next).filter(
-      (k) => !Object.is((previous as Record<string, unknown>)[k], (next as Record<string, unknown>)[k]),
+      (k) => !sameValue((previous as Record<string, unknown>)[k], (next as Record<string, unknown>)[k]),
     );
     this.value = next;
     return { previous, changed };
+  }
+}
+
+/** Equal as plain data (zod returns fresh copies of nested objects, so identity is not enough). */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (Object.is(a, b)) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  try {
+    return JSON.stringify(a) === JSON.stringify(b);
+  } catch {
+    return false;
   }
 }
 

@@ -1,3 +1,4 @@
+/** Composition with wrap, and hot configuration across policies. */
 import { describe, expect, it } from 'vitest';
 import { EventBus, VirtualClock, seededRandom, type WardenEvent } from '../runtime/index.ts';
 import {

@@ -1,3 +1,4 @@
+/** Poison quarantine: crash counting, quarantine, listing and release. */
 import { describe, expect, it } from 'vitest';
 import { EventBus, VirtualClock, isWardenError, type WardenEvent } from '../runtime/index.ts';
 import { MemoryQuarantineStore, Quarantine, QuarantinedError } from './quarantine.ts';

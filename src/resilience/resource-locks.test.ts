@@ -1,3 +1,4 @@
+/** Resource locks: FIFO, capacity, timeouts, deadlock refusal, global order, and the no-surviving-deadlock property. */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { EventBus, VirtualClock, settle, type WardenEvent } from '../runtime/index.ts';

@@ -1,3 +1,4 @@
+/** Retry on the virtual clock: attempts, backoff, Retry-After, aborts, events and hot config. */
 import { describe, expect, it } from 'vitest';
 import { EventBus, VirtualClock, isWardenError, seededRandom, type WardenEvent } from '../runtime/index.ts';
 import { Retry } from './retry.ts';

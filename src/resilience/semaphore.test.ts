@@ -1,3 +1,4 @@
+/** Semaphore (bulkhead): concurrency cap, FIFO queue, queue limits, aborts and live resizing. */
 import { describe, expect, it } from 'vitest';
 import { EventBus, VirtualClock, type WardenEvent } from '../runtime/index.ts';
 import { Semaphore } from './semaphore.ts';

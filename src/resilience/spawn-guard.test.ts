@@ -1,3 +1,4 @@
+/** Spawn guard: join or refuse, release on every exit path, and the single-run property. */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { EventBus, VirtualClock, settle, type WardenEvent } from '../runtime/index.ts';

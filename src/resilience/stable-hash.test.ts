@@ -1,3 +1,4 @@
+/** Canonical JSON and the stable input hash. */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { canonicalJson, stableHash } from './stable-hash.ts';

@@ -1,3 +1,4 @@
+/** Cooperative and aggressive timeouts on the virtual clock. */
 import { describe, expect, it } from 'vitest';
 import { EventBus, VirtualClock, isWardenError, type WardenEvent } from '../runtime/index.ts';
 import { Timeout, TimeoutError } from './timeout.ts';

@@ -1,3 +1,4 @@
+/** Failure classification: which errors are transient, and the delay a server asked for. */
 import { describe, expect, it } from 'vitest';
 import { CallTimeoutError, MailboxFullError, isWardenError } from '../runtime/index.ts';
 import { classifyFailure, ensureOk, retryAfterFromHeaders, HttpStatusError } from './transient.ts';
