@@ -1,0 +1,323 @@
+/**
+ * Budgets: caps on cost (USD), tokens, wall time and steps, in nested scopes
+ * (global → agent → run, or any tree). Spend in a scope counts toward every scope above it.
+ *
+ * A call first *reserves* its estimate in its scope and every ancestor; the reservation is
+ * refused with {@link BudgetExceededError} (naming the scope, unit, cap and spend) when, in any of
+ * those scopes, the spend plus the reservations of calls in flight plus this estimate would pass
+ * the cap, or nothing is left. The call then *commits* what it actually spent (or releases the
+ * reservation). So a call that would start over budget is never made, and the overshoot past a
+ * cap is bounded by what calls spent beyond their estimates: at most one call's spend when calls
+ * run one at a time (the usual agent loop), and zero when estimates are upper bounds.
+ *
+ * Wall time is the time since the scope was created, on the injected clock; once it reaches the
+ * cap, the scope refuses further calls (a running call is not interrupted: pair it with a
+ * `Timeout` for that). A step is one call unless the estimate says otherwise.
+ */
+import { z } from 'zod';
+import { WardenError, realClock, type Clock, type EventBus } from '../runtime/index.ts';
+import { LiveConfig, parseWith, reportConfigured, schemas, defined, type WiringOptions } from './options.ts';
+import { contextFor, type Policy, type PolicyContext, type Work } from './policy.ts';
+import { costUsd, definePricing, totalTokens, type PricingTable, type TokenUsage } from './pricing.ts';
+
+export type BudgetUnit = 'usd' | 'tokens' | 'wall_ms' | 'steps';
+
+declare module '../runtime/index.ts' {
+  interface WardenEventMap {
+    /** A call committed its spend; reported once per scope it counts toward. */
+    'budget.spent': {
+      readonly scope: string;
+      readonly spend: Readonly<Spend>;
+      readonly total: Readonly<Required<Spend>>;
+    };
+    /** A call was refused (`refused`), or a commit took a scope past a cap (`crossed`). */
+    'budget.exceeded': {
+      readonly scope: string;
+      readonly unit: BudgetUnit;
+      readonly limit: number;
+      readonly spent: number;
+      readonly phase: 'refused' | 'crossed';
+    };
+  }
+}
+
+/** Caps of one scope; an omitted cap is unlimited. */
+export interface BudgetLimits {
+  readonly usd?: number;
+  readonly tokens?: number;
+  readonly wallMs?: number;
+  readonly steps?: number;
+}
+
+/** An amount spent (or estimated) by a call. */
+export interface Spend {
+  readonly usd?: number;
+  readonly tokens?: number;
+  readonly steps?: number;
+}
+
+/** A call was refused because a scope's cap would be passed (or has been reached). Not retryable. */
+export class BudgetExceededError extends WardenError {
+  readonly code = 'BUDGET_EXCEEDED';
+  /** Path of the scope whose cap stopped the call: `global/agent:ceo/run:42`. */
+  readonly scope: string;
+  readonly unit: BudgetUnit;
+  readonly limit: number;
+  /** Committed spend of that scope in `unit` when the call was refused. */
+  readonly spent: number;
+  /** What the refused call asked to reserve, plus what calls in flight hold, in `unit`. */
+  readonly requested: number;
+
+  constructor(scope: string, unit: BudgetUnit, limit: number, spent: number, requested: number) {
+    super(
+      `budget "${scope}" would exceed its ${unit} cap: limit ${limit}, spent ${round(spent)}` +
+        (requested > 0 ? `, this call and those in flight ask for ${round(requested)} more` : '') +
+        '; raise the cap or stop the work',
+    );
+    this.scope = scope;
+    this.unit = unit;
+    this.limit = limit;
+    this.spent = spent;
+    this.requested = requested;
+  }
+
+  protected override details(): Record<string, unknown> {
+    return { scope: this.scope, unit: this.unit, limit: this.limit, spent: this.spent, requested: this.requested };
+  }
+}
+
+function round(n: number): number {
+  return Math.round(n * 1e6) / 1e6;
+}
+
+export interface BudgetTunables {
+  /** Caps of this scope. @default {} (unlimited) */
+  readonly limits: BudgetLimits;
+  /** What `execute(fn)` reserves per call. @default { steps: 1 } */
+  readonly defaultEstimate: Spend;
+}
+
+export const BUDGET_DEFAULTS: BudgetTunables = Object.freeze({
+  limits: Object.freeze({}),
+  defaultEstimate: Object.freeze({ steps: 1 }),
+});
+
+export interface BudgetOptions extends Partial<BudgetTunables>, WiringOptions {
+  /** Name of this scope (`'global'`, `'agent:ceo'`, `'run:42'`); children's paths extend it. */
+  readonly scope: string;
+  /** Prices for turning token usage into USD; children inherit it. @default the parent's, or none */
+  readonly pricing?: PricingTable;
+}
+
+const cap = schemas.msOrInfinity;
+const amount = z.number().min(0).finite();
+const limitsSchema = z.strictObject({ usd: cap.optional(), tokens: cap.optional(), wallMs: cap.optional(), steps: cap.optional() });
+const spendSchema = z.strictObject({ usd: amount.optional(), tokens: amount.optional(), steps: amount.optional() });
+const tunableShape = z.strictObject({ limits: limitsSchema, defaultEstimate: spendSchema });
+const optionsSchema = tunableShape.partial().extend({
+  scope: schemas.name,
+  pricing: z.record(z.string(), z.unknown()).optional(),
+  clock: schemas.clock.optional(),
+  bus: schemas.bus.optional(),
+});
+
+interface Amounts {
+  usd: number;
+  tokens: number;
+  steps: number;
+}
+
+const COUNTED = ['usd', 'tokens', 'steps'] as const;
+
+/** A reservation of budget for one call: commit what it spent, or release it. Settles once. */
+export class Reservation {
+  private readonly budget: Budget;
+  readonly estimate: Readonly<Amounts>;
+  private settled = false;
+
+  /** @hidden */
+  constructor(budget: Budget, estimate: Amounts) {
+    this.budget = budget;
+    this.estimate = estimate;
+  }
+
+  /** True once committed or released. */
+  get isSettled(): boolean {
+    return this.settled;
+  }
+
+  /**
+   * Record what the call spent (a `Spend`, or token usage priced with the scope's table) and free
+   * the reservation. Omitted amounts count as estimated. Later calls do nothing.
+   */
+  commit(actual: Spend | TokenUsage = {}): void {
+    if (this.settled) return;
+    const spend = 'model' in actual ? this.budget.costOf(actual) : parseWith(`budget "${this.budget.scope}"`, spendSchema, actual);
+    this.settled = true;
+    this.budget.settle(this.estimate, {
+      usd: spend.usd ?? this.estimate.usd,
+      tokens: spend.tokens ?? this.estimate.tokens,
+      steps: spend.steps ?? this.estimate.steps,
+    });
+  }
+
+  /** Free the reservation without spending anything. */
+  release(): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.budget.settle(this.estimate, undefined);
+  }
+}
+
+export class Budget implements Policy {
+  /** This scope's path: the parent's path, `/`, this scope's name. */
+  readonly scope: string;
+  readonly parent: Budget | undefined;
+  readonly clock: Clock;
+  /** When this scope started (for the wall-time cap). */
+  readonly startedAt: number;
+  private readonly bus: EventBus | undefined;
+  private readonly pricing: PricingTable | undefined;
+  private readonly live: LiveConfig<BudgetTunables>;
+  private readonly spent: Amounts = { usd: 0, tokens: 0, steps: 0 };
+  private readonly reserved: Amounts = { usd: 0, tokens: 0, steps: 0 };
+
+  constructor(options: BudgetOptions, parent?: Budget) {
+    const subject = typeof options.scope === 'string' ? `budget "${options.scope}"` : 'budget';
+    const { scope, pricing, clock, bus, ...rest } = parseWith(subject, optionsSchema, options);
+    this.parent = parent;
+    this.scope = parent === undefined ? scope : `${parent.scope}/${scope}`;
+    this.clock = clock ?? parent?.clock ?? realClock;
+    this.bus = bus ?? parent?.bus;
+    this.pricing = pricing !== undefined ? definePricing(pricing as PricingTable) : parent?.pricing;
+    this.live = new LiveConfig(`budget "${this.scope}"`, tunableShape, tunableShape.partial(), {
+      ...BUDGET_DEFAULTS,
+      ...defined(rest),
+    } as BudgetTunables);
+    this.startedAt = this.clock.now();
+  }
+
+  /** A nested scope whose spend also counts here (and above). Clock, bus and pricing are inherited. */
+  child(options: BudgetOptions): Budget {
+    return new Budget(options, this);
+  }
+
+  get config(): Readonly<BudgetTunables> {
+    return this.live.current;
+  }
+
+  /** Change caps at run time; calls already admitted are not affected. */
+  configure(patch: Partial<BudgetTunables>): void {
+    const { changed } = this.live.update(patch);
+    reportConfigured(this.bus, 'budget', this.scope, changed);
+  }
+
+  /** What this scope has spent (committed), and its wall time so far. */
+  get spending(): Readonly<Amounts & { wallMs: number }> {
+    return { ...this.spent, wallMs: this.clock.now() - this.startedAt };
+  }
+
+  /** Token usage → spend, priced with this scope's table (inherited from the parent if none). */
+  costOf(usage: TokenUsage): Required<Spend> {
+    if (this.pricing === undefined) {
+      throw new BudgetConfigError(this.scope);
+    }
+    return { usd: costUsd(this.pricing, usage), tokens: totalTokens(usage), steps: 1 };
+  }
+
+  /**
+   * Reserve `estimate` here and in every ancestor, or throw `BudgetExceededError` for the first
+   * scope (innermost first) that cannot afford it. `steps` defaults to 1.
+   */
+  reserve(estimate: Spend = {}): Reservation {
+    const e = estimate === this.live.current.defaultEstimate ? estimate : parseWith(`budget "${this.scope}"`, spendSchema, estimate);
+    const amounts: Amounts = { usd: e.usd ?? 0, tokens: e.tokens ?? 0, steps: e.steps ?? 1 };
+    for (let b: Budget | undefined = this; b !== undefined; b = b.parent) b.check(amounts);
+    for (let b: Budget | undefined = this; b !== undefined; b = b.parent) {
+      b.reserved.usd += amounts.usd;
+      b.reserved.tokens += amounts.tokens;
+      b.reserved.steps += amounts.steps;
+    }
+    return new Reservation(this, amounts);
+  }
+
+  /**
+   * Reserve, run `fn`, and commit. `fn` may commit the actual spend itself through the
+   * reservation it receives; otherwise the estimate is committed, whether `fn` succeeds or fails
+   * (a failed call may still have cost money; counting the estimate errs on the safe side).
+   */
+  async run<T>(fn: (reservation: Reservation, context: PolicyContext) => PromiseLike<T> | T, options: { estimate?: Spend; signal?: AbortSignal } = {}): Promise<T> {
+    const r = this.reserve(options.estimate ?? this.live.current.defaultEstimate);
+    try {
+      return await fn(r, contextFor(options.signal));
+    } finally {
+      r.commit();
+    }
+  }
+
+  /** Run `fn` with the configured `defaultEstimate`. */
+  execute<T>(fn: Work<T>, signal?: AbortSignal): Promise<T> {
+    return this.run((_r, context) => fn(context), signal === undefined ? {} : { signal });
+  }
+
+  // ---- internals (called by Reservation for this scope, and up the chain) -------------------
+
+  private check(e: Amounts): void {
+    const limits = this.live.current.limits;
+    for (const unit of COUNTED) {
+      const limit = limits[unit];
+      if (limit === undefined) continue;
+      const committed = this.spent[unit];
+      const held = committed + this.reserved[unit];
+      // Refuse when nothing is left, or when this estimate would pass the cap.
+      if (held >= limit || held + e[unit] > limit) this.refuse(unit, limit, committed, this.reserved[unit] + e[unit]);
+    }
+    const wall = limits.wallMs;
+    if (wall !== undefined) {
+      const elapsed = this.clock.now() - this.startedAt;
+      if (elapsed >= wall) this.refuse('wall_ms', wall, elapsed, 0);
+    }
+  }
+
+  private refuse(unit: BudgetUnit, limit: number, spent: number, requested: number): never {
+    if (this.bus?.wants('budget.exceeded')) {
+      this.bus.emit({ type: 'budget.exceeded', scope: this.scope, unit, limit, spent, phase: 'refused' });
+    }
+    throw new BudgetExceededError(this.scope, unit, limit, spent, requested);
+  }
+
+  /** @hidden Free `estimate` and add `actual` (if any) in this scope and every ancestor. */
+  settle(estimate: Readonly<Amounts>, actual: Readonly<Amounts> | undefined): void {
+    for (let b: Budget | undefined = this; b !== undefined; b = b.parent) {
+      b.reserved.usd -= estimate.usd;
+      b.reserved.tokens -= estimate.tokens;
+      b.reserved.steps -= estimate.steps;
+      if (actual === undefined) continue;
+      const limits = b.live.current.limits;
+      for (const unit of COUNTED) {
+        const before = b.spent[unit];
+        b.spent[unit] = before + actual[unit];
+        const limit = limits[unit];
+        if (limit !== undefined && before < limit && b.spent[unit] > limit && b.bus?.wants('budget.exceeded')) {
+          b.bus.emit({ type: 'budget.exceeded', scope: b.scope, unit, limit, spent: b.spent[unit], phase: 'crossed' });
+        }
+      }
+      if (b.bus?.wants('budget.spent')) b.bus.emit({ type: 'budget.spent', scope: b.scope, spend: actual, total: { ...b.spent } });
+    }
+  }
+}
+
+/** Token usage was committed to a scope that has no pricing table (here or above). */
+export class BudgetConfigError extends WardenError {
+  readonly code = 'BUDGET_NO_PRICING';
+  readonly scope: string;
+
+  constructor(scope: string) {
+    super(`budget "${scope}" has no pricing table to price token usage: pass \`pricing\` to it or an ancestor`);
+    this.scope = scope;
+  }
+
+  protected override details(): Record<string, unknown> {
+    return { scope: this.scope };
+  }
+}

@@ -1,0 +1,227 @@
+/**
+ * Options and hot configuration for every policy.
+ *
+ * A policy's options are validated once, with zod, when it is built, and again on every
+ * `configure(partial)` at run time. Each zod issue becomes an `InvalidSpecError` that names the
+ * policy, the field path (`halfOpen.maxProbes`) and the value it got; when one input has several
+ * problems the first is thrown and the others are listed in its message. Nothing is half-applied:
+ * a bad update throws and the policy keeps the configuration it had. Validation never runs on the
+ * hot path: policies read a frozen, already-resolved config object.
+ */
+import { z } from 'zod';
+import { InvalidSpecError, showValue, type Clock, type EventBus, type Random } from '../runtime/index.ts';
+
+declare module '../runtime/index.ts' {
+  interface WardenEventMap {
+    /** A policy's options were changed at run time by `configure()`. */
+    'policy.configured': {
+      readonly policy: string;
+      readonly kind: string;
+      readonly changed: readonly string[];
+    };
+  }
+}
+
+/** `a.b[2].c` from a zod path. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else out += out === '' ? String(key) : `.${String(key)}`;
+  }
+  return out;
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let v: unknown = input;
+  for (const key of path) {
+    if (typeof v !== 'object' || v === null) return undefined;
+    v = (v as Record<PropertyKey, unknown>)[key];
+  }
+  return v;
+}
+
+type Issue = z.core.$ZodIssue;
+
+/** A plain-English reason for one zod issue (the field path is added by the caller). */
+function describeIssue(issue: Issue, value: unknown): string {
+  switch (issue.code) {
+    case 'invalid_type':
+      if (value === undefined) return 'is required';
+      if (issue.expected === 'int') return 'must be an integer';
+      if (issue.expected === 'custom') return 'is not of the right kind';
+      return `must be ${/^[aeiou]/.test(issue.expected) ? 'an' : 'a'} ${issue.expected}`;
+    case 'too_small': {
+      const bound = Number(issue.minimum);
+      if (issue.origin === 'array') return `must have at least ${bound} item${bound === 1 ? '' : 's'}`;
+      if (issue.origin === 'string') return 'must not be empty';
+      return `must be ${issue.inclusive === false ? '>' : '>='} ${bound}`;
+    }
+    case 'too_big': {
+      const bound = Number(issue.maximum);
+      if (issue.origin === 'array') return `must have at most ${bound} items`;
+      return `must be ${issue.inclusive === false ? '<' : '<='} ${bound}`;
+    }
+    case 'invalid_value':
+      return `must be one of ${issue.values.map((x) => showValue(x)).join(', ')}`;
+    case 'unrecognized_keys':
+      return 'is not a known option';
+    case 'invalid_union':
+      if ('options' in issue && Array.isArray(issue.options)) {
+        return `must be one of ${(issue.options as unknown[]).map((x) => showValue(x)).join(', ')}`;
+      }
+      return issue.message;
+    default:
+      return issue.message;
+  }
+}
+
+interface IssuePart {
+  readonly path: string;
+  readonly value: unknown;
+  readonly why: string;
+}
+
+function issueParts(input: unknown, issues: readonly Issue[]): IssuePart[] {
+  const parts: IssuePart[] = [];
+  for (const issue of issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) {
+        const path = [...issue.path, key];
+        const value = valueAt(input, path);
+        parts.push({ path: formatPath(path), value, why: describeIssue(issue, value) });
+      }
+      continue;
+    }
+    const value = valueAt(input, issue.path);
+    parts.push({ path: formatPath(issue.path), value, why: describeIssue(issue, value) });
+  }
+  return parts;
+}
+
+/** One `InvalidSpecError` per zod issue, in zod's order. */
+export function issuesToErrors(subject: string, input: unknown, issues: readonly Issue[]): InvalidSpecError[] {
+  return issueParts(input, issues).map((p) => new InvalidSpecError(subject, p.path, p.value, p.why));
+}
+
+/**
+ * Parse `input` with `schema`; on failure throw an `InvalidSpecError` for the first issue
+ * (its message lists the paths of any others).
+ */
+export function parseWith<S extends z.ZodType>(subject: string, schema: S, input: unknown): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const parts = issueParts(input, result.error.issues);
+  const first = parts[0];
+  if (first === undefined) throw new InvalidSpecError(subject, '', input, 'is invalid');
+  const others = parts.slice(1).map((p) => p.path || '(options)');
+  const why = others.length === 0 ? first.why : `${first.why}; also invalid: ${others.join(', ')}`;
+  throw new InvalidSpecError(subject, first.path, first.value, why);
+}
+
+// ---- shared schema pieces ------------------------------------------------------------------
+
+const isClock = (v: unknown): v is Clock =>
+  typeof v === 'object' &&
+  v !== null &&
+  typeof (v as Clock).now === 'function' &&
+  typeof (v as Clock).setTimer === 'function' &&
+  typeof (v as Clock).sleep === 'function';
+
+const isBus = (v: unknown): v is EventBus =>
+  typeof v === 'object' &&
+  v !== null &&
+  typeof (v as EventBus).emit === 'function' &&
+  typeof (v as EventBus).wants === 'function';
+
+/** Schema pieces reused by every policy's options. */
+export const schemas = {
+  name: z.string().min(1),
+  clock: z.custom<Clock>(isClock, { message: 'must be a Clock (now, setTimer, sleep)' }),
+  random: z.custom<Random>((v) => typeof v === 'function', { message: 'must be a function returning [0, 1)' }),
+  bus: z.custom<EventBus>(isBus, { message: 'must be an EventBus' }),
+  fn: <F>() => z.custom<F>((v) => typeof v === 'function', { message: 'must be a function' }),
+  /** Milliseconds: a finite number >= 0. */
+  ms: z.number().min(0).finite(),
+  /** Milliseconds or Infinity (zod 4's number() refuses Infinity). */
+  msOrInfinity: z.custom<number>((v) => typeof v === 'number' && v >= 0, { message: 'must be a number >= 0 or Infinity' }),
+  positiveInt: z.number().int().min(1),
+  nonNegativeInt: z.number().int().min(0),
+} as const;
+
+/** Options every policy accepts for its wiring: where time, randomness and events come from. */
+export interface WiringOptions {
+  /** Clock for every wait and timestamp. @default realClock */
+  readonly clock?: Clock;
+  /** Event stream the policy reports on. @default none (no events built) */
+  readonly bus?: EventBus;
+}
+
+/**
+ * The live configuration of one policy: a frozen object swapped whole by `update`, after the
+ * merged result validated. `onChange` lets the policy react (wake waiters, resize a window).
+ */
+export class LiveConfig<C extends object> {
+  private value: Readonly<C>;
+  private readonly subject: string;
+  private readonly patchSchema: z.ZodType;
+  private readonly fullSchema: z.ZodType;
+
+  constructor(subject: string, fullSchema: z.ZodType, patchSchema: z.ZodType, initial: C) {
+    this.subject = subject;
+    this.fullSchema = fullSchema;
+    this.patchSchema = patchSchema;
+    this.value = Object.freeze(parseWith(subject, fullSchema, initial) as C);
+  }
+
+  get current(): Readonly<C> {
+    return this.value;
+  }
+
+  /**
+   * Validate `patch`, merge it over the current config, validate the result, and only then swap
+   * it in. Returns the names of the fields whose value changed.
+   */
+  update(patch: unknown): { readonly previous: Readonly<C>; readonly changed: readonly string[] } {
+    const parsed = parseWith(this.subject, this.patchSchema, patch) as Partial<C>;
+    const merged = { ...this.value } as Record<string, unknown>;
+    for (const [k, v] of Object.entries(parsed)) if (v !== undefined) merged[k] = v;
+    const next = Object.freeze(parseWith(this.subject, this.fullSchema, merged) as C);
+    const previous = this.value;
+    const changed = Object.keys(next).filter(
+      (k) => !sameValue((previous as Record<string, unknown>)[k], (next as Record<string, unknown>)[k]),
+    );
+    this.value = next;
+    return { previous, changed };
+  }
+}
+
+/** Equal as plain data (zod returns fresh copies of nested objects, so identity is not enough). */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (Object.is(a, b)) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  try {
+    return JSON.stringify(a) === JSON.stringify(b);
+  } catch {
+    return false;
+  }
+}
+
+/** Emit `policy.configured` if anyone listens. */
+export function reportConfigured(
+  bus: EventBus | undefined,
+  kind: string,
+  policy: string,
+  changed: readonly string[],
+): void {
+  if (bus !== undefined && bus.wants('policy.configured')) {
+    bus.emit({ type: 'policy.configured', kind, policy, changed });
+  }
+}
+
+/** Drop keys whose value is `undefined` (so defaults apply under exactOptionalPropertyTypes). */
+export function defined<T extends object>(o: T): T {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
+  return out as T;
+}

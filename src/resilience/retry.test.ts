@@ -1,0 +1,161 @@
+/** Retry on the virtual clock: attempts, backoff, Retry-After, aborts, events and hot config. */
+import { describe, expect, it } from 'vitest';
+import { EventBus, VirtualClock, isWardenError, seededRandom, type WardenEvent } from '../runtime/index.ts';
+import { Retry } from './retry.ts';
+import { fullJitterDelay } from './backoff.ts';
+import { HttpStatusError } from './transient.ts';
+
+function setup(options: ConstructorParameters<typeof Retry>[0] = {}) {
+  const clock = new VirtualClock();
+  const bus = new EventBus(clock);
+  const events: WardenEvent[] = [];
+  bus.onAny((e) => events.push(e));
+  const retry = new Retry({ clock, bus, random: seededRandom(1), ...options });
+  return { clock, bus, events, retry };
+}
+
+const unavailable = () => Object.assign(new Error('503'), { status: 503 });
+
+describe('Retry', () => {
+  it('retries a transient failure after a full-jitter delay and returns the value', async () => {
+    const { clock, retry } = setup({ baseDelayMs: 1000, maxDelayMs: 8000 });
+    const expected = fullJitterDelay(1, { baseDelayMs: 1000, maxDelayMs: 8000, factor: 2 }, seededRandom(1));
+    const starts: number[] = [];
+    const p = retry.execute(({ attempt }) => {
+      starts.push(clock.now());
+      if (attempt < 2) throw unavailable();
+      return 'ok';
+    });
+    await clock.runUntil(() => starts.length === 2);
+    await expect(p).resolves.toBe('ok');
+    expect(starts).toEqual([0, expected]);
+  });
+
+  it('stops after maxAttempts and rethrows the last attempt\'s own error', async () => {
+    const { clock, retry, events } = setup({ maxAttempts: 4 });
+    const errors: Error[] = [];
+    const p = retry.execute(() => {
+      const e = unavailable();
+      errors.push(e);
+      throw e;
+    });
+    const settled = p.catch((e: unknown) => e);
+    while (await clock.runNext());
+    expect(await settled).toBe(errors[3]);
+    expect(errors).toHaveLength(4);
+    const failed = events.filter((e) => e.type === 'retry.attempt_failed');
+    expect(failed.map((e) => (e as WardenEvent<'retry.attempt_failed'>).attempt)).toEqual([1, 2, 3, 4]);
+    expect((failed[3] as WardenEvent<'retry.attempt_failed'>).delayMs).toBeUndefined();
+    expect(events.find((e) => e.type === 'retry.gave_up')).toMatchObject({ attempts: 4, reason: 'max_attempts' });
+  });
+
+  it('does not retry a permanent failure', async () => {
+    const { retry, events } = setup();
+    let calls = 0;
+    await expect(
+      retry.execute(() => {
+        calls++;
+        throw Object.assign(new Error('bad request'), { status: 400 });
+      }),
+    ).rejects.toThrow('bad request');
+    expect(calls).toBe(1);
+    expect(events.find((e) => e.type === 'retry.gave_up')).toMatchObject({ reason: 'permanent' });
+  });
+
+  it('waits exactly the Retry-After the server asked for', async () => {
+    const { clock, retry } = setup({ baseDelayMs: 10 });
+    const starts: number[] = [];
+    const p = retry.execute(({ attempt }) => {
+      starts.push(clock.now());
+      if (attempt === 1) throw new HttpStatusError(429, 'http://x', 5000, true);
+      return 'ok';
+    });
+    await clock.advance(4999);
+    expect(starts).toEqual([0]);
+    await clock.advance(1);
+    await expect(p).resolves.toBe('ok');
+    expect(starts).toEqual([0, 5000]);
+  });
+
+  it('gives up when the server asks for a longer wait than maxRetryAfterMs', async () => {
+    const { retry, events } = setup({ maxRetryAfterMs: 1000 });
+    await expect(
+      retry.execute(() => {
+        throw new HttpStatusError(429, 'http://x', 60_000, true);
+      }),
+    ).rejects.toMatchObject({ status: 429 });
+    expect(events.find((e) => e.type === 'retry.gave_up')).toMatchObject({ reason: 'retry_after_too_long' });
+  });
+
+  it('rejects with the signal\'s reason when aborted during a wait and starts no new attempt', async () => {
+    const { clock, retry, events } = setup({ baseDelayMs: 1000 });
+    const ac = new AbortController();
+    let calls = 0;
+    const p = retry.execute(() => {
+      calls++;
+      throw unavailable();
+    }, ac.signal);
+    const settled = p.catch((e: unknown) => e);
+    await clock.advance(1);
+    ac.abort(new Error('user stopped'));
+    expect(await settled).toMatchObject({ message: 'user stopped' });
+    await clock.advance(100_000);
+    expect(calls).toBe(1);
+    expect(events.find((e) => e.type === 'retry.gave_up')).toMatchObject({ reason: 'aborted' });
+  });
+
+  it('passes the caller\'s signal and the attempt number to the work', async () => {
+    const { clock, retry } = setup({ baseDelayMs: 0 });
+    const ac = new AbortController();
+    const seen: [AbortSignal, number][] = [];
+    const p = retry.execute(({ signal, attempt }) => {
+      seen.push([signal, attempt]);
+      if (attempt < 3) throw unavailable();
+      return attempt;
+    }, ac.signal);
+    await clock.advance(0);
+    await expect(p).resolves.toBe(3);
+    expect(seen.map(([s, a]) => [s === ac.signal, a])).toEqual([[true, 1], [true, 2], [true, 3]]);
+  });
+
+  it('emits retry.recovered when a retried call finally succeeds', async () => {
+    const { clock, retry, events } = setup({ baseDelayMs: 0 });
+    const p = retry.execute(({ attempt }) => {
+      if (attempt === 1) throw unavailable();
+      return 1;
+    });
+    await clock.advance(0);
+    await p;
+    expect(events.find((e) => e.type === 'retry.recovered')).toMatchObject({ attempts: 2 });
+  });
+});
+
+describe('Retry options', () => {
+  it('rejects bad options with an InvalidSpecError naming the field and value', () => {
+    expect(() => new Retry({ maxAttempts: 0 })).toThrow(/retry: maxAttempts must be >= 1 \(got 0\)/);
+    expect(() => new Retry({ maxAtempts: 3 } as never)).toThrow(/maxAtempts is not a known option/);
+    expect(() => new Retry({ baseDelayMs: 5000, maxDelayMs: 100 })).toThrow(/baseDelayMs must be <= maxDelayMs/);
+    try {
+      new Retry({ name: 'llm', factor: 0.5 });
+    } catch (e) {
+      expect(isWardenError(e, 'INVALID_SPEC')).toBe(true);
+      expect(e).toMatchObject({ subject: 'retry "llm"', path: 'factor', value: 0.5 });
+    }
+  });
+
+  it('applies configure() to the next failure and keeps the old config after a bad update', async () => {
+    const { clock, retry, events } = setup({ maxAttempts: 1 });
+    retry.configure({ maxAttempts: 2, baseDelayMs: 0 });
+    expect(events.find((e) => e.type === 'policy.configured')).toMatchObject({ kind: 'retry', changed: ['maxAttempts', 'baseDelayMs'] });
+    expect(() => retry.configure({ maxAttempts: -1 })).toThrow(/maxAttempts must be >= 1/);
+    expect(() => retry.configure({ baseDelayMs: 1e9 })).toThrow(/baseDelayMs must be <= maxDelayMs/);
+    expect(retry.config).toMatchObject({ maxAttempts: 2, baseDelayMs: 0 });
+    let calls = 0;
+    const p = retry.execute(() => {
+      if (++calls === 1) throw unavailable();
+      return calls;
+    });
+    await clock.advance(0);
+    await expect(p).resolves.toBe(2);
+  });
+});

@@ -1,0 +1,194 @@
+/**
+ * Retry: run the work again after a transient failure, up to `maxAttempts` attempts, waiting an
+ * exponential full-jitter backoff between attempts (or exactly what the server asked for in
+ * `Retry-After`), on the injected clock and random source.
+ *
+ * Guarantees:
+ * - at most `maxAttempts` calls of the work per `execute`;
+ * - only failures `classify` calls transient are retried (by default {@link classifyFailure}:
+ *   429/5xx/529/timeouts/network); anything else is rethrown at once;
+ * - a server's `Retry-After` longer than `maxRetryAfterMs` ends the retries instead of hammering
+ *   early or sleeping for an hour;
+ * - aborting the signal stops the wait at once (rejecting with the signal's reason) and no new
+ *   attempt starts; the work sees the same signal;
+ * - the error that ends the retries is the last attempt's own error, unchanged.
+ */
+import { z } from 'zod';
+import { realClock, systemRandom, type Clock, type EventBus, type Random } from '../runtime/index.ts';
+import { fullJitterDelay } from './backoff.ts';
+import { LiveConfig, parseWith, reportConfigured, schemas, defined, type WiringOptions } from './options.ts';
+import { NEVER_ABORTED, type Policy, type PolicyContext, type Work } from './policy.ts';
+import { classifyFailure, type FailureClass } from './transient.ts';
+
+declare module '../runtime/index.ts' {
+  interface WardenEventMap {
+    /** An attempt failed; `delayMs` is the wait before the next one, or undefined if none follows. */
+    'retry.attempt_failed': {
+      readonly policy: string;
+      readonly attempt: number;
+      readonly error: unknown;
+      readonly transient: boolean;
+      readonly delayMs: number | undefined;
+    };
+    /** The policy stopped retrying; the last attempt's error is rethrown. */
+    'retry.gave_up': {
+      readonly policy: string;
+      readonly attempts: number;
+      readonly error: unknown;
+      readonly reason: RetryGiveUpReason;
+    };
+    /** The work succeeded after at least one failed attempt. */
+    'retry.recovered': { readonly policy: string; readonly attempts: number };
+  }
+}
+
+/** Why retrying stopped. */
+export type RetryGiveUpReason = 'max_attempts' | 'permanent' | 'aborted' | 'retry_after_too_long';
+
+/** The retry options that can be changed at run time. */
+export interface RetryTunables {
+  /** Name in events and errors. @default 'retry' */
+  readonly name: string;
+  /** Attempts in all, the first included (1 = never retry). @default 3 */
+  readonly maxAttempts: number;
+  /** Cap of the first backoff delay, ms. @default 500 */
+  readonly baseDelayMs: number;
+  /** Largest backoff delay, ms. @default 30_000 */
+  readonly maxDelayMs: number;
+  /** Growth of the backoff cap per retry. @default 2 */
+  readonly factor: number;
+  /** A server-requested delay (`Retry-After`) longer than this ends the retries, ms. @default 60_000 */
+  readonly maxRetryAfterMs: number;
+}
+
+export const RETRY_DEFAULTS: RetryTunables = Object.freeze({
+  name: 'retry',
+  maxAttempts: 3,
+  baseDelayMs: 500,
+  maxDelayMs: 30_000,
+  factor: 2,
+  maxRetryAfterMs: 60_000,
+});
+
+export interface RetryOptions extends Partial<RetryTunables>, WiringOptions {
+  /** Source of jitter. @default systemRandom */
+  readonly random?: Random;
+  /** Decides which failures are retried and how long the server asked to wait. @default classifyFailure */
+  readonly classify?: (error: unknown, nowMs: number) => FailureClass;
+}
+
+/** What the work receives from a retry: the signal and the attempt number (1-based). */
+export interface RetryContext extends PolicyContext {
+  readonly attempt: number;
+}
+
+const tunableShape = z.strictObject({
+  name: schemas.name,
+  maxAttempts: schemas.positiveInt,
+  baseDelayMs: schemas.ms,
+  maxDelayMs: schemas.ms,
+  factor: z.number().min(1).finite(),
+  maxRetryAfterMs: schemas.msOrInfinity,
+});
+const tunableSchema = tunableShape.superRefine((c, ctx) => {
+  if (c.baseDelayMs > c.maxDelayMs) {
+    ctx.addIssue({ code: 'custom', path: ['baseDelayMs'], message: `must be <= maxDelayMs (${c.maxDelayMs})` });
+  }
+});
+const optionsSchema = tunableShape.partial().extend({
+  clock: schemas.clock.optional(),
+  bus: schemas.bus.optional(),
+  random: schemas.random.optional(),
+  classify: schemas.fn<(error: unknown, nowMs: number) => FailureClass>().optional(),
+});
+
+export class Retry implements Policy<RetryContext> {
+  readonly clock: Clock;
+  private readonly bus: EventBus | undefined;
+  private readonly random: Random;
+  private readonly classify: (error: unknown, nowMs: number) => FailureClass;
+  private readonly live: LiveConfig<RetryTunables>;
+
+  constructor(options: RetryOptions = {}) {
+    const subject = typeof options.name === 'string' ? `retry "${options.name}"` : 'retry';
+    const { clock, bus, random, classify, ...rest } = parseWith(subject, optionsSchema, options);
+    this.clock = clock ?? realClock;
+    this.bus = bus;
+    this.random = random ?? systemRandom;
+    this.classify = classify ?? classifyFailure;
+    this.live = new LiveConfig(subject, tunableSchema, tunableShape.partial(), {
+      ...RETRY_DEFAULTS,
+      ...defined(rest),
+    } as RetryTunables);
+  }
+
+  /** The current options. */
+  get config(): Readonly<RetryTunables> {
+    return this.live.current;
+  }
+
+  /** Change options at run time; a bad update throws `InvalidSpecError` and changes nothing. */
+  configure(patch: Partial<RetryTunables>): void {
+    const { changed } = this.live.update(patch);
+    reportConfigured(this.bus, 'retry', this.live.current.name, changed);
+  }
+
+  async execute<T>(fn: Work<T, RetryContext>, signal?: AbortSignal): Promise<T> {
+    const sig = signal ?? NEVER_ABORTED;
+    for (let attempt = 1; ; attempt++) {
+      if (sig.aborted) throw sig.reason;
+      try {
+        const value = await fn({ signal: sig, attempt });
+        if (attempt > 1 && this.bus?.wants('retry.recovered')) {
+          this.bus.emit({ type: 'retry.recovered', policy: this.live.current.name, attempts: attempt });
+        }
+        return value;
+      } catch (error) {
+        const delayMs = this.delayAfter(error, attempt, sig);
+        try {
+          await this.clock.sleep(delayMs, sig);
+        } catch (reason) {
+          if (this.bus?.wants('retry.gave_up')) {
+            this.bus.emit({ type: 'retry.gave_up', policy: this.live.current.name, attempts: attempt, error, reason: 'aborted' });
+          }
+          throw reason;
+        }
+      }
+    }
+  }
+
+  /** The wait before the next attempt, or throw `error` (after reporting) if there is none. */
+  private delayAfter(error: unknown, attempt: number, signal: AbortSignal): number {
+    const cfg = this.live.current;
+    const verdict = this.classify(error, this.clock.now());
+    let reason: RetryGiveUpReason | undefined;
+    let delayMs: number | undefined;
+    if (signal.aborted) reason = 'aborted';
+    else if (!verdict.transient) reason = 'permanent';
+    else if (attempt >= cfg.maxAttempts) reason = 'max_attempts';
+    else if (verdict.retryAfterMs !== undefined) {
+      if (verdict.retryAfterMs > cfg.maxRetryAfterMs) reason = 'retry_after_too_long';
+      else delayMs = verdict.retryAfterMs;
+    } else {
+      delayMs = fullJitterDelay(attempt, cfg, this.random);
+    }
+    const bus = this.bus;
+    if (bus !== undefined) {
+      if (bus.wants('retry.attempt_failed')) {
+        bus.emit({
+          type: 'retry.attempt_failed',
+          policy: cfg.name,
+          attempt,
+          error,
+          transient: verdict.transient,
+          delayMs,
+        });
+      }
+      if (reason !== undefined && bus.wants('retry.gave_up')) {
+        bus.emit({ type: 'retry.gave_up', policy: cfg.name, attempts: attempt, error, reason });
+      }
+    }
+    if (reason !== undefined || delayMs === undefined) throw error;
+    return delayMs;
+  }
+}
