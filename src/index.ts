@@ -5,3 +5,4 @@
  */
 export * from './runtime/index.ts';
 export * from './supervisor/index.ts';
+export * from './resilience/index.ts';
