@@ -5,6 +5,7 @@
  * acting for a dead incarnation.
  */
 import type { Clock } from './clock.ts';
+import type { Fence } from './fence.ts';
 import type { MailboxOptions } from './mailbox.ts';
 import type { CallFrom } from './messages.ts';
 import type { Pid } from './pid.ts';
@@ -54,6 +55,8 @@ export interface ProcessContext {
   readonly signal: AbortSignal;
   /** False once the process has exited. */
   readonly isAlive: boolean;
+  /** This incarnation's fence, for layers that must refuse work from a dead incarnation. */
+  readonly fence: Fence;
 
   /** Next message (oldest first). */
   receive<T = unknown>(): Promise<T>;

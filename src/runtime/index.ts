@@ -85,3 +85,5 @@ export { startServer, stopServer, reply, noreply, stop, Reply, NoReply, Stop } f
 export type { ServerBehaviour, StartServerOptions } from './server.ts';
 export { seededRandom, systemRandom } from './random.ts';
 export type { Random } from './random.ts';
+export { FencedError, UNFENCED } from './fence.ts';
+export type { Fence } from './fence.ts';

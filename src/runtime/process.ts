@@ -17,6 +17,7 @@ import type {
 } from './context.ts';
 import { ProcessExitedError, WardenError } from './errors.ts';
 import { NOTHING, type Mailbox, type MailboxOptions } from './mailbox.ts';
+import { FencedError, type Fence } from './fence.ts';
 import { DownMessage, type CallFrom } from './messages.ts';
 import { brandPid, formatPid, type Pid } from './pid.ts';
 import type { ExitReason } from './terms.ts';
@@ -217,6 +218,11 @@ export class ProcessRecord implements Pid, ProcessContext, DownWatcher {
 
   get isAlive(): boolean {
     return this.status === RUNNING;
+  }
+
+  /** This incarnation's fence: current while the process runs; generation = its pid number. */
+  get fence(): Fence {
+    return new ProcessFence(this);
   }
 
   get signal(): AbortSignal {
@@ -421,3 +427,33 @@ export class ProcessRecord implements Pid, ProcessContext, DownWatcher {
 }
 
 brandPid(ProcessRecord.prototype);
+
+/** The fence of one process: it stops being current the moment the process exits. */
+class ProcessFence implements Fence {
+  private readonly proc: ProcessRecord;
+
+  constructor(proc: ProcessRecord) {
+    this.proc = proc;
+  }
+
+  get owner(): string {
+    return this.proc.label ?? String(this.proc);
+  }
+
+  get generation(): number {
+    return this.proc.id;
+  }
+
+  isCurrent(): boolean {
+    return this.proc.status === RUNNING;
+  }
+
+  check(operation: string): void {
+    if (this.proc.status === RUNNING) return;
+    const events = this.proc.runtime.events;
+    if (events.wants('process.fenced')) {
+      events.emit({ type: 'process.fenced', pid: this.proc, owner: this.owner, generation: this.generation, operation });
+    }
+    throw new FencedError(this.owner, this.generation, operation);
+  }
+}

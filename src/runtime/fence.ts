@@ -1,0 +1,50 @@
+/**
+ * Fencing: a token that says whether the incarnation holding it is still the current one.
+ * Every layer that acts on behalf of a process (journal appends, checkpoints, budget spends,
+ * effects, replies) takes a `Fence` and checks it first, so an incarnation that was declared
+ * dead (killed, timed out, superseded by a restart) can never act again: the operation is
+ * refused with `FencedError` and a `process.fenced` event, never applied.
+ *
+ * A process's own fence is `ctx.fence`: its generation is its pid number, which only grows
+ * within a runtime, so a restarted child always holds a higher generation than the one it
+ * replaced. Stores that outlive a runtime add their own epoch (see the durable layer).
+ */
+import { WardenError } from './errors.ts';
+
+export interface Fence {
+  /** Who holds it (a child id or label, else the pid). */
+  readonly owner: string;
+  /** Grows with every new incarnation of the owner. */
+  readonly generation: number;
+  /** True while the holder is current. */
+  isCurrent(): boolean;
+  /** Throw `FencedError` (and report it) unless the holder is current. */
+  check(operation: string): void;
+}
+
+/** An operation by a superseded or dead incarnation was refused. */
+export class FencedError extends WardenError {
+  readonly code = 'FENCED';
+  readonly owner: string;
+  readonly generation: number;
+  readonly operation: string;
+
+  constructor(owner: string, generation: number, operation: string) {
+    super(`${owner} (generation ${generation}) is no longer current; ${operation} refused`);
+    this.owner = owner;
+    this.generation = generation;
+    this.operation = operation;
+  }
+
+  protected override details(): Record<string, unknown> {
+    return { owner: this.owner, generation: this.generation, operation: this.operation };
+  }
+}
+
+/** A fence that is always current (for work that runs outside any process, e.g. a CLI command). */
+export const UNFENCED: Fence = Object.freeze({
+  owner: 'unfenced',
+  generation: 0,
+  isCurrent: () => true,
+  check: () => {},
+});
