@@ -1,0 +1,55 @@
+/**
+ * Warden's persistence (`warden/store`): one small interface shaped around durable runs, on
+ * SQLite (embedded default, `./.warden/warden.db`, WAL, `synchronous=FULL`) or Postgres
+ * (`WARDEN_DATABASE_URL=postgres://...`).
+ *
+ * ```ts
+ * import { openStore } from 'warden/store';
+ *
+ * const store = await openStore();              // migrations applied; a newer schema is refused
+ * const runs = await store.listRuns({ status: 'suspended' });
+ * await store.close();
+ * ```
+ *
+ * Every method is one transaction; writes on behalf of a run are fenced by the run's owner
+ * epoch; journal appends are idempotent per (run, sequence) and group-committed. Errors:
+ * `SchemaTooNewError`, `StoreCorruptError` (the file is left untouched),
+ * `StoreUnavailableError`, `JournalConflictError`, and the runtime's `FencedError`.
+ */
+export { openStore, storeLocation, isPostgresUrl } from './open.ts';
+export type { OpenStoreOptions } from './open.ts';
+export { openSqliteStore, checkSqliteFile, DEFAULT_SQLITE_PATH } from './sqlite.ts';
+export type { SqliteStoreOptions } from './sqlite.ts';
+export { openPostgresStore } from './postgres.ts';
+export type { PostgresStoreOptions } from './postgres.ts';
+export { SCHEMA_VERSION, MIGRATIONS } from './migrations.ts';
+export type { Migration, Dialect } from './migrations.ts';
+export { SchemaTooNewError, StoreCorruptError, StoreUnavailableError, JournalConflictError, redactUrl } from './errors.ts';
+export { RUN_STATUSES, DEAD_LETTER_STATUSES, APPROVAL_STATUSES } from './types.ts';
+export type {
+  Store,
+  StoreInfo,
+  Json,
+  StoredError,
+  RunStatus,
+  RunRequest,
+  RunRecord,
+  NewRun,
+  ClaimOptions,
+  RunFilter,
+  RunUpdate,
+  CompactOptions,
+  JournalEntry,
+  JournalKind,
+  JournalOutcome,
+  EffectRecord,
+  EffectStatus,
+  DeadLetter,
+  DeadLetterStatus,
+  Attempt,
+  Approval,
+  ApprovalStatus,
+  Decision,
+  AuditEntry,
+  Lease,
+} from './types.ts';

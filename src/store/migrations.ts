@@ -1,0 +1,128 @@
+/**
+ * Versioned schema migrations, applied in order when a store opens, each in its own
+ * transaction together with the version bump (so a crash mid-migration leaves the previous
+ * version intact). The version lives in `warden_meta`. A database whose version is newer than
+ * {@link SCHEMA_VERSION} is refused with `SchemaTooNewError`: Warden never downgrades.
+ *
+ * Migrations are append-only: a released migration is never edited; a change is a new one.
+ */
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface Migration {
+  readonly version: number;
+  readonly description: string;
+  /** Statements to run, in order. */
+  sql(dialect: Dialect): readonly string[];
+}
+
+const v1: Migration = {
+  version: 1,
+  description: 'runs, journal, effects, dead letters, quarantine, approvals, audit, leases',
+  sql(dialect) {
+    const autoId = dialect === 'sqlite' ? 'INTEGER PRIMARY KEY AUTOINCREMENT' : 'BIGSERIAL PRIMARY KEY';
+    return [
+      `CREATE TABLE warden_runs (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        status TEXT NOT NULL,
+        input TEXT NOT NULL,
+        output TEXT,
+        error TEXT,
+        suspend_reason TEXT,
+        suspend_detail TEXT,
+        epoch BIGINT NOT NULL DEFAULT 0,
+        owner TEXT,
+        lease_expires_at BIGINT,
+        request TEXT,
+        trace_id TEXT NOT NULL,
+        replay_of TEXT,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        finished_at BIGINT,
+        archived_at BIGINT,
+        archive TEXT
+      )`,
+      'CREATE INDEX warden_runs_status ON warden_runs (status, updated_at)',
+      `CREATE TABLE warden_journal (
+        run_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        value TEXT,
+        error TEXT,
+        at BIGINT NOT NULL,
+        PRIMARY KEY (run_id, seq)
+      )`,
+      `CREATE TABLE warden_effects (
+        key TEXT PRIMARY KEY,
+        run_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        status TEXT NOT NULL,
+        input TEXT,
+        intent_at BIGINT NOT NULL,
+        done_at BIGINT
+      )`,
+      'CREATE INDEX warden_effects_run ON warden_effects (run_id, seq)',
+      `CREATE TABLE warden_dead_letters (
+        id TEXT PRIMARY KEY,
+        source TEXT NOT NULL,
+        run_id TEXT,
+        input TEXT NOT NULL,
+        error TEXT NOT NULL,
+        attempts TEXT NOT NULL,
+        trace_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        replay_input TEXT,
+        replayed_as TEXT,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL
+      )`,
+      'CREATE INDEX warden_dead_letters_status ON warden_dead_letters (status, created_at)',
+      `CREATE TABLE warden_quarantine (
+        namespace TEXT NOT NULL,
+        key TEXT NOT NULL,
+        record TEXT NOT NULL,
+        PRIMARY KEY (namespace, key)
+      )`,
+      `CREATE TABLE warden_approvals (
+        id TEXT PRIMARY KEY,
+        run_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        action TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        details TEXT NOT NULL,
+        status TEXT NOT NULL,
+        requested_at BIGINT NOT NULL,
+        decided_at BIGINT,
+        decided_by TEXT,
+        decision_reason TEXT
+      )`,
+      'CREATE INDEX warden_approvals_status ON warden_approvals (status, requested_at)',
+      `CREATE TABLE warden_audit (
+        id ${autoId},
+        at BIGINT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        reason TEXT,
+        details TEXT
+      )`,
+      'CREATE INDEX warden_audit_subject ON warden_audit (subject, id)',
+      `CREATE TABLE warden_leases (
+        key TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        expires_at BIGINT NOT NULL
+      )`,
+    ];
+  },
+};
+
+/** Every migration, oldest first. */
+export const MIGRATIONS: readonly Migration[] = [v1];
+
+/** The schema version this code writes. */
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
