@@ -91,6 +91,11 @@ class PostgresDriver implements SqlDriver {
     }
   }
 
+  async durability(): Promise<string> {
+    const rows = await this.read<{ s: string; f: string }>("SELECT current_setting('synchronous_commit') AS s, current_setting('fsync') AS f");
+    return `synchronous_commit=${rows[0]?.s} fsync=${rows[0]?.f}`;
+  }
+
   async read<R>(sql: string, params: readonly unknown[] = []): Promise<R[]> {
     try {
       return (await this.pool.query(this.sql(sql), params as unknown[])).rows as R[];
@@ -139,7 +144,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       }
     }
     const version = await migrate(driver);
-    return new SqlStore(driver, version);
+    return new SqlStore(driver, version, await driver.durability());
   } catch (e) {
     await pool.end().catch(() => undefined);
     throw e;

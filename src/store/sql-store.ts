@@ -46,6 +46,8 @@ export interface SqlConn {
 export interface SqlDriver {
   readonly dialect: Dialect;
   readonly location: string;
+  /** The durability settings in force, as the database reports them. */
+  durability(): Promise<string>;
   /** Run `fn` in one transaction, serialised with every other use of the driver that needs it. */
   transaction<T>(fn: (conn: SqlConn) => Promise<T>): Promise<T>;
   /** Run one read outside an explicit transaction. */
@@ -215,9 +217,9 @@ export class SqlStore implements Store {
   private flushing = false;
   private closed = false;
 
-  constructor(driver: SqlDriver, schemaVersion: number) {
+  constructor(driver: SqlDriver, schemaVersion: number, durability: string) {
     this.driver = driver;
-    this.info = Object.freeze({ kind: driver.dialect, location: driver.location, schemaVersion });
+    this.info = Object.freeze({ kind: driver.dialect, location: driver.location, schemaVersion, durability });
     this.lockRun = driver.dialect === 'postgres' ? ' FOR SHARE' : '';
   }
 

@@ -124,6 +124,12 @@ class SqliteDriver implements SqlDriver {
     });
   }
 
+  async durability(): Promise<string> {
+    const mode = String(this.db.pragma('journal_mode', { simple: true }));
+    const sync = Number(this.db.pragma('synchronous', { simple: true }));
+    return `journal_mode=${mode} synchronous=${['off', 'normal', 'full', 'extra'][sync] ?? sync}`;
+  }
+
   read<R>(sql: string, params: readonly unknown[] = []): Promise<R[]> {
     return this.exclusive(async () => this.guard(() => this.allSync(sql, params)) as R[]);
   }
@@ -173,7 +179,7 @@ export async function openSqliteStore(options: SqliteStoreOptions = {}): Promise
   const driver = new SqliteDriver(db, file);
   try {
     const version = await migrate(driver);
-    return new SqlStore(driver, version);
+    return new SqlStore(driver, version, await driver.durability());
   } catch (e) {
     await driver.close();
     throw e;

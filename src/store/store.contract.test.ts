@@ -46,6 +46,7 @@ for (const c of STORE_CASES) {
     it('applies the migrations and reports the current schema version', async () => {
       expect(store.info.kind).toBe(c.kind);
       expect(store.info.schemaVersion).toBe(SCHEMA_VERSION);
+      expect(store.info.durability).toMatch(c.kind === 'sqlite' ? /^journal_mode=wal synchronous=full$/ : /^synchronous_commit=on fsync=on$/);
       expect((await reopen()).info.schemaVersion).toBe(SCHEMA_VERSION);
     });
 

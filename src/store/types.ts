@@ -202,6 +202,8 @@ export interface StoreInfo {
   /** The file path, or the URL with any password hidden. */
   readonly location: string;
   readonly schemaVersion: number;
+  /** The durability settings in force, read back from the database (`journal_mode=wal synchronous=full`). */
+  readonly durability: string;
 }
 
 export interface Store {
