@@ -1,0 +1,34 @@
+/**
+ * The durable layer's events, on the one stream. Each is emitted after the state change it
+ * reports is durable (for example `run.step_completed` once the journal entry is committed).
+ */
+import type { StoredError } from '../store/index.ts';
+
+declare module '../runtime/index.ts' {
+  interface WardenEventMap {
+    /** A run began executing for the first time. */
+    'run.started': { readonly runId: string; readonly name: string; readonly traceId: string };
+    /** A run was claimed again (after a crash, a suspension or a retry) and is replaying its journal. */
+    'run.resumed': { readonly runId: string; readonly name: string; readonly epoch: number; readonly journaled: number };
+    'run.step_completed': { readonly runId: string; readonly step: string; readonly seq: number; readonly kind: 'step' | 'effect'; readonly outcome: 'ok' | 'error' };
+    /** A step's result came from the journal; the step did not run. */
+    'run.step_replayed': { readonly runId: string; readonly step: string; readonly seq: number };
+    'run.suspended': { readonly runId: string; readonly reason: string; readonly detail: unknown };
+    'run.completed': { readonly runId: string; readonly name: string };
+    'run.failed': { readonly runId: string; readonly name: string; readonly error: StoredError };
+    'run.cancelled': { readonly runId: string; readonly reason: string };
+    /** A write for the run was refused: this incarnation was superseded (or its process fence is gone). */
+    'run.fenced': { readonly runId: string; readonly epoch: number; readonly operation: string };
+    'effect.intent': { readonly runId: string; readonly effect: string; readonly key: string };
+    'effect.done': { readonly runId: string; readonly effect: string; readonly key: string };
+    /** An effect's intent was recorded but not its outcome (a crash in between). */
+    'effect.uncertain': { readonly runId: string; readonly effect: string; readonly key: string; readonly reconciled: 'done' | 'not_done' | 'escalated' };
+    'dlq.added': { readonly id: string; readonly source: string; readonly runId: string | undefined };
+    'dlq.replayed': { readonly id: string; readonly runId: string | undefined };
+    'dlq.discarded': { readonly id: string };
+    'approval.requested': { readonly approvalId: string; readonly runId: string; readonly action: string; readonly reason: string };
+    'approval.decided': { readonly approvalId: string; readonly runId: string; readonly decision: 'approved' | 'denied'; readonly by: string };
+  }
+}
+
+export {};

@@ -1,0 +1,54 @@
+/**
+ * Durable runs (`warden/durable`): a run is a function of steps whose results are journaled, so
+ * after a crash or `kill -9` it resumes where it was and completed steps (LLM calls included)
+ * are replayed from the journal, not repeated.
+ *
+ * ```ts
+ * import { openStore } from 'warden/store';
+ * import { DurableHost, defineRun } from 'warden/durable';
+ *
+ * const digest = defineRun('daily-digest', async (run, input: { to: string }) => {
+ *   const news = await run.step('fetch-news', () => fetchNews());              // journaled
+ *   const text = await run.step('summarise', () => llm.summarise(news));       // journaled
+ *   await run.effect('send-mail', ({ idempotencyKey }) => mail.send(input.to, text, { idempotencyKey }), {
+ *     reconcile: async ({ idempotencyKey }) => ({ done: await mail.wasSent(idempotencyKey) }),
+ *   });
+ *   return text;
+ * });
+ *
+ * const host = new DurableHost({ store: await openStore(), runs: [digest], owner: 'worker-1' });
+ * await host.recover();                    // resume what a crash left behind
+ * host.serve();                            // and pick up approvals, CLI requests, replays
+ * const { result } = await host.start(digest, { to: 'me@example.com' });
+ * console.log(await result);               // { status: 'completed', output: ... }
+ * ```
+ *
+ * Also here: effects recorded intent → done with idempotency keys and reconciliation (F15),
+ * fencing by owner epoch, the dead-letter queue (F16), a store-backed quarantine store (F11),
+ * approval gates with an audit trail (F17) and a store-backed spawn-guard key store (F12).
+ */
+import './events.ts';
+
+export { defineRun } from './definition.ts';
+export type { RunDefinition, RunFunction } from './definition.ts';
+export { DurableHost, DURABLE_HOST_DEFAULTS } from './host.ts';
+export type { DurableHostOptions, DurableHostTunables, RunHandle, RunOutcome, RetentionPolicy } from './host.ts';
+export { RunContext } from './run-context.ts';
+export type { StepContext, EffectContext, StepOptions, EffectOptions, ReconcileResult } from './run-context.ts';
+export { requireApproval, approvalReason } from './approval-policy.ts';
+export type { ApprovalPolicy, ActionDescriptor } from './approval-policy.ts';
+export { Approvals } from './approvals.ts';
+export type { DecisionInput } from './approvals.ts';
+export { DeadLetterQueue } from './dead-letters.ts';
+export type { DeadLetterInput } from './dead-letters.ts';
+export { StoreQuarantineStore, StoreSpawnKeyStore } from './store-adapters.ts';
+export { toJournalJson, toStoredError } from './json.ts';
+export {
+  NonDeterminismError,
+  NotSerializableError,
+  StepFailedError,
+  ApprovalDeniedError,
+  RunCancelledError,
+  UnknownRunError,
+  DurableStateError,
+} from './errors.ts';

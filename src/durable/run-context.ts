@@ -1,0 +1,348 @@
+/**
+ * The `run` object a durable run function receives: `run.step(name, fn)` and
+ * `run.effect(name, fn)`. Every step and effect takes the next sequence number; its outcome is
+ * journaled under (run, sequence) before the call returns, and on a resumed run a journaled
+ * outcome is returned (or its failure thrown again) without running anything. The journal is
+ * checked by name at every position: asking for a different step than the journal holds there
+ * is a `NonDeterminismError`, never silent divergence.
+ *
+ * Effects are recorded intent → done. A done effect is never repeated. An effect whose intent
+ * was recorded but whose outcome was not (the process died in between) is *uncertain*: it goes
+ * to the effect's `reconcile` function, or, without one, the run suspends with reason
+ * `uncertain_effect` until a person says what happened. It is never blindly retried.
+ *
+ * Once something ends the run (a suspension, a cancellation, a fence), every later call throws
+ * the same thing again, so run code that catches it cannot carry on writing.
+ */
+import type { Clock, EventBus, Fence } from '../runtime/index.ts';
+import { InvalidSpecError } from '../runtime/index.ts';
+import type { Policy } from '../resilience/index.ts';
+import type { Attempt, JournalEntry, JournalKind, Json, Store, StoredError } from '../store/index.ts';
+import { approvalReason, type ActionDescriptor, type ApprovalPolicy } from './approval-policy.ts';
+import { ApprovalDeniedError, NonDeterminismError, NotSerializableError, StepFailedError } from './errors.ts';
+import { fromJournalJson, toJournalJson, toStoredError } from './json.ts';
+
+/** Ends a run without failing it: it waits (for an approval, a person resolving an effect). */
+export class Suspension {
+  readonly reason: string;
+  readonly detail: Json;
+
+  constructor(reason: string, detail: Json) {
+    this.reason = reason;
+    this.detail = detail;
+  }
+}
+
+/** Ends a run's execution in this process without writing anything (the host is closing). */
+export class Interruption {
+  readonly why: string;
+
+  constructor(why: string) {
+    this.why = why;
+  }
+}
+
+/** What a step's function receives. */
+export interface StepContext {
+  /** Aborted when the run is cancelled (or a retry policy gives up on the attempt). */
+  readonly signal: AbortSignal;
+  /** 1 on the first attempt. */
+  readonly attempt: number;
+}
+
+/** What an effect's function receives. */
+export interface EffectContext extends StepContext {
+  /** Stable across attempts, crashes and resumes: forward it to the service (an `Idempotency-Key` header). */
+  readonly idempotencyKey: string;
+}
+
+export interface StepOptions {
+  /** Retry policy for the attempts (e.g. `new Retry({ maxAttempts: 3 })`); each attempt is recorded. @default none */
+  readonly retry?: Pick<Policy, 'execute'>;
+  /** Needs approval before it runs. @default false */
+  readonly irreversible?: boolean;
+  /** For approval policies: the tool it calls. */
+  readonly tool?: string;
+  /** For approval policies (and shown to the approver): its arguments. */
+  readonly args?: Json;
+  /** For approval policies: its estimated cost, USD. */
+  readonly costUsd?: number;
+}
+
+export type ReconcileResult = { readonly done: true; readonly value?: unknown } | { readonly done: false };
+
+export interface EffectOptions extends StepOptions {
+  /** The idempotency key. @default `${runId}:${seq}:${name}` (unique per run and position) */
+  readonly idempotencyKey?: string;
+  /**
+   * Decide an uncertain effect (intent recorded, outcome lost in a crash): ask the service
+   * whether the key was done. `{ done: false }` lets the effect run again, with the same key.
+   * Without it, an uncertain effect suspends the run (`uncertain_effect`).
+   */
+  readonly reconcile?: (info: { readonly idempotencyKey: string; readonly name: string; readonly args: Json | undefined }) => Promise<ReconcileResult> | ReconcileResult;
+}
+
+/** @hidden What the host gives a run context. */
+export interface RunEnv {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly bus: EventBus | undefined;
+  readonly fence: Fence;
+  readonly policies: readonly ApprovalPolicy[];
+  readonly runId: string;
+  readonly runName: string;
+  readonly traceId: string;
+  readonly epoch: number;
+  readonly signal: AbortSignal;
+}
+
+const STEP_NAME = /^[^\s].{0,199}$/s;
+
+/** Rebuild the error a journaled failure was first thrown as. */
+function rethrown(runId: string, name: string, seq: number, stored: StoredError): Error {
+  switch (stored.code) {
+    case 'APPROVAL_DENIED':
+      return new ApprovalDeniedError(runId, String(stored.approvalId ?? `${runId}:${seq}`), name, String(stored.by ?? 'unknown'), String(stored.reason ?? ''));
+    case 'NOT_SERIALIZABLE':
+      return new NotSerializableError(runId, name, String(stored.path ?? '$'), String(stored.why ?? 'is not JSON'));
+    default:
+      return new StepFailedError(runId, name, seq, stored, (stored.attempts as Attempt[] | undefined) ?? []);
+  }
+}
+
+export class RunContext {
+  /** The run's id. */
+  readonly id: string;
+  /** The run definition's name. */
+  readonly name: string;
+  readonly traceId: string;
+  /** The owner epoch this execution holds. */
+  readonly epoch: number;
+  /** Aborted when the run is cancelled. */
+  readonly signal: AbortSignal;
+  private readonly env: RunEnv;
+  private readonly journal: Map<number, JournalEntry>;
+  private readonly lastJournaled: number;
+  private seq = 0;
+  /** What ended the run, thrown again by every later call. */
+  stopped: unknown = undefined;
+
+  constructor(env: RunEnv, journal: readonly JournalEntry[]) {
+    this.env = env;
+    this.id = env.runId;
+    this.name = env.runName;
+    this.traceId = env.traceId;
+    this.epoch = env.epoch;
+    this.signal = env.signal;
+    this.journal = new Map(journal.map((e) => [e.seq, e]));
+    this.lastJournaled = journal.length === 0 ? -1 : journal[journal.length - 1]!.seq;
+  }
+
+  /** True while the run is replaying journaled steps (the next call's outcome is in the journal). */
+  get isReplaying(): boolean {
+    return this.seq <= this.lastJournaled;
+  }
+
+  /**
+   * Run `fn` once, durably: its result is journaled before this resolves, and returned from the
+   * journal (without running `fn`) when the run is resumed. The result must be JSON data.
+   * A failure (after `retry`, if given) is journaled too and thrown as `StepFailedError`.
+   */
+  async step<T>(name: string, fn: (ctx: StepContext) => T | PromiseLike<T>, options: StepOptions = {}): Promise<T> {
+    this.checkName('step', name);
+    this.gate();
+    const seq = this.seq++;
+    const entry = this.journal.get(seq);
+    if (entry !== undefined) return this.replay(entry, 'step', name) as T;
+    await this.approve('step', name, seq, options);
+    return this.execute(seq, 'step', name, options, (attempt, signal) => fn({ signal, attempt }), undefined) as Promise<T>;
+  }
+
+  /**
+   * Perform a side effect at most once, with an idempotency key: intent is recorded before `fn`
+   * runs and done (with the result) after. On resume a done effect returns its journaled result;
+   * an uncertain one is reconciled or escalated, never blindly repeated.
+   */
+  async effect<T>(name: string, fn: (ctx: EffectContext) => T | PromiseLike<T>, options: EffectOptions = {}): Promise<T> {
+    this.checkName('effect', name);
+    this.gate();
+    const seq = this.seq++;
+    const key = options.idempotencyKey ?? `${this.id}:${seq}:${name}`;
+    if (typeof key !== 'string' || key === '') throw new InvalidSpecError(`effect "${name}"`, 'idempotencyKey', key, 'must be a non-empty string');
+    const entry = this.journal.get(seq);
+    if (entry !== undefined) return this.replay(entry, 'effect', name) as T;
+    const call = (attempt: number, signal: AbortSignal): T | PromiseLike<T> => fn({ idempotencyKey: key, signal, attempt });
+    const existing = await this.env.store.getEffect(key);
+    if (existing !== undefined && existing.runId !== this.id) {
+      throw new InvalidSpecError(`effect "${name}"`, 'idempotencyKey', key, `is already used by run ${existing.runId}; keys must be unique across runs`);
+    }
+    if (existing !== undefined && existing.seq !== seq) {
+      throw this.halt(new NonDeterminismError(this.id, seq, `effect "${existing.name}" at position ${existing.seq}`, `effect "${name}"`));
+    }
+    if (existing?.status === 'done') {
+      // Resolved as done from outside (a person checked): journal it without a value.
+      await this.write({ runId: this.id, seq, name, kind: 'effect', outcome: 'ok', at: this.env.clock.now() }, key);
+      this.emitDone(name, seq, key);
+      return undefined as T;
+    }
+    if (existing?.status === 'intent') {
+      if (options.reconcile === undefined) {
+        this.emit({ type: 'effect.uncertain', runId: this.id, effect: name, key, reconciled: 'escalated' });
+        throw this.suspend('uncertain_effect', { effect: name, key, seq });
+      }
+      const verdict = await options.reconcile({ idempotencyKey: key, name, args: options.args });
+      this.gate();
+      if (verdict.done) {
+        this.emit({ type: 'effect.uncertain', runId: this.id, effect: name, key, reconciled: 'done' });
+        return this.record(seq, 'effect', name, verdict.value, key) as T;
+      }
+      this.emit({ type: 'effect.uncertain', runId: this.id, effect: name, key, reconciled: 'not_done' });
+      return this.execute(seq, 'effect', name, options, call, key) as Promise<T>;
+    }
+    await this.approve('effect', name, seq, options);
+    this.env.fence.check(`record intent of effect "${name}" in run ${this.id}`);
+    await this.env.store.recordEffectIntent(
+      { key, runId: this.id, seq, name, intentAt: this.env.clock.now(), ...(options.args === undefined ? {} : { input: options.args }) },
+      this.epoch,
+    );
+    this.emit({ type: 'effect.intent', runId: this.id, effect: name, key });
+    return this.execute(seq, 'effect', name, options, call, key) as Promise<T>;
+  }
+
+  /** The clock's time, journaled: the same value on every replay. */
+  now(): Promise<number> {
+    return this.step('warden:now', () => this.env.clock.now());
+  }
+
+  // ---- internals
+
+  private checkName(kind: string, name: string): void {
+    if (typeof name !== 'string' || !STEP_NAME.test(name)) {
+      throw new InvalidSpecError(`run ${this.id}`, `${kind} name`, name, 'must be a non-empty string of at most 200 characters, not starting with a space');
+    }
+  }
+
+  /** Throw whatever ended the run, or the cancellation. */
+  private gate(): void {
+    if (this.stopped !== undefined) throw this.stopped;
+    if (this.signal.aborted) throw this.halt(this.signal.reason);
+  }
+
+  private halt(reason: unknown): unknown {
+    if (this.stopped === undefined) this.stopped = reason;
+    return reason;
+  }
+
+  private suspend(reason: string, detail: Json): Suspension {
+    return this.halt(new Suspension(reason, detail)) as Suspension;
+  }
+
+  private emit(event: Parameters<EventBus['emit']>[0]): void {
+    if (this.env.bus?.wants(event.type)) this.env.bus.emit(event);
+  }
+
+  private emitDone(name: string, seq: number, key: string): void {
+    this.emit({ type: 'run.step_completed', runId: this.id, step: name, seq, kind: 'effect', outcome: 'ok' });
+    this.emit({ type: 'effect.done', runId: this.id, effect: name, key });
+  }
+
+  private replay(entry: JournalEntry, kind: 'step' | 'effect', name: string): unknown {
+    if (entry.kind !== kind || entry.name !== name) {
+      throw this.halt(new NonDeterminismError(this.id, entry.seq, `${entry.kind} "${entry.name}"`, `${kind} "${name}"`));
+    }
+    this.emit({ type: 'run.step_replayed', runId: this.id, step: name, seq: entry.seq });
+    if (entry.outcome === 'error') throw rethrown(this.id, name, entry.seq, entry.error ?? { name: 'Error', message: 'failed' });
+    return fromJournalJson(entry.valueJson);
+  }
+
+  private async write(entry: JournalEntry, effectDone: string | undefined): Promise<void> {
+    this.env.fence.check(`journal ${entry.kind} "${entry.name}" of run ${this.id}`);
+    await this.env.store.appendJournal(entry, this.epoch, effectDone);
+  }
+
+  /** Journal a result (or, if it cannot be journaled, the error saying so) and return it as replay would. */
+  private async record(seq: number, kind: 'step' | 'effect', name: string, value: unknown, effectKey: string | undefined): Promise<unknown> {
+    const j = toJournalJson(value);
+    const at = this.env.clock.now();
+    if ('problem' in j) {
+      const error = new NotSerializableError(this.id, `${kind} "${name}"`, j.problem.path, j.problem.why);
+      await this.write({ runId: this.id, seq, name, kind, outcome: 'error', error: toStoredError(error), at }, effectKey);
+      this.emit({ type: 'run.step_completed', runId: this.id, step: name, seq, kind, outcome: 'error' });
+      throw error;
+    }
+    await this.write({ runId: this.id, seq, name, kind, outcome: 'ok', ...(j.json === undefined ? {} : { valueJson: j.json }), at }, effectKey);
+    if (effectKey !== undefined) this.emitDone(name, seq, effectKey);
+    else this.emit({ type: 'run.step_completed', runId: this.id, step: name, seq, kind, outcome: 'ok' });
+    return fromJournalJson(j.json);
+  }
+
+  private async execute(
+    seq: number,
+    kind: JournalKind & ('step' | 'effect'),
+    name: string,
+    options: StepOptions,
+    call: (attempt: number, signal: AbortSignal) => unknown,
+    effectKey: string | undefined,
+  ): Promise<unknown> {
+    const attempts: Attempt[] = [];
+    let attempt = 0;
+    const once = async (ctx?: { signal: AbortSignal }): Promise<unknown> => {
+      attempt++;
+      try {
+        return await call(attempt, ctx?.signal ?? this.signal);
+      } catch (e) {
+        attempts.push({ attempt, at: this.env.clock.now(), error: toStoredError(e) });
+        throw e;
+      }
+    };
+    let value: unknown;
+    try {
+      value = options.retry === undefined ? await once() : await options.retry.execute(once, this.signal);
+    } catch (e) {
+      this.gate();
+      const stored: StoredError = { ...toStoredError(e), attempts };
+      await this.write({ runId: this.id, seq, name, kind, outcome: 'error', error: stored, at: this.env.clock.now() }, undefined);
+      if (effectKey !== undefined) await this.env.store.resolveEffect(effectKey, 'not_done', this.env.clock.now());
+      this.emit({ type: 'run.step_completed', runId: this.id, step: name, seq, kind, outcome: 'error' });
+      throw new StepFailedError(this.id, name, seq, stored, attempts, { cause: e });
+    }
+    this.gate();
+    return this.record(seq, kind, name, value, effectKey);
+  }
+
+  private async approve(kind: 'step' | 'effect', name: string, seq: number, options: StepOptions): Promise<void> {
+    const action: ActionDescriptor = {
+      runId: this.id,
+      runName: this.name,
+      kind,
+      name,
+      irreversible: options.irreversible === true,
+      ...(options.tool === undefined ? {} : { tool: options.tool }),
+      ...(options.args === undefined ? {} : { args: options.args }),
+      ...(options.costUsd === undefined ? {} : { costUsd: options.costUsd }),
+    };
+    const reason = approvalReason(this.env.policies, action);
+    if (reason === undefined) return;
+    const id = `${this.id}:${seq}`;
+    let approval = await this.env.store.getApproval(id);
+    if (approval === undefined) {
+      this.env.fence.check(`request approval of "${name}" in run ${this.id}`);
+      const details: Record<string, Json> = {};
+      if (options.tool !== undefined) details.tool = options.tool;
+      if (options.args !== undefined) details.args = options.args;
+      if (options.costUsd !== undefined) details.costUsd = options.costUsd;
+      approval = await this.env.store.requestApproval(
+        { id, runId: this.id, seq, action: name, kind, reason, details, requestedAt: this.env.clock.now() },
+        this.epoch,
+      );
+      this.emit({ type: 'approval.requested', approvalId: id, runId: this.id, action: name, reason });
+    }
+    if (approval.status === 'pending') throw this.suspend('approval', { approvalId: id, action: name, reason });
+    if (approval.status === 'denied') {
+      const error = new ApprovalDeniedError(this.id, id, name, approval.decidedBy ?? 'unknown', approval.decisionReason ?? '');
+      await this.write({ runId: this.id, seq, name, kind, outcome: 'error', error: toStoredError(error), at: this.env.clock.now() }, undefined);
+      this.emit({ type: 'run.step_completed', runId: this.id, step: name, seq, kind, outcome: 'error' });
+      throw error;
+    }
+  }
+}
