@@ -415,14 +415,20 @@ export class DurableHost {
   private armRenewal(): void {
     if (this.renewal !== undefined || this.closed) return;
     const every = Math.max(1, Math.floor(this.config.leaseMs / 3));
-    const renew = (): void => {
-      this.renewal = undefined;
-      if (this.active.size === 0 || this.closed) return;
-      const runs = [...this.active].map(([id, r]) => ({ id, epoch: r.epoch }));
-      void this.store.renewLeases(this.owner, runs, this.clock.now() + this.config.leaseMs).catch(() => undefined);
-      this.armRenewal();
-    };
-    this.renewal = this.clock.setTimer(every, renew);
+    this.renewal = this.clock.setTimer(every, () => {
+      // The next renewal is armed only after this one is written, so a slow store never piles them up.
+      void this.renewLeases().finally(() => {
+        this.renewal = undefined;
+        if (this.active.size > 0) this.armRenewal();
+      });
+    });
+  }
+
+  /** Extend the lease of every run executing here to now + `leaseMs` (done every `leaseMs / 3` while any runs). */
+  async renewLeases(): Promise<number> {
+    if (this.active.size === 0 || this.closed) return 0;
+    const runs = [...this.active].map(([id, r]) => ({ id, epoch: r.epoch }));
+    return this.store.renewLeases(this.owner, runs, this.clock.now() + this.config.leaseMs).catch(() => 0);
   }
 
   private async execute(claimed: RunRecord, before: RunRecord, def: RunDefinition<unknown, unknown>, controller: AbortController): Promise<RunOutcome> {

@@ -96,6 +96,29 @@ export interface RunEnv {
   readonly signal: AbortSignal;
 }
 
+/**
+ * Stop waiting for `value` once the run is cancelled or its host closes, even if the step's code
+ * ignores its signal (the code may go on running; its result is never journaled).
+ */
+function raceAbort<T>(value: T | PromiseLike<T>, signal: AbortSignal): T | Promise<T> {
+  if (value === null || typeof value !== 'object' || typeof (value as PromiseLike<T>).then !== 'function') return value as T;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    (value as PromiseLike<T>).then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
 const STEP_NAME = /^[^\s].{0,199}$/s;
 
 /** Rebuild the error a journaled failure was first thrown as. */
@@ -289,7 +312,7 @@ export class RunContext {
     const once = async (ctx?: { signal: AbortSignal }): Promise<unknown> => {
       attempt++;
       try {
-        return await call(attempt, ctx?.signal ?? this.signal);
+        return await raceAbort(call(attempt, ctx?.signal ?? this.signal), this.signal);
       } catch (e) {
         attempts.push({ attempt, at: this.env.clock.now(), error: toStoredError(e) });
         throw e;
