@@ -7,8 +7,12 @@ import { parseArgs } from 'node:util';
 import { UsageError, type CliIO, type Command } from './command.ts';
 import { conformanceCommand } from './commands/conformance.ts';
 import { demoCommand } from './commands/demo.ts';
+import { runsCommand } from './commands/runs.ts';
+import { dlqCommand } from './commands/dlq.ts';
+import { approvalsCommand } from './commands/approvals.ts';
+import { quarantineCommand } from './commands/quarantine.ts';
 
-export const commands: readonly Command[] = [demoCommand, conformanceCommand];
+export const commands: readonly Command[] = [demoCommand, conformanceCommand, runsCommand, dlqCommand, approvalsCommand, quarantineCommand];
 
 const VERSION = '0.1.0';
 

@@ -21,6 +21,8 @@ const v1: Migration = {
   description: 'runs, journal, effects, dead letters, quarantine, approvals, audit, leases',
   sql(dialect) {
     const autoId = dialect === 'sqlite' ? 'INTEGER PRIMARY KEY AUTOINCREMENT' : 'BIGSERIAL PRIMARY KEY';
+    // Times are clock milliseconds, which may have a fraction (the real clock is sub-millisecond).
+    const time = dialect === 'sqlite' ? 'REAL' : 'DOUBLE PRECISION';
     return [
       `CREATE TABLE warden_runs (
         id TEXT PRIMARY KEY,
@@ -33,14 +35,14 @@ const v1: Migration = {
         suspend_detail TEXT,
         epoch BIGINT NOT NULL DEFAULT 0,
         owner TEXT,
-        lease_expires_at BIGINT,
+        lease_expires_at ${time},
         request TEXT,
         trace_id TEXT NOT NULL,
         replay_of TEXT,
-        created_at BIGINT NOT NULL,
-        updated_at BIGINT NOT NULL,
-        finished_at BIGINT,
-        archived_at BIGINT,
+        created_at ${time} NOT NULL,
+        updated_at ${time} NOT NULL,
+        finished_at ${time},
+        archived_at ${time},
         archive TEXT
       )`,
       'CREATE INDEX warden_runs_status ON warden_runs (status, updated_at)',
@@ -52,7 +54,7 @@ const v1: Migration = {
         outcome TEXT NOT NULL,
         value TEXT,
         error TEXT,
-        at BIGINT NOT NULL,
+        at ${time} NOT NULL,
         PRIMARY KEY (run_id, seq)
       )`,
       `CREATE TABLE warden_effects (
@@ -62,8 +64,8 @@ const v1: Migration = {
         name TEXT NOT NULL,
         status TEXT NOT NULL,
         input TEXT,
-        intent_at BIGINT NOT NULL,
-        done_at BIGINT
+        intent_at ${time} NOT NULL,
+        done_at ${time}
       )`,
       'CREATE INDEX warden_effects_run ON warden_effects (run_id, seq)',
       `CREATE TABLE warden_dead_letters (
@@ -77,8 +79,8 @@ const v1: Migration = {
         status TEXT NOT NULL,
         replay_input TEXT,
         replayed_as TEXT,
-        created_at BIGINT NOT NULL,
-        updated_at BIGINT NOT NULL
+        created_at ${time} NOT NULL,
+        updated_at ${time} NOT NULL
       )`,
       'CREATE INDEX warden_dead_letters_status ON warden_dead_letters (status, created_at)',
       `CREATE TABLE warden_quarantine (
@@ -96,15 +98,15 @@ const v1: Migration = {
         reason TEXT NOT NULL,
         details TEXT NOT NULL,
         status TEXT NOT NULL,
-        requested_at BIGINT NOT NULL,
-        decided_at BIGINT,
+        requested_at ${time} NOT NULL,
+        decided_at ${time},
         decided_by TEXT,
         decision_reason TEXT
       )`,
       'CREATE INDEX warden_approvals_status ON warden_approvals (status, requested_at)',
       `CREATE TABLE warden_audit (
         id ${autoId},
-        at BIGINT NOT NULL,
+        at ${time} NOT NULL,
         actor TEXT NOT NULL,
         action TEXT NOT NULL,
         subject TEXT NOT NULL,
@@ -115,7 +117,7 @@ const v1: Migration = {
       `CREATE TABLE warden_leases (
         key TEXT PRIMARY KEY,
         owner TEXT NOT NULL,
-        expires_at BIGINT NOT NULL
+        expires_at ${time} NOT NULL
       )`,
     ];
   },

@@ -282,6 +282,15 @@ for (const c of STORE_CASES) {
       expect(await store.claimLease('sync', 'a', 400, 260)).toBe(true);
     });
 
+    it('keeps clock times with a fraction of a millisecond exactly', async () => {
+      await store.createRun({ id: 'f', name: 'demo', input: null, traceId: 't', at: 1795454238282.1982 });
+      await store.claimRun('f', { owner: 'o', leaseExpiresAt: 1795454268282.5, at: 1795454238283.25 });
+      const audit = await store.appendAudit({ at: 1795454238284.125, actor: 'a', action: 'x', subject: 's' });
+      expect(await store.getRun('f')).toMatchObject({ createdAt: 1795454238282.1982, leaseExpiresAt: 1795454268282.5, updatedAt: 1795454238283.25 });
+      expect(audit.at).toBe(1795454238284.125);
+      expect(await store.claimLease('k', 'o', 10.5, 0.25)).toBe(true);
+    });
+
     it('lets exactly one of many concurrent claimants take a lease', async () => {
       const results = await Promise.all(Array.from({ length: 8 }, (_, i) => store.claimLease('job', `o${i}`, 100, 0)));
       expect(results.filter(Boolean)).toHaveLength(1);

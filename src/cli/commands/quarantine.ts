@@ -1,0 +1,71 @@
+/**
+ * `warden quarantine list|release`: inputs set aside by a store-backed Quarantine after
+ * crashing their handler too often. Releasing one lets it run again.
+ */
+import type { QuarantineRecord } from '../../resilience/index.ts';
+import { UsageError, type Command } from '../command.ts';
+import { DB_HELP, DB_OPTION, oneId, onlyFor, subcommand, table, time, withStore } from './durable-shared.ts';
+
+const SUBS = ['list', 'release'] as const;
+
+export const quarantineCommand: Command = {
+  name: 'quarantine',
+  summary: 'list quarantined inputs and release them',
+  help: `Usage: warden quarantine list [--namespace NAME] [--all] [--json]
+       warden quarantine release <key> [--namespace NAME]
+
+Inputs that crashed their handler too many times, as recorded by a Quarantine using a
+StoreQuarantineStore (its namespace is the quarantine's name). 'release' forgets the
+input's crashes so it runs again. A key may be shortened to a unique prefix of at
+least 8 characters.
+
+Options:
+${DB_HELP}
+  --namespace <n>  only this quarantine (default: all for list; required for release
+                   when the key is in more than one)
+  --all            list: include inputs that crashed but are not yet quarantined
+  --json           print JSON instead of a table
+  -h, --help       show this help
+
+Examples:
+  warden quarantine list
+  warden quarantine release 3fa9c2d1 --namespace inbox
+`,
+  options: { ...DB_OPTION, namespace: { type: 'string' }, all: { type: 'boolean' }, json: { type: 'boolean' } },
+  positionals: true,
+  async run(args, io) {
+    const { sub, rest } = subcommand(args, SUBS);
+    onlyFor(args, sub, { all: ['list'], json: ['list'] });
+    if (sub === 'list' && rest.length > 0) throw new UsageError(`'list' takes no arguments (got ${rest.join(' ')})`);
+    const key = sub === 'release' ? oneId(rest, 'key') : undefined;
+    if (key !== undefined && key.length < 8) throw new UsageError(`the key must have at least 8 characters (got "${key}")`);
+    const namespace = args.values.namespace === undefined ? undefined : String(args.values.namespace);
+    return withStore('quarantine', args, io, async (store) => {
+      const all = await store.quarantineList(namespace);
+      if (sub === 'list') {
+        const shown = all.filter((r) => args.values.all === true || (r.record as unknown as QuarantineRecord).quarantinedAt !== undefined);
+        if (args.values.json === true) io.stdout.write(shown.map((r) => JSON.stringify(r)).join('\n') + (shown.length > 0 ? '\n' : ''));
+        else if (shown.length === 0) io.stdout.write('nothing is quarantined\n');
+        else
+          io.stdout.write(
+            table(
+              ['NAMESPACE', 'KEY', 'CRASHES', 'QUARANTINED', 'LAST ERROR', 'INPUT'],
+              shown.map((r) => {
+                const q = r.record as unknown as QuarantineRecord;
+                return [r.namespace, q.key.slice(0, 16), String(q.crashes), time(q.quarantinedAt), `${q.lastError.name}: ${q.lastError.message}`.slice(0, 50), q.preview.slice(0, 40)];
+              }),
+            ),
+          );
+        return 0;
+      }
+      const matches = all.filter((r) => r.key.startsWith(key!));
+      if (matches.length === 0) throw new UsageError(`nothing is recorded under key ${key}${namespace === undefined ? '' : ` in ${namespace}`}`);
+      if (matches.length > 1) throw new UsageError(`key ${key} is ambiguous: ${matches.map((m) => `${m.namespace}/${m.key.slice(0, 16)}`).join(', ')}; give more of it or --namespace`);
+      const m = matches[0]!;
+      await store.quarantineDelete(m.namespace, m.key);
+      await store.appendAudit({ at: Date.now(), actor: 'cli', action: 'quarantine.released', subject: `quarantine:${m.namespace}/${m.key}` });
+      io.stdout.write(`released ${m.key} from ${m.namespace}\n`);
+      return 0;
+    });
+  },
+};
