@@ -104,6 +104,10 @@ class PostgresDriver implements SqlDriver {
     }
   }
 
+  write<R>(sql: string, params: readonly unknown[] = []): Promise<R[]> {
+    return this.read<R>(sql, params);
+  }
+
   async close(): Promise<void> {
     await this.pool.end();
   }

@@ -52,6 +52,8 @@ export interface SqlDriver {
   transaction<T>(fn: (conn: SqlConn) => Promise<T>): Promise<T>;
   /** Run one read outside an explicit transaction. */
   read<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]>;
+  /** Run one statement as its own transaction (autocommit), returning its rows (`RETURNING`). */
+  write<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]>;
   close(): Promise<void>;
 }
 
@@ -443,7 +445,9 @@ export class SqlStore implements Store {
     this.flushing = true;
     const batch = this.pending.splice(0, MAX_BATCH);
     try {
-      const outcomes = await this.driver.transaction((c) => this.writeBatch(c, batch));
+      const outcomes = batch.some((p) => p.effectDone !== undefined)
+        ? await this.driver.transaction((c) => this.writeBatch(c, batch))
+        : await this.writeSteps(batch);
       batch.forEach((p, i) => {
         const o = outcomes[i]!;
         if (o instanceof Error) p.reject(o);
@@ -480,6 +484,7 @@ export class SqlStore implements Store {
       toInsert.push(i);
     });
     const inserted = new Set<string>();
+    const insertedAt = new Set(toInsert);
     if (toInsert.length > 0) {
       const params: unknown[] = [];
       for (const i of toInsert) {
@@ -505,7 +510,7 @@ export class SqlStore implements Store {
       if (outcomes[i] !== undefined) continue;
       const p = batch[i]!;
       const e = p.entry;
-      if (inserted.has(`${e.runId}\u0000${e.seq}`) && toInsert.includes(i)) {
+      if (inserted.has(`${e.runId}\u0000${e.seq}`) && insertedAt.has(i)) {
         outcomes[i] = e;
         continue;
       }
@@ -516,6 +521,55 @@ export class SqlStore implements Store {
       else outcomes[i] = stored;
     }
     return outcomes as (JournalEntry | Error)[];
+  }
+
+  /**
+   * The common case, a batch of step entries with no effect to mark done: one statement, its own
+   * transaction (one round trip, one fsync), inserting only the entries whose run is still at
+   * their epoch (Postgres locks those run rows `FOR SHARE` in the same statement). An entry it
+   * did not insert is then classified: already there (an idempotent repeat, or a conflict), or
+   * refused by the fence.
+   */
+  private async writeSteps(batch: readonly PendingAppend[]): Promise<(JournalEntry | Error)[]> {
+    const pg = this.driver.dialect === 'postgres';
+    const row = pg ? '(?::text, ?::integer, ?::text, ?::text, ?::text, ?::text, ?::text, ?::double precision, ?::bigint)' : '(?, ?, ?, ?, ?, ?, ?, ?, ?)';
+    const params: unknown[] = [];
+    for (const p of batch) {
+      const e = p.entry;
+      params.push(e.runId, e.seq, e.name, e.kind, e.outcome, e.valueJson ?? null, e.error === undefined ? null : JSON.stringify(e.error), e.at, p.epoch);
+    }
+    const values = `WITH v (run_id, seq, name, kind, outcome, value, error, at, epoch) AS (VALUES ${batch.map(() => row).join(', ')})`;
+    const sql = pg
+      ? `${values}, live AS (SELECT r.id, r.epoch FROM warden_runs r WHERE r.id IN (SELECT run_id FROM v) FOR SHARE)
+         INSERT INTO warden_journal (run_id, seq, name, kind, outcome, value, error, at)
+         SELECT DISTINCT ON (v.run_id, v.seq) v.run_id, v.seq, v.name, v.kind, v.outcome, v.value, v.error, v.at
+           FROM v JOIN live ON live.id = v.run_id AND live.epoch = v.epoch
+         ON CONFLICT (run_id, seq) DO NOTHING RETURNING run_id, seq`
+      : `${values}
+         INSERT INTO warden_journal (run_id, seq, name, kind, outcome, value, error, at)
+         SELECT v.run_id, v.seq, v.name, v.kind, v.outcome, v.value, v.error, v.at
+           FROM v JOIN warden_runs r ON r.id = v.run_id AND r.epoch = v.epoch WHERE true
+         ON CONFLICT (run_id, seq) DO NOTHING RETURNING run_id, seq`;
+    const ret = await this.driver.write<{ run_id: string; seq: unknown }>(sql, params);
+    const inserted = new Set(ret.map((r) => `${String(r.run_id)}\u0000${num(r.seq)}`));
+    const outcomes: (JournalEntry | Error)[] = [];
+    for (const p of batch) {
+      const e = p.entry;
+      const k = `${e.runId}\u0000${e.seq}`;
+      if (inserted.has(k)) {
+        inserted.delete(k); // a repeat of the same entry later in the batch is answered from the row
+        outcomes.push(e);
+        continue;
+      }
+      const existing = await this.driver.read('SELECT * FROM warden_journal WHERE run_id = ? AND seq = ?', [e.runId, e.seq]);
+      const stored = existing[0] === undefined ? undefined : toEntry(existing[0]);
+      const current = (await this.driver.read<{ epoch: unknown }>('SELECT epoch FROM warden_runs WHERE id = ?', [e.runId]))[0];
+      if (current === undefined || num(current.epoch) !== p.epoch) outcomes.push(new FencedError(`run ${e.runId}`, p.epoch, `append journal entry ${e.seq} "${e.name}"`));
+      else if (stored === undefined) outcomes.push(new Error(`journal entry ${e.seq} of run ${e.runId} was not written`));
+      else if (stored.name !== e.name || stored.kind !== e.kind) outcomes.push(new JournalConflictError(e.runId, e.seq, stored.name, e.name));
+      else outcomes.push(stored);
+    }
+    return outcomes;
   }
 
   async readJournal(runId: string): Promise<readonly JournalEntry[]> {

@@ -130,6 +130,10 @@ class SqliteDriver implements SqlDriver {
     return `journal_mode=${mode} synchronous=${['off', 'normal', 'full', 'extra'][sync] ?? sync}`;
   }
 
+  write<R>(sql: string, params: readonly unknown[] = []): Promise<R[]> {
+    return this.exclusive(async () => this.guard(() => this.allSync(sql, params)) as R[]);
+  }
+
   read<R>(sql: string, params: readonly unknown[] = []): Promise<R[]> {
     return this.exclusive(async () => this.guard(() => this.allSync(sql, params)) as R[]);
   }
