@@ -19,6 +19,12 @@
  * - `cancelled` (stored);
  * - `interrupted`: this process stopped executing it without recording anything (its host
  *   closed, it was fenced, or the store failed); the run stays `running` for a host to recover.
+ *
+ * Why our own engine instead of embedding DBOS Transact or Temporal: Temporal needs a server
+ * cluster; DBOS needs Postgres (no embedded SQLite default) and runs as a process-wide
+ * singleton; neither checks Warden's process fences, journals through one store shared with
+ * quarantine, approvals and leases, or reports on Warden's event stream. The engine is small: a
+ * journal cursor, a claim with an epoch, and the outcome bookkeeping below.
  */
 import { hostname } from 'node:os';
 import { z } from 'zod';

@@ -2,6 +2,7 @@
  * `warden quarantine list|release`: inputs set aside by a store-backed Quarantine after
  * crashing their handler too often. Releasing one lets it run again.
  */
+import { realClock } from '../../runtime/index.ts';
 import type { QuarantineRecord } from '../../resilience/index.ts';
 import { UsageError, type Command } from '../command.ts';
 import { DB_HELP, DB_OPTION, oneId, onlyFor, subcommand, table, time, withStore } from './durable-shared.ts';
@@ -63,7 +64,7 @@ Examples:
       if (matches.length > 1) throw new UsageError(`key ${key} is ambiguous: ${matches.map((m) => `${m.namespace}/${m.key.slice(0, 16)}`).join(', ')}; give more of it or --namespace`);
       const m = matches[0]!;
       await store.quarantineDelete(m.namespace, m.key);
-      await store.appendAudit({ at: Date.now(), actor: 'cli', action: 'quarantine.released', subject: `quarantine:${m.namespace}/${m.key}` });
+      await store.appendAudit({ at: realClock.now(), actor: 'cli', action: 'quarantine.released', subject: `quarantine:${m.namespace}/${m.key}` });
       io.stdout.write(`released ${m.key} from ${m.namespace}\n`);
       return 0;
     });

@@ -3,6 +3,7 @@
  * the run; a host serving its definition acts on the mark (cancel takes effect at once when no
  * host is executing the run).
  */
+import { realClock } from '../../runtime/index.ts';
 import { RUN_STATUSES, type RunStatus } from '../../store/index.ts';
 import { RunCancelledError, toStoredError } from '../../durable/index.ts';
 import { UsageError, integerOption, type Command } from '../command.ts';
@@ -76,7 +77,7 @@ Examples:
     if (sub === 'list' && rest.length > 0) throw new UsageError(`'list' takes no arguments (got ${rest.join(' ')})`);
     const by = args.values.by === undefined ? 'cli' : String(args.values.by);
     return withStore('runs', args, io, async (store) => {
-      const now = Date.now();
+      const now = realClock.now();
       switch (sub) {
         case 'list': {
           const runs = await store.listRuns({ ...(status === undefined ? {} : { status }), ...(args.values.name === undefined ? {} : { name: String(args.values.name) }), limit });
