@@ -290,6 +290,22 @@ for (const c of STORE_CASES) {
       await expect(h.cancel(id)).rejects.toMatchObject({ code: 'DURABLE_STATE' });
     });
 
+    it('stops a run it executes when another process leaves a cancel request, on its next poll', async () => {
+      let release!: () => void;
+      const def = defineRun('remote-cancel', async (run) => {
+        await run.step('slow', () => new Promise<void>((r) => (release = r)));
+        await run.step('never', () => 1);
+      });
+      const h = host([def]);
+      const { id, result } = await h.start(def, null);
+      await waitFor(() => release !== undefined);
+      expect(await store.requestRun(id, 'cancel', clock.now())).toBe(true); // what `warden runs cancel` does
+      await h.tick();
+      expect(await result).toMatchObject({ status: 'cancelled', reason: expect.stringContaining('cancel requested') });
+      expect((await store.readJournal(id)).map((e) => e.name)).toEqual([]);
+      expect((await store.getRun(id))?.status).toBe('cancelled');
+    });
+
     it('picks up a resume request left in the store on its next poll', async () => {
       let allowed = false;
       const def = defineRun('gated', async (run) => {
