@@ -33,6 +33,11 @@ function processLauncher(options: ProcessOptions): Launcher {
         stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
         ...(options.env === undefined ? {} : { env: { ...options.env } }),
       });
+      // A child that spins cannot notice its host going away: kill it if this process exits.
+      const killOnExit = (): void => {
+        child.kill('SIGKILL');
+      };
+      process.on('exit', killOnExit);
       let tail = '';
       child.stderr?.on('data', (chunk: Buffer) => {
         process.stderr.write(chunk);
@@ -43,6 +48,7 @@ function processLauncher(options: ProcessOptions): Launcher {
         // A failed send or spawn shows up as the process's exit.
       });
       child.once('exit', (code, signal) => {
+        process.off('exit', killOnExit);
         child.removeAllListeners('message');
         onExit({ kind: 'exit', code, signal, outOfMemory: OUT_OF_MEMORY.test(tail) });
       });

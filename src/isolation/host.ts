@@ -125,6 +125,7 @@ export function startHosted(
       onControl: (frame) => {
         if (frame.kind === 'started' && main === undefined) {
           main = channel.ghost(Number(frame.main), options.label);
+          runtime.adoptGhost(main);
           if (parent !== undefined) parent.link(main);
           void runtime.whenExited(main).then((reason) => end(reason));
           if (runtime.events.wants('isolation.started')) {

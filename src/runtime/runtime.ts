@@ -544,7 +544,7 @@ export class Runtime {
 
   private finish(proc: ProcessRecord): void {
     const reason = proc.exitReason;
-    if (!proc.isGhost) this.detach(proc);
+    if (!proc.isGhost || proc.prev !== null || this.first === proc) this.detach(proc);
     const resume = proc.waitResolve;
     if (resume !== null) {
       proc.endWait();
@@ -632,6 +632,15 @@ export class Runtime {
     x.remote = endpoint;
     x.remoteNode = node;
     return ghost;
+  }
+
+  /**
+   * @internal Count a ghost as one of this runtime's processes: a child this runtime hosts in
+   * a thread or process. It is listed, counted, and ended by `killAll`.
+   */
+  adoptGhost(ghost: Pid): void {
+    const proc = this.record(ghost);
+    if (proc !== undefined && proc.isGhost && proc.status === RUNNING && proc.prev === null && this.first !== proc) this.attach(proc);
   }
 
   /** @internal The real process behind a ghost died: the ghost dies with the same reason. */
@@ -791,9 +800,9 @@ export class Runtime {
     };
   }
 
-  /** Kill every live process (reason `killed`). For tests and process shutdown. */
+  /** Kill every live process (reason `killed`), hosted children included. For tests and process shutdown. */
   killAll(): void {
-    for (const proc of this.processes()) this.terminate(proc as ProcessRecord, 'killed');
+    for (const pid of this.processes()) this.killWith(pid, 'killed');
   }
 
   // ---- helpers -----------------------------------------------------------------------------
