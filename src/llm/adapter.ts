@@ -16,7 +16,7 @@ import { StreamAccumulator, makeUsage, type OutputDelta } from './accumulate.ts'
 import { StructuredOutputError } from './errors.ts';
 import { createModelStream } from './model-stream.ts';
 import { prepareRequest, type PreparedRequest } from './request.ts';
-import type { CallOptions, FinishReason, ModelClient, ModelRequest, ModelResponse, ModelStream, ToolCall, Usage } from './types.ts';
+import type { ModelCallOptions, FinishReason, ModelClient, ModelRequest, ModelResponse, ModelStream, ToolCall, Usage } from './types.ts';
 
 /** Default cap on output tokens when a request does not set `maxOutputTokens`. */
 export const DEFAULT_MAX_OUTPUT_TOKENS = 4096;
@@ -104,14 +104,14 @@ export abstract class ProviderAdapter implements ModelClient {
     return prepareRequest(request, this.maxOutputTokens);
   }
 
-  async complete(request: ModelRequest, options: CallOptions = {}): Promise<ModelResponse> {
+  async complete(request: ModelRequest, options: ModelCallOptions = {}): Promise<ModelResponse> {
     const prepared = this.prepare(request);
     const signal = options.signal ?? new AbortController().signal;
     const result = await this.send(prepared, signal);
     return this.toResponse(prepared, result);
   }
 
-  stream(request: ModelRequest, options: CallOptions = {}): ModelStream {
+  stream(request: ModelRequest, options: ModelCallOptions = {}): ModelStream {
     return createModelStream(async (push, signal) => {
       const prepared = this.prepare(request);
       push({ type: 'start', provider: this.name, model: this.model, level: 'primary', attempt: 1, resumed: false });

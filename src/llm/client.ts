@@ -58,7 +58,7 @@ import type { ErrorSummary } from './events.ts';
 import { createModelStream, type Push } from './model-stream.ts';
 import { describeError } from './redact.ts';
 import { promptChars, type PreparedRequest } from './request.ts';
-import type { CallOptions, ModelClient, ModelRequest, ModelResponse, ModelResult, ModelStream, QueuedResult, Usage } from './types.ts';
+import type { ModelCallOptions, ModelClient, ModelRequest, ModelResponse, ModelResult, ModelStream, QueuedResult, Usage } from './types.ts';
 import './events.ts';
 
 export type StreamFailurePolicy = 'discard' | 'resume';
@@ -219,12 +219,12 @@ export class ResilientModelClient<Q = never> implements ModelClient<Q> {
     this.hasOtherLevels = this.targets.length > 1 || options.cache !== undefined || options.staticAnswer !== undefined || options.queue !== undefined;
   }
 
-  async complete(request: ModelRequest, options: CallOptions = {}): Promise<ModelResult<Q>> {
+  async complete(request: ModelRequest, options: ModelCallOptions = {}): Promise<ModelResult<Q>> {
     const state = this.newState(request, false, undefined);
     return this.run(state, options.signal);
   }
 
-  stream(request: ModelRequest, options: CallOptions = {}): ModelStream<Q> {
+  stream(request: ModelRequest, options: ModelCallOptions = {}): ModelStream<Q> {
     return createModelStream<Q>((push, signal) => this.run(this.newState(request, true, push), signal), options.signal);
   }
 

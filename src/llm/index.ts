@@ -37,7 +37,7 @@ export type {
   ModelResult,
   StreamDelta,
   ModelStream,
-  CallOptions,
+  ModelCallOptions,
   ModelClient,
 } from './types.ts';
 export { ProviderAdapter, DEFAULT_MAX_OUTPUT_TOKENS } from './adapter.ts';

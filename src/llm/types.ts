@@ -181,7 +181,7 @@ export interface ModelStream<Q = never> extends AsyncIterable<StreamDelta> {
 }
 
 /** Per-call options. */
-export interface CallOptions {
+export interface ModelCallOptions {
   readonly signal?: AbortSignal;
 }
 
@@ -189,6 +189,6 @@ export interface CallOptions {
 export interface ModelClient<Q = never> {
   /** Provider (adapters) or client (resilient stack) name, for events and errors. */
   readonly name: string;
-  complete(request: ModelRequest, options?: CallOptions): Promise<ModelResult<Q>>;
-  stream(request: ModelRequest, options?: CallOptions): ModelStream<Q>;
+  complete(request: ModelRequest, options?: ModelCallOptions): Promise<ModelResult<Q>>;
+  stream(request: ModelRequest, options?: ModelCallOptions): ModelStream<Q>;
 }
