@@ -55,6 +55,8 @@ export interface AdapterOptions {
   readonly pricing?: PricingTable;
   /** The SDK's own per-request timeout, ms (Warden's `Timeout` policy is the one to tune). @default 600_000 */
   readonly sdkTimeoutMs?: number;
+  /** The SDK's own console logging; Warden reports through events instead. @default 'off' */
+  readonly sdkLogLevel?: 'off' | 'error' | 'warn' | 'info' | 'debug';
   /** Where `OPENAI_API_KEY` and friends are read from. @default process.env */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** For response timestamps and Retry-After dates. @default realClock */

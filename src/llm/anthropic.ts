@@ -76,7 +76,7 @@ export class AnthropicAdapter extends ProviderAdapter {
     registerSecret(apiKey);
     const baseURL = options.baseURL ?? readKey(undefined, env, 'ANTHROPIC_BASE_URL') ?? 'https://api.anthropic.com';
     this.baseURL = baseURL;
-    this.client = new Anthropic({ apiKey, authToken: null, baseURL, maxRetries: 0, timeout: options.sdkTimeoutMs ?? 600_000 });
+    this.client = new Anthropic({ apiKey, authToken: null, baseURL, maxRetries: 0, timeout: options.sdkTimeoutMs ?? 600_000, logLevel: options.sdkLogLevel ?? 'off' });
   }
 
   /** The name of the tool that carries structured output, if the request asks for JSON. */

@@ -83,7 +83,7 @@ export class OpenAIAdapter extends ProviderAdapter {
     this.supportsPrefill = options.supportsPrefill ?? false;
     this.maxTokensParam = options.maxTokensParam ?? 'max_completion_tokens';
     this.extraBody = options.extraBody ?? {};
-    this.client = new OpenAI({ apiKey, baseURL, maxRetries: 0, timeout: options.sdkTimeoutMs ?? 600_000, organization: null, project: null });
+    this.client = new OpenAI({ apiKey, baseURL, maxRetries: 0, timeout: options.sdkTimeoutMs ?? 600_000, organization: null, project: null, logLevel: options.sdkLogLevel ?? 'off' });
   }
 
   /** The request body for `request`. */

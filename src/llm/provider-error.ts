@@ -10,6 +10,7 @@
 import { isWardenError, type Clock } from '../runtime/index.ts';
 import { classifyFailure, readHeader } from '../resilience/index.ts';
 import { MalformedResponseError, ModelCallError, type ModelErrorCode } from './errors.ts';
+import { scrubError } from './redact.ts';
 
 function codeForStatus(status: number): ModelErrorCode {
   if (status === 429) return 'MODEL_RATE_LIMITED';
@@ -62,6 +63,7 @@ export function toModelError(error: unknown, provider: string, model: string, si
   if (isWardenError(error) || typeof error !== 'object' || error === null) return error;
   const name = nameOf(error);
   if (name === 'AbortError' || name === 'APIUserAbortError') return error;
+  scrubError(error);
   const status = (error as { status?: unknown }).status;
   const headers = (error as { headers?: unknown }).headers;
   const requestId = readHeader(headers, 'request-id') ?? readHeader(headers, 'x-request-id');

@@ -197,7 +197,9 @@ export async function startChaosProxy(options: ChaosProxyOptions): Promise<Chaos
       if (done) return;
       done = true;
       up.destroy();
-      drop(res, mode);
+      // Let what was written reach the client before the connection goes.
+      if (mode === 'close') res.end();
+      else res.write('', () => res.destroy());
     };
     if (afterEvents === 0) {
       finish();
@@ -280,7 +282,7 @@ export async function startChaosProxy(options: ChaosProxyOptions): Promise<Chaos
             const headers = copyHeaders(up.headers);
             headers['content-length'] = String(full.length);
             res.writeHead(up.statusCode ?? 200, headers);
-            res.write(full.subarray(0, keep), () => drop(res, 'reset'));
+            res.write(full.subarray(0, keep), () => res.destroy());
           });
           up.on('error', () => res.destroy());
         });
@@ -330,7 +332,7 @@ export async function startChaosProxy(options: ChaosProxyOptions): Promise<Chaos
             const headers = copyHeaders(up.headers);
             headers['content-length'] = String(full.length);
             res.writeHead(up.statusCode ?? 200, headers);
-            res.write(full.subarray(0, Math.floor(full.length / 2)), () => drop(res, fault.mode ?? 'reset'));
+            res.write(full.subarray(0, Math.floor(full.length / 2)), () => (fault.mode === 'close' ? res.end() : res.destroy()));
           });
         });
         return;

@@ -32,7 +32,7 @@ export const faultSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('truncate'), bytes: z.number().int().min(0).optional() }),
   /** Answer 200 with a body that is not valid JSON (for a stream: one good event, then a broken one). */
   z.strictObject({ kind: z.literal('malformed') }),
-  /** Forward a stream's first `afterEvents` SSE events, then drop the connection (`reset`) or end it cleanly (`close`). */
+  /** Forward a stream's first `afterEvents` SSE events, then break the connection mid-body (`reset`) or end the body cleanly (`close`). */
   z.strictObject({ kind: z.literal('cut_stream'), afterEvents: z.number().int().min(0), mode: z.enum(['reset', 'close']).optional() }),
 ]);
 
