@@ -43,27 +43,28 @@ export function describeError(error: unknown): { readonly name: string; readonly
 }
 
 /**
- * Redact, in place, the messages of an error an SDK threw (its `message`, `stack`, and the
- * provider's error body), so that keeping it as a `cause` cannot leak a key that a server
- * echoed back. Best effort: properties that cannot be written are left alone.
+ * Redact, in place, an error an SDK threw: its `message`, `stack` and every string property
+ * (some SDKs copy the provider's message into `apiMessage`), and the same in the provider's error
+ * body, so that keeping it as a `cause` cannot leak a key that a server echoed back. Best effort:
+ * properties that cannot be written are left alone.
  */
 export function scrubError(error: unknown, depth = 0): void {
   if (typeof error !== 'object' || error === null || depth > 4) return;
   const e = error as Record<string, unknown>;
-  for (const key of ['message', 'stack'] as const) {
+  const keys = new Set<string>(['message', 'stack', ...Object.keys(e)]);
+  for (const key of keys) {
     const v = e[key];
     if (typeof v === 'string') {
       const clean = redact(v);
-      if (clean !== v) {
-        try {
-          Object.defineProperty(e, key, { value: clean, writable: true, configurable: true, enumerable: false });
-        } catch {
-          // read-only: leave it
-        }
+      if (clean === v) continue;
+      const enumerable = Object.getOwnPropertyDescriptor(e, key)?.enumerable ?? false;
+      try {
+        Object.defineProperty(e, key, { value: clean, writable: true, configurable: true, enumerable });
+      } catch {
+        // read-only: leave it
       }
+    } else if (typeof v === 'object' && v !== null && (key === 'error' || key === 'cause' || key === 'body')) {
+      scrubError(v, depth + 1);
     }
   }
-  const body = e.error;
-  if (typeof body === 'object' && body !== null) scrubError(body, depth + 1);
-  if (e.cause !== undefined) scrubError(e.cause, depth + 1);
 }
