@@ -41,6 +41,8 @@ export interface SimServerOptions {
   readonly clock?: Clock;
   /** How many requests `requests` keeps (oldest dropped first). @default 10_000 */
   readonly maxRecords?: number;
+  /** Called with each model request's record as it is answered (for logging). @default none */
+  readonly onRequest?: (record: SimRequestRecord) => void;
 }
 
 /** One request the server received. */
@@ -109,8 +111,14 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
 
   const record = (r: Omit<SimRequestRecord, 'seq'>): void => {
     count++;
-    records.push({ seq: ++seq, ...r });
+    const full = { seq: ++seq, ...r };
+    records.push(full);
     if (records.length > maxRecords) records.shift();
+    try {
+      options.onRequest?.(full);
+    } catch {
+      // A logging hook's failure must not change the answer.
+    }
   };
 
   const wait = (ms: number, res: ServerResponse): Promise<void> => {
