@@ -9,7 +9,7 @@
  */
 import { inspect } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Budget, MemoryResultCache } from '../src/resilience/index.ts';
+import { Budget, MemoryResultCache, ProviderLimiter } from '../src/resilience/index.ts';
 import { isWardenError } from '../src/runtime/index.ts';
 import { ResilientModelClient, anthropicMessages, createModelClient, openaiChat, type ModelRequest, type ModelResponse, type ProviderAdapter, type StreamDelta } from '../src/llm/index.ts';
 import type { ChaosFault, ChaosRule } from '../src/sim/index.ts';
@@ -214,6 +214,35 @@ describe('fallback and degradation', () => {
     expect(h.sim.requests.map((x) => x.api)).toEqual(['anthropic']);
   });
 
+  it('stops calling a provider whose breaker opened: later calls go straight to the fallback', async () => {
+    const h = await setup({ rules: [{ match: { path: '/v1/chat/completions' }, fault: { kind: 'status', status: 503 } }] });
+    const client = createModelClient({
+      models: [adapter(h, 'openai'), adapter(h, 'anthropic')],
+      clock: h.clock,
+      bus: h.bus,
+      retry: { maxAttempts: 3 },
+      breaker: { trip: { kind: 'consecutive', failures: 2 }, openMs: 600_000, maxOpenMs: 600_000 },
+    });
+    const first = await client.complete(ask);
+    const second = await client.complete(ask);
+    expect([first.level, second.level]).toEqual(['fallback', 'fallback']);
+    // Two failures opened the breaker; the third try and the whole second call never reached the provider.
+    expect(h.proxy?.decisions.filter((d) => d.path === '/v1/chat/completions')).toHaveLength(2);
+    expect(client.breakers[0]?.state.kind).toBe('open');
+    expect(h.of('llm.attempt_failed').map((e) => e.error.code)).toEqual(['MODEL_UNAVAILABLE', 'MODEL_UNAVAILABLE']);
+    expect(h.of('breaker.rejected')).toHaveLength(2);
+    expect(h.of('llm.fallback').map((e) => e.error.code)).toEqual(['BROKEN_CIRCUIT', 'BROKEN_CIRCUIT']);
+  });
+
+  it('waits for a provider rate limiter and charges it the actual tokens', async () => {
+    const h = await setup({ script: { rules: [{ reply: { text: 'ok', usage: { inputTokens: 30, outputTokens: 10 } } }] }, rules: [] });
+    const limiter = new ProviderLimiter({ provider: 'openai', tokensPerMinute: 100_000, maxConcurrent: 1, clock: h.clock });
+    const client = createModelClient({ models: [adapter(h, 'openai')], clock: h.clock, bus: h.bus, limiters: { openai: limiter } });
+    const [a, b] = await Promise.all([client.complete(ask), client.complete(ask)]);
+    expect([a.text, b.text]).toEqual(['ok', 'ok']);
+    expect(100_000 - (limiter.tokens?.available ?? 0)).toBe(80);
+  });
+
   it('serves the cache, then a static answer, when every model fails, saying which level answered', async () => {
     const h = await setup({ rules: [] });
     const cache = new MemoryResultCache<ModelResponse>({ clock: h.clock });
@@ -232,7 +261,9 @@ describe('fallback and degradation', () => {
     expect(cached).toMatchObject({ level: 'cache', text: first.text });
     const other = await call(client, true, { messages: [{ role: 'user', content: 'something never asked' }] });
     expect(other.response).toMatchObject({ level: 'static', text: 'The assistant is busy; try again later.' });
-    expect(other.deltas.map((d) => d.type)).toEqual(['start', 'text', 'finish']);
+    // The failed attempt began (its start), then the static answer: a start, its text, a finish.
+    expect(other.deltas.map((d) => d.type)).toEqual(['start', 'start', 'text', 'finish']);
+    expect(other.deltas[1]).toMatchObject({ type: 'start', level: 'static', provider: 'static' });
   });
 
   it('queues the request as the last level and returns the ticket', async () => {

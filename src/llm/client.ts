@@ -135,6 +135,8 @@ interface Target {
 interface CallState {
   readonly callId: string;
   readonly request: ModelRequest;
+  /** The request validated and converted for the first model (reused when another model's output cap is the same). */
+  prepared: PreparedRequest | undefined;
   readonly stream: boolean;
   readonly push: Push | undefined;
   attempts: number;
@@ -158,6 +160,13 @@ function summary(error: unknown): ErrorSummary {
   return describeError(error);
 }
 
+/** The cache key of a call: its validated request as plain data (schemas as JSON Schema). */
+function cacheKeyOf(state: CallState): string {
+  const p = state.prepared;
+  if (p === undefined) return stableHash({ messages: state.request.messages });
+  return stableHash({ ...p, responseFormat: p.responseFormat === undefined ? undefined : { ...p.responseFormat, validate: undefined } });
+}
+
 function budgetCapsUsd(budget: Budget | undefined): boolean {
   for (let b = budget; b !== undefined; b = b.parent) if (b.config.limits.usd !== undefined) return true;
   return false;
@@ -176,6 +185,7 @@ export class ResilientModelClient<Q = never> implements ModelClient<Q> {
   private readonly streamFailure: StreamFailurePolicy;
   private readonly o: ModelClientOptions<Q>;
   private readonly hasOtherLevels: boolean;
+  private readonly ladder: DegradationLadder<CallState, ModelResponse, Q>;
   private seq = 0;
 
   constructor(options: ModelClientOptions<Q>) {
@@ -217,6 +227,21 @@ export class ResilientModelClient<Q = never> implements ModelClient<Q> {
     });
     this.breakers = breakers;
     this.hasOtherLevels = this.targets.length > 1 || options.cache !== undefined || options.staticAnswer !== undefined || options.queue !== undefined;
+    const first = this.targets[0] as Target;
+    this.ladder = new DegradationLadder<CallState, ModelResponse, Q>({
+      name: this.name,
+      primary: (s, ctx) => this.runTarget(s, first, 0, ctx.signal),
+      fallbacks: this.targets.slice(1).map(
+        (t, i): Candidate<CallState, ModelResponse> => ({ name: t.label, run: (s, ctx) => this.runTarget(s, t, i + 1, ctx.signal) }),
+      ),
+      ...(options.cache === undefined ? {} : { cache: options.cache, cacheKey: (s: CallState) => cacheKeyOf(s) }),
+      ...(options.staticAnswer === undefined
+        ? {}
+        : { staticAnswer: (s: CallState, failures: readonly { source: string; error: unknown }[]) => this.staticResponse(s, failures) }),
+      ...(options.queue === undefined ? {} : { queue: (s: CallState, failures: readonly { source: string; error: unknown }[]) => (options.queue as NonNullable<ModelClientOptions<Q>['queue']>)(s.request, failures) }),
+      shouldDegrade: (error) => !(isWardenError(error) && STOPPERS.has(error.code)),
+      ...(this.bus === undefined ? {} : { bus: this.bus }),
+    });
   }
 
   async complete(request: ModelRequest, options: ModelCallOptions = {}): Promise<ModelResult<Q>> {
@@ -232,6 +257,7 @@ export class ResilientModelClient<Q = never> implements ModelClient<Q> {
     return {
       callId: `${this.name}#${++this.seq}`,
       request,
+      prepared: undefined,
       stream,
       push,
       attempts: 0,
@@ -247,24 +273,9 @@ export class ResilientModelClient<Q = never> implements ModelClient<Q> {
   }
 
   private async run(state: CallState, signal: AbortSignal | undefined): Promise<ModelResult<Q>> {
-    const first = this.targets[0] as Target;
     // Validate before anything is sent or reserved: a bad request is the caller's bug.
-    const prepared = first.adapter.prepare(state.request);
-    const cacheKey = stableHash({ ...prepared, responseFormat: prepared.responseFormat === undefined ? undefined : { ...prepared.responseFormat, validate: undefined } });
-    const ladder = new DegradationLadder<CallState, ModelResponse, Q>({
-      name: this.name,
-      primary: (s, ctx) => this.runTarget(s, first, 0, ctx.signal),
-      fallbacks: this.targets.slice(1).map(
-        (t, i): Candidate<CallState, ModelResponse> => ({ name: t.label, run: (s, ctx) => this.runTarget(s, t, i + 1, ctx.signal) }),
-      ),
-      ...(this.o.cache === undefined ? {} : { cache: this.o.cache, cacheKey: () => cacheKey }),
-      ...(this.o.staticAnswer === undefined
-        ? {}
-        : { staticAnswer: (s: CallState, failures: readonly { source: string; error: unknown }[]) => this.staticResponse(s, failures) }),
-      ...(this.o.queue === undefined ? {} : { queue: (s: CallState, failures: readonly { source: string; error: unknown }[]) => (this.o.queue as NonNullable<ModelClientOptions<Q>['queue']>)(s.request, failures) }),
-      shouldDegrade: (error) => !(isWardenError(error) && STOPPERS.has(error.code)),
-      ...(this.bus === undefined ? {} : { bus: this.bus }),
-    });
+    state.prepared = (this.targets[0] as Target).adapter.prepare(state.request);
+    const ladder = this.ladder;
     let outcome;
     try {
       outcome = await ladder.execute(state, signal);
@@ -352,7 +363,12 @@ export class ResilientModelClient<Q = never> implements ModelClient<Q> {
       }
     }
     const level = index === 0 ? 'primary' : 'fallback';
-    return target.policy.execute(({ signal: attemptSignal }) => this.attempt(state, target, level, attemptSignal), signal);
+    return target.policy.execute(({ signal: attemptSignal }) => this.attempt(state, target, level, attemptSignal), signal).catch((error: unknown) => {
+      // A policy may refuse without an attempt (an open breaker): the next model still hears why.
+      state.lastTarget = target;
+      state.lastError = error;
+      throw error;
+    });
   }
 
   /** One HTTP call: reserve, send (or stream), meter, commit. */
@@ -365,7 +381,8 @@ export class ResilientModelClient<Q = never> implements ModelClient<Q> {
     state.lastTarget = target;
     const resumeText = state.resumeTarget === target ? state.resumeText : '';
     if (resumeText === '' && state.dirty) this.voidPartial(state, state.lastError);
-    let prepared = adapter.prepare(state.request);
+    const first = state.prepared;
+    let prepared = first !== undefined && first.maxOutputTokens === (state.request.maxOutputTokens ?? adapter.maxOutputTokens) ? first : adapter.prepare(state.request);
     if (resumeText !== '') prepared = { ...prepared, messages: [...prepared.messages, { role: 'assistant', content: resumeText }] };
     const inputTokens = estimateTokens(promptChars(prepared));
     const outputTokens = prepared.maxOutputTokens;

@@ -122,11 +122,22 @@ describe('chaos proxy faults on the wire', () => {
     });
   });
 
-  it('adds latency, then forwards', async () => {
-    await withProxy([{ fault: { kind: 'latency', ms: 5 } }], async (p) => {
-      const r = await post(p.url, '/v1/chat/completions', chat());
-      expect(r.status).toBe(200);
-    });
+  it('adds latency on its clock, then forwards', async () => {
+    const clock = new VirtualClock();
+    await withProxy(
+      [{ fault: { kind: 'latency', ms: 300 } }],
+      async (p) => {
+        const before = sim.requestCount;
+        const pending = post(p.url, '/v1/chat/completions', chat());
+        while (clock.pendingTimers() === 0) await new Promise((r) => setImmediate(r));
+        await clock.advance(299);
+        expect(sim.requestCount).toBe(before);
+        await clock.advance(1);
+        expect((await pending).status).toBe(200);
+        expect(sim.requestCount).toBe(before + 1);
+      },
+      { clock },
+    );
   });
 
   it('holds a hang until maxHangMs passes on its clock, then drops the connection', async () => {
