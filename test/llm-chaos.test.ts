@@ -76,7 +76,7 @@ const faults: readonly { fault: ChaosFault; code: string; streamCode?: string }[
   { fault: { kind: 'truncate' }, code: 'MODEL_CONNECTION', streamCode: 'STREAM_INTERRUPTED' },
   { fault: { kind: 'malformed' }, code: 'MALFORMED_RESPONSE', streamCode: 'STREAM_INTERRUPTED' },
   { fault: { kind: 'cut_stream', afterEvents: 4 }, code: 'MODEL_CONNECTION', streamCode: 'STREAM_INTERRUPTED' },
-  { fault: { kind: 'cut_stream', afterEvents: 4, mode: 'close' }, code: 'MODEL_CONNECTION', streamCode: 'STREAM_INTERRUPTED' },
+  { fault: { kind: 'cut_stream', afterEvents: 4, mode: 'close' }, code: 'MALFORMED_RESPONSE', streamCode: 'STREAM_INTERRUPTED' },
 ];
 
 const matrix = (['openai', 'anthropic'] as const).flatMap((api) =>

@@ -324,15 +324,23 @@ export async function startChaosProxy(options: ChaosProxyOptions): Promise<Chaos
             cutAfterEvents(up, res, fault.afterEvents, fault.mode ?? 'reset');
             return;
           }
-          // Not a stream: cut the body in half instead.
+          // Not a stream: cut the body in half instead: the connection breaks mid-body (`reset`), or
+          // the body ends early as a complete, shorter response (`close`).
           const chunks: Buffer[] = [];
           up.on('data', (c: Buffer) => chunks.push(c));
           up.on('end', () => {
             const full = Buffer.concat(chunks);
+            const half = full.subarray(0, Math.floor(full.length / 2));
             const headers = copyHeaders(up.headers);
+            if (fault.mode === 'close') {
+              headers['content-length'] = String(half.length);
+              res.writeHead(up.statusCode ?? 200, headers);
+              res.end(half);
+              return;
+            }
             headers['content-length'] = String(full.length);
             res.writeHead(up.statusCode ?? 200, headers);
-            res.write(full.subarray(0, Math.floor(full.length / 2)), () => (fault.mode === 'close' ? res.end() : res.destroy()));
+            res.write(half, () => res.destroy());
           });
         });
         return;
