@@ -27,7 +27,7 @@ import { makeUsage, type OutputDelta } from './accumulate.ts';
 import { MalformedResponseError, MissingApiKeyError, ModelCallError, StreamInterruptedError } from './errors.ts';
 import { toModelError } from './provider-error.ts';
 import { registerSecret } from './redact.ts';
-import type { PreparedRequest } from './request.ts';
+import { promptChars, type PreparedRequest } from './request.ts';
 import type { FinishReason, ToolCall, Usage } from './types.ts';
 
 export type AnthropicAdapterOptions = AdapterOptions;
@@ -176,7 +176,7 @@ export class AnthropicAdapter extends ProviderAdapter {
       text,
       toolCalls: calls,
       finishReason: structured && message.stop_reason === 'tool_use' ? 'stop' : finishReason(message.stop_reason),
-      usage: usage === undefined ? makeUsage(0, estimateTokens(text.length), 0) : usageOf(usage),
+      usage: usage === undefined ? makeUsage(estimateTokens(promptChars(request)), estimateTokens(text.length), 0) : usageOf(usage),
       usageEstimated: usage === undefined,
     };
   }

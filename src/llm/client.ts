@@ -29,6 +29,10 @@
  *
  * A single model with no other level rethrows its own error; with several levels, a call that
  * fails everywhere throws `FallbackExhaustedError` listing each level's error.
+ *
+ * Nothing here re-implements a policy: retry, breaker, timeout, budget, limiter and ladder are the
+ * resilience layer's. What is this file's own is the model-call book-keeping around them (what
+ * to reserve and commit, which deltas to void or keep), which no library does.
  */
 import { z } from 'zod';
 import { InvalidSpecError, isWardenError, realClock, systemRandom, type Clock, type EventBus, type Random } from '../runtime/index.ts';
@@ -431,6 +435,8 @@ export class ResilientModelClient<Q = never> implements ModelClient<Q> {
       });
     }
     const text = resumeText + result.text;
+    // A JSON answer that does not parse fails here; the delivered stream output stays voidable.
+    const output = structuredOutput(adapter.name, result.model, prepared, text);
     if (resumeText !== '') state.resumedFrom.push({ attempt: attempt - 1, keptText: resumeText });
     state.resumeText = '';
     state.resumeTarget = undefined;
@@ -441,7 +447,7 @@ export class ResilientModelClient<Q = never> implements ModelClient<Q> {
       model: result.model,
       text,
       toolCalls: result.toolCalls,
-      ...structuredOutput(adapter.name, result.model, prepared, text),
+      ...output,
       finishReason: result.finishReason,
       usage: result.usage,
       totalUsage: state.totalUsage,

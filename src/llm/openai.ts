@@ -19,7 +19,7 @@ import { makeUsage, type OutputDelta } from './accumulate.ts';
 import { MalformedResponseError, MissingApiKeyError, ModelCallError, StreamInterruptedError } from './errors.ts';
 import { toModelError } from './provider-error.ts';
 import { registerSecret } from './redact.ts';
-import { parseArguments, type PreparedRequest } from './request.ts';
+import { parseArguments, promptChars, type PreparedRequest } from './request.ts';
 import type { FinishReason, Usage } from './types.ts';
 
 export interface OpenAIAdapterOptions extends AdapterOptions {
@@ -150,7 +150,7 @@ export class OpenAIAdapter extends ProviderAdapter {
       text,
       toolCalls: calls,
       finishReason: finishReason(choice.finish_reason),
-      usage: usage === undefined || usage === null ? makeUsage(0, estimateTokens(text.length), 0) : usageOf(usage),
+      usage: usage === undefined || usage === null ? makeUsage(estimateTokens(promptChars(request)), estimateTokens(text.length), 0) : usageOf(usage),
       usageEstimated: usage === undefined || usage === null,
     };
   }

@@ -10,6 +10,11 @@
  * (then the connection is dropped), so the proxy never holds a connection forever; `close()`
  * drops every connection, cancels every hang and resolves when the port is free. Error bodies
  * take the shape of the API the path belongs to (`/v1/messages`: Anthropic, else OpenAI).
+ *
+ * Written by hand: fault proxies such as Toxiproxy work on TCP bytes (no notion of an HTTP
+ * status, a provider's error body or a server-sent event to cut after), and are separate
+ * binaries outside npm; HTTP proxy libraries forward but do not inject. What is needed here is a
+ * small `node:http` forwarder with a seeded decision per request.
  */
 import { createServer, request as httpRequest, Agent, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';

@@ -7,7 +7,8 @@
  * `probability` (drawn from the seeded generator, one draw per eligible rule with a probability
  * below 1). The first rule that fires decides the request's fault; later rules still count the
  * match. So the decisions are a pure function of the rules, the seed and the sequence of
- * requests: the same seed reproduces the same faults on the same request sequence.
+ * requests: the same seed reproduces the same faults on the same request sequence. (The random
+ * source is the runtime's seeded SplitMix32; the rule logic is this file's own.)
  */
 import { z } from 'zod';
 import { InvalidSpecError, seededRandom, type Random } from '../runtime/index.ts';

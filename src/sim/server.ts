@@ -13,6 +13,11 @@
  * Bad requests get the provider's own error shape: 400 naming the field, 401 for a wrong key
  * (when `apiKey` is set; the message echoes the key it got, deliberately, so tests can prove the
  * client redacts it), 404 for unknown paths, 405 for wrong methods, 413 past 16 MiB.
+ *
+ * Written here because nothing on npm does this offline: the providers publish no local
+ * emulator, and generic HTTP mocking libraries replace the network inside the test process
+ * (so the SDKs never really speak HTTP) and know neither API's streaming events nor error
+ * shapes. Plain `node:http` keeps every byte under control for the chaos proxy's sake.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
