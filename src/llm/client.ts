@@ -525,13 +525,20 @@ export class ResilientModelClient<Q = never> implements ModelClient<Q> {
     const onAbort = (): void => controller.abort(signal.reason);
     if (signal.aborted) controller.abort(signal.reason);
     else signal.addEventListener('abort', onAbort, { once: true });
-    let timer = this.clock.setTimer(this.idleMs, () => controller.abort(new StreamStalledError(adapter.name, adapter.model, this.idleMs)));
+    // One timer per idle period, not per event: it re-arms itself for what is left of the period
+    // since the last event, and aborts the attempt once a whole period passed without one.
+    let lastEventAt = this.clock.now();
+    const idle = (): void => {
+      const quietMs = this.clock.now() - lastEventAt;
+      if (quietMs >= this.idleMs) controller.abort(new StreamStalledError(adapter.name, adapter.model, this.idleMs));
+      else timer = this.clock.setTimer(this.idleMs - quietMs, idle);
+    };
+    let timer = this.clock.setTimer(this.idleMs, idle);
     const meta: StreamMeta = { id: '', model: adapter.model };
     push({ type: 'start', provider: adapter.name, model: adapter.model, level, attempt, resumed: resumeText !== '' });
     try {
       for await (const delta of adapter.open(prepared, controller.signal, meta)) {
-        timer.cancel();
-        timer = this.clock.setTimer(this.idleMs, () => controller.abort(new StreamStalledError(adapter.name, adapter.model, this.idleMs)));
+        lastEventAt = this.clock.now();
         acc.add(delta);
         if (delta.type === 'text' || delta.type === 'tool_call') state.dirty = true;
         push(delta);
