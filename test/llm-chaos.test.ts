@@ -10,10 +10,10 @@
 import { inspect } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Budget, MemoryResultCache, ProviderLimiter } from '../src/resilience/index.ts';
-import { isWardenError } from '../src/runtime/index.ts';
+import { VirtualClock, isWardenError } from '../src/runtime/index.ts';
 import { ResilientModelClient, anthropicMessages, createModelClient, openaiChat, type ModelRequest, type ModelResponse, type ProviderAdapter, type StreamDelta } from '../src/llm/index.ts';
-import type { ChaosFault, ChaosRule } from '../src/sim/index.ts';
-import { expireHangs, harness, type Harness } from './support/llm-harness.ts';
+import { startSimServer, type ChaosFault, type ChaosRule } from '../src/sim/index.ts';
+import { START_MS, expireHangs, harness, type Harness } from './support/llm-harness.ts';
 
 const KEY = 'sk-live-0123456789abcdefSECRET';
 const TIMEOUT_MS = 5_000;
@@ -192,6 +192,44 @@ describe('streams that fail midway', () => {
     expect(deltas.filter((d) => d.type === 'reset')).toHaveLength(2);
     expect(h.of('llm.fallback')).toEqual([expect.objectContaining({ from: { provider: 'openai', model: 'sim-small' }, to: { provider: 'anthropic', model: 'sim-large' } })]);
     expect(h.of('degradation.degraded')).toHaveLength(1);
+  });
+
+  it('a slow stream whose events keep coming within the idle timeout is not given up', async () => {
+    const h = await setup();
+    // The server paces its events on its own virtual clock, 300 ms apart; the test moves both
+    // clocks in step, giving each event time to travel over loopback, under the client's 1 s
+    // idle timeout. The whole stream takes more than 3 s of (virtual) time.
+    const serverClock = new VirtualClock({ startMs: START_MS });
+    const slow = await startSimServer({ clock: serverClock, streamDelayMs: 300, script: { rules: [{ reply: { text: 'one two three four five' } }] } });
+    try {
+      const client = createModelClient({
+        models: [anthropicMessages({ model: 'sim-large', apiKey: KEY, baseURL: slow.anthropicBaseURL })],
+        clock: h.clock,
+        bus: h.bus,
+        streamIdleTimeoutMs: 1_000,
+      });
+      let done = false;
+      const running = call(client, true);
+      running.then(
+        () => (done = true),
+        () => (done = true),
+      );
+      const immediates = async (n: number, until: () => boolean): Promise<void> => {
+        for (let i = 0; i < n && !until(); i++) await new Promise((r) => setImmediate(r));
+      };
+      await immediates(100_000, () => serverClock.pendingTimers() > 0);
+      while (!done) {
+        await serverClock.advance(300);
+        await immediates(50, () => done);
+        await h.clock.advance(300);
+      }
+      const { response } = await running;
+      expect(response).toMatchObject({ text: 'one two three four five', attempts: 1 });
+      expect(h.clock.now() - START_MS).toBeGreaterThan(3_000);
+      expect(h.of('llm.attempt_failed')).toHaveLength(0);
+    } finally {
+      await slow.close();
+    }
   });
 
   it('a stalled stream is given up after the idle timeout and retried', async () => {

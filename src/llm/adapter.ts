@@ -37,6 +37,8 @@ export interface AttemptResult {
 export interface StreamMeta {
   id: string;
   model: string;
+  /** Called on every event the stream receives, output or not (pings, block starts): liveness for the idle timeout. */
+  touch?: () => void;
 }
 
 /** Options every adapter takes. */

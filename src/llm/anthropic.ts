@@ -200,6 +200,7 @@ export class AnthropicAdapter extends ProviderAdapter {
     try {
       for await (const event of stream) {
         events++;
+        meta.touch?.();
         switch (event.type) {
           case 'message_start':
             meta.id = event.message.id;

@@ -534,11 +534,10 @@ export class ResilientModelClient<Q = never> implements ModelClient<Q> {
       else timer = this.clock.setTimer(this.idleMs - quietMs, idle);
     };
     let timer = this.clock.setTimer(this.idleMs, idle);
-    const meta: StreamMeta = { id: '', model: adapter.model };
+    const meta: StreamMeta = { id: '', model: adapter.model, touch: () => (lastEventAt = this.clock.now()) };
     push({ type: 'start', provider: adapter.name, model: adapter.model, level, attempt, resumed: resumeText !== '' });
     try {
       for await (const delta of adapter.open(prepared, controller.signal, meta)) {
-        lastEventAt = this.clock.now();
         acc.add(delta);
         if (delta.type === 'text' || delta.type === 'tool_call') state.dirty = true;
         push(delta);

@@ -172,6 +172,7 @@ export class OpenAIAdapter extends ProviderAdapter {
     try {
       for await (const chunk of stream) {
         events++;
+        meta.touch?.();
         if (typeof chunk !== 'object' || chunk === null) throw new MalformedResponseError(this.name, this.model, 'a stream chunk is not an object');
         if (typeof chunk.id === 'string' && meta.id === '') meta.id = chunk.id;
         if (typeof chunk.model === 'string' && chunk.model !== '') meta.model = chunk.model;
