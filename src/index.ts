@@ -6,3 +6,4 @@
 export * from './runtime/index.ts';
 export * from './supervisor/index.ts';
 export * from './resilience/index.ts';
+export * from './llm/index.ts';

@@ -7,8 +7,10 @@ import { parseArgs } from 'node:util';
 import { UsageError, type CliIO, type Command } from './command.ts';
 import { conformanceCommand } from './commands/conformance.ts';
 import { demoCommand } from './commands/demo.ts';
+import { simCommand } from './commands/sim.ts';
+import { chaosProxyCommand } from './commands/chaos-proxy.ts';
 
-export const commands: readonly Command[] = [demoCommand, conformanceCommand];
+export const commands: readonly Command[] = [demoCommand, conformanceCommand, simCommand, chaosProxyCommand];
 
 const VERSION = '0.1.0';
 
