@@ -15,12 +15,20 @@ export interface ThreadOptions extends HostOptions {
 }
 
 const ENTRY = new URL(`./guest/thread-entry${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+/**
+ * The thread boots from this inline script, which enables the compile cache and imports the
+ * entry: a worker whose entry *file* is TypeScript starts some 30 ms slower than one whose
+ * entry is a script that then imports TypeScript (measured; the loader takes a slower path).
+ */
+const BOOT = `require('node:module').enableCompileCache?.(); import(require('node:worker_threads').workerData.entry);`;
 
 function threadLauncher(options: ThreadOptions): Launcher {
   return {
     host: 'thread',
     launch({ onFrame, onExit }) {
-      const worker = new Worker(ENTRY, {
+      const worker = new Worker(BOOT, {
+        eval: true,
+        workerData: { entry: ENTRY.href },
         ...(options.resourceLimits === undefined ? {} : { resourceLimits: options.resourceLimits }),
         stdout: false,
         stderr: false,
