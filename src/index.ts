@@ -5,4 +5,6 @@
  */
 export * from './runtime/index.ts';
 export * from './supervisor/index.ts';
+export * from './isolation/index.ts';
 export * from './resilience/index.ts';
+export * from './llm/index.ts';

@@ -7,12 +7,23 @@ import { parseArgs } from 'node:util';
 import { UsageError, type CliIO, type Command } from './command.ts';
 import { conformanceCommand } from './commands/conformance.ts';
 import { demoCommand } from './commands/demo.ts';
+import { simCommand } from './commands/sim.ts';
+import { chaosProxyCommand } from './commands/chaos-proxy.ts';
 import { runsCommand } from './commands/runs.ts';
 import { dlqCommand } from './commands/dlq.ts';
 import { approvalsCommand } from './commands/approvals.ts';
 import { quarantineCommand } from './commands/quarantine.ts';
 
-export const commands: readonly Command[] = [demoCommand, conformanceCommand, runsCommand, dlqCommand, approvalsCommand, quarantineCommand];
+export const commands: readonly Command[] = [
+  demoCommand,
+  conformanceCommand,
+  simCommand,
+  chaosProxyCommand,
+  runsCommand,
+  dlqCommand,
+  approvalsCommand,
+  quarantineCommand,
+];
 
 const VERSION = '0.1.0';
 

@@ -57,6 +57,10 @@ export interface ProcessContext {
   readonly isAlive: boolean;
   /** This incarnation's fence, for layers that must refuse work from a dead incarnation. */
   readonly fence: Fence;
+  /** Aborted when the process is asked to stop cooperatively (a watchdog's soft stop), before a hard kill. */
+  readonly stopSignal: AbortSignal;
+  /** Report progress (a step done, a token streamed) to any watchdog on this process. */
+  beat(): void;
 
   /** Next message (oldest first). */
   receive<T = unknown>(): Promise<T>;

@@ -23,6 +23,8 @@ export interface WardenEventMap {
   'process.spawned': { readonly pid: Pid; readonly parent: Pid | undefined; readonly label: string | undefined };
   'process.exited': { readonly pid: Pid; readonly reason: ExitReason; readonly label: string | undefined };
   'process.message_dropped': { readonly pid: Pid; readonly capacity: number };
+  /** A process reported progress (`ctx.beat()`); only built when someone listens. */
+  'process.beat': { readonly pid: Pid };
   /** A dead or superseded incarnation tried to act; it was refused. */
   'process.fenced': { readonly pid: Pid; readonly owner: string; readonly generation: number; readonly operation: string };
   'event.listener_failed': { readonly eventType: string; readonly error: unknown };

@@ -32,6 +32,9 @@ export type { Pid } from './pid.ts';
 export { RealClock, realClock, sleepOn } from './clock.ts';
 export type { Clock, Timer } from './clock.ts';
 export { VirtualClock, settle } from './virtual-clock.ts';
+export type { QuiescenceSource } from './virtual-clock.ts';
+export { isRemoteCallFrom } from './remote.ts';
+export type { RemoteEndpoint, RemoteCallFrom } from './remote.ts';
 export { EventBus, disposable } from './events.ts';
 export type {
   WardenEventMap,
@@ -70,6 +73,8 @@ export {
   CallRequest,
   CastMessage,
   StopRequest,
+  SoftStopRequest,
+  isSoftStopRequest,
   isExit,
   isDown,
   isCall,

@@ -99,3 +99,21 @@ export class StopRequest extends SystemMessage {
 export function isStopRequest(m: unknown): m is StopRequest {
   return m instanceof StopRequest;
 }
+
+/**
+ * Stop cooperatively: a watchdog saw no progress. The process's `ctx.stopSignal` is aborted
+ * too; it has a grace period before it is killed.
+ */
+export class SoftStopRequest extends SystemMessage {
+  readonly type = 'SOFT_STOP';
+  readonly reason: ExitReason;
+
+  constructor(reason: ExitReason) {
+    super();
+    this.reason = reason;
+  }
+}
+
+export function isSoftStopRequest(m: unknown): m is SoftStopRequest {
+  return m instanceof SoftStopRequest;
+}

@@ -18,6 +18,7 @@ import type {
 import { ProcessExitedError, WardenError } from './errors.ts';
 import { NOTHING, type Mailbox, type MailboxOptions } from './mailbox.ts';
 import { FencedError, type Fence } from './fence.ts';
+import type { RemoteEndpoint } from './remote.ts';
 import { DownMessage, type CallFrom } from './messages.ts';
 import { brandPid, formatPid, type Pid } from './pid.ts';
 import type { ExitReason } from './terms.ts';
@@ -66,6 +67,13 @@ interface Extras {
   watching: Map<number, ProcessRecord> | undefined;
   /** Mailbox options when they differ from the runtime's default. */
   mailboxOptions: MailboxOptions | undefined;
+  /** For a ghost: where the real process lives. */
+  remote: RemoteEndpoint | undefined;
+  remoteNode: string | undefined;
+  /** Clock reading of the last progress beat (`ctx.beat()`), for watchdogs. */
+  lastBeatAt: number | undefined;
+  /** Aborted when the process is asked to stop cooperatively (a watchdog's soft stop). */
+  stop: AbortController | undefined;
 }
 
 /** Thrown by `ctx.exit()` to unwind the body; the runtime recognises and swallows it. */
@@ -146,7 +154,12 @@ export class ProcessRecord implements Pid, ProcessContext, DownWatcher {
   }
 
   get node(): string {
-    return this.runtime.node;
+    return this.x?.remoteNode ?? this.runtime.node;
+  }
+
+  /** True for a ghost: the stand-in of a process that runs elsewhere. */
+  get isGhost(): boolean {
+    return this.x?.remote !== undefined;
   }
 
   /** A descriptive label given at spawn (shown in events), if any. */
@@ -189,6 +202,11 @@ export class ProcessRecord implements Pid, ProcessContext, DownWatcher {
     return this.toString();
   }
 
+  /** How `console.log` and `util.inspect` show it: `<0.42>`. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
+
   extras(): Extras {
     return (this.x ??= {
       label: undefined,
@@ -203,6 +221,10 @@ export class ProcessRecord implements Pid, ProcessContext, DownWatcher {
       waitTimer: undefined,
       watching: undefined,
       mailboxOptions: undefined,
+      remote: undefined,
+      remoteNode: undefined,
+      lastBeatAt: undefined,
+      stop: undefined,
     });
   }
 
@@ -218,6 +240,19 @@ export class ProcessRecord implements Pid, ProcessContext, DownWatcher {
 
   get isAlive(): boolean {
     return this.status === RUNNING;
+  }
+
+  /** Aborted when the process is asked to stop cooperatively (a watchdog's soft stop); it then has a grace period. */
+  get stopSignal(): AbortSignal {
+    const x = this.extras();
+    x.stop ??= new AbortController();
+    return x.stop.signal;
+  }
+
+  /** Report progress (a step done, a token streamed): watchdogs see it. Cheap enough to call often. */
+  beat(): void {
+    if (this.status !== RUNNING) throw this.refused('beat');
+    this.runtime.recordBeat(this);
   }
 
   /** This incarnation's fence: current while the process runs; generation = its pid number. */
@@ -240,7 +275,7 @@ export class ProcessRecord implements Pid, ProcessContext, DownWatcher {
   ): Promise<never> {
     const match = typeof matchOrOptions === 'function' ? matchOrOptions : undefined;
     const options = typeof matchOrOptions === 'function' ? maybeOptions : matchOrOptions;
-    if (this.status !== RUNNING) return Promise.reject(this.exitedError('receive'));
+    if (this.status !== RUNNING) return Promise.reject(this.refused('receive'));
     if (this.waitResolve !== null) {
       return Promise.reject(new Error(`process ${String(this)}: receive() called while another receive is pending`));
     }
@@ -293,17 +328,17 @@ export class ProcessRecord implements Pid, ProcessContext, DownWatcher {
   }
 
   send(to: Dest, message: unknown): void {
-    if (this.status !== RUNNING) throw this.exitedError('send');
+    if (this.status !== RUNNING) throw this.refused('send');
     this.runtime.send(to, message);
   }
 
   sendWait(to: Dest, message: unknown, options?: SendWaitOptions): Promise<void> {
-    if (this.status !== RUNNING) return Promise.reject(this.exitedError('sendWait'));
+    if (this.status !== RUNNING) return Promise.reject(this.refused('sendWait'));
     return this.runtime.sendWaitFrom(this, to, message, options);
   }
 
   call<R = unknown>(to: Dest, request: unknown, options?: CallOptions): Promise<R> {
-    if (this.status !== RUNNING) return Promise.reject(this.exitedError('call'));
+    if (this.status !== RUNNING) return Promise.reject(this.refused('call'));
     return this.runtime.callFrom(this, to, request, options) as Promise<R>;
   }
 
@@ -383,7 +418,7 @@ export class ProcessRecord implements Pid, ProcessContext, DownWatcher {
   }
 
   sleep(ms: number): Promise<void> {
-    if (this.status !== RUNNING) return Promise.reject(this.exitedError('sleep'));
+    if (this.status !== RUNNING) return Promise.reject(this.refused('sleep'));
     return this.runtime.clock.sleep(ms, this.signal);
   }
 
@@ -407,7 +442,16 @@ export class ProcessRecord implements Pid, ProcessContext, DownWatcher {
   // ---- helpers ---------------------------------------------------------------------------
 
   assertAlive(operation: string): void {
-    if (this.status !== RUNNING) throw this.exitedError(operation);
+    if (this.status !== RUNNING) throw this.refused(operation);
+  }
+
+  /** A dead incarnation tried to act: report it (`process.fenced`) and return the error to throw. */
+  refused(operation: string): ProcessExitedError {
+    const events = this.runtime.events;
+    if (events.wants('process.fenced')) {
+      events.emit({ type: 'process.fenced', pid: this, owner: this.label ?? String(this), generation: this.id, operation });
+    }
+    return this.exitedError(operation);
   }
 
   /**

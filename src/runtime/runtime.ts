@@ -29,7 +29,8 @@ import {
 } from './errors.ts';
 import { EventBus } from './events.ts';
 import { MAILBOX_DEFAULTS, Mailbox, NOTHING, type MailboxOptions, type OverflowPolicy } from './mailbox.ts';
-import { CallRequest, CastMessage, DownMessage, ExitMessage, SystemMessage, type CallFrom } from './messages.ts';
+import { CallRequest, CastMessage, DownMessage, ExitMessage, SoftStopRequest, SystemMessage, type CallFrom } from './messages.ts';
+import { isRemoteCallFrom, type RemoteEndpoint } from './remote.ts';
 import { isPid, type Pid } from './pid.ts';
 import {
   EXITED,
@@ -330,6 +331,11 @@ export class Runtime {
    */
   deliver(target: ProcessRecord, message: unknown): void {
     if (target.status !== RUNNING) return;
+    const remote = target.x?.remote;
+    if (remote !== undefined) {
+      remote.forward(target, message);
+      return;
+    }
     const resume = target.waitResolve;
     if (resume !== null) {
       const match = target.waitMatch;
@@ -404,6 +410,7 @@ export class Runtime {
   /** Answer a call; a reply nobody waits for any more is dropped. */
   reply(from: CallFrom, value: unknown): void {
     if (from instanceof PendingCall) from.succeed(value);
+    else if (isRemoteCallFrom(from)) from.deliverReply(value);
   }
 
   // ---- links and monitors --------------------------------------------------------------------
@@ -480,6 +487,14 @@ export class Runtime {
   /** Deliver an exit signal with Erlang's rules. */
   private signal(target: ProcessRecord, from: Pid | undefined, reason: ExitReason, viaLink: boolean): void {
     if (target.status !== RUNNING) return;
+    const remote = target.x?.remote;
+    if (remote !== undefined) {
+      // Links are mirrored on both sides: the other side delivers this death itself.
+      if (viaLink) return;
+      if (reason === 'kill') remote.kill(target, 'killed');
+      else remote.exitSignal(target, from, reason);
+      return;
+    }
     if (reason === 'kill' && !viaLink) {
       this.terminate(target, 'killed');
     } else if (target.trapping) {
@@ -529,7 +544,7 @@ export class Runtime {
 
   private finish(proc: ProcessRecord): void {
     const reason = proc.exitReason;
-    this.detach(proc);
+    if (!proc.isGhost || proc.prev !== null || this.first === proc) this.detach(proc);
     const resume = proc.waitResolve;
     if (resume !== null) {
       proc.endWait();
@@ -603,6 +618,80 @@ export class Runtime {
       this.cancelled.catch(() => {});
     }
     return this.cancelled;
+  }
+
+  // ---- remote processes, beats, soft stops ------------------------------------------------
+
+  /**
+   * @internal A ghost: the local stand-in of process `id` on node `node`, whose messages and
+   * exit signals go to `endpoint`. It is not in the live list; `ghostExited` ends it.
+   */
+  createGhost(node: string, id: number, endpoint: RemoteEndpoint, label?: string): ProcessRecord {
+    const ghost = new ProcessRecord(this, id, undefined, null, undefined, label === undefined ? undefined : { label }, this.defaultMailbox);
+    const x = ghost.extras();
+    x.remote = endpoint;
+    x.remoteNode = node;
+    return ghost;
+  }
+
+  /**
+   * @internal Count a ghost as one of this runtime's processes: a child this runtime hosts in
+   * a thread or process. It is listed, counted, and ended by `killAll`.
+   */
+  adoptGhost(ghost: Pid): void {
+    const proc = this.record(ghost);
+    if (proc !== undefined && proc.isGhost && proc.status === RUNNING && proc.prev === null && this.first !== proc) this.attach(proc);
+  }
+
+  /** @internal The real process behind a ghost died: the ghost dies with the same reason. */
+  ghostExited(ghost: Pid, reason: ExitReason): void {
+    const proc = this.record(ghost);
+    if (proc !== undefined && proc.isGhost) this.terminate(proc, reason);
+  }
+
+  /** End `pid` now with `reason`, whatever it is doing (untrappable, like `kill`, but with a reason of your choice). */
+  killWith(pid: Pid, reason: ExitReason): void {
+    const proc = this.record(pid);
+    if (proc === undefined || proc.status !== RUNNING) return;
+    const remote = proc.x?.remote;
+    if (remote !== undefined) remote.kill(proc, reason);
+    else this.terminate(proc, reason);
+  }
+
+  /** @internal Record a progress beat of `pid` (its own `ctx.beat()`, or one relayed from elsewhere). */
+  recordBeat(pid: Pid): void {
+    const proc = this.record(pid);
+    if (proc === undefined) return;
+    proc.extras().lastBeatAt = this.clock.now();
+    if (this.events.wants('process.beat')) this.events.emit({ type: 'process.beat', pid: proc });
+  }
+
+  /** @internal An exit signal that appears to come from `from` (a local process or a ghost). */
+  exitSignal(from: Pid | undefined, to: Pid, reason: ExitReason): void {
+    const target = this.record(to);
+    if (target !== undefined) this.signal(target, from, reason, false);
+  }
+
+  /** When `pid` last reported progress (or undefined if it never did). */
+  lastBeatAt(pid: Pid): number | undefined {
+    return this.record(pid)?.x?.lastBeatAt;
+  }
+
+  /**
+   * Ask `pid` to stop cooperatively: its `ctx.stopSignal` aborts with `reason` and it gets a
+   * `SoftStopRequest` message. (For a process elsewhere, the endpoint carries it over.)
+   */
+  softStop(pid: Pid, reason: ExitReason): void {
+    const proc = this.record(pid);
+    if (proc === undefined || proc.status !== RUNNING) return;
+    const remote = proc.x?.remote;
+    if (remote !== undefined) {
+      remote.forward(proc, new SoftStopRequest(reason));
+      return;
+    }
+    const x = proc.extras();
+    (x.stop ??= new AbortController()).abort(reason);
+    this.deliver(proc, new SoftStopRequest(reason));
   }
 
   // ---- start acknowledgement -------------------------------------------------------------
@@ -711,9 +800,9 @@ export class Runtime {
     };
   }
 
-  /** Kill every live process (reason `killed`). For tests and process shutdown. */
+  /** Kill every live process (reason `killed`), hosted children included. For tests and process shutdown. */
   killAll(): void {
-    for (const proc of this.processes()) this.terminate(proc as ProcessRecord, 'killed');
+    for (const pid of this.processes()) this.killWith(pid, 'killed');
   }
 
   // ---- helpers -----------------------------------------------------------------------------
@@ -739,7 +828,7 @@ export class Runtime {
  * A call waiting for its reply. It is also the `from` the callee answers with (so a reply
  * finds it without a lookup) and a monitor on the callee (so the callee's death fails it).
  */
-class PendingCall implements DownWatcher, CallFrom {
+export class PendingCall implements DownWatcher, CallFrom {
   readonly ref: number;
   readonly caller: ProcessRecord | undefined;
   timer: Timer | null = null;

@@ -1,6 +1,7 @@
 /**
  * A priority queue of timers ordered by (due time, creation), with O(1) cancellation by
- * handle (entries are marked, then dropped when they reach the top). Shared by the real clock
+ * handle (entries are marked, then dropped when they reach the top, or all at once when they
+ * outnumber the live ones, so the heap stays proportional to the live timers). Shared by the real clock
  * (which arms one native timeout for the earliest entry) and the virtual clock. A binary heap
  * is a few lines; no dependency needed for it.
  */
@@ -56,7 +57,19 @@ export class TimerHeap {
     if (this.live === 0) {
       this.heap.length = 0;
       this.onEmpty?.();
+    } else if (this.heap.length > 1024 && this.live * 2 < this.heap.length) {
+      this.compact();
     }
+  }
+
+  /**
+   * Drop cancelled entries once they outnumber the live ones (timeouts are mostly cancelled
+   * long before they are due; without this the heap would hold them until their deadline).
+   */
+  private compact(): void {
+    const live = this.heap.filter((e) => !e.cancelled);
+    this.heap.length = 0;
+    for (const e of live.sort((a, b) => (less(a, b) ? -1 : 1))) this.heap.push(e);
   }
 
   /** The earliest live entry, without removing it. */

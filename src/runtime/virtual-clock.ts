@@ -9,6 +9,16 @@
 import { sleepOn, type Clock, type Timer } from './clock.ts';
 import { TimerHeap } from './timer-heap.ts';
 
+/**
+ * Something outside this thread's microtask queue that can still be busy at an instant (a
+ * thread or child process running on this clock): `settle` waits until it is idle.
+ */
+export interface QuiescenceSource {
+  isBusy(): boolean;
+  /** Resolves the next time it becomes idle (or at once if it is). */
+  whenIdle(): Promise<void>;
+}
+
 /** Resolves after the current microtask queue (and anything it queues) has drained. */
 export function settle(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
@@ -17,6 +27,7 @@ export function settle(): Promise<void> {
 export class VirtualClock implements Clock {
   private current: number;
   private readonly timers = new TimerHeap();
+  private readonly sources = new Set<QuiescenceSource>();
 
   constructor(options: { startMs?: number } = {}) {
     this.current = options.startMs ?? 0;
@@ -33,6 +44,23 @@ export class VirtualClock implements Clock {
 
   sleep(delayMs: number, signal?: AbortSignal): Promise<void> {
     return sleepOn(this, delayMs, signal);
+  }
+
+  /** Include `source` in quiescence: `settle` (and so `advance`) waits until it is idle. Returns a remover. */
+  addQuiescenceSource(source: QuiescenceSource): () => void {
+    this.sources.add(source);
+    return () => this.sources.delete(source);
+  }
+
+  /** Let everything that can happen at this instant happen: microtasks, and busy sources going idle. */
+  async settle(): Promise<void> {
+    await settle();
+    for (;;) {
+      const busy = [...this.sources].filter((s) => s.isBusy());
+      if (busy.length === 0) return;
+      await Promise.race(busy.map((s) => s.whenIdle()));
+      await settle();
+    }
   }
 
   /** Number of timers that are scheduled and not cancelled. */
@@ -53,20 +81,20 @@ export class VirtualClock implements Clock {
 
   /** Move time forward to `target`, firing every timer due on the way, each followed by a settle. */
   async advanceTo(target: number): Promise<void> {
-    await settle();
+    await this.settle();
     for (let next = this.timers.peek(); next !== undefined && next.at <= target; next = this.timers.peek()) {
       this.fire();
-      await settle();
+      await this.settle();
     }
     if (target > this.current) this.current = target;
   }
 
   /** Jump to the next timer and fire it (then settle). Returns false if no timer is scheduled. */
   async runNext(): Promise<boolean> {
-    await settle();
+    await this.settle();
     if (this.timers.peek() === undefined) return false;
     this.fire();
-    await settle();
+    await this.settle();
     return true;
   }
 
@@ -75,7 +103,7 @@ export class VirtualClock implements Clock {
    * (nothing could ever make it true) or after `maxTimers` timers.
    */
   async runUntil(done: () => boolean, maxTimers = 1_000_000): Promise<void> {
-    await settle();
+    await this.settle();
     for (let i = 0; !done(); i++) {
       if (i >= maxTimers) throw new Error(`runUntil: condition still false after ${maxTimers} timers`);
       if (!(await this.runNext())) {

@@ -34,7 +34,9 @@ import {
   type ChildSpec,
   type SupervisorSpec,
 } from '../../supervisor/index.ts';
+import { startThread } from '../../isolation/index.ts';
 import type { Scenario, ScenarioAction, ScenarioChild, ScenarioReason } from './scenario.ts';
+import scenarioWorker from './scenario-worker.ts';
 
 /** One line of a trace, with the oracle's field names. */
 export interface TraceEvent {
@@ -58,14 +60,6 @@ export function traceLine(e: TraceEvent): string {
   return JSON.stringify(o);
 }
 
-/** The message a worker gets for an `exit` action. */
-class ScriptExit {
-  readonly reason: ExitReason;
-  constructor(reason: ExitReason) {
-    this.reason = reason;
-  }
-}
-
 interface Tracked {
   readonly id: string;
   readonly sup: string | null;
@@ -76,7 +70,14 @@ function toReason(r: ScenarioReason | undefined, fallback: string): ExitReason {
   return (r ?? fallback) as ExitReason;
 }
 
-export async function runScenario(scenario: Scenario): Promise<TraceEvent[]> {
+export interface RunOptions {
+  /** Where the scenario's workers run: in this event loop (default) or each in its own thread. */
+  readonly host?: 'inline' | 'thread';
+}
+
+const WORKER_MODULE = new URL(`./scenario-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+
+export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<TraceEvent[]> {
   const clock = new VirtualClock();
   const rt = new Runtime({ clock });
   const trace: TraceEvent[] = [];
@@ -141,25 +142,16 @@ export async function runScenario(scenario: Scenario): Promise<TraceEvent[]> {
     }
   };
 
-  const workerBody = async (ctx: ProcessContext, spec: ScenarioChild): Promise<void> => {
-    for (;;) {
-      const m = await ctx.receive();
-      if (m instanceof ScriptExit) ctx.exit(m.reason);
-      if (isExit(m) && m.from === ctx.parent) {
-        const how = spec.on_shutdown ?? 'exit';
-        if (how === 'exit') ctx.exit(m.reason);
-        if (how === 'hang') await ctx.receive(() => false);
-        if (typeof how === 'object' && 'delay_ms' in how) {
-          await ctx.sleep(how.delay_ms);
-          ctx.exit(m.reason);
-        }
-        if (typeof how === 'object' && 'exit_with' in how) ctx.exit(toReason(how.exit_with, 'normal'));
-      }
-    }
-  };
-
   const workerStart = (spec: ScenarioChild, supId: string, fixedId: string | undefined) => {
-    return (ctx: ProcessContext, arg: unknown): StartResult => {
+    const script = { on_shutdown: spec.on_shutdown };
+    const trapExits = spec.trap_exit ?? true;
+    const started = (id: string, pid: Pid): StartResult => {
+      tracked.set(pid, { id, sup: supId });
+      current.set(id, pid);
+      record({ event: 'start', id, sup: supId });
+      return { status: 'started', pid };
+    };
+    return (ctx: ProcessContext, arg: unknown): StartResult | Promise<StartResult> => {
       const id = fixedId ?? String(arg);
       if (consume(fails, id)) {
         record({ event: 'start_failed', id, sup: supId, reason: 'start_failure' });
@@ -169,11 +161,12 @@ export async function runScenario(scenario: Scenario): Promise<TraceEvent[]> {
         record({ event: 'start_ignored', id, sup: supId });
         return { status: 'ignored' };
       }
-      const pid = ctx.spawnLink(workerBody, spec, { trapExits: spec.trap_exit ?? true, label: id });
-      tracked.set(pid, { id, sup: supId });
-      current.set(id, pid);
-      record({ event: 'start', id, sup: supId });
-      return { status: 'started', pid };
+      if (options.host === 'thread') {
+        return startThread(ctx, WORKER_MODULE, { arg: script, trapExits, label: id }).then((r) =>
+          r.status === 'started' ? started(id, r.pid) : r,
+        );
+      }
+      return started(id, ctx.spawnLink(scenarioWorker, script, { trapExits, label: id }));
     };
   };
 
@@ -280,7 +273,7 @@ export async function runScenario(scenario: Scenario): Promise<TraceEvent[]> {
     switch (a.do) {
       case 'exit': {
         const pid = liveWorker(a.id);
-        if (pid !== undefined && kindOf.get(a.id) !== 'supervisor') rt.send(pid, new ScriptExit(toReason(a.reason, 'crash')));
+        if (pid !== undefined && kindOf.get(a.id) !== 'supervisor') rt.send(pid, { scriptExit: toReason(a.reason, 'crash') });
         return;
       }
       case 'kill': {

@@ -1,0 +1,35 @@
+/**
+ * Isolation (`warden/isolation`): where a child runs, and what keeps it honest.
+ *
+ * - `inline` (a plain start function): a process in this event loop; the cheapest, but it
+ *   cannot be pre-empted.
+ * - `thread(module, options)`: its own worker thread; a spinning thread is terminated, a
+ *   memory cap ends only it.
+ * - `childProcess(module, options)`: its own OS process; the strongest isolation.
+ *
+ * Hosted children look exactly like inline ones to their supervisor and to every other
+ * process: messages, calls, casts, links, monitors and exit reasons cross the boundary.
+ * `withWatchdog` adds a progress deadline to any child; fences (`ctx.fence`) stop a dead
+ * incarnation from acting.
+ *
+ * ```ts
+ * const tree = supervisor({
+ *   children: [
+ *     { id: 'crawler', start: withWatchdog(thread(new URL('./crawler.ts', import.meta.url)), { timeoutMs: 30_000 }) },
+ *     { id: 'parser', start: childProcess(new URL('./parser.ts', import.meta.url), { maxOldSpaceMb: 512 }) },
+ *   ],
+ * });
+ * ```
+ */
+import './events.ts';
+
+export { thread, startThread } from './thread.ts';
+export type { ThreadOptions } from './thread.ts';
+export { childProcess, startChildProcess } from './child-process.ts';
+export type { ProcessOptions } from './child-process.ts';
+export type { HostOptions } from './host.ts';
+export { withWatchdog, armWatchdog, WATCHDOG_DEFAULTS } from './watchdog.ts';
+export type { WatchdogOptions } from './watchdog.ts';
+export { UnserializableMessageError, RemoteWardenError } from './codec.ts';
+export { watchEventLoop } from './loop-stall.ts';
+export type { EventLoopWatchOptions } from './loop-stall.ts';
