@@ -8,3 +8,4 @@ export * from './supervisor/index.ts';
 export * from './isolation/index.ts';
 export * from './resilience/index.ts';
 export * from './llm/index.ts';
+export * from './agent/index.ts';

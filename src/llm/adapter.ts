@@ -137,7 +137,7 @@ export abstract class ProviderAdapter implements ModelClient {
       model: result.model,
       text: result.text,
       toolCalls: result.toolCalls,
-      ...structuredOutput(this.name, result.model, prepared, result.text),
+      ...structuredOutput(this.name, result.model, prepared, result.text, result.toolCalls.length > 0),
       finishReason: result.finishReason,
       usage: result.usage,
       totalUsage: result.usage,
@@ -172,11 +172,13 @@ export function resultFromStream(acc: StreamAccumulator, meta: StreamMeta, prepa
 
 /**
  * `{ output }` when the request asked for JSON: the text parsed and, for a zod schema, validated;
- * {@link StructuredOutputError} when it is not. `{}` otherwise.
+ * {@link StructuredOutputError} when it is not. `{}` otherwise, and for an answer that calls
+ * tools (a request may offer tools and ask for JSON: a turn that calls tools is not the final
+ * answer yet, so there is nothing to check).
  */
-export function structuredOutput(provider: string, model: string, prepared: PreparedRequest, text: string): { output?: unknown } {
+export function structuredOutput(provider: string, model: string, prepared: PreparedRequest, text: string, callsTools = false): { output?: unknown } {
   const rf = prepared.responseFormat;
-  if (rf === undefined) return {};
+  if (rf === undefined || callsTools) return {};
   let value: unknown;
   try {
     value = JSON.parse(text) as unknown;

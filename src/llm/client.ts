@@ -52,6 +52,8 @@ import {
   type Candidate,
   type PricingTable,
   type Policy,
+  type Reservation,
+  type Spend,
   type ResultCache,
   type RetryTunables,
 } from '../resilience/index.ts';
@@ -139,6 +141,8 @@ interface Target {
 interface CallState {
   readonly callId: string;
   readonly request: ModelRequest;
+  /** The budget scopes every attempt reserves in: the call's own and/or the client's. */
+  readonly budgets: readonly Budget[];
   /** The request validated and converted for the first model (reused when another model's output cap is the same). */
   prepared: PreparedRequest | undefined;
   readonly stream: boolean;
@@ -174,6 +178,35 @@ function cacheKeyOf(state: CallState): string {
 function budgetCapsUsd(budget: Budget | undefined): boolean {
   for (let b = budget; b !== undefined; b = b.parent) if (b.config.limits.usd !== undefined) return true;
   return false;
+}
+
+/** The scopes a call reserves in: its own and the client's, the client's only once when it is the call's scope or above it. */
+function budgetsOf(call: Budget | undefined, client: Budget | undefined): readonly Budget[] {
+  if (call === undefined) return client === undefined ? [] : [client];
+  if (client === undefined) return [call];
+  for (let b: Budget | undefined = call; b !== undefined; b = b.parent) if (b === client) return [call];
+  return [call, client];
+}
+
+/** Reservations of one attempt in every scope of the call; all or none. */
+interface Hold {
+  commit(spend: Spend): void;
+  release(): void;
+}
+
+function hold(budgets: readonly Budget[], estimate: Spend): Hold | undefined {
+  if (budgets.length === 0) return undefined;
+  const held: Reservation[] = [];
+  try {
+    for (const b of budgets) held.push(b.reserve(estimate));
+  } catch (e) {
+    for (const r of held) r.release();
+    throw e;
+  }
+  return {
+    commit: (spend) => held.forEach((r) => r.commit(spend)),
+    release: () => held.forEach((r) => r.release()),
+  };
 }
 
 export class ResilientModelClient<Q = never> implements ModelClient<Q> {
@@ -249,18 +282,25 @@ export class ResilientModelClient<Q = never> implements ModelClient<Q> {
   }
 
   async complete(request: ModelRequest, options: ModelCallOptions = {}): Promise<ModelResult<Q>> {
-    const state = this.newState(request, false, undefined);
+    const state = this.newState(request, false, undefined, options.budget);
     return this.run(state, options.signal);
   }
 
   stream(request: ModelRequest, options: ModelCallOptions = {}): ModelStream<Q> {
-    return createModelStream<Q>((push, signal) => this.run(this.newState(request, true, push), signal), options.signal);
+    return createModelStream<Q>((push, signal) => this.run(this.newState(request, true, push, options.budget), signal), options.signal);
   }
 
-  private newState(request: ModelRequest, stream: boolean, push: Push | undefined): CallState {
+  private newState(request: ModelRequest, stream: boolean, push: Push | undefined, budget: Budget | undefined): CallState {
+    if (budget !== undefined && !(budget instanceof Budget)) {
+      throw new InvalidSpecError(`model client "${this.name}"`, 'options.budget', budget, 'must be a Budget');
+    }
+    if (budget !== undefined && this.pricing === undefined && budgetCapsUsd(budget)) {
+      throw new InvalidSpecError(`model client "${this.name}"`, 'options.budget', budget.scope, 'caps usd, but the client has no `pricing` to count costs with');
+    }
     return {
       callId: `${this.name}#${++this.seq}`,
       request,
+      budgets: budgetsOf(budget, this.budget),
       prepared: undefined,
       stream,
       push,
@@ -391,7 +431,7 @@ export class ResilientModelClient<Q = never> implements ModelClient<Q> {
     const inputTokens = estimateTokens(promptChars(prepared));
     const outputTokens = prepared.maxOutputTokens;
     const estimateUsd = this.priceOf(adapter, makeUsage(inputTokens, outputTokens, 0));
-    const reservation = this.budget?.reserve({
+    const reservation = hold(state.budgets, {
       ...(estimateUsd === undefined ? {} : { usd: estimateUsd }),
       tokens: inputTokens + outputTokens,
       steps: attempt === 1 ? 1 : 0,
@@ -436,7 +476,7 @@ export class ResilientModelClient<Q = never> implements ModelClient<Q> {
     }
     const text = resumeText + result.text;
     // A JSON answer that does not parse fails here; the delivered stream output stays voidable.
-    const output = structuredOutput(adapter.name, result.model, prepared, text);
+    const output = structuredOutput(adapter.name, result.model, prepared, text, result.toolCalls.length > 0);
     if (resumeText !== '') state.resumedFrom.push({ attempt: attempt - 1, keptText: resumeText });
     state.resumeText = '';
     state.resumeTarget = undefined;
@@ -466,7 +506,7 @@ export class ResilientModelClient<Q = never> implements ModelClient<Q> {
     error: unknown,
     acc: StreamAccumulator | undefined,
     inputTokens: number,
-    reservation: ReturnType<Budget['reserve']> | undefined,
+    reservation: Hold | undefined,
     started: number,
     resumeText: string,
   ): void {

@@ -5,7 +5,7 @@
  * budgets and metering and implements the same interface, so code written against
  * {@link ModelClient} runs unchanged on a bare adapter or the full stack.
  */
-import type { DegradationLevel } from '../resilience/index.ts';
+import type { Budget, DegradationLevel } from '../resilience/index.ts';
 
 /** A JSON Schema object (as `z.toJSONSchema` produces, or written by hand). */
 export type JsonSchema = { readonly [key: string]: unknown };
@@ -183,6 +183,13 @@ export interface ModelStream<Q = never> extends AsyncIterable<StreamDelta> {
 /** Per-call options. */
 export interface ModelCallOptions {
   readonly signal?: AbortSignal;
+  /**
+   * A budget scope for this call alone (a run's or an agent's), reserved before every attempt and
+   * committed after it, as the client's own `budget` is. Counted in the client's budget too unless
+   * that is this scope or one of its ancestors. Honoured by the resilient client; a bare adapter
+   * ignores it. @default none
+   */
+  readonly budget?: Budget;
 }
 
 /** The one model-client interface, implemented by every adapter and by the resilient client. */

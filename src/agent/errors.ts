@@ -1,0 +1,216 @@
+/**
+ * The agent layer's errors. Each guard that stops an agent throws its own error with a stable
+ * `code`, the agent and run as fields and a message that says what happened and what to change;
+ * the agent's process crashes with it, so its supervisor restarts it, escalates after too many
+ * restarts, and the durable run lands in the dead-letter queue with the code intact.
+ *
+ * Errors cross processes and the journal as data (`toJSON()`); `errorFromStored` rebuilds the
+ * agent's own errors (and keeps the code of any other) from that data.
+ */
+import { WardenError, showValue } from '../runtime/index.ts';
+import { BudgetExceededError, type BudgetUnit } from '../resilience/index.ts';
+import type { StoredError } from '../store/index.ts';
+
+/** Which guard stopped an agent. */
+export type AgentGuard = 'unknown_tool' | 'tool_loop' | 'max_steps' | 'output_invalid' | 'budget';
+
+/** The model called a tool the agent does not have (a hallucinated name). Not retryable as is. */
+export class UnknownToolError extends WardenError {
+  readonly code = 'UNKNOWN_TOOL';
+  readonly agent: string;
+  readonly runId: string;
+  /** The model step (1-based) whose answer called it. */
+  readonly step: number;
+  readonly tool: string;
+  readonly known: readonly string[];
+
+  constructor(agent: string, runId: string, step: number, tool: string, known: readonly string[]) {
+    super(
+      `agent "${agent}" (run ${runId}), step ${step}: the model called a tool that does not exist: "${tool}" ` +
+        `(tools: ${known.length === 0 ? 'none' : known.join(', ')}); the run stops here rather than guess what was meant`,
+    );
+    this.agent = agent;
+    this.runId = runId;
+    this.step = step;
+    this.tool = tool;
+    this.known = known;
+  }
+
+  protected override details(): Record<string, unknown> {
+    return { agent: this.agent, runId: this.runId, step: this.step, tool: this.tool, known: this.known };
+  }
+}
+
+/** The model asked for the same tool call (name and arguments) more often than allowed: a loop. */
+export class ToolLoopError extends WardenError {
+  readonly code = 'TOOL_LOOP_DETECTED';
+  readonly agent: string;
+  readonly runId: string;
+  readonly step: number;
+  readonly tool: string;
+  /** The arguments in canonical JSON (keys sorted), cut to 200 characters. */
+  readonly args: string;
+  /** How often this exact call was already executed in the run. */
+  readonly executed: number;
+  /** `maxIdenticalToolCalls`. */
+  readonly limit: number;
+
+  constructor(agent: string, runId: string, step: number, tool: string, args: string, executed: number, limit: number) {
+    super(
+      `agent "${agent}" (run ${runId}), step ${step}: the model asked for ${tool}(${args}) again after ${executed} identical calls ` +
+        `(maxIdenticalToolCalls ${limit}); it is going round in circles, so the run stops before spending more`,
+    );
+    this.agent = agent;
+    this.runId = runId;
+    this.step = step;
+    this.tool = tool;
+    this.args = args;
+    this.executed = executed;
+    this.limit = limit;
+  }
+
+  protected override details(): Record<string, unknown> {
+    return { agent: this.agent, runId: this.runId, step: this.step, tool: this.tool, args: this.args, executed: this.executed, limit: this.limit };
+  }
+}
+
+/** The agent used all its model steps without finishing. */
+export class MaxStepsError extends WardenError {
+  readonly code = 'MAX_STEPS_EXCEEDED';
+  readonly agent: string;
+  readonly runId: string;
+  readonly maxSteps: number;
+
+  constructor(agent: string, runId: string, maxSteps: number) {
+    super(`agent "${agent}" (run ${runId}) made ${maxSteps} model calls without finishing (maxSteps ${maxSteps}); raise maxSteps or narrow the task`);
+    this.agent = agent;
+    this.runId = runId;
+    this.maxSteps = maxSteps;
+  }
+
+  protected override details(): Record<string, unknown> {
+    return { agent: this.agent, runId: this.runId, maxSteps: this.maxSteps };
+  }
+}
+
+/** The final answer failed the output schema after every allowed re-ask. */
+export class OutputInvalidError extends WardenError {
+  readonly code = 'OUTPUT_INVALID';
+  readonly agent: string;
+  readonly runId: string;
+  readonly step: number;
+  /** Answers checked, the re-asked ones included. */
+  readonly attempts: number;
+  /** What is wrong with the last answer. */
+  readonly problem: string;
+  /** The last answer, cut to 500 characters. */
+  readonly text: string;
+
+  constructor(agent: string, runId: string, step: number, attempts: number, problem: string, text: string) {
+    super(
+      `agent "${agent}" (run ${runId}), step ${step}: the answer does not match the output schema after ${attempts} attempts ` +
+        `(${attempts - 1} re-asks): ${problem}`,
+    );
+    this.agent = agent;
+    this.runId = runId;
+    this.step = step;
+    this.attempts = attempts;
+    this.problem = problem;
+    this.text = text.length > 500 ? `${text.slice(0, 499)}…` : text;
+  }
+
+  protected override details(): Record<string, unknown> {
+    return { agent: this.agent, runId: this.runId, step: this.step, attempts: this.attempts, problem: this.problem, text: this.text };
+  }
+}
+
+/** The agent was asked to stop (its process's `stopSignal`, e.g. a watchdog's soft stop). */
+export class AgentStoppedError extends WardenError {
+  readonly code = 'AGENT_STOPPED';
+  override readonly retryable = true;
+  readonly agent: string;
+  readonly runId: string;
+  /** The stop signal's reason. */
+  readonly reason: unknown;
+
+  constructor(agent: string, runId: string, reason: unknown) {
+    super(`agent "${agent}" (run ${runId}) was asked to stop: ${showValue(reason, 120)}`);
+    this.agent = agent;
+    this.runId = runId;
+    this.reason = reason;
+  }
+
+  protected override details(): Record<string, unknown> {
+    return { agent: this.agent, runId: this.runId, reason: showValue(this.reason, 200) };
+  }
+}
+
+/**
+ * A durable agent run ended without an answer for a reason that has no error class of its own
+ * here (a provider that stayed down, a tool's own error, a cancellation, a run held by another
+ * owner). Its `code` is the original failure's code, so `isWardenError(e, 'FALLBACK_EXHAUSTED')`
+ * still answers; `stored` is the failure as the journal keeps it.
+ */
+export class AgentRunError extends WardenError {
+  readonly code: string;
+  override readonly retryable: boolean;
+  readonly agent: string;
+  readonly runId: string;
+  readonly stored: StoredError;
+
+  constructor(agent: string, runId: string, stored: StoredError) {
+    super(`agent "${agent}" (run ${runId}): ${stored.message}`);
+    this.code = typeof stored.code === 'string' ? stored.code : 'AGENT_RUN_FAILED';
+    this.retryable = stored.retryable === true;
+    this.agent = agent;
+    this.runId = runId;
+    this.stored = stored;
+  }
+
+  protected override details(): Record<string, unknown> {
+    return { agent: this.agent, runId: this.runId, stored: this.stored };
+  }
+}
+
+const str = (v: unknown, fallback = ''): string => (typeof v === 'string' ? v : fallback);
+const num = (v: unknown, fallback = 0): number => (typeof v === 'number' ? v : fallback);
+
+/** Rebuild the error a run failed with from its stored form (the agent's own errors by class, others by code). */
+export function errorFromStored(agent: string, runId: string, stored: StoredError): Error {
+  // A failed step wraps the error its code threw: report that one.
+  const inner = stored.code === 'STEP_FAILED' && typeof stored.original === 'object' && stored.original !== null ? (stored.original as StoredError) : stored;
+  const s = inner as Record<string, unknown>;
+  switch (inner.code) {
+    case 'UNKNOWN_TOOL':
+      return new UnknownToolError(agent, runId, num(s.step), str(s.tool), Array.isArray(s.known) ? s.known.map(String) : []);
+    case 'TOOL_LOOP_DETECTED':
+      return new ToolLoopError(agent, runId, num(s.step), str(s.tool), str(s.args), num(s.executed), num(s.limit));
+    case 'MAX_STEPS_EXCEEDED':
+      return new MaxStepsError(agent, runId, num(s.maxSteps));
+    case 'OUTPUT_INVALID':
+      return new OutputInvalidError(agent, runId, num(s.step), num(s.attempts), str(s.problem), str(s.text));
+    case 'BUDGET_EXCEEDED':
+      return new BudgetExceededError(str(s.scope), str(s.unit, 'usd') as BudgetUnit, num(s.limit), num(s.spent), num(s.requested));
+    default:
+      return new AgentRunError(agent, runId, inner);
+  }
+}
+
+/** The guard an error stands for, if it is one. */
+export function guardOf(error: unknown): AgentGuard | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  switch (code) {
+    case 'UNKNOWN_TOOL':
+      return 'unknown_tool';
+    case 'TOOL_LOOP_DETECTED':
+      return 'tool_loop';
+    case 'MAX_STEPS_EXCEEDED':
+      return 'max_steps';
+    case 'OUTPUT_INVALID':
+      return 'output_invalid';
+    case 'BUDGET_EXCEEDED':
+      return 'budget';
+    default:
+      return undefined;
+  }
+}

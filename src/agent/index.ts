@@ -1,0 +1,77 @@
+/**
+ * Agents (`warden/agent`): an agent is a supervised process made of a model client, tools,
+ * policies and a journal.
+ *
+ * ```ts
+ * import { z } from 'zod';
+ * import { defineAgent, tool, agentChild } from 'warden/agent';
+ * import { createModelClient, openaiChat } from 'warden/llm';
+ * import { openStore } from 'warden/store';
+ *
+ * const researcher = defineAgent({
+ *   name: 'researcher',
+ *   model: createModelClient({ models: [openaiChat({ model: 'gpt-4o-mini' })] }),
+ *   system: 'Answer with sources. Use the search tool.',
+ *   tools: { search: tool({ description: 'Search the web', input: z.object({ q: z.string() }), run: ({ q }) => search(q) }) },
+ *   output: z.object({ answer: z.string(), sources: z.array(z.string()) }),
+ *   maxSteps: 12,
+ *   compaction: { thresholdTokens: 60_000 },
+ *   budget: { limits: { usd: 0.5 } },
+ * });
+ *
+ * // Durable, under a supervisor: every model and tool call is journaled; a restarted child
+ * // resumes the run and pays for no completed call twice.
+ * const store = await openStore();
+ * const tree = supervisor({ children: [
+ *   { id: 'research', restart: 'transient', start: agentChild(researcher, { store, input: 'What is OTP?' }) },
+ * ] });
+ *
+ * // Or directly, with nothing journaled:
+ * const { output } = await researcher.run('What is OTP?');
+ * ```
+ *
+ * Guards end a run with a typed error (its process crashes with it, so its supervisor restarts
+ * or escalates): `UNKNOWN_TOOL`, `TOOL_LOOP_DETECTED`, `MAX_STEPS_EXCEEDED`, `OUTPUT_INVALID`
+ * (after bounded re-asks), `BUDGET_EXCEEDED` (before the call). Compaction keeps the task anchor
+ * verbatim, summarises older turns, clears old tool results and keeps them in the journal.
+ */
+import './events.ts';
+
+export { defineAgent, checkInput, AGENT_DEFAULTS, COMPACTION_DEFAULTS, SUMMARY_INSTRUCTIONS } from './define.ts';
+export type { Agent, AgentOptions, CompactionOptions, DirectRunOptions } from './define.ts';
+export { tool, isTool, ToolFailure, isToolFailure } from './tool.ts';
+export type { Tool, ToolSpec, ToolContext } from './tool.ts';
+export { runAgent, agentChild, defaultRunId, RUN_AGENT_DEFAULTS } from './process.ts';
+export type { RunAgentOptions, AgentChildOptions, AgentTask } from './process.ts';
+export { executeAgent, reaskMessage, taskText, RECALL_TOOL } from './loop.ts';
+export type { AgentInput, AgentResult, AgentEnv, LevelCounts, ResolvedAgent, ResolvedCompaction } from './loop.ts';
+export { durableJournal, ephemeralJournal, NotApprovedError } from './journal.ts';
+export type { StepJournal, ApprovalRequest } from './journal.ts';
+export {
+  estimateMessageTokens,
+  contextTokens,
+  anchorLength,
+  planCompaction,
+  applyCompaction,
+  offloadedBy,
+  stubFor,
+  transcript,
+  SUMMARY_MARK,
+  STUB_MARK,
+} from './context.ts';
+export type { Calibration, CompactionShape, CompactionPlan, OffloadedItem } from './context.ts';
+export { readOffloaded } from './offload.ts';
+export { LoopGuard, callKey, showArgs } from './guards.ts';
+export type { CallKey } from './guards.ts';
+export {
+  UnknownToolError,
+  ToolLoopError,
+  MaxStepsError,
+  OutputInvalidError,
+  AgentStoppedError,
+  AgentRunError,
+  errorFromStored,
+  guardOf,
+} from './errors.ts';
+export type { AgentGuard } from './errors.ts';
+export type { AgentErrorSummary } from './events.ts';

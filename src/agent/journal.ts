@@ -1,0 +1,89 @@
+/**
+ * Where an agent's steps are recorded. The loop asks for `step(name, fn)` and `effect(name, fn)`
+ * and does not care which of two journals answers:
+ * - the durable journal is a durable run's `RunContext`: every step is journaled in the store and
+ *   replayed from it on resume;
+ * - the ephemeral journal runs everything directly and records nothing (`agent.run()`), for
+ *   agents that need no resume; effects still get idempotency keys, and irreversible actions
+ *   still need an approval (from the `approve` hook).
+ */
+import { WardenError } from '../runtime/index.ts';
+import type { EffectContext, EffectOptions, RunContext, StepContext, StepOptions } from '../durable/index.ts';
+
+export interface StepJournal {
+  readonly runId: string;
+  readonly durable: boolean;
+  /** True while the next step's outcome comes from the journal (nothing is executed). */
+  readonly isReplaying: boolean;
+  step<T>(name: string, fn: (ctx: StepContext) => T | PromiseLike<T>, options?: StepOptions): Promise<T>;
+  effect<T>(name: string, fn: (ctx: EffectContext) => T | PromiseLike<T>, options?: EffectOptions): Promise<T>;
+}
+
+/** A durable run's context as a journal. */
+export function durableJournal(run: RunContext): StepJournal {
+  return {
+    runId: run.id,
+    durable: true,
+    get isReplaying() {
+      return run.isReplaying;
+    },
+    step: (name, fn, options) => run.step(name, fn, options),
+    effect: (name, fn, options) => run.effect(name, fn, options),
+  };
+}
+
+/** What an irreversible action looks like to the `approve` hook of an ephemeral run. */
+export interface ApprovalRequest {
+  readonly runId: string;
+  readonly name: string;
+  readonly tool: string | undefined;
+  readonly args: unknown;
+}
+
+/** An irreversible action in an ephemeral run was not approved (or no `approve` hook was given). */
+export class NotApprovedError extends WardenError {
+  readonly code = 'APPROVAL_DENIED';
+  readonly runId: string;
+  readonly action: string;
+  readonly reason: string;
+
+  constructor(runId: string, action: string, reason: string) {
+    super(`run ${runId}: "${action}" was not approved (${reason}); it was not executed`);
+    this.runId = runId;
+    this.action = action;
+    this.reason = reason;
+  }
+
+  protected override details(): Record<string, unknown> {
+    return { runId: this.runId, action: this.action, reason: this.reason };
+  }
+}
+
+/** A journal that executes every step directly and keeps nothing. */
+export function ephemeralJournal(
+  runId: string,
+  signal: AbortSignal,
+  approve: ((request: ApprovalRequest) => boolean | PromiseLike<boolean>) | undefined,
+): StepJournal {
+  let seq = 0;
+  const attempt = async <T>(fn: (ctx: EffectContext) => T | PromiseLike<T>, key: string, options: StepOptions | undefined): Promise<T> => {
+    let n = 0;
+    const once = async (ctx?: { signal: AbortSignal }): Promise<T> => fn({ signal: ctx?.signal ?? signal, attempt: ++n, idempotencyKey: key });
+    return options?.retry === undefined ? once() : options.retry.execute(once, signal);
+  };
+  return {
+    runId,
+    durable: false,
+    isReplaying: false,
+    step: (name, fn, options) => attempt(fn, `${runId}:${seq++}:${name}`, options),
+    async effect(name, fn, options) {
+      const key = options?.idempotencyKey ?? `${runId}:${seq++}:${name}`;
+      if (options?.irreversible === true) {
+        if (approve === undefined) throw new NotApprovedError(runId, name, 'irreversible, and this run has no approve hook; run it durably or pass approve');
+        const ok = await approve({ runId, name, tool: options.tool, args: options.args });
+        if (!ok) throw new NotApprovedError(runId, name, 'the approve hook said no');
+      }
+      return attempt(fn, key, options);
+    },
+  };
+}

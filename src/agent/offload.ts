@@ -1,0 +1,23 @@
+/**
+ * Reading back what compaction took out of an agent's context. A durable run's compaction step
+ * (`compact#n`) journals every tool result it cleared or summarised away, with the ref its stub
+ * names (`c1.2`), so the content stays in the store: `readOffloaded(store, runId)` lists it, for a
+ * person, a dashboard or another agent (the run's own model reads it with `recall_context`).
+ */
+import type { Store } from '../store/index.ts';
+import type { OffloadedItem } from './context.ts';
+
+/** What compaction offloaded from a run, in order; with `ref`, only that item (or none). */
+export async function readOffloaded(store: Store, runId: string, ref?: string): Promise<readonly (OffloadedItem & { readonly compaction: number })[]> {
+  const journal = (await store.readJournal(runId)) ?? [];
+  const items: (OffloadedItem & { compaction: number })[] = [];
+  for (const entry of journal) {
+    const m = /^compact#(\d+)$/.exec(entry.name);
+    if (m === null || entry.outcome !== 'ok' || entry.valueJson === undefined) continue;
+    const record = JSON.parse(entry.valueJson) as { offloaded?: OffloadedItem[] };
+    for (const item of record.offloaded ?? []) {
+      if (ref === undefined || item.ref === ref) items.push({ ...item, compaction: Number(m[1]) });
+    }
+  }
+  return items;
+}

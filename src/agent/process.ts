@@ -1,0 +1,246 @@
+/**
+ * Agents as supervised processes.
+ *
+ * `runAgent(ctx, agent, { input, store })` runs one task inside a process. With a store, the task
+ * is a durable run with a stable id: the process's host is fenced by `ctx.fence` (once the
+ * supervisor has declared this incarnation dead, nothing it still does is written), and a
+ * restarted incarnation calling `runAgent` with the same id takes the run back and replays its
+ * journal: completed model and tool calls are read back, not paid for again. A run that failed
+ * before (a provider down, a guard) is resumed from its failed step, so the model is asked again.
+ * Without a store the task runs directly and is simply started again after a restart.
+ *
+ * How it ends:
+ * - an answer: the `AgentResult` is returned;
+ * - a failure: the typed error is thrown (`UNKNOWN_TOOL`, `TOOL_LOOP_DETECTED`, `BUDGET_EXCEEDED`,
+ *   ...), so the process crashes with it and its supervisor restarts or escalates; the run goes
+ *   to the dead-letter queue once (a later success after a restart discards that letter);
+ * - a soft stop (`ctx.stopSignal`, a watchdog): nothing more is recorded and the process exits
+ *   with the stop's reason, so it is restarted and resumes;
+ * - a suspension (an irreversible tool waiting for approval): the process waits, checking the
+ *   store every `pollMs`, and carries on when the run is resumed (here or by any host).
+ *
+ * `agentChild(agent, options)` is the child spec's start: with `input`, one task and a normal
+ * exit (make the child `transient`); without, a server of tasks from its mailbox (`call` with
+ * `{ task, data?, id? }` answers the result; a crash ends the call with the reason).
+ */
+import { hostname } from 'node:os';
+import { InvalidSpecError, isCall, isCast, isSoftStopRequest, type ProcessContext } from '../runtime/index.ts';
+import { stableHash } from '../resilience/index.ts';
+import { worker, type ChildStart } from '../supervisor/index.ts';
+import { DurableHost, type ApprovalPolicy, type RunOutcome } from '../durable/index.ts';
+import type { Json, RunRecord, Store, StoredError } from '../store/index.ts';
+import { checkInput, type Agent } from './define.ts';
+import { AgentRunError, AgentStoppedError, errorFromStored } from './errors.ts';
+import { ephemeralJournal, type ApprovalRequest } from './journal.ts';
+import { executeAgent, type AgentEnv, type AgentInput, type AgentResult } from './loop.ts';
+
+export interface RunAgentOptions {
+  /** The task. */
+  readonly input: AgentInput;
+  /** Journal the run here (durable); without it the run is direct. @default none */
+  readonly store?: Store;
+  /** The run's id: a restarted process resumes the run with this id. @default `<agent>-<hash of the input>` */
+  readonly runId?: string;
+  /** This process's owner name in the store; a restart under the same name takes its runs back at once. @default `<hostname>:<pid>` */
+  readonly owner?: string;
+  /** Which actions need approval besides irreversible tools (durable runs). @default [] */
+  readonly approvalPolicies?: readonly ApprovalPolicy[];
+  /** Put a failed durable run in the dead-letter queue (once per run). @default true */
+  readonly deadLetter?: boolean;
+  /** How often a suspended run's record is checked, ms. @default 1_000 */
+  readonly pollMs?: number;
+  /** Decides irreversible tool calls of a direct run. @default none: they are refused */
+  readonly approve?: (request: ApprovalRequest) => boolean | PromiseLike<boolean>;
+}
+
+export const RUN_AGENT_DEFAULTS = Object.freeze({ deadLetter: true, pollMs: 1_000 });
+
+/** The default id of a task's run: the same task gets the same run, so a restart resumes it. */
+export function defaultRunId(agent: string, input: AgentInput): string {
+  return `${agent}-${stableHash(input).slice(0, 16)}`;
+}
+
+function envOf(ctx: ProcessContext): AgentEnv {
+  return { bus: ctx.runtime.events, beat: () => ctx.beat(), signal: ctx.signal, stopSignal: ctx.stopSignal };
+}
+
+function outcomeOfRecord(run: RunRecord): RunOutcome | undefined {
+  switch (run.status) {
+    case 'completed':
+      return { status: 'completed', runId: run.id, output: run.output };
+    case 'failed':
+      return { status: 'failed', runId: run.id, error: run.error ?? { name: 'Error', message: 'failed' } };
+    case 'cancelled':
+      return { status: 'cancelled', runId: run.id, reason: run.error?.message ?? 'cancelled' };
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Run one task of `agent` in this process (see the module doc for how it ends).
+ *
+ * @example
+ * ```ts
+ * const pipeline = supervisor({
+ *   strategy: 'rest_for_one',
+ *   children: [
+ *     { id: 'search', restart: 'transient', start: worker(async (ctx) => {
+ *         const found = await runAgent(ctx, searcher, { input: question, store, runId: 'search-1' });
+ *         ctx.cast('board', { search: found.output });
+ *     }) },
+ *   ],
+ * });
+ * ```
+ */
+export async function runAgent<O>(ctx: ProcessContext, agent: Agent<O>, options: RunAgentOptions): Promise<AgentResult<O>> {
+  const input = checkInput(agent.name, options.input);
+  const runId = options.runId ?? defaultRunId(agent.name, input);
+  if (typeof runId !== 'string' || runId === '') throw new InvalidSpecError(`runAgent "${agent.name}"`, 'runId', runId, 'must be a non-empty string');
+  const env = envOf(ctx);
+  if (options.store === undefined) {
+    try {
+      return await executeAgent(agent.config, ephemeralJournal(runId, ctx.signal, options.approve), input, env);
+    } catch (e) {
+      if (e instanceof AgentStoppedError && ctx.isAlive) ctx.exit(ctx.stopSignal.reason);
+      throw e;
+    }
+  }
+  const store = options.store;
+  const pollMs = options.pollMs ?? RUN_AGENT_DEFAULTS.pollMs;
+  const definition = agent.bind(env);
+  const host = new DurableHost({
+    store,
+    runs: [definition],
+    owner: options.owner ?? `${hostname()}:${process.pid}`,
+    clock: ctx.clock,
+    bus: ctx.runtime.events,
+    fence: ctx.fence,
+    approvalPolicies: options.approvalPolicies ?? [],
+    deadLetterOnFailure: false,
+  });
+  // A killed or soft-stopped incarnation stops at its next step with nothing recorded.
+  const close = (): void => void host.close();
+  ctx.signal.addEventListener('abort', close, { once: true });
+  ctx.stopSignal.addEventListener('abort', close, { once: true });
+  try {
+    const existing = await store.getRun(runId);
+    if (existing !== undefined && existing.name !== definition.name) {
+      throw new InvalidSpecError(`runAgent "${agent.name}"`, 'runId', runId, `is the id of a run of "${existing.name}", not of ${definition.name}`);
+    }
+    const handle = existing?.status === 'failed' ? await host.resume(runId) : await host.start(definition, input, { id: runId });
+    let outcome: RunOutcome = await handle.result;
+    while (outcome.status === 'suspended') {
+      if (ctx.runtime.events.wants('agent.suspended')) ctx.runtime.events.emit({ type: 'agent.suspended', agent: agent.name, runId, reason: outcome.reason });
+      await ctx.sleep(pollMs);
+      const mine = (await host.recover()).find((h) => h.id === runId);
+      if (mine !== undefined) {
+        outcome = await mine.result;
+        continue;
+      }
+      const record = await store.getRun(runId);
+      const finished = record === undefined ? undefined : outcomeOfRecord(record);
+      if (finished !== undefined) outcome = finished;
+    }
+    switch (outcome.status) {
+      case 'completed':
+        if (options.deadLetter ?? RUN_AGENT_DEFAULTS.deadLetter) await discardLetters(host, definition.name, runId);
+        return outcome.output as AgentResult<O>;
+      case 'failed': {
+        if (options.deadLetter ?? RUN_AGENT_DEFAULTS.deadLetter) await deadLetterOnce(host, store, definition.name, runId, outcome.error);
+        throw errorFromStored(agent.name, runId, outcome.error);
+      }
+      case 'cancelled':
+        throw new AgentRunError(agent.name, runId, { name: 'RunCancelledError', code: 'RUN_CANCELLED', message: `the run was cancelled: ${outcome.reason}` });
+      case 'interrupted':
+        if (ctx.stopSignal.aborted && ctx.isAlive) ctx.exit(ctx.stopSignal.reason);
+        throw new AgentRunError(agent.name, runId, { name: 'AgentRunInterrupted', code: 'AGENT_RUN_INTERRUPTED', message: outcome.why, retryable: true });
+    }
+  } finally {
+    ctx.signal.removeEventListener('abort', close);
+    ctx.stopSignal.removeEventListener('abort', close);
+    await host.close();
+  }
+}
+
+async function deadLetterOnce(host: DurableHost, store: Store, source: string, runId: string, error: StoredError): Promise<void> {
+  const pending = await store.listDeadLetters({ status: 'pending', source });
+  if (pending.some((l) => l.runId === runId)) return;
+  const run = await store.getRun(runId);
+  await host.deadLetters.add({ source, runId, input: run?.input ?? null, error, ...(run === undefined ? {} : { traceId: run.traceId }) });
+}
+
+async function discardLetters(host: DurableHost, source: string, runId: string): Promise<void> {
+  const pending = await host.store.listDeadLetters({ status: 'pending', source });
+  for (const letter of pending) {
+    if (letter.runId === runId) await host.deadLetters.discard(letter.id, { by: 'warden', reason: 'the run completed after a restart' }).catch(() => undefined);
+  }
+}
+
+/** A task sent to an agent child's mailbox. */
+export interface AgentTask {
+  readonly task: string;
+  readonly data?: Json;
+  /** The run's id (a task sent again with the same id resumes or returns that run). @default from the task's hash */
+  readonly id?: string;
+}
+
+export interface AgentChildOptions extends Omit<RunAgentOptions, 'input' | 'runId'> {
+  /** Run this one task and exit normally (make the child `transient`). @default none: serve tasks from the mailbox */
+  readonly input?: AgentInput;
+  /** The one task's run id. @default from the input's hash */
+  readonly runId?: string;
+  /** Mailbox mode: beat while idle this often (so a watchdog does not count idle time), ms. @default none */
+  readonly idleBeatMs?: number;
+  /** Called with each result (mailbox mode, also for cast tasks). @default none */
+  readonly onResult?: (result: AgentResult<unknown>, ctx: ProcessContext) => void;
+}
+
+function isTask(v: unknown): v is AgentTask {
+  return typeof v === 'object' && v !== null && typeof (v as AgentTask).task === 'string';
+}
+
+/**
+ * The start function of a supervised agent (see the module doc).
+ *
+ * @example
+ * ```ts
+ * const company = supervisor({
+ *   strategy: 'one_for_one',
+ *   children: [
+ *     { id: 'cfo', start: agentChild(cfo, { store }) },                                        // serves tasks
+ *     { id: 'digest', restart: 'transient', start: agentChild(writer, { store, input: 'Write the weekly digest' }) },
+ *   ],
+ * });
+ * ```
+ */
+export function agentChild<O>(agent: Agent<O>, options: AgentChildOptions = {}): ChildStart {
+  if (options.input !== undefined) checkInput(agent.name, options.input);
+  if (options.idleBeatMs !== undefined && !(typeof options.idleBeatMs === 'number' && options.idleBeatMs > 0)) {
+    throw new InvalidSpecError(`agentChild "${agent.name}"`, 'idleBeatMs', options.idleBeatMs, 'must be a number of ms > 0');
+  }
+  const { input, runId, idleBeatMs, onResult, ...rest } = options;
+  if (input !== undefined) {
+    return worker(async (ctx: ProcessContext) => {
+      await runAgent(ctx, agent, { ...rest, input, ...(runId === undefined ? {} : { runId }) });
+    }, { label: agent.name });
+  }
+  return worker(async (ctx: ProcessContext) => {
+    for (;;) {
+      const message = idleBeatMs === undefined ? await ctx.receive() : await ctx.receive({ timeoutMs: idleBeatMs });
+      ctx.beat();
+      if (message === undefined) continue;
+      if (isSoftStopRequest(message)) ctx.exit(message.reason);
+      const request = isCall(message) ? message.request : isCast(message) ? message.message : message;
+      if (!isTask(request)) {
+        if (isCall(message)) ctx.reply(message.from, { error: `agent "${agent.name}" takes tasks { task, data?, id? }` });
+        continue;
+      }
+      const task: AgentInput = request.data === undefined ? { task: request.task } : { task: request.task, data: request.data };
+      const result = await runAgent(ctx, agent, { ...rest, input: task, ...(request.id === undefined ? {} : { runId: request.id }) });
+      onResult?.(result as AgentResult<unknown>, ctx);
+      if (isCall(message)) ctx.reply(message.from, result);
+    }
+  }, { label: agent.name });
+}
+
