@@ -61,7 +61,8 @@ export function defaultRunId(agent: string, input: AgentInput): string {
 }
 
 function envOf(ctx: ProcessContext): AgentEnv {
-  return { bus: ctx.runtime.events, beat: () => ctx.beat(), signal: ctx.signal, stopSignal: ctx.stopSignal };
+  // Code of a killed incarnation may still run to its next step; its beats are simply dropped.
+  return { bus: ctx.runtime.events, beat: () => ctx.isAlive && ctx.beat(), signal: ctx.signal, stopSignal: ctx.stopSignal };
 }
 
 function outcomeOfRecord(run: RunRecord): RunOutcome | undefined {
