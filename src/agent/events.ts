@@ -34,7 +34,7 @@ declare module '../runtime/index.ts' {
       readonly model: string;
       readonly level: Exclude<DegradationLevel, 'queued'> | 'invalid';
       readonly usage: Usage;
-      /** What this call cost (every attempt); 0 when replayed or without prices. */
+      /** What this call cost, every attempt included (0 without prices); when replayed, what it cost when it was made. */
       readonly costUsd: number;
       /** The run's spend so far, replayed calls included. */
       readonly spentUsd: number;

@@ -330,7 +330,7 @@ class AgentRun<O> {
       model: record.model,
       level: record.kind === 'invalid' ? 'invalid' : record.level,
       usage: record.kind === 'invalid' ? { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, totalTokens: record.spent.tokens } : record.usage,
-      costUsd: replayed ? 0 : record.spent.usd,
+      costUsd: record.spent.usd,
       spentUsd: this.spentUsd,
       toolCalls: record.kind === 'invalid' ? [] : record.toolCalls.map((c) => c.name),
     });
@@ -460,19 +460,8 @@ class AgentRun<O> {
       }
       output = value as Json;
     }
-    // Guards on what the model asked for: checked here, so a resumed run asks the model again.
-    for (const c of toolCalls) {
-      if (!this.tools.has(c.name)) throw new UnknownToolError(this.a.name, this.runId, step, c.name, [...this.tools.keys()]);
-    }
-    const looping = this.loop.admit(
-      toolCalls.map((c) => ({ name: c.name, args: parseArguments(c.argumentsText) ?? c.argumentsText })),
-      false,
-    );
-    if (looping !== undefined) {
-      throw new ToolLoopError(this.a.name, this.runId, step, looping.call.name, showArgs(looping.call), looping.executed, this.loop.limit);
-    }
     const usage = response.usage;
-    return {
+    const record: AnswerRecord = {
       kind: 'answer',
       text: response.text,
       toolCalls,
@@ -485,11 +474,30 @@ class AgentRun<O> {
       promptTokens: usage.inputTokens + usage.cachedInputTokens,
       spent,
     };
+    // Guards on what the model asked for: checked here, so the step fails and a resumed run asks the model again.
+    for (const c of toolCalls) {
+      if (!this.tools.has(c.name)) throw this.refused(step, record, new UnknownToolError(this.a.name, this.runId, step, c.name, [...this.tools.keys()]));
+    }
+    const looping = this.loop.admit(
+      toolCalls.map((c) => ({ name: c.name, args: parseArguments(c.argumentsText) ?? c.argumentsText })),
+      false,
+    );
+    if (looping !== undefined) {
+      throw this.refused(step, record, new ToolLoopError(this.a.name, this.runId, step, looping.call.name, showArgs(looping.call), looping.executed, this.loop.limit));
+    }
+    return record;
+  }
+
+  /** A call whose answer a guard refused was still made and paid for: report it, then fail the step. */
+  private refused(step: number, record: ModelRecord, error: Error): Error {
+    this.account(record.spent, false, true);
+    this.emitModel(step, record, false);
+    return error;
   }
 
   private rejectOutput(step: number, record: InvalidRecord): InvalidRecord {
     if (this.rejected >= this.a.maxOutputRetries) {
-      throw new OutputInvalidError(this.a.name, this.runId, step, this.rejected + 1, record.problem, record.text);
+      throw this.refused(step, record, new OutputInvalidError(this.a.name, this.runId, step, this.rejected + 1, record.problem, record.text));
     }
     return record;
   }

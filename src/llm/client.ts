@@ -159,6 +159,8 @@ interface CallState {
   lastError: unknown;
   /** Output deltas pushed since the last `start`, not yet voided. */
   dirty: boolean;
+  /** The call's one budget step has been committed (by the first attempt that spent anything). */
+  stepCounted: boolean;
 }
 
 /** Errors that must stop the call rather than move down the ladder. */
@@ -313,6 +315,7 @@ export class ResilientModelClient<Q = never> implements ModelClient<Q> {
       lastTarget: undefined,
       lastError: undefined,
       dirty: false,
+      stepCounted: false,
     };
   }
 
@@ -434,7 +437,8 @@ export class ResilientModelClient<Q = never> implements ModelClient<Q> {
     const reservation = hold(state.budgets, {
       ...(estimateUsd === undefined ? {} : { usd: estimateUsd }),
       tokens: inputTokens + outputTokens,
-      steps: attempt === 1 ? 1 : 0,
+      // One step per call: held by every attempt until one of them spends (a refused 429 does not).
+      steps: state.stepCounted ? 0 : 1,
     });
     if (bus?.wants('llm.request')) {
       bus.emit({ type: 'llm.request', ...base, level, estimate: { inputTokens, outputTokens, usd: estimateUsd }, resumed: resumeText !== '' });
@@ -459,7 +463,8 @@ export class ResilientModelClient<Q = never> implements ModelClient<Q> {
     }
     // Metering: what the attempt cost is committed before the answer is checked.
     const cost = this.priceOf(adapter, result.usage);
-    reservation?.commit({ ...(cost === undefined ? {} : { usd: cost }), tokens: result.usage.totalTokens, steps: attempt === 1 ? 1 : 0 });
+    reservation?.commit({ ...(cost === undefined ? {} : { usd: cost }), tokens: result.usage.totalTokens, steps: state.stepCounted ? 0 : 1 });
+    state.stepCounted = true;
     state.totalUsage = addUsage(state.totalUsage, result.usage);
     if (cost !== undefined) state.costUsd = (state.costUsd ?? 0) + cost;
     if (bus?.wants('llm.response')) {
@@ -517,7 +522,8 @@ export class ResilientModelClient<Q = never> implements ModelClient<Q> {
       // A stream cut midway was paid for: its input and the output it delivered.
       const usage = makeUsage(inputTokens, estimateTokens(acc.text.length + acc.calls.reduce((n, c) => n + (c?.args.length ?? 0), 0)), 0);
       const cost = this.priceOf(target.adapter, usage);
-      reservation?.commit({ ...(cost === undefined ? {} : { usd: cost }), tokens: usage.totalTokens, steps: base.attempt === 1 ? 1 : 0 });
+      reservation?.commit({ ...(cost === undefined ? {} : { usd: cost }), tokens: usage.totalTokens, steps: state.stepCounted ? 0 : 1 });
+      state.stepCounted = true;
       state.totalUsage = addUsage(state.totalUsage, usage);
       if (cost !== undefined) state.costUsd = (state.costUsd ?? 0) + cost;
     } else {
