@@ -131,15 +131,23 @@ export async function runAgent<O>(ctx: ProcessContext, agent: Agent<O>, options:
     }
     const handle = existing?.status === 'failed' ? await host.resume(runId) : await host.start(definition, input, { id: runId });
     let outcome: RunOutcome = await handle.result;
+    let announced = false;
     while (outcome.status === 'suspended') {
-      if (ctx.runtime.events.wants('agent.suspended')) ctx.runtime.events.emit({ type: 'agent.suspended', agent: agent.name, runId, reason: outcome.reason });
+      if (!announced && ctx.runtime.events.wants('agent.suspended')) ctx.runtime.events.emit({ type: 'agent.suspended', agent: agent.name, runId, reason: outcome.reason });
+      announced = true;
       await ctx.sleep(pollMs);
       const mine = (await host.recover()).find((h) => h.id === runId);
       if (mine !== undefined) {
         outcome = await mine.result;
+        announced = false;
         continue;
       }
       const record = await store.getRun(runId);
+      if (record !== undefined && (await decidedWhileRunning(store, record))) {
+        outcome = await (await host.resume(runId)).result;
+        announced = false;
+        continue;
+      }
       const finished = record === undefined ? undefined : outcomeOfRecord(record);
       if (finished !== undefined) outcome = finished;
     }
@@ -162,6 +170,19 @@ export async function runAgent<O>(ctx: ProcessContext, agent: Agent<O>, options:
     ctx.stopSignal.removeEventListener('abort', close);
     await host.close();
   }
+}
+
+/**
+ * An approval decided in the moment between the run asking for it and the run being recorded as
+ * suspended leaves no resume request behind (the store writes one only for a suspended run):
+ * such a run is resumed here.
+ */
+async function decidedWhileRunning(store: Store, run: RunRecord): Promise<boolean> {
+  if (run.status !== 'suspended' || run.suspendReason !== 'approval' || run.request === 'resume') return false;
+  const id = (run.suspendDetail as { approvalId?: unknown } | undefined)?.approvalId;
+  if (typeof id !== 'string') return false;
+  const approval = await store.getApproval(id);
+  return approval !== undefined && approval.status !== 'pending';
 }
 
 async function deadLetterOnce(host: DurableHost, store: Store, source: string, runId: string, error: StoredError): Promise<void> {
@@ -195,6 +216,8 @@ export interface AgentChildOptions extends Omit<RunAgentOptions, 'input' | 'runI
   readonly idleBeatMs?: number;
   /** Called with each result (mailbox mode, also for cast tasks). @default none */
   readonly onResult?: (result: AgentResult<unknown>, ctx: ProcessContext) => void;
+  /** Register each incarnation under this name, so callers can address the agent across restarts. @default none */
+  readonly register?: string;
 }
 
 function isTask(v: unknown): v is AgentTask {
@@ -220,11 +243,12 @@ export function agentChild<O>(agent: Agent<O>, options: AgentChildOptions = {}):
   if (options.idleBeatMs !== undefined && !(typeof options.idleBeatMs === 'number' && options.idleBeatMs > 0)) {
     throw new InvalidSpecError(`agentChild "${agent.name}"`, 'idleBeatMs', options.idleBeatMs, 'must be a number of ms > 0');
   }
-  const { input, runId, idleBeatMs, onResult, ...rest } = options;
+  const { input, runId, idleBeatMs, onResult, register, ...rest } = options;
+  const spawn = { label: agent.name, ...(register === undefined ? {} : { name: register }) };
   if (input !== undefined) {
     return worker(async (ctx: ProcessContext) => {
       await runAgent(ctx, agent, { ...rest, input, ...(runId === undefined ? {} : { runId }) });
-    }, { label: agent.name });
+    }, spawn);
   }
   return worker(async (ctx: ProcessContext) => {
     for (;;) {
@@ -242,6 +266,6 @@ export function agentChild<O>(agent: Agent<O>, options: AgentChildOptions = {}):
       onResult?.(result as AgentResult<unknown>, ctx);
       if (isCall(message)) ctx.reply(message.from, result);
     }
-  }, { label: agent.name });
+  }, spawn);
 }
 
