@@ -34,7 +34,7 @@ import { startChaosProxy, startSimServer, type ChaosProxy, type SimServer } from
 import { openStore, type Store } from '../../store/index.ts';
 import { UsageError, integerOption, type CliIO, type Command } from '../command.ts';
 import { STAGES, pipelineAgents, pipelineTree, runIdOf, type Stage } from '../demo/pipeline.ts';
-import { DemoStats, FAULT_NAMES, Painter, clockLabel, describe, renderTree, usd, wrap } from '../demo/render.ts';
+import { DemoStats, FAULT_NAMES, Painter, clockLabel, describeEvent, renderTree, usd, wrap } from '../demo/render.ts';
 import { QUESTION, demoChaos, demoScript } from '../demo/script.ts';
 
 const SIM_PRICING: PricingTable = {
@@ -191,12 +191,12 @@ export const demoCommand: Command = {
       const earlier = (await store.listRuns({ name: 'agent:search' })).length;
       const runPrefix = `r${earlier + 1}-`;
       const agents = pipelineAgents(setup.client, budget, perRun);
-      const shown = (p2: string): string => (db.startsWith(io.cwd) ? `.${db.slice(io.cwd.length)}` : p2);
+      const shown = db.startsWith(io.cwd) ? `.${db.slice(io.cwd.length)}` : db;
 
       out(p.paint('bold', `warden demo: ${STAGES.join(' → ')} under rest_for_one, seed ${seed}, ${virtual ? 'virtual' : 'real'} clock`));
       out(`  models     ${setup.describeModels}`);
       if (setup.sim !== undefined && setup.proxy !== undefined) out(`  servers    simulated model ${setup.sim.url}, chaos proxy ${setup.proxy.url}`);
-      out(`  journal    ${shown(db)}`);
+      out(`  journal    ${shown}`);
       out(`  budget     ${usd(budget.config.limits.usd ?? 0)} for the demo; per run ${usd(perRun.usd)} and ${perRun.steps} model calls`);
       out(`  question   ${wrap(question, 78, '             ')}`);
 
@@ -214,7 +214,7 @@ export const demoCommand: Command = {
       let finished = false;
       rt.events.onAny((e: WardenEvent) => {
         if (finished) return;
-        const line = describe(e, stats, p);
+        const line = describeEvent(e, stats, p);
         if (line !== undefined) out(`${at()}  ${line}`);
       });
       // The demo's own fault: kill the synthesize agent's process once its second model call is journaled.
@@ -248,7 +248,7 @@ export const demoCommand: Command = {
       const runs = await storeSummary(store, runPrefix);
       await store.close();
       store = undefined;
-      io.stdout.write(`\n${report({ stats, answer, outcome, elapsedMs, virtual, budget, runs, db: shown(db), client: setup.client, rt, p })}\n`);
+      io.stdout.write(`\n${report({ stats, answer, outcome, elapsedMs, virtual, budget, runs, db: shown, client: setup.client, rt, p })}\n`);
       return outcome === 'done' && typeof answer === 'string' ? 0 : 1;
     } finally {
       await closeAll().catch(() => undefined);

@@ -20,7 +20,7 @@ import { server, supervisor, worker, type ChildStart, type SupervisorSpec } from
 import { withWatchdog } from '../../isolation/index.ts';
 import type { Budget } from '../../resilience/index.ts';
 import type { ModelClient } from '../../llm/index.ts';
-import type { Store } from '../../store/index.ts';
+import type { Json, Store } from '../../store/index.ts';
 import { ToolFailure, defineAgent, runAgent, tool, type Agent } from '../../agent/index.ts';
 import { pageAt, search } from './corpus.ts';
 import { EXTRACT_SYSTEM, SEARCH_SYSTEM, SYNTHESIZE_SYSTEM } from './script.ts';
@@ -115,10 +115,10 @@ const board: ServerBehaviour<BoardState, void> = {
  * Wait for a stage's result on the board (subscribe first, then ask, so no announcement is
  * missed), beating while waiting: waiting for the stage before is not being stuck.
  */
-async function resultOf(ctx: ProcessContext, stage: Stage, beatEveryMs: number): Promise<unknown> {
+async function resultOf(ctx: ProcessContext, stage: Stage, beatEveryMs: number): Promise<Json> {
   ctx.subscribe('pipeline');
   for (;;) {
-    const value = await ctx.call('board', { get: stage }, { timeoutMs: 10_000 });
+    const value = await ctx.call<Json | undefined>('board', { get: stage }, { timeoutMs: 10_000 });
     if (value !== undefined) return value;
     const announced = (m: unknown): m is { done: Stage } => typeof m === 'object' && m !== null && (m as { done?: unknown }).done === stage;
     while ((await ctx.receive(announced, { timeoutMs: beatEveryMs })) === undefined) ctx.beat();
@@ -168,11 +168,11 @@ export function pipelineTree(o: PipelineOptions): SupervisorSpec {
             stage('search', o, async (ctx) => (await runAgent(ctx, agents.search, { store, runId: runIdOf(o, 'search'), input: { task: question } })).output),
             stage('extract', o, async (ctx) => {
               const found = await resultOf(ctx, 'search', o.watchdogMs / 3);
-              return (await runAgent(ctx, agents.extract, { store, runId: runIdOf(o, 'extract'), input: { task: `Extract the key facts for: ${question}`, data: found as never } })).output;
+              return (await runAgent(ctx, agents.extract, { store, runId: runIdOf(o, 'extract'), input: { task: `Extract the key facts for: ${question}`, data: found as Json } })).output;
             }),
             stage('synthesize', o, async (ctx) => {
               const facts = await resultOf(ctx, 'extract', o.watchdogMs / 3);
-              return (await runAgent(ctx, agents.synthesize, { store, runId: runIdOf(o, 'synthesize'), input: { task: question, data: facts as never } })).output;
+              return (await runAgent(ctx, agents.synthesize, { store, runId: runIdOf(o, 'synthesize'), input: { task: question, data: facts as Json } })).output;
             }),
           ],
         }),

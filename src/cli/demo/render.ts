@@ -115,7 +115,7 @@ function cut(text: string, max: number): string {
 }
 
 /** Count `e` and describe it in one line, or undefined for events the demo does not show. */
-export function describe(e: WardenEvent, stats: DemoStats, p: Painter): string | undefined {
+export function describeEvent(e: WardenEvent, stats: DemoStats, p: Painter): string | undefined {
   switch (e.type) {
     case 'chaos.request':
       stats.requests++;
