@@ -333,6 +333,49 @@ describe('durable agents', () => {
     expect(result.costUsd).toBeGreaterThan(result.replayed.costUsd);
   });
 
+  // Every crash point of a run: killed right after each journal entry commits, the replacement
+  // completes the run with the same answer, each model call made once, each tool run once.
+  const pages = {
+    rules: [
+      { match: { toolResult: 'page-4' }, reply: { text: 'Read all four pages.' } },
+      ...[3, 2, 1].map((n) => ({ match: { toolResult: `page-${n}` }, reply: { toolCalls: [{ name: 'read_page', arguments: { n: n + 1 } }] } })),
+      { match: { lastUser: 'Read pages' }, reply: { toolCalls: [{ name: 'read_page', arguments: { n: 1 } }] } },
+    ],
+  };
+  it.each(Array.from({ length: 9 }, (_, i) => i + 1))('completes without repeating anything when killed after journal entry %i of 9', async (killAfter) => {
+    const s = await sim(pages);
+    cleanups.push(() => s.close());
+    const { store, cleanup } = await tempStore();
+    cleanups.push(cleanup);
+    const read: number[] = [];
+    const agent = defineAgent({
+      name: 'reader',
+      model: simClient(killAfter % 2 === 0 ? 'openai' : 'anthropic', s.urls),
+      tools: { read_page: tool({ description: 'Read a page', input: z.object({ n: z.number() }), run: ({ n }) => (read.push(n), `page-${n}`) }) },
+    });
+    const rt = new Runtime();
+    let committed = 0;
+    rt.events.on('run.step_completed', () => {
+      if (++committed !== killAfter) return;
+      const pid = rt.whereis('reader');
+      if (pid !== undefined) rt.sendExit(pid, 'kill');
+    });
+    const done = rt.events.next('supervisor.child_exited', (e) => e.reason === 'normal');
+    const root = await startSupervisor(rt, {
+      children: [{ id: 'reader', restart: 'transient', start: agentChild(agent, { input: 'Read pages 1 to 4.', store, runId: 'pages', register: 'reader' }) }],
+    });
+    cleanups.push(() => stopSupervisor(rt, root));
+    await done;
+    const run = await store.getRun('pages');
+    expect(run).toMatchObject({ status: 'completed', output: { output: 'Read all four pages.', steps: 5, toolCalls: 4 } });
+    expect(s.requestCount).toBe(5);
+    expect(read).toEqual([1, 2, 3, 4]);
+    expect((await store.readJournal('pages')).map((e) => e.name)).toEqual([
+      'model#1', 'tool#1.1 read_page', 'model#2', 'tool#2.1 read_page', 'model#3', 'tool#3.1 read_page', 'model#4', 'tool#4.1 read_page', 'model#5',
+    ]);
+    expect((run?.output as unknown as AgentResult).replayed.steps).toBe(killAfter);
+  });
+
   it('resumes a failed run from its failed step after a restart, and drops the dead letter once it completes', async () => {
     const s = await sim({
       rules: [
