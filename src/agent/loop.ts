@@ -281,8 +281,8 @@ class AgentRun<O> {
   private async loopUntilAnswered(): Promise<AgentResult<O>> {
     for (;;) {
       this.checkStop();
-      await this.maybeCompact();
       if (this.steps >= this.a.maxSteps) throw new MaxStepsError(this.a.name, this.runId, this.a.maxSteps);
+      await this.maybeCompact();
       const step = ++this.steps;
       const replaying = this.journal.isReplaying;
       let record: ModelRecord;
@@ -530,6 +530,7 @@ class AgentRun<O> {
           runId: this.runId,
           callId: call.id,
           idempotencyKey: ctx.idempotencyKey,
+          beat: () => this.env.beat?.(),
         });
         return { content: this.toContent(value), isError: false };
       } catch (e) {

@@ -33,6 +33,8 @@ export interface ToolContext {
   readonly callId: string;
   /** For effects: stable across attempts, crashes and resumes; forward it to the service. */
   readonly idempotencyKey: string | undefined;
+  /** Report progress from a long tool call to the agent's watchdog (the agent beats before and after each call itself). */
+  beat(): void;
 }
 
 export interface ToolSpec<I, O> {
