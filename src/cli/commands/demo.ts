@@ -217,10 +217,11 @@ export const demoCommand: Command = {
         const line = describeEvent(e, stats, p);
         if (line !== undefined) out(`${at()}  ${line}`);
       });
-      // The demo's own fault: kill the synthesize agent's process once its second model call is journaled.
+      // The demo's own fault: kill the synthesize agent's process once its second model call is
+      // journaled (listening to every event, after the printer, so that call is shown first).
       let killed = false;
-      rt.events.on('agent.model_called', (e) => {
-        if (killed || e.runId !== runIdOf({ runPrefix }, 'synthesize') || e.step !== 2 || e.replayed) return;
+      rt.events.onAny((e) => {
+        if (e.type !== 'agent.model_called' || killed || e.runId !== runIdOf({ runPrefix }, 'synthesize') || e.step !== 2 || e.replayed) return;
         const pid = stats.pids.get('synthesize');
         if (pid === undefined || !rt.isAlive(pid)) return;
         killed = true;
