@@ -34,7 +34,7 @@ import { startChaosProxy, startSimServer, type ChaosProxy, type SimServer } from
 import { openStore, type Store } from '../../store/index.ts';
 import { UsageError, integerOption, type CliIO, type Command } from '../command.ts';
 import { STAGES, pipelineAgents, pipelineTree, runIdOf, type Stage } from '../demo/pipeline.ts';
-import { DemoStats, FAULT_NAMES, Painter, clockLabel, describeEvent, renderTree, usd, wrap } from '../demo/render.ts';
+import { DemoStats, FAULT_NAMES, Painter, clockLabel, describeEvent, renderTree, treeLine, usd, wrap } from '../demo/render.ts';
 import { QUESTION, demoChaos, demoScript } from '../demo/script.ts';
 
 const SIM_PRICING: PricingTable = {
@@ -212,10 +212,17 @@ export const demoCommand: Command = {
         rt.events.on('llm.response', () => advance(200));
       }
       let finished = false;
+      // After restarts, the tree is shown again once the restarted agents start.
+      let restarted = false;
       rt.events.onAny((e: WardenEvent) => {
         if (finished) return;
+        if (e.type === 'agent.started' && restarted) {
+          restarted = false;
+          out(`${at()}  ${treeLine(stats, STAGES, p)}`);
+        }
         const line = describeEvent(e, stats, p);
         if (line !== undefined) out(`${at()}  ${line}`);
+        if (e.type === 'supervisor.child_restarted') restarted = true;
       });
       // The demo's own fault: kill the synthesize agent's process once its second model call is
       // journaled (listening to every event, after the printer, so that call is shown first).

@@ -244,6 +244,16 @@ export function renderTree(root: TreeNode, stats: DemoStats, p: Painter): string
   return lines.join('\n');
 }
 
+/** The pipeline as the events tell it (pids of the current incarnations, stages done): one line, no call needed. */
+export function treeLine(stats: DemoStats, stages: readonly string[], p: Painter): string {
+  const parts = stages.map((name) => {
+    const pid = stats.pids.get(name);
+    const s = stats.stages.get(name);
+    return `${name} ${pid === undefined ? '' : `${String(pid)} `}${s?.done === true ? p.paint('green', 'done') : 'running'}`;
+  });
+  return `${p.paint('bold', 'tree now')}: root ─ board ${String(stats.pids.get('board') ?? '')}, pipeline (rest_for_one) ─ ${parts.join(' · ')}`;
+}
+
 /** Wrap `text` to `width` columns, every line indented by `indent`. */
 export function wrap(text: string, width: number, indent: string): string {
   const lines: string[] = [];
