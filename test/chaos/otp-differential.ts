@@ -77,6 +77,8 @@ function supervisor(g: Gen, depth: number, id: string): Record<string, unknown> 
       const sub = supervisor(g, depth + 1, sid);
       sub.type = 'supervisor';
       sub.restart = pick(r, ['permanent', 'permanent', 'transient', 'temporary']);
+      // mostly the default (infinity); sometimes a supervisor killed in the middle of its own shutdown
+      if (chance(r, 0.25)) sub.shutdown = pick<unknown>(r, ['brutal_kill', 60, 150]);
       if (autoShutdown !== 'never' && sub.restart !== 'permanent' && chance(r, 0.4)) sub.significant = true;
       children.push(sub);
     } else {
