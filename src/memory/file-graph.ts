@@ -122,6 +122,8 @@ class FileGraph implements MemoryGraph {
   /** Lines of this inode that were skipped and are not kept aside yet (that happens just before a compaction drops them). */
   private pendingRejected: RejectedLine[] = [];
   private repairNeeded = false;
+  /** Lines kept aside and duplicates collapsed so far. */
+  private repairs = 0;
 
   /** File descriptors with a sync in flight, and those to close once it is done. */
   private readonly syncing = new Set<number>();
@@ -150,10 +152,8 @@ class FileGraph implements MemoryGraph {
 
   async open(): Promise<void> {
     await this.lock.acquire();
-    let repairs: number;
     try {
       this.sync(true);
-      repairs = this.pendingRejected.length + (this.repairNeeded ? 1 : 0);
       if (this.repairNeeded) this.compact('repair');
     } finally {
       this.lock.release();
@@ -164,7 +164,7 @@ class FileGraph implements MemoryGraph {
       location: this.path,
       entities: this.model.entityCount,
       relations: this.model.relationCount,
-      repairs,
+      repairs: this.repairs,
     });
   }
 
@@ -240,8 +240,12 @@ class FileGraph implements MemoryGraph {
     this.endsOpen = parsed.endsOpen;
     if (this.baseBytes === 0) this.baseBytes = this.offset;
     if (parsed.incomplete !== undefined && underLock) {
-      // We hold the lock, so nobody is writing: these bytes are a write torn by a crash.
-      this.keepAside([parsed.incomplete]);
+      // We hold the lock, so nobody is writing: these bytes are a write torn by a crash. They are
+      // kept aside (with the other skipped lines, in line order; a compaction follows under this
+      // same lock) before they are cut off.
+      this.keepAside([...this.pendingRejected, parsed.incomplete]);
+      this.pendingRejected = [];
+      this.repairNeeded = true;
       try {
         ftruncateSync(this.fd, this.offset);
         fdatasyncSync(this.fd);
@@ -256,6 +260,7 @@ class FileGraph implements MemoryGraph {
     if (outcome === 'applied') return;
     this.repairNeeded = true;
     if (outcome === 'duplicate') {
+      this.repairs++;
       const kind = record.type === 'entity' ? 'entity' : 'relation';
       const key = record.type === 'entity' ? record.name : record.type === 'relation' ? `${record.from} -[${record.relationType}]-> ${record.to}` : '';
       this.warn(`${this.path}:${line}: duplicate ${kind} ${JSON.stringify(key)} collapsed into the first`);
@@ -268,6 +273,7 @@ class FileGraph implements MemoryGraph {
   /** Append rejected lines to `<file>.rejected` (synced) and report each. */
   private keepAside(rejected: readonly RejectedLine[]): void {
     if (rejected.length === 0) return;
+    this.repairs += rejected.length;
     const at = new Date(this.clock.now()).toISOString();
     const text = rejected.map((r) => JSON.stringify({ file: this.path, line: r.line, reason: r.reason, keptAt: at, text: r.text })).join('\n') + '\n';
     let fd: number | undefined;

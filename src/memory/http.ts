@@ -132,6 +132,7 @@ export async function startMemoryHttp(access: MemoryAccess, options: MemoryHttpO
     if (sessions.size >= maxSessions) return refuse(res, 503, `too many sessions (at most ${maxSessions}); close one or try later`);
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: randomUUID,
+      enableJsonResponse: true,
       onsessioninitialized: (id) => {
         sessions.set(id, { transport, lastUsedAt: clock.now() });
         sweeper ??= clock.setTimer(Math.min(idleMs, 60_000), sweep);
