@@ -1,29 +1,46 @@
 /**
  * Entry module for running a whole memory server (graph and HTTP front) as a supervised child in
  * its own OS process: `memoryServer(options)` is `childProcess(this module, { arg: options })`.
- * If the process dies (a crash, kill -9), its supervisor starts it again on the same port and
- * clients reconnect there. The process answers a call with its OS pid (for tests and tools).
+ * Its default export is a server behaviour whose `init` returns once the HTTP port is listening,
+ * so "started" means clients can connect. If the process dies (a crash, kill -9), its
+ * supervisor starts it again on the same port. It answers any call with its OS pid and URL.
  */
-import type { ProcessContext } from '../runtime/index.ts';
-import { isCall } from '../runtime/index.ts';
+import { Crash, reply, stop, type ServerBehaviour } from '../runtime/index.ts';
 import type { MemoryHttpOptions } from './http.ts';
 import type { MemoryBackendOptions } from './open.ts';
-import { serveMemory } from './serve.ts';
+import { serveMemory, type MemoryServerHandle } from './serve.ts';
 
 export interface HostedMemoryServerOptions {
   readonly backend: MemoryBackendOptions;
   readonly http: MemoryHttpOptions;
 }
 
-export default async function hostedMemoryServer(ctx: ProcessContext, options: HostedMemoryServerOptions): Promise<void> {
-  const server = await serveMemory({ backend: options.backend, transport: { http: options.http } });
-  ctx.stopSignal.addEventListener('abort', () => void server.close(), { once: true });
-  for (;;) {
-    const m = await Promise.race([ctx.receive(), server.done.then((reason) => ({ stopped: reason }))]);
-    if (typeof m === 'object' && m !== null && 'stopped' in m) {
-      if (m.stopped === 'normal') return;
-      throw new Error(`the memory server stopped: ${String(m.stopped)}`);
-    }
-    if (isCall(m)) ctx.reply(m.from, { osPid: process.pid, url: server.url });
+class Stopped {
+  readonly reason: unknown;
+  constructor(reason: unknown) {
+    this.reason = reason;
   }
 }
+
+const hostedMemoryServer: ServerBehaviour<MemoryServerHandle, HostedMemoryServerOptions> = {
+  trapExits: true,
+  async init(ctx, options) {
+    const server = await serveMemory({ backend: options.backend, transport: { http: options.http } });
+    void server.done.then((reason) => {
+      if (ctx.isAlive) ctx.send(ctx.self, new Stopped(reason));
+    });
+    return server;
+  },
+  handleCall(_request, _from, server) {
+    return reply({ osPid: process.pid, url: server.url }, server);
+  },
+  handleInfo(message, server) {
+    if (message instanceof Stopped) return stop(message.reason === 'normal' ? 'normal' : new Crash(new Error(`the memory server stopped: ${String(message.reason)}`)), server);
+    return server;
+  },
+  async terminate(_reason, server) {
+    await server.close();
+  },
+};
+
+export default hostedMemoryServer;
