@@ -99,7 +99,7 @@ export class FileLock {
     if (this.held) throw new Error(`${this.path}: already held by this lock object`);
     const started = this.clock.now();
     let waited = false;
-    let pollMs = 2;
+    let pollMs = 1;
     let seen: { raw: string; since: number } | undefined;
     for (;;) {
       if (this.tryCreate()) {
@@ -122,7 +122,7 @@ export class FileLock {
       if (left <= 0) throw new MemoryLockTimeoutError(this.path, describe(holder), this.timeoutMs);
       waited = true;
       await this.waitForChange(Math.min(pollMs, left));
-      pollMs = Math.min(pollMs * 2, 100);
+      pollMs = Math.min(pollMs * 2, 8);
     }
   }
 
