@@ -13,6 +13,7 @@ import { runsCommand } from './commands/runs.ts';
 import { dlqCommand } from './commands/dlq.ts';
 import { approvalsCommand } from './commands/approvals.ts';
 import { quarantineCommand } from './commands/quarantine.ts';
+import { memoryCommand } from './commands/memory.ts';
 
 export const commands: readonly Command[] = [
   demoCommand,
@@ -23,6 +24,7 @@ export const commands: readonly Command[] = [
   dlqCommand,
   approvalsCommand,
   quarantineCommand,
+  memoryCommand,
 ];
 
 const VERSION = '0.1.0';

@@ -123,8 +123,47 @@ const v1: Migration = {
   },
 };
 
+const v2: Migration = {
+  version: 2,
+  description: 'memory graphs: entities, observations, relations (warden/memory)',
+  sql(dialect) {
+    const autoId = dialect === 'sqlite' ? 'INTEGER PRIMARY KEY AUTOINCREMENT' : 'BIGSERIAL PRIMARY KEY';
+    // Ids only grow, so ordering by id is insertion order (what read_graph returns). Observations
+    // are unique per entity by a hash of their text: Postgres cannot index long text directly.
+    // The *_lower columns hold JavaScript's toLowerCase() of the text, for search_nodes.
+    return [
+      `CREATE TABLE warden_memory_entities (
+        id ${autoId},
+        graph TEXT NOT NULL,
+        name TEXT NOT NULL,
+        entity_type TEXT NOT NULL,
+        name_lower TEXT NOT NULL,
+        type_lower TEXT NOT NULL,
+        UNIQUE (graph, name)
+      )`,
+      `CREATE TABLE warden_memory_observations (
+        id ${autoId},
+        entity_id BIGINT NOT NULL REFERENCES warden_memory_entities (id) ON DELETE CASCADE,
+        content TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        content_lower TEXT NOT NULL,
+        UNIQUE (entity_id, content_hash)
+      )`,
+      `CREATE TABLE warden_memory_relations (
+        id ${autoId},
+        graph TEXT NOT NULL,
+        from_name TEXT NOT NULL,
+        to_name TEXT NOT NULL,
+        relation_type TEXT NOT NULL,
+        UNIQUE (graph, from_name, to_name, relation_type)
+      )`,
+      'CREATE INDEX warden_memory_relations_to ON warden_memory_relations (graph, to_name)',
+    ];
+  },
+};
+
 /** Every migration, oldest first. */
-export const MIGRATIONS: readonly Migration[] = [v1];
+export const MIGRATIONS: readonly Migration[] = [v1, v2];
 
 /** The schema version this code writes. */
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

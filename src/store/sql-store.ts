@@ -57,6 +57,25 @@ export interface SqlDriver {
   close(): Promise<void>;
 }
 
+/**
+ * SQL access for a layer that keeps its own tables in the store (added by a migration here, as
+ * the memory graph's are). `transaction` is serialised with the store's own transactions exactly
+ * as they are with each other, and the SQL must stay in the subset both dialects share.
+ */
+export interface SqlAccess {
+  readonly dialect: Dialect;
+  /** Where the data is (a file path, or a URL with any password hidden). */
+  readonly location: string;
+  transaction<T>(fn: (conn: SqlConn) => Promise<T>): Promise<T>;
+  read<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]>;
+}
+
+/** The SQL access of a store opened by `openStore` (or either `open*Store`). */
+export function sqlAccessOf(store: Store): SqlAccess {
+  if (!(store instanceof SqlStore)) throw new TypeError('sqlAccessOf: not a store opened by openStore, openSqliteStore or openPostgresStore');
+  return store.sqlAccess;
+}
+
 /** Most journal entries written in one group commit. */
 const MAX_BATCH = 500;
 
@@ -219,9 +238,21 @@ export class SqlStore implements Store {
   private flushing = false;
   private closed = false;
 
+  /** See {@link sqlAccessOf}. */
+  readonly sqlAccess: SqlAccess;
+
   constructor(driver: SqlDriver, schemaVersion: number, durability: string) {
     this.driver = driver;
     this.info = Object.freeze({ kind: driver.dialect, location: driver.location, schemaVersion, durability });
+    this.sqlAccess = Object.freeze({
+      dialect: driver.dialect,
+      location: driver.location,
+      transaction: <T>(fn: (conn: SqlConn) => Promise<T>) => {
+        if (this.closed) return Promise.reject(new Error(`${this.info.location}: store is closed`));
+        return driver.transaction(fn);
+      },
+      read: <R>(sql: string, params?: readonly unknown[]) => driver.read<R>(sql, params),
+    });
     this.lockRun = driver.dialect === 'postgres' ? ' FOR SHARE' : '';
   }
 

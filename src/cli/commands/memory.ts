@@ -1,0 +1,177 @@
+/**
+ * `warden memory serve|import|export`: the memory server (MCP over stdio or Streamable HTTP) on
+ * the Warden store or a JSONL file, and moving graphs in and out in the reference server's
+ * JSONL format. In `serve` over stdio, stdout carries only the protocol; everything else
+ * (repairs, a supervisor giving up) goes to stderr.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { isWardenError } from '../../runtime/index.ts';
+import { exportJsonl, importJsonl, openMemoryGraph, serveMemory, toJsonl, type MemoryBackendOptions } from '../../memory/index.ts';
+import { UsageError, integerOption, type CliIO, type Command, type ParsedArgs } from '../command.ts';
+import { listenError, untilStopped } from './files.ts';
+import { subcommand } from './durable-shared.ts';
+
+function backendOf(args: ParsedArgs, io: CliIO): MemoryBackendOptions {
+  const file = args.values.file;
+  const db = args.values.db;
+  if (file !== undefined && db !== undefined) throw new UsageError('give either --file or --db, not both');
+  if (file !== undefined) {
+    if (String(file) === '') throw new UsageError('--file must not be empty');
+    if (args.values.graph !== undefined || args.values.schema !== undefined) throw new UsageError('--graph and --schema apply to the store (--db), not to --file');
+    return { file: resolve(io.cwd, String(file)) };
+  }
+  if (db === '') throw new UsageError('--db must not be empty');
+  const graph = args.values.graph === undefined ? undefined : String(args.values.graph);
+  if (graph === '') throw new UsageError('--graph must not be empty');
+  return {
+    ...(db === undefined ? {} : { db: String(db) }),
+    ...(args.values.schema === undefined ? {} : { schema: String(args.values.schema) }),
+    ...(graph === undefined ? {} : { graph }),
+  };
+}
+
+const BACKEND_HELP = `  --file FILE         keep the graph in this JSONL file (the reference server's format)
+  --db <path|url>     keep it in the Warden store: a SQLite file or a postgres:// URL
+                      (default: $WARDEN_DATABASE_URL, else ./.warden/warden.db)
+  --schema NAME       Postgres schema for the store's tables
+  --graph NAME        the graph's name in the store (default: default)`;
+
+export const memoryCommand: Command = {
+  name: 'memory',
+  summary: 'the memory server: a knowledge graph over MCP (stdio or HTTP); import and export JSONL',
+  help: `Usage: warden memory serve [--file FILE | --db <path|url>] [--graph NAME]
+                           [--http [--port N] [--host H]] [--isolation inline|process]
+       warden memory import <file.jsonl> [--file FILE | --db <path|url>] [--graph NAME] [--skip-invalid]
+       warden memory export [--out FILE] [--file FILE | --db <path|url>] [--graph NAME]
+
+serve   Runs an MCP server with the reference memory server's tools (create_entities,
+        create_relations, add_observations, delete_entities, delete_observations,
+        delete_relations, read_graph, search_nodes, open_nodes). Over stdio by default
+        (point an MCP client's "command" at it); with --http, Streamable HTTP at
+        http://HOST:PORT/mcp. Any number of servers may share one store or one file:
+        writes are serialised and none is lost. The graph runs under a supervisor that
+        restarts it if it crashes; corrupt lines in a file are skipped, named on stderr
+        and kept in FILE.rejected.
+import  Merges a JSONL file (the reference's format) into the graph, in one write. A bad
+        line stops the import, naming it, unless --skip-invalid.
+export  Writes the graph as reference JSONL to --out (atomically) or to stdout.
+
+Options:
+${BACKEND_HELP}
+  --http              serve Streamable HTTP instead of stdio
+  --port N            HTTP port; 0 picks a free one (default 0)
+  --host H            HTTP address (default 127.0.0.1: loopback only)
+  --isolation I       where the graph runs: inline (default) or process (its own OS process)
+  --skip-invalid      import: skip bad lines (reported on stderr) instead of stopping
+  --out FILE          export: the file to write (default: stdout)
+  -h, --help          show this help
+
+Examples:
+  warden memory serve --file ~/.agents/memory.jsonl
+  warden memory serve --http --port 8788 --db postgres://warden@db/agents --graph team
+  warden memory import old-memory.jsonl --db ./.warden/warden.db
+`,
+  options: {
+    file: { type: 'string' },
+    db: { type: 'string' },
+    schema: { type: 'string' },
+    graph: { type: 'string' },
+    http: { type: 'boolean' },
+    port: { type: 'string' },
+    host: { type: 'string' },
+    isolation: { type: 'string' },
+    'skip-invalid': { type: 'boolean' },
+    out: { type: 'string' },
+  },
+  positionals: true,
+  async run(args, io) {
+    const { sub, rest } = subcommand(args, ['serve', 'import', 'export'] as const);
+    const backend = backendOf(args, io);
+    const fail = (e: unknown): number => {
+      if (isWardenError(e)) {
+        io.stderr.write(`warden memory: ${(e as Error).message}\n`);
+        return 1;
+      }
+      throw e;
+    };
+    if (sub === 'serve') {
+      if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0]}'`);
+      const http = args.values.http === true;
+      if (!http && (args.values.port !== undefined || args.values.host !== undefined)) throw new UsageError('--port and --host need --http');
+      const port = integerOption(args, 'port', 0);
+      if (port > 65535) throw new UsageError(`--port must be an integer from 0 to 65535 (got "${port}")`);
+      const isolation = args.values.isolation === undefined ? 'inline' : String(args.values.isolation);
+      if (isolation !== 'inline' && isolation !== 'process') throw new UsageError(`--isolation must be inline or process (got "${isolation}")`);
+      let server;
+      try {
+        server = await serveMemory({
+          backend,
+          isolation,
+          transport: http ? { http: { port, ...(args.values.host === undefined ? {} : { host: String(args.values.host) }) } } : 'stdio',
+        });
+      } catch (e) {
+        if (http) {
+          const mapped = listenError(e, port);
+          if (mapped !== e) throw mapped;
+        }
+        return fail(e);
+      }
+      server.runtime.events.on('supervisor.child_exited', (e) => io.stderr.write(`warden memory: the graph service stopped (${String(e.reason)}); restarting it\n`));
+      if (http) io.stderr.write(`warden memory: listening on ${server.url}\n`);
+      const stopped = await Promise.race([server.done, untilStopped()]);
+      await server.close();
+      const reason = await server.done;
+      if (reason !== 'normal' && stopped !== 'SIGINT' && stopped !== 'SIGTERM') {
+        io.stderr.write(`warden memory: the graph service kept failing; giving up (${String(reason)})\n`);
+        return 1;
+      }
+      return 0;
+    }
+    if (sub === 'import') {
+      const [input, ...extra] = rest;
+      if (input === undefined) throw new UsageError('give the JSONL file to import');
+      if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`);
+      const file = resolve(io.cwd, input);
+      if (!existsSync(file)) throw new UsageError(`no such file: ${input}`);
+      let graph;
+      try {
+        graph = await openMemoryGraph(backend, { env: io.env, cwd: io.cwd, warn: (m) => io.stderr.write(`warden memory: ${m}\n`) });
+      } catch (e) {
+        return fail(e);
+      }
+      try {
+        const r = await importJsonl(graph, file, { skipInvalid: args.values['skip-invalid'] === true });
+        for (const bad of r.rejected) io.stderr.write(`warden memory: ${input}:${bad.line}: ${bad.reason}; skipped\n`);
+        io.stdout.write(`imported ${input}: ${r.entitiesCreated} entities created, ${r.observationsAdded} observations added, ${r.relationsCreated} relations created\n`);
+        return 0;
+      } catch (e) {
+        if (!isWardenError(e) && e instanceof Error && e.message.includes('nothing was imported')) throw new UsageError(e.message);
+        return fail(e);
+      } finally {
+        await graph.close();
+      }
+    }
+    if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0]}'`);
+    let graph;
+    try {
+      graph = await openMemoryGraph(backend, { env: io.env, cwd: io.cwd, warn: (m) => io.stderr.write(`warden memory: ${m}\n`) });
+    } catch (e) {
+      return fail(e);
+    }
+    try {
+      if (args.values.out === undefined) {
+        io.stdout.write(toJsonl(await graph.read({ tool: 'read_graph' })));
+      } else {
+        const out = resolve(io.cwd, String(args.values.out));
+        const n = await exportJsonl(graph, out);
+        io.stderr.write(`exported ${n.entities} entities and ${n.relations} relations to ${out}\n`);
+      }
+      return 0;
+    } catch (e) {
+      return fail(e);
+    } finally {
+      await graph.close();
+    }
+  },
+};

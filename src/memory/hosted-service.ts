@@ -1,0 +1,8 @@
+/**
+ * Entry module for running the memory service in its own thread or OS process
+ * (`childProcess(MEMORY_SERVICE_MODULE, { arg: backend })`): its default export is the service's
+ * server behaviour, and its argument the backend options.
+ */
+import { memoryServiceBehaviour } from './service.ts';
+
+export default memoryServiceBehaviour;
