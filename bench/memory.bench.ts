@@ -3,7 +3,8 @@
  * write throughput and latency on a 10,000-entity graph (plus 10,000 relations) with 8
  * concurrent MCP clients over stdio, each with its own server process on the one shared graph
  * (as 8 agents each configured with a stdio memory server), and how many acknowledged writes
- * were lost. Each measurement runs in a fresh process (bench/memory/variant.ts) on a fresh copy
+ * were lost. The `warden-http-*` variants serve the same 8 clients from one Warden server process
+ * over Streamable HTTP, a mode the reference does not have. Each measurement runs in a fresh process (bench/memory/variant.ts) on a fresh copy
  * of the graph; the variant order flips every round; we report the median and every round.
  *
  *   npm run bench:memory                                   # 3 rounds
@@ -20,7 +21,7 @@ const rounds = Number(values.rounds ?? 3);
 const writes = Number(values.writes ?? 250);
 const referenceWrites = Number(values['reference-writes'] ?? 25);
 const variantScript = new URL('./memory/variant.ts', import.meta.url).pathname;
-const VARIANTS = ['reference', 'warden-file', 'warden-sqlite'] as const;
+const VARIANTS = ['reference', 'warden-file', 'warden-sqlite', 'warden-http-file', 'warden-http-sqlite'] as const;
 
 type Result = { variant: string; writes: number; opsPerSec: number; medianMs: number; p99Ms: number; failed: number; lost: number };
 

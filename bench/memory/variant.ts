@@ -5,12 +5,17 @@
  * and add_observations to an existing one). Prints one JSON line: ops/s over the whole run,
  * latency median and p99, and how many acknowledged writes are missing afterwards.
  *
- *   node bench/memory/variant.ts <reference|warden-file|warden-sqlite> <writes-per-client> <dir>
+ * The `warden-http-*` variants run ONE Warden server process (Streamable HTTP) that the 8
+ * clients share, Warden's own way to serve many agents (the reference has no such mode).
+ *
+ *   node bench/memory/variant.ts <reference|warden-file|warden-sqlite|warden-http-file|warden-http-sqlite> <writes-per-client> <dir>
  */
 import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { openMemoryGraph, importJsonl } from '../../src/memory/index.ts';
 
 const [variant, writesArg, dir] = process.argv.slice(2) as [string, string, string];
@@ -36,19 +41,40 @@ if (variant === 'reference') {
   const file = join(dir, 'warden.jsonl');
   copyFileSync(seed, file);
   command = [join(repo, 'bin/warden'), 'memory', 'serve', '--file', file];
-} else if (variant === 'warden-sqlite') {
+} else if (variant === 'warden-sqlite' || variant === 'warden-http-sqlite') {
   const db = join(dir, 'warden.db');
   const g = await openMemoryGraph({ db });
   await importJsonl(g, seed);
   await g.close();
   command = [join(repo, 'bin/warden'), 'memory', 'serve', '--db', db];
+} else if (variant === 'warden-http-file') {
+  const file = join(dir, 'warden.jsonl');
+  copyFileSync(seed, file);
+  command = [join(repo, 'bin/warden'), 'memory', 'serve', '--file', file];
 } else {
   throw new Error(`unknown variant ${variant}`);
 }
 
+/** For the HTTP variants: one server process, started once, its URL read from its stderr. */
+let httpServer: ChildProcess | undefined;
+let httpUrl: URL | undefined;
+if (variant.startsWith('warden-http-')) {
+  httpServer = spawn(process.execPath, [...command, '--http', '--port', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  httpUrl = await new Promise<URL>((resolve, reject) => {
+    let err = '';
+    httpServer?.stderr?.on('data', (chunk: Buffer) => {
+      err += chunk.toString();
+      const m = /listening on (\S+)/.exec(err);
+      if (m) resolve(new URL(m[1] as string));
+    });
+    httpServer?.once('exit', (code) => reject(new Error(`server exited ${code}: ${err}`)));
+  });
+}
+
 async function connect(): Promise<Client> {
   const client = new Client({ name: 'bench', version: '1.0.0' });
-  await client.connect(new StdioClientTransport({ command: process.execPath, args: command, env: { ...(process.env as Record<string, string>), ...env }, stderr: 'ignore' }));
+  if (httpUrl !== undefined) await client.connect(new StreamableHTTPClientTransport(httpUrl));
+  else await client.connect(new StdioClientTransport({ command: process.execPath, args: command, env: { ...(process.env as Record<string, string>), ...env }, stderr: 'ignore' }));
   return client;
 }
 
@@ -78,6 +104,13 @@ await Promise.all(
 const seconds = (performance.now() - t0) / 1000;
 await Promise.all(clients.map((c) => c.close()));
 
+// Count losses through a fresh server process reading what is on disk (for HTTP: after stopping the server).
+if (httpServer !== undefined) {
+  const exited = new Promise((r) => httpServer?.once('exit', r));
+  httpServer.kill('SIGTERM');
+  await exited;
+  httpUrl = undefined;
+}
 const check = await connect();
 const g = (await check.callTool({ name: 'read_graph', arguments: {} })).structuredContent as { entities: { name: string; observations: string[] }[] };
 await check.close();

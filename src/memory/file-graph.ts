@@ -341,7 +341,8 @@ class FileGraph implements MemoryGraph {
     if (this.closed) return Promise.reject(new Error(`${this.path}: the memory graph is closed`));
     return new Promise((resolve, reject) => {
       this.queue.push({ op, resolve: resolve as (v: unknown) => void, reject });
-      if (this.flushing === undefined) this.flushing = this.flush();
+      // Start the append after this turn's I/O callbacks, so calls that arrived together share its fsync.
+      if (this.flushing === undefined) this.flushing = new Promise<void>((r) => setImmediate(r)).then(() => this.flush());
     });
   }
 

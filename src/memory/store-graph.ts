@@ -2,10 +2,10 @@
  * The store backend: graphs in the Warden store's tables (schema v2), on SQLite or Postgres. A
  * store holds any number of graphs, by name (`default` unless told).
  *
- * - **One transaction per call.** Calls that arrive while a transaction is being written wait
- *   for the next one (group commit, up to `maxBatch`); inside it each call runs in its own
- *   savepoint, so a call that is refused (a missing entity) is rolled back alone, and no call is
- *   answered before the transaction is durable.
+ * - **One transaction for many calls.** Calls that arrive in the same turn of the event loop, or
+ *   while a transaction is being written, share the next one (group commit, up to `maxBatch`);
+ *   inside it each call runs in its own savepoint, so a call that is refused (a missing entity)
+ *   is rolled back alone, and no call is answered before the transaction is durable.
  * - **Serialised across processes.** SQLite takes the database's write lock for the transaction
  *   (`BEGIN IMMEDIATE`); Postgres takes a transaction-scoped advisory lock on the graph's name, so
  *   writes to one graph are applied one after another whatever process makes them.
@@ -63,6 +63,9 @@ interface Pending {
 }
 
 type Row = { kind: string; id: unknown; a: string; b: string; c: string | null; oid: unknown };
+
+/** Resolves once the I/O callbacks already due in this turn of the event loop have run. */
+const afterThisTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 const hash = (text: string): string => createHash('sha256').update(text).digest('hex');
 
@@ -123,7 +126,8 @@ class StoreGraph implements MemoryGraph {
     }
     return new Promise((resolve, reject) => {
       this.queue.push({ op, resolve: resolve as (v: unknown) => void, reject });
-      if (this.flushing === undefined) this.flushing = this.flush();
+      // Start the transaction after this turn's I/O callbacks, so calls that arrived together share its commit.
+      if (this.flushing === undefined) this.flushing = afterThisTurn().then(() => this.flush());
     });
   }
 
