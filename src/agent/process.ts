@@ -27,7 +27,7 @@ import { hostname } from 'node:os';
 import { InvalidSpecError, isCall, isCast, isSoftStopRequest, type ProcessContext } from '../runtime/index.ts';
 import { stableHash } from '../resilience/index.ts';
 import { worker, type ChildStart } from '../supervisor/index.ts';
-import { DurableHost, type ApprovalPolicy, type RunOutcome } from '../durable/index.ts';
+import { DurableHost, outcomeOfRecord, type ApprovalPolicy, type RunOutcome } from '../durable/index.ts';
 import type { Json, RunRecord, Store, StoredError } from '../store/index.ts';
 import { checkInput, type Agent } from './define.ts';
 import { AgentRunError, AgentStoppedError, errorFromStored } from './errors.ts';
@@ -63,19 +63,6 @@ export function defaultRunId(agent: string, input: AgentInput): string {
 function envOf(ctx: ProcessContext): AgentEnv {
   // Code of a killed incarnation may still run to its next step; its beats are simply dropped.
   return { bus: ctx.runtime.events, beat: () => ctx.isAlive && ctx.beat(), signal: ctx.signal, stopSignal: ctx.stopSignal };
-}
-
-function outcomeOfRecord(run: RunRecord): RunOutcome | undefined {
-  switch (run.status) {
-    case 'completed':
-      return { status: 'completed', runId: run.id, output: run.output };
-    case 'failed':
-      return { status: 'failed', runId: run.id, error: run.error ?? { name: 'Error', message: 'failed' } };
-    case 'cancelled':
-      return { status: 'cancelled', runId: run.id, reason: run.error?.message ?? 'cancelled' };
-    default:
-      return undefined;
-  }
 }
 
 /**
@@ -148,8 +135,8 @@ export async function runAgent<O>(ctx: ProcessContext, agent: Agent<O>, options:
         announced = false;
         continue;
       }
-      const finished = record === undefined ? undefined : outcomeOfRecord(record);
-      if (finished !== undefined) outcome = finished;
+      const stored = record === undefined ? undefined : outcomeOfRecord(record);
+      if (stored !== undefined && (stored.status === 'completed' || stored.status === 'failed' || stored.status === 'cancelled')) outcome = stored;
     }
     switch (outcome.status) {
       case 'completed':

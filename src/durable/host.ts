@@ -221,7 +221,7 @@ export class DurableHost {
     if (!created) {
       if (run.name !== def.name) throw new DurableStateError(`run ${id}`, `already exists as a run of "${run.name}"`);
       const handle = await this.claimAndExecute(run, true);
-      return (handle ?? { id, result: Promise.resolve(outcomeOf(run)) }) as RunHandle<O>;
+      return (handle ?? { id, result: Promise.resolve(outcomeOfRecord(run)) }) as RunHandle<O>;
     }
     const handle = await this.claimAndExecute(run, false);
     return handle as RunHandle<O>;
@@ -536,8 +536,11 @@ export class DurableHost {
   }
 }
 
-/** The outcome a finished run's record describes (for a start with an id that already finished). */
-function outcomeOf(run: RunRecord): RunOutcome {
+/**
+ * The outcome a run's stored record describes: its result when it has finished, `suspended` or
+ * `interrupted` (with why) when it has not.
+ */
+export function outcomeOfRecord(run: RunRecord): RunOutcome {
   switch (run.status) {
     case 'completed':
       return { status: 'completed', runId: run.id, output: run.output };

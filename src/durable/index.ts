@@ -31,7 +31,7 @@ import './events.ts';
 
 export { defineRun } from './definition.ts';
 export type { RunDefinition, RunFunction } from './definition.ts';
-export { DurableHost, DURABLE_HOST_DEFAULTS } from './host.ts';
+export { DurableHost, DURABLE_HOST_DEFAULTS, outcomeOfRecord } from './host.ts';
 export type { DurableHostOptions, DurableHostTunables, RunHandle, RunOutcome, RetentionPolicy } from './host.ts';
 export { RunContext } from './run-context.ts';
 export type { StepContext, EffectContext, StepOptions, EffectOptions, ReconcileResult } from './run-context.ts';

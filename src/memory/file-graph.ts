@@ -35,6 +35,7 @@ import { isCallerError, MemoryFileError } from './errors.ts';
 import { FileLock } from './file-lock.ts';
 import { GraphModel, type LogRecord, type Plan } from './graph-model.ts';
 import { encodeRecord, groupHeader, parseLog, type RejectedLine } from './jsonl-log.ts';
+import { GroupCommit } from './group-commit.ts';
 import './events.ts';
 import type { KnowledgeGraph, MemoryGraph, MemoryGraphInfo, ReadOp, WriteOp, WriteResults, WriteTool } from './types.ts';
 
@@ -109,7 +110,6 @@ class FileGraph implements MemoryGraph {
   private readonly warn: (message: string) => void;
   private readonly lock: FileLock;
   private readonly compactAfterBytes: number;
-  private readonly maxBatch: number;
 
   // What the model reflects: the file with inode `ino`, up to `offset` bytes (`lines` lines).
   private model = new GraphModel();
@@ -129,8 +129,7 @@ class FileGraph implements MemoryGraph {
   private readonly syncing = new Set<number>();
   private readonly closeAfterSync = new Set<number>();
 
-  private queue: Pending[] = [];
-  private flushing: Promise<void> | undefined;
+  private readonly writes: GroupCommit<Pending>;
   private closed = false;
 
   constructor(options: FileGraphOptions) {
@@ -147,7 +146,7 @@ class FileGraph implements MemoryGraph {
       ...(options.lockStaleMs === undefined ? {} : { staleMs: options.lockStaleMs }),
     });
     this.compactAfterBytes = options.compactAfterBytes ?? FILE_GRAPH_DEFAULTS.compactAfterBytes;
-    this.maxBatch = options.maxBatch ?? FILE_GRAPH_DEFAULTS.maxBatch;
+    this.writes = new GroupCommit(options.maxBatch ?? FILE_GRAPH_DEFAULTS.maxBatch, (batch) => this.writeBatch(batch));
   }
 
   async open(): Promise<void> {
@@ -340,18 +339,8 @@ class FileGraph implements MemoryGraph {
   write<K extends WriteTool>(op: Extract<WriteOp, { tool: K }>): Promise<WriteResults[K]> {
     if (this.closed) return Promise.reject(new Error(`${this.path}: the memory graph is closed`));
     return new Promise((resolve, reject) => {
-      this.queue.push({ op, resolve: resolve as (v: unknown) => void, reject });
-      // Start the append after this turn's I/O callbacks, so calls that arrived together share its fsync.
-      if (this.flushing === undefined) this.flushing = new Promise<void>((r) => setImmediate(r)).then(() => this.flush());
+      this.writes.add({ op, resolve: resolve as (v: unknown) => void, reject });
     });
-  }
-
-  private async flush(): Promise<void> {
-    try {
-      while (this.queue.length > 0) await this.writeBatch(this.queue.splice(0, this.maxBatch));
-    } finally {
-      this.flushing = undefined;
-    }
   }
 
   private async writeBatch(batch: Pending[]): Promise<void> {
@@ -460,7 +449,7 @@ class FileGraph implements MemoryGraph {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    while (this.flushing !== undefined) await this.flushing;
+    await this.writes.drained();
     this.lock.close();
     if (this.fd !== undefined) this.closeFd(this.fd);
     this.fd = undefined;

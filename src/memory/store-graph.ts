@@ -20,6 +20,7 @@ import type { EventBus } from '../runtime/index.ts';
 import { sqlAccessOf, type SqlAccess, type SqlConn, type Store } from '../store/index.ts';
 import { EntityNotFoundError, isCallerError, MemoryInputError } from './errors.ts';
 import { assertNever } from './graph-model.ts';
+import { GroupCommit } from './group-commit.ts';
 import './events.ts';
 import type {
   AddedObservations,
@@ -64,9 +65,6 @@ interface Pending {
 
 type Row = { kind: string; id: unknown; a: string; b: string; c: string | null; oid: unknown };
 
-/** Resolves once the I/O callbacks already due in this turn of the event loop have run. */
-const afterThisTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
 const hash = (text: string): string => createHash('sha256').update(text).digest('hex');
 
 function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
@@ -98,10 +96,8 @@ class StoreGraph implements MemoryGraph {
   private readonly graph: string;
   private readonly ownsStore: boolean;
   private readonly events: EventBus | undefined;
-  private readonly maxBatch: number;
   private readonly contains: string;
-  private queue: Pending[] = [];
-  private flushing: Promise<void> | undefined;
+  private readonly writes: GroupCommit<Pending>;
   private closed = false;
 
   constructor(options: StoreGraphOptions) {
@@ -110,7 +106,7 @@ class StoreGraph implements MemoryGraph {
     this.graph = options.graph ?? STORE_GRAPH_DEFAULTS.graph;
     this.ownsStore = options.ownsStore ?? false;
     this.events = options.events;
-    this.maxBatch = options.maxBatch ?? STORE_GRAPH_DEFAULTS.maxBatch;
+    this.writes = new GroupCommit(options.maxBatch ?? STORE_GRAPH_DEFAULTS.maxBatch, (batch) => this.writeBatch(batch));
     this.info = Object.freeze({ backend: 'store', location: this.sql.location, graph: this.graph });
     // instr(haystack, needle) in SQLite, strpos(haystack, needle) in Postgres: both 1-based, 0 when absent, 1 for ''.
     this.contains = this.sql.dialect === 'sqlite' ? 'instr' : 'strpos';
@@ -125,18 +121,8 @@ class StoreGraph implements MemoryGraph {
       if (nul !== undefined) return Promise.reject(new MemoryInputError(op.tool, nul.path, 'contains a NUL character (\\u0000), which Postgres cannot store', nul.value));
     }
     return new Promise((resolve, reject) => {
-      this.queue.push({ op, resolve: resolve as (v: unknown) => void, reject });
-      // Start the transaction after this turn's I/O callbacks, so calls that arrived together share its commit.
-      if (this.flushing === undefined) this.flushing = afterThisTurn().then(() => this.flush());
+      this.writes.add({ op, resolve: resolve as (v: unknown) => void, reject });
     });
-  }
-
-  private async flush(): Promise<void> {
-    try {
-      while (this.queue.length > 0) await this.writeBatch(this.queue.splice(0, this.maxBatch));
-    } finally {
-      this.flushing = undefined;
-    }
   }
 
   private async writeBatch(batch: Pending[]): Promise<void> {
@@ -396,7 +382,7 @@ class StoreGraph implements MemoryGraph {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    while (this.flushing !== undefined) await this.flushing;
+    await this.writes.drained();
     if (this.ownsStore) await this.store.close();
   }
 }
