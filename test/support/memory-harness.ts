@@ -82,6 +82,8 @@ export interface StdioServer {
   /** The server process's pid. */
   readonly pid: number;
   readonly stderr: () => string;
+  /** Resolves once the server's stderr matches `pattern`. */
+  stderrMatches(pattern: RegExp): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -89,9 +91,19 @@ async function connectStdio(command: string, args: readonly string[], env: Recor
   const transport = new StdioClientTransport({ command, args: [...args], env: { ...(process.env as Record<string, string>), ...env }, stderr: 'pipe' });
   let err = '';
   transport.stderr?.on('data', (c: Buffer) => (err += c.toString()));
+  const stderrMatches = (pattern: RegExp): Promise<void> =>
+    new Promise((resolve) => {
+      if (pattern.test(err)) return resolve();
+      const check = (): void => {
+        if (!pattern.test(err)) return;
+        transport.stderr?.off('data', check);
+        resolve();
+      };
+      transport.stderr?.on('data', check);
+    });
   const client = new Client({ name: 'warden-memory-test', version: '1.0.0' });
   await client.connect(transport);
-  return { client, transport, pid: transport.pid!, stderr: () => err, close: () => client.close() };
+  return { client, transport, pid: transport.pid!, stderr: () => err, stderrMatches, close: () => client.close() };
 }
 
 /** Warden's memory server over stdio, spawned by the SDK's client transport. */
