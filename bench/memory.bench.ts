@@ -7,8 +7,8 @@
  * over Streamable HTTP, a mode the reference does not have. Each measurement runs in a fresh process (bench/memory/variant.ts) on a fresh copy
  * of the graph; the variant order flips every round; we report the median and every round.
  *
- *   npm run bench:memory                                   # 3 rounds
- *   npm run bench:memory -- --rounds 5 --writes 250 --reference-writes 25
+ *   npm run bench:memory                                   # 3 rounds, 1,000 writes per client
+ *   npm run bench:memory -- --rounds 5 --writes 1000 --reference-writes 25
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string' }, writes: { type: 'string' }, 'reference-writes': { type: 'string' } }, strict: true });
 const rounds = Number(values.rounds ?? 3);
-const writes = Number(values.writes ?? 250);
+const writes = Number(values.writes ?? 1000);
 const referenceWrites = Number(values['reference-writes'] ?? 25);
 const variantScript = new URL('./memory/variant.ts', import.meta.url).pathname;
 const VARIANTS = ['reference', 'warden-file', 'warden-sqlite', 'warden-http-file', 'warden-http-sqlite'] as const;

@@ -3,7 +3,8 @@
  * processes: 8 clients each make 1,000 writes, many in flight at once, half of them creating an
  * entity of their own and half adding an observation to one shared entity (the read-modify-write
  * that loses data in the reference server). Against one server, and against two server
- * processes sharing one store or one file. Afterwards every write must be there.
+ * processes sharing one store or one file, with the shared writer (one of them writes for both)
+ * and without it (each writes through the store's lock). Afterwards every write must be there.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -87,5 +88,24 @@ describe.each(BACKEND_CASES)('8 clients × 1,000 concurrent writes on the $title
     expect(failures).toEqual([]);
     await expectEveryWrite(a!.url);
     await expectEveryWrite(b!.url);
+    if (kind !== 'postgres') {
+      // One of them made the writes of both (the shared writer); the other sent its writes there.
+      const said = [a!.stderr(), b!.stderr()].join('');
+      expect(said).toMatch(/this server writes for every server on the graph/);
+      expect(said).toMatch(/writes go to the server that writes for the graph/);
+    }
+  });
+
+  // Without the shared writer each server writes for itself, serialised by the store's own lock.
+  it.skipIf(skip || kind === 'postgres')('against two server processes each writing for itself (--no-share): every write is there afterwards, seen by both', async () => {
+    const backend = freshBackend(kind);
+    backends.push(backend);
+    const [a, b] = await Promise.all([wardenHttp([...backend.args, '--no-share']), wardenHttp([...backend.args, '--no-share'])]);
+    servers.push(a!, b!);
+    const { failures } = await hammer([a!.url, b!.url]);
+    expect(failures).toEqual([]);
+    await expectEveryWrite(a!.url);
+    await expectEveryWrite(b!.url);
+    expect([a!.stderr(), b!.stderr()].join('')).not.toMatch(/writes for every server|writes go to the server/);
   });
 });

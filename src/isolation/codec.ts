@@ -89,7 +89,8 @@ function encodePid(pid: Pid, peer: CodecPeer): unknown {
   return { [TAG]: 'pid', n: pid.node, i: pid.id };
 }
 
-function encodeError(error: unknown): unknown {
+/** An error as plain data (name, message, code, the fields of its `toJSON`), to send to another process. */
+export function encodeError(error: unknown): unknown {
   if (!(error instanceof Error)) return { name: 'thrown', message: showValue(error) };
   const withJson = error as unknown as { toJSON?: () => unknown };
   const json = typeof withJson.toJSON === 'function' ? withJson.toJSON() : undefined;
@@ -107,7 +108,8 @@ function encodeError(error: unknown): unknown {
   return data;
 }
 
-function decodeError(data: Record<string, unknown>): Error {
+/** Rebuild an error sent by `encodeError` (a Warden error comes back as a `RemoteWardenError` with its code and fields). */
+export function decodeError(data: Record<string, unknown>): Error {
   if (typeof data.code === 'string' && data.fields !== undefined) {
     return new RemoteWardenError(data as ConstructorParameters<typeof RemoteWardenError>[0]);
   }

@@ -30,6 +30,6 @@ export type { ProcessOptions } from './child-process.ts';
 export type { HostOptions } from './host.ts';
 export { withWatchdog, armWatchdog, WATCHDOG_DEFAULTS } from './watchdog.ts';
 export type { WatchdogOptions } from './watchdog.ts';
-export { UnserializableMessageError, RemoteWardenError } from './codec.ts';
+export { UnserializableMessageError, RemoteWardenError, encodeError, decodeError } from './codec.ts';
 export { watchEventLoop } from './loop-stall.ts';
 export type { EventLoopWatchOptions } from './loop-stall.ts';

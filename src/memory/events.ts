@@ -24,6 +24,13 @@ declare module '../runtime/index.ts' {
     'memory.lock_broken': { readonly lock: string; readonly holder: string; readonly why: string };
     /** The lock was found taken by someone else when it was released (it had been broken as stale). */
     'memory.lock_lost': { readonly lock: string; readonly holder: string };
+    /**
+     * Who makes this server's writes, decided at its first write and again whenever the writer
+     * goes away: it is the `writer` for every server on the graph (listening on `address`), a
+     * `client` sending its writes to the server that is, or `alone` (writing for itself; `why` says
+     * what stopped sharing, and it tries again later).
+     */
+    'memory.writer': { readonly role: 'writer' | 'client' | 'alone'; readonly address: string; readonly why?: string };
     /** The MCP front is listening (HTTP) or attached (stdio). */
     'memory.listening': { readonly transport: 'stdio' | 'http'; readonly url: string | undefined };
     'memory.session_opened': { readonly sessionId: string };

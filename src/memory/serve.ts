@@ -6,15 +6,18 @@
  * for it. If it keeps crashing (more than `intensity` restarts in `periodSeconds`), the
  * supervisor gives up, the front closes and `done` resolves with the reason.
  */
+import { resolve } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { Runtime, type ExitReason, type Pid } from '../runtime/index.ts';
 import { startSupervisor, stopSupervisor } from '../supervisor/index.ts';
+import { isPostgresUrl, storeLocation } from '../store/index.ts';
 import { childProcess } from '../isolation/index.ts';
 import { startMemoryHttp, type MemoryHttpOptions } from './http.ts';
 import { createMemoryMcpServer } from './mcp-server.ts';
 import type { MemoryBackendOptions } from './open.ts';
 import { MEMORY_SERVICE_MODULE, memoryService, serviceAccess } from './service.ts';
+import { shareWrites, writerAddress } from './shared-writer.ts';
 import './events.ts';
 
 export interface ServeMemoryOptions {
@@ -31,9 +34,21 @@ export interface ServeMemoryOptions {
   readonly periodSeconds?: number;
   /** Streams for the stdio transport. @default process.stdin and process.stdout */
   readonly stdio?: { readonly input: Readable; readonly output: Writable };
+  /**
+   * Let one server make the writes of every server on this SQLite store or file (shared-writer.ts):
+   * much faster when many servers share a graph, and never needed for correctness. @default true
+   */
+  readonly shareWrites?: boolean;
 }
 
-export const SERVE_MEMORY_DEFAULTS = { isolation: 'inline', intensity: 5, periodSeconds: 10 } as const;
+export const SERVE_MEMORY_DEFAULTS = { isolation: 'inline', intensity: 5, periodSeconds: 10, shareWrites: true } as const;
+
+/** Where the writer for this backend listens; `undefined` for Postgres, or when the path is too long for a socket. */
+function writerAddressOf(backend: MemoryBackendOptions): string | undefined {
+  if (backend.file !== undefined) return writerAddress({ file: resolve(backend.file) });
+  const location = storeLocation(backend.db === undefined ? {} : { db: backend.db });
+  return isPostgresUrl(location) ? undefined : writerAddress({ sqlite: location, graph: backend.graph ?? 'default' });
+}
 
 export interface MemoryServerHandle {
   readonly runtime: Runtime;
@@ -72,7 +87,10 @@ export async function serveMemory(options: ServeMemoryOptions): Promise<MemorySe
       },
     ],
   });
-  const access = await serviceAccess(rt, supervisor, 'graph');
+  const service = await serviceAccess(rt, supervisor, 'graph');
+  const address = options.shareWrites ?? SERVE_MEMORY_DEFAULTS.shareWrites ? writerAddressOf(options.backend) : undefined;
+  const shared = address === undefined ? undefined : shareWrites(service, { address, events: rt.events, clock: rt.clock });
+  const access = shared ?? service;
   let closeFront: () => Promise<void>;
   let url: string | undefined;
   let finish!: (reason: ExitReason) => void;
@@ -82,7 +100,8 @@ export async function serveMemory(options: ServeMemoryOptions): Promise<MemorySe
   const close = (reason: ExitReason = 'normal'): Promise<void> =>
     (closing ??= (async () => {
       await closeFront().catch(() => {});
-      access.dispose();
+      await shared?.close();
+      service.dispose();
       if (rt.isAlive(supervisor)) await stopSupervisor(rt, supervisor).catch(() => {});
       finish(reason);
     })());

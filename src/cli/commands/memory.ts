@@ -41,7 +41,7 @@ export const memoryCommand: Command = {
   name: 'memory',
   summary: 'the memory server: a knowledge graph over MCP (stdio or HTTP); import and export JSONL',
   help: `Usage: warden memory serve [--file FILE | --db <path|url>] [--graph NAME]
-                           [--http [--port N] [--host H]] [--isolation inline|process]
+                           [--http [--port N] [--host H]] [--isolation inline|process] [--no-share]
        warden memory import <file.jsonl> [--file FILE | --db <path|url>] [--graph NAME] [--skip-invalid]
        warden memory export [--out FILE] [--file FILE | --db <path|url>] [--graph NAME]
 
@@ -52,7 +52,9 @@ serve   Runs an MCP server with the reference memory server's tools (create_enti
         http://HOST:PORT/mcp. Any number of servers may share one store or one file:
         writes are serialised and none is lost. The graph runs under a supervisor that
         restarts it if it crashes; corrupt lines in a file are skipped, named on stderr
-        and kept in FILE.rejected.
+        and kept in FILE.rejected. Servers on one SQLite store or file share one writer:
+        the first listens on a socket beside it (FILE.writer.sock) and makes the writes
+        of the others, many in one commit (--no-share: each writes for itself).
 import  Merges a JSONL file (the reference's format) into the graph, in one write. A bad
         line stops the import, naming it, unless --skip-invalid.
 export  Writes the graph as reference JSONL to --out (atomically) or to stdout.
@@ -63,6 +65,8 @@ ${BACKEND_HELP}
   --port N            HTTP port; 0 picks a free one (default 0)
   --host H            HTTP address (default 127.0.0.1: loopback only)
   --isolation I       where the graph runs: inline (default) or process (its own OS process)
+  --no-share          serve: write for this server only, through the store's lock, instead
+                      of sharing one writer with the other servers on the graph
   --skip-invalid      import: skip bad lines (reported on stderr) instead of stopping
   --out FILE          export: the file to write (default: stdout)
   -h, --help          show this help
@@ -81,6 +85,7 @@ Examples:
     port: { type: 'string' },
     host: { type: 'string' },
     isolation: { type: 'string' },
+    'no-share': { type: 'boolean' },
     'skip-invalid': { type: 'boolean' },
     out: { type: 'string' },
   },
@@ -88,6 +93,7 @@ Examples:
   async run(args, io) {
     const { sub, rest } = subcommand(args, ['serve', 'import', 'export'] as const);
     const backend = backendOf(args, io);
+    if (sub !== 'serve' && args.values['no-share'] !== undefined) throw new UsageError('--no-share applies to serve only');
     const fail = (e: unknown): number => {
       if (isWardenError(e)) {
         io.stderr.write(`warden memory: ${(e as Error).message}\n`);
@@ -108,6 +114,7 @@ Examples:
         server = await serveMemory({
           backend,
           isolation,
+          shareWrites: args.values['no-share'] !== true,
           transport: http ? { http: { port, ...(args.values.host === undefined ? {} : { host: String(args.values.host) }) } } : 'stdio',
         });
       } catch (e) {
@@ -117,6 +124,15 @@ Examples:
         }
         return fail(e);
       }
+      server.runtime.events.on('memory.writer', (e) =>
+        io.stderr.write(
+          e.role === 'writer'
+            ? `warden memory: this server writes for every server on the graph (they connect at ${e.address})\n`
+            : e.role === 'client'
+              ? `warden memory: writes go to the server that writes for the graph (at ${e.address})\n`
+              : `warden memory: writing alone for now (${e.why ?? 'no writer'}); nothing is lost, sharing is tried again later\n`,
+        ),
+      );
       server.runtime.events.on('supervisor.child_exited', (e) => io.stderr.write(`warden memory: the graph service stopped (${String(e.reason)}); restarting it\n`));
       if (http) io.stderr.write(`warden memory: listening on ${server.url}\n`);
       const stopped = await Promise.race([server.done, untilStopped()]);
