@@ -59,6 +59,7 @@ describe('warden memory import and export', () => {
     [['serve', '--port', '80'], '--port and --host need --http'],
     [['serve', '--isolation', 'thread'], '--isolation must be inline or process (got "thread")'],
     [['import'], 'give the JSONL file to import'],
+    [['export', '--no-share'], '--no-share applies to serve only'],
     [['frobnicate'], "unknown subcommand 'frobnicate'"],
   ])('rejects %j naming the problem (exit 2)', async (args, message) => {
     const r = await run(args);

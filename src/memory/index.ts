@@ -32,6 +32,8 @@ export type { MemoryAccess, MemoryMcpServerOptions } from './mcp-server.ts';
 export { startMemoryHttp, MEMORY_HTTP_DEFAULTS } from './http.ts';
 export type { MemoryHttpOptions, MemoryHttpServer } from './http.ts';
 export { serveMemory, SERVE_MEMORY_DEFAULTS } from './serve.ts';
+export { shareWrites, writerAddress, SHARED_WRITER_DEFAULTS } from './shared-writer.ts';
+export type { SharedWriterAccess, SharedWriterOptions, WriterRole } from './shared-writer.ts';
 export type { ServeMemoryOptions, MemoryServerHandle } from './serve.ts';
 export { memoryService, memoryServiceBehaviour, serviceAccess, MEMORY_SERVICE_MODULE, MEMORY_SERVER_MODULE, SERVICE_ACCESS_DEFAULTS } from './service.ts';
 export { memoryServer } from './supervised.ts';

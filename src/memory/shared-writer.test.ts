@@ -6,7 +6,7 @@
  * virtual clock.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, unlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -172,6 +172,30 @@ describe('shareWrites', () => {
     const hub = (await b.read({ tool: 'open_nodes', names: ['hub'] })).entities[0]!;
     expect(acked.filter((id) => !hub.observations.includes(id))).toEqual([]);
     expect(hub.observations).toContain('after');
+  });
+
+  it('makes a writer whose socket another server replaced (both elected themselves at once) step down and join the other', async () => {
+    const { file, address } = fixture();
+    const clock = new VirtualClock();
+    const a = counted(await graphOn(file));
+    const b = counted(await graphOn(file));
+    const sa = share(a, address, { clock });
+    await sa.access.write(entity('a-1'));
+    expect(sa.access.role()).toBe('writer');
+    // What the race leaves behind: B found no socket (A's just removed) and listened on a new one.
+    unlinkSync(address);
+    const sb = share(b, address);
+    await sb.access.write(entity('b-1'));
+    expect(sb.access.role()).toBe('writer');
+
+    await sa.access.write(entity('a-2')); // within the check interval: A still writes for itself
+    expect(a.writes).toBe(2);
+    await clock.advance(1_000);
+    await sa.access.write(entity('a-3'));
+    expect(sa.access.role()).toBe('client');
+    expect(a.writes).toBe(2);
+    expect(b.writes).toBe(2);
+    expect(await names(a)).toEqual(['a-1', 'a-2', 'a-3', 'b-1']);
   });
 
   it('writes alone, and says why, while a stranger holds the address; shares again once it is gone', async () => {

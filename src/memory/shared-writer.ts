@@ -59,6 +59,8 @@ export interface SharedWriterAccess extends MemoryAccess {
 const MAX_SOCKET_PATH = 103;
 const PROTOCOL = 'warden-memory-writer/1';
 const BYE = JSON.stringify({ bye: true });
+/** How often a writer checks, at a write, that the socket is still its own. */
+const WRITER_CHECK_MS = 1_000;
 
 /** Where the writer of this graph listens: beside the file, or beside the SQLite store (one per graph); `undefined` when none can. */
 export function writerAddress(location: { readonly file: string } | { readonly sqlite: string; readonly graph: string }): string | undefined {
@@ -98,6 +100,11 @@ function parse(line: string): Record<string, unknown> | undefined {
   }
 }
 
+function identityOf(path: string): string {
+  const st = statSync(path, { bigint: true });
+  return `${st.ino}:${st.ctimeNs}:${st.birthtimeNs}`;
+}
+
 /** The writer's side: serves other servers' writes through `local`. */
 class WriterEndpoint {
   private readonly server: Server;
@@ -105,11 +112,12 @@ class WriterEndpoint {
   private inFlight = 0;
   private idle: (() => void) | undefined;
   private closing = false;
-  private readonly inode: number;
+  /** The socket file's identity: its inode and creation time (a new file may get a freed inode number). */
+  private readonly identity: string;
 
-  private constructor(server: Server, inode: number) {
+  private constructor(server: Server, identity: string) {
     this.server = server;
-    this.inode = inode;
+    this.identity = identity;
   }
 
   /** Listen on `address`; rejects with the listen error (`EADDRINUSE`: someone else is the writer). */
@@ -122,7 +130,7 @@ class WriterEndpoint {
         resolve();
       });
     });
-    const endpoint = new WriterEndpoint(server, statSync(address).ino);
+    const endpoint = new WriterEndpoint(server, identityOf(address));
     server.on('connection', (socket) => endpoint.serve(socket, local));
     server.on('error', () => {}); // accept errors on a listening socket are per connection
     return endpoint;
@@ -134,7 +142,7 @@ class WriterEndpoint {
     socket.on('error', () => socket.destroy());
     let greeted = false;
     const send = (message: unknown): void => {
-      if (!socket.destroyed) socket.write(`${JSON.stringify(message)}\n`);
+      if (socket.writable) socket.write(`${JSON.stringify(message)}\n`);
     };
     readLines(socket, (line) => {
       const message = parse(line);
@@ -160,19 +168,30 @@ class WriterEndpoint {
     });
   }
 
-  /** Stop listening, answer what was accepted, close the connections, remove the socket if it is still ours. */
+  /** Whether the socket at `address` is still this endpoint's (another server may have replaced it; see `shareWrites`). */
+  isAt(address: string): boolean {
+    try {
+      return identityOf(address) === this.identity;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Stop taking writes, answer what was accepted, say goodbye, and stop listening. Closing the
+   * listener removes the socket file by its name (libuv does), so a listener whose file another
+   * writer has replaced is left open, unreferenced and unreachable, rather than remove the other's.
+   */
   async close(address: string): Promise<void> {
     this.closing = true;
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const ours = this.isAt(address);
+    const closed = ours ? new Promise<void>((resolve) => this.server.close(() => resolve())) : undefined;
+    if (!ours) this.server.unref();
     if (this.inFlight > 0) await new Promise<void>((resolve) => (this.idle = resolve));
     // "Everything I accepted is answered": a client fails nothing it sent, it sends it again to the next writer.
-    for (const s of this.sockets) s.end(`${BYE}\n`);
+    // Closed once the goodbye is flushed, without waiting for the client to close its side.
+    for (const s of this.sockets) s.end(`${BYE}\n`, () => s.destroy());
     await closed;
-    try {
-      if (statSync(address).ino === this.inode) unlinkSync(address);
-    } catch {
-      // already gone (node removes it on close on some platforms), or replaced by a new writer's
-    }
   }
 }
 
@@ -301,6 +320,8 @@ export function shareWrites(local: MemoryAccess, options: SharedWriterOptions): 
 
   let current: { role: 'writer'; endpoint: WriterEndpoint } | { role: 'client'; connection: WriterConnection } | { role: 'alone'; until: number } | undefined;
   let electing: Promise<void> | undefined;
+  let steppingDown: Promise<void> | undefined;
+  let checkedAt = clock.now();
   let closed = false;
 
   const become = (next: NonNullable<typeof current>, why?: string): void => {
@@ -310,6 +331,7 @@ export function shareWrites(local: MemoryAccess, options: SharedWriterOptions): 
 
   const elect = async (): Promise<void> => {
     let why = 'no writer could be found or started';
+    let refusedOnce = false;
     for (let attempt = 0; attempt < 5 && !closed; attempt++) {
       try {
         const connection = await WriterConnection.connect(address, clock, helloTimeoutMs, callTimeoutMs);
@@ -325,7 +347,13 @@ export function shareWrites(local: MemoryAccess, options: SharedWriterOptions): 
         if (code === 'ECONNRESET') continue; // its writer was dying as we connected: look again
         if (code !== 'ENOENT' && code !== 'ECONNREFUSED') break;
         if (code === 'ECONNREFUSED') {
-          // A socket nobody listens on: its writer died. Remove it if it is a socket (never anything else).
+          // Nobody listens on it: its writer died, or another server is between binding it and
+          // listening (a few microseconds). Look once more, then remove it if it is a socket.
+          if (!refusedOnce) {
+            refusedOnce = true;
+            await new Promise((resolve) => setImmediate(resolve));
+            continue;
+          }
           try {
             if (lstatSync(address).isSocket()) unlinkSync(address);
           } catch {
@@ -359,6 +387,16 @@ export function shareWrites(local: MemoryAccess, options: SharedWriterOptions): 
       for (let attempt = 0; ; attempt++) {
         await ready();
         const now = current;
+        if (now?.role === 'writer' && clock.now() - checkedAt >= WRITER_CHECK_MS) {
+          checkedAt = clock.now();
+          // Two servers electing themselves at once can leave one listening on a socket the other
+          // replaced, so nobody new finds it: that one steps down and joins the other.
+          if (!now.endpoint.isAt(address)) {
+            current = undefined;
+            steppingDown = now.endpoint.close(address);
+            continue;
+          }
+        }
         if (now?.role !== 'client' || attempt >= 5) return local.write(op);
         try {
           return await now.connection.write(op);
@@ -373,6 +411,7 @@ export function shareWrites(local: MemoryAccess, options: SharedWriterOptions): 
     async close(): Promise<void> {
       closed = true;
       await electing;
+      await steppingDown;
       const was = current;
       current = undefined;
       if (was?.role === 'writer') await was.endpoint.close(address);
