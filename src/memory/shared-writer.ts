@@ -1,8 +1,8 @@
 /**
- * One writer for all the servers on one graph. The first memory server on a SQLite store or a
- * JSONL file listens on a unix socket beside it (`<file>.writer.sock`); the servers started
- * after it connect and send it their writes, which it makes in its own group commit, and they
- * keep reading the graph themselves. When agents each run their own stdio server on one graph,
+ * One writer for all the servers on one graph. The first memory server to write to a SQLite
+ * store or a JSONL file listens on a unix socket beside it (`<file>.writer.sock`); the others
+ * connect there at their first write and send it their writes, which it makes in its own group
+ * commit, and they keep reading the graph themselves. When agents each run their own stdio server on one graph,
  * this turns one commit, one sync and one wait for the store's lock per write (SQLite polls for
  * its lock, sleeping up to 100 ms) into one commit for all the writes that arrive together.
  *
