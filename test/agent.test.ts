@@ -490,6 +490,62 @@ describe('irreversible tools', () => {
     if (sends === 1) expect(sent[0]).toBe('ada@example.org mail-1:1:tool#1.1 send_mail');
   });
 
+  it('wait under a watchdog for as long as the person takes: each check of the store is progress', async () => {
+    const s = await sim(script);
+    cleanups.push(() => s.close());
+    const { store, cleanup } = await tempStore();
+    cleanups.push(cleanup);
+    // Counts the agent's checks of its run, so the clock moves only after each one.
+    let reads = 0;
+    const counted = new Proxy(store, {
+      get(target, key) {
+        const value = Reflect.get(target, key, target) as unknown;
+        if (key === 'getRun') return (...args: Parameters<typeof store.getRun>) => (reads++, store.getRun(...args));
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const clock = new VirtualClock();
+    const rt = new Runtime({ clock });
+    const seen = events(rt.events);
+    const sent: string[] = [];
+    const agent = defineAgent({ name: 'mailer', model: simClient('openai', s.urls, { clock }), tools: { send_mail: mailer(sent) } });
+    const suspended = rt.events.next('agent.suspended');
+    const done = rt.events.next('supervisor.child_exited', (e) => e.reason === 'normal');
+    const root = await startSupervisor(rt, {
+      children: [
+        {
+          id: 'mailer',
+          restart: 'transient',
+          start: withWatchdog(agentChild(agent, { input: 'mail Ada hello', store: counted, runId: 'mail-wd', pollMs: 1_000 }), { timeoutMs: 5_000, graceMs: 1_000 }),
+        },
+      ],
+    });
+    cleanups.push(() => stopSupervisor(rt, root));
+    await suspended;
+    for (let second = 0; second < 60; second++) {
+      const before = reads;
+      await clock.advance(1_000);
+      await until(() => reads > before);
+    }
+    expect(seen.filter((e) => e.type.startsWith('watchdog.'))).toEqual([]);
+    expect(sent).toEqual([]);
+
+    const approver = new DurableHost({ store, runs: [agent.definition] });
+    cleanups.push(() => approver.close());
+    const [pending] = await approver.approvals.list({ status: 'pending' });
+    await approver.approvals.approve(pending?.id as string, { by: 'alice', reason: 'after a long lunch' });
+    let exited = false;
+    void done.then(() => (exited = true));
+    while (!exited) {
+      const before = reads;
+      await clock.advance(1_000);
+      await until(() => reads > before || exited);
+    }
+    expect(sent).toEqual(['ada@example.org mail-wd:1:tool#1.1 send_mail']);
+    expect((await store.getRun('mail-wd'))?.status).toBe('completed');
+    expect(seen.filter((e) => e.type.startsWith('watchdog.'))).toEqual([]);
+  });
+
   it('refuses them in a direct run without an approve hook, and tells the model', async () => {
     const s = await sim(script);
     cleanups.push(() => s.close());

@@ -17,7 +17,8 @@
  * - a soft stop (`ctx.stopSignal`, a watchdog): nothing more is recorded and the process exits
  *   with the stop's reason, so it is restarted and resumes;
  * - a suspension (an irreversible tool waiting for approval): the process waits, checking the
- *   store every `pollMs`, and carries on when the run is resumed (here or by any host).
+ *   store every `pollMs` (each check is progress for a watchdog), and carries on when the run is
+ *   resumed (here or by any host).
  *
  * `agentChild(agent, options)` is the child spec's start: with `input`, one task and a normal
  * exit (make the child `transient`); without, a server of tasks from its mailbox (`call` with
@@ -123,6 +124,8 @@ export async function runAgent<O>(ctx: ProcessContext, agent: Agent<O>, options:
       if (!announced && ctx.runtime.events.wants('agent.suspended')) ctx.runtime.events.emit({ type: 'agent.suspended', agent: agent.name, runId, reason: outcome.reason });
       announced = true;
       await ctx.sleep(pollMs);
+      // Waiting for a person is not a hang: each check beats the watchdog (a check that hangs does not).
+      if (ctx.isAlive) ctx.beat();
       const mine = (await host.recover()).find((h) => h.id === runId);
       if (mine !== undefined) {
         outcome = await mine.result;
