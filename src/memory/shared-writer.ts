@@ -2,9 +2,10 @@
  * One writer for all the servers on one graph. The first memory server to write to a SQLite
  * store or a JSONL file listens on a unix socket beside it (`<file>.writer.sock`); the others
  * connect there at their first write and send it their writes, which it makes in its own group
- * commit, and they keep reading the graph themselves. When agents each run their own stdio server on one graph,
- * this turns one commit, one sync and one wait for the store's lock per write (SQLite polls for
- * its lock, sleeping up to 100 ms) into one commit for all the writes that arrive together.
+ * commit, and they keep reading the graph themselves. When agents each run their own stdio
+ * server on one graph, this turns one commit, one sync and one wait for the store's lock per
+ * write (SQLite polls for its lock, sleeping up to 100 ms) into one commit for all the writes
+ * that arrive together.
  *
  * Correctness never rests on it. The writer still writes through the store's own lock and
  * transactions, so a second writer (two servers electing themselves at once) or none (no socket
