@@ -164,8 +164,8 @@ export async function runAgent<O>(ctx: ProcessContext, agent: Agent<O>, options:
 
 /**
  * An approval decided in the moment between the run asking for it and the run being recorded as
- * suspended leaves no resume request behind (the store writes one only for a suspended run):
- * such a run is resumed here.
+ * suspended finds no suspended run to ask a resume for; the host asks for it when it records the
+ * suspension, and if that read failed, this check resumes the run here.
  */
 async function decidedWhileRunning(store: Store, run: RunRecord): Promise<boolean> {
   if (run.status !== 'suspended' || run.suspendReason !== 'approval' || run.request === 'resume') return false;

@@ -164,6 +164,25 @@ for (const c of STORE_CASES) {
       expect((await h.approvals.audit({ subject: `approval:${id}:0` })).map((a) => [a.actor, a.action, a.reason])).toEqual([['alice', 'approval.approved', 'invoice 42']]);
     });
 
+    it('resumes a run whose approval was decided before the run was recorded as suspended', async () => {
+      const mail = mailService();
+      const def = defineRun('wire', async (run) => run.effect('wire-money', ({ idempotencyKey }) => mail.send(idempotencyKey), { irreversible: true }));
+      const h = host([def]);
+      // Decided the moment it is asked for, while the run is still running (an auto-approving policy, a quick person).
+      let decided: Promise<unknown> | undefined;
+      const sub = bus.on('approval.requested', (e) => {
+        decided ??= h.approvals.approve(e.approvalId, { by: 'policy-bot', reason: 'pre-cleared' });
+      });
+      const { id, result } = await h.start(def, null);
+      expect(await result).toMatchObject({ status: 'suspended', reason: 'approval' });
+      await decided;
+      sub.dispose();
+      expect((await store.getRun(id))?.request).toBe('resume');
+      await h.recover();
+      await waitFor(() => events.some((e) => e.type === 'run.completed'), 'the run completes');
+      expect([...mail.attempts.values()]).toEqual([1]);
+    });
+
     it('never executes a denied action and throws ApprovalDeniedError into the run, the same way on replay', async () => {
       const mail = mailService();
       const def = defineRun('post', async (run) => {

@@ -376,6 +376,18 @@ export class DurableHost {
     this.active.get(id)?.controller.abort(new RunCancelledError(id, reason));
   }
 
+  /**
+   * A decision made between the run asking for an approval and the run being recorded as
+   * suspended found the run still running, so the store left no resume request: leave it now (a
+   * decision made after the suspension leaves its own; asking twice is harmless).
+   */
+  private async resumeIfDecidedMeanwhile(runId: string, detail: unknown): Promise<void> {
+    const approvalId = (detail as { approvalId?: unknown } | null)?.approvalId;
+    if (typeof approvalId !== 'string') return;
+    const approval = await this.store.getApproval(approvalId);
+    if (approval !== undefined && approval.status !== 'pending') await this.store.requestRun(runId, 'resume', this.clock.now());
+  }
+
   private async resumeIfKnown(runId: string): Promise<void> {
     try {
       const run = await this.store.getRun(runId);
@@ -503,6 +515,8 @@ export class DurableHost {
       if (reason instanceof Suspension) {
         await this.store.finishRun(id, ctx.epoch, { status: 'suspended', reason: reason.reason, detail: reason.detail }, now);
         if (this.bus?.wants('run.suspended')) this.bus.emit({ type: 'run.suspended', runId: id, reason: reason.reason, detail: reason.detail });
+        // Best effort: the suspension is recorded whatever this finds (a failed read leaves the run waiting for the next decision).
+        if (reason.reason === 'approval') await this.resumeIfDecidedMeanwhile(id, reason.detail).catch(() => {});
         return { status: 'suspended', runId: id, reason: reason.reason, detail: reason.detail };
       }
       if (reason instanceof RunCancelledError) {
