@@ -4,8 +4,10 @@
  * concurrent MCP clients over stdio, each with its own server process on the one shared graph
  * (as 8 agents each configured with a stdio memory server), and how many acknowledged writes
  * were lost. The `warden-http-*` variants serve the same 8 clients from one Warden server process
- * over Streamable HTTP, a mode the reference does not have. Each measurement runs in a fresh process (bench/memory/variant.ts) on a fresh copy
- * of the graph; the variant order flips every round; we report the median and every round.
+ * over Streamable HTTP, a mode the reference does not have. The `-alone` variants are the stdio
+ * ones without the shared writer (`--no-share`: each server writes for itself). Each
+ * measurement runs in a fresh process (bench/memory/variant.ts) on a fresh copy of the graph;
+ * the variant order flips every round; we report the median and every round.
  *
  *   npm run bench:memory                                   # 3 rounds, 1,000 writes per client
  *   npm run bench:memory -- --rounds 5 --writes 1000 --reference-writes 25
@@ -21,7 +23,7 @@ const rounds = Number(values.rounds ?? 3);
 const writes = Number(values.writes ?? 1000);
 const referenceWrites = Number(values['reference-writes'] ?? 25);
 const variantScript = new URL('./memory/variant.ts', import.meta.url).pathname;
-const VARIANTS = ['reference', 'warden-file', 'warden-sqlite', 'warden-http-file', 'warden-http-sqlite'] as const;
+const VARIANTS = ['reference', 'warden-file', 'warden-sqlite', 'warden-file-alone', 'warden-sqlite-alone', 'warden-http-file', 'warden-http-sqlite'] as const;
 
 type Result = { variant: string; writes: number; opsPerSec: number; medianMs: number; p99Ms: number; failed: number; lost: number };
 

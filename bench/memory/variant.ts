@@ -6,9 +6,10 @@
  * latency median and p99, and how many acknowledged writes are missing afterwards.
  *
  * The `warden-http-*` variants run ONE Warden server process (Streamable HTTP) that the 8
- * clients share, Warden's own way to serve many agents (the reference has no such mode).
+ * clients share, Warden's own way to serve many agents (the reference has no such mode). The
+ * `-alone` variants are the stdio ones with `--no-share`: every server writes for itself.
  *
- *   node bench/memory/variant.ts <reference|warden-file|warden-sqlite|warden-http-file|warden-http-sqlite> <writes-per-client> <dir>
+ *   node bench/memory/variant.ts <reference|warden-file|warden-sqlite|warden-file-alone|warden-sqlite-alone|warden-http-file|warden-http-sqlite> <writes-per-client> <dir>
  */
 import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -37,11 +38,11 @@ if (variant === 'reference') {
   copyFileSync(seed, file);
   command = [join(repo, 'node_modules/@modelcontextprotocol/server-memory/dist/index.js')];
   env = { MEMORY_FILE_PATH: file };
-} else if (variant === 'warden-file') {
+} else if (variant === 'warden-file' || variant === 'warden-file-alone') {
   const file = join(dir, 'warden.jsonl');
   copyFileSync(seed, file);
   command = [join(repo, 'bin/warden'), 'memory', 'serve', '--file', file];
-} else if (variant === 'warden-sqlite' || variant === 'warden-http-sqlite') {
+} else if (variant === 'warden-sqlite' || variant === 'warden-sqlite-alone' || variant === 'warden-http-sqlite') {
   const db = join(dir, 'warden.db');
   const g = await openMemoryGraph({ db });
   await importJsonl(g, seed);
@@ -54,6 +55,9 @@ if (variant === 'reference') {
 } else {
   throw new Error(`unknown variant ${variant}`);
 }
+
+// The `-alone` variants: each stdio server writes for itself, through the store's lock (no shared writer).
+if (variant.endsWith('-alone')) command.push('--no-share');
 
 /** For the HTTP variants: one server process, started once, its URL read from its stderr. */
 let httpServer: ChildProcess | undefined;
