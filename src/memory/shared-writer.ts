@@ -77,8 +77,8 @@ type Reply =
 /** A write that certainly did not reach the graph (the writer was closing, or gone before it was sent): send it again. */
 class NotApplied {}
 
-/** Calls `onLine` with each complete line the socket receives. */
-function readLines(socket: Socket, onLine: (line: string) => void): void {
+/** Calls `onLine` with each complete line the socket receives; the result tells whether a partial line is waiting. */
+function readLines(socket: Socket, onLine: (line: string) => void): () => boolean {
   let buffered = '';
   socket.setEncoding('utf8');
   socket.on('data', (chunk: string) => {
@@ -90,6 +90,7 @@ function readLines(socket: Socket, onLine: (line: string) => void): void {
       if (line !== '') onLine(line);
     }
   });
+  return () => buffered !== '';
 }
 
 function parse(line: string): Record<string, unknown> | undefined {
@@ -213,24 +214,26 @@ class WriterConnection {
     this.callTimeoutMs = callTimeoutMs;
     this.lost = new Promise((resolve) => socket.once('close', () => resolve()));
     void this.lost.then(() => this.failPending('the shared writer went away while handling the call; it may or may not have been applied'));
-    readLines(socket, (line) => {
-      if (line === BYE) {
-        this.leaving = true;
-        for (const [, p] of this.pending) {
-          p.timer.cancel();
-          p.reject(new NotApplied());
-        }
-        this.pending.clear();
-        return;
+  }
+
+  /** A line from the writer after its greeting: a reply, or its goodbye. */
+  private onLine(line: string): void {
+    if (line === BYE) {
+      this.leaving = true;
+      for (const [, p] of this.pending) {
+        p.timer.cancel();
+        p.reject(new NotApplied());
       }
-      const reply = parse(line) as Reply | undefined;
-      const waiting = reply === undefined ? undefined : this.pending.get(reply.id);
-      if (reply === undefined || waiting === undefined) return void socket.destroy();
-      this.pending.delete(reply.id);
-      waiting.timer.cancel();
-      if (reply.ok) waiting.resolve(reply.value);
-      else waiting.reject('notApplied' in reply ? new NotApplied() : decodeError(reply.error));
-    });
+      this.pending.clear();
+      return;
+    }
+    const reply = parse(line) as Reply | undefined;
+    const waiting = reply === undefined ? undefined : this.pending.get(reply.id);
+    if (reply === undefined || waiting === undefined) return void this.socket.destroy();
+    this.pending.delete(reply.id);
+    waiting.timer.cancel();
+    if (reply.ok) waiting.resolve(reply.value);
+    else waiting.reject('notApplied' in reply ? new NotApplied() : decodeError(reply.error));
   }
 
   /** Connect and exchange greetings; rejects with the socket error (`ENOENT`, `ECONNREFUSED`: nobody listens). */
@@ -244,24 +247,19 @@ class WriterConnection {
       });
     });
     socket.on('error', () => socket.destroy());
+    let onLine = (_line: string): void => {};
+    const partial = readLines(socket, (line) => onLine(line));
     socket.write(`${JSON.stringify({ hello: PROTOCOL })}\n`);
     // 'greeted'; 'stranger': it answered something else; 'gone': it closed first (a writer dying as we connected); 'silent'.
     const greeting = await new Promise<'greeted' | 'stranger' | 'gone' | 'silent'>((resolve) => {
       const timer = clock.setTimer(helloTimeoutMs, () => resolve('silent'));
-      let buffered = '';
-      const onData = (chunk: Buffer): void => {
-        buffered += chunk.toString('utf8');
-        const nl = buffered.indexOf('\n');
-        if (nl < 0) return;
-        socket.off('data', onData);
+      onLine = (line) => {
         timer.cancel();
-        // Anything after the greeting would be a reply to a call not yet made: there is none.
-        resolve(parse(buffered.slice(0, nl))?.hello === PROTOCOL ? 'greeted' : 'stranger');
+        resolve(parse(line)?.hello === PROTOCOL ? 'greeted' : 'stranger');
       };
-      socket.on('data', onData);
       socket.once('close', () => {
         timer.cancel();
-        resolve(buffered === '' ? 'gone' : 'stranger');
+        resolve(partial() ? 'stranger' : 'gone');
       });
     });
     if (greeting !== 'greeted') {
@@ -270,7 +268,9 @@ class WriterConnection {
       if (greeting === 'silent') throw Object.assign(new Error(`the process listening there did not greet within ${helloTimeoutMs} ms`), { code: 'ETIMEDOUT' });
       throw Object.assign(new Error('the process listening there did not greet as a memory writer'), { code: 'EPROTO' });
     }
-    return new WriterConnection(socket, clock, callTimeoutMs);
+    const connection = new WriterConnection(socket, clock, callTimeoutMs);
+    onLine = (line) => connection.onLine(line);
+    return connection;
   }
 
   write(op: WriteOp): Promise<WriteResult> {

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { isWardenError } from '../../runtime/index.ts';
-import { exportJsonl, importJsonl, openMemoryGraph, serveMemory, toJsonl, type MemoryBackendOptions } from '../../memory/index.ts';
+import { exportJsonl, importJsonl, openMemoryGraph, serveMemory, toJsonl, type MemoryBackendOptions, type MemoryGraph } from '../../memory/index.ts';
 import { UsageError, integerOption, type CliIO, type Command, type ParsedArgs } from '../command.ts';
 import { listenError, untilStopped } from './files.ts';
 import { subcommand } from './durable-shared.ts';
@@ -101,6 +101,24 @@ Examples:
       }
       throw e;
     };
+    /** Open the graph, run `use` on it, close it; a Warden error (opening or using it) is reported and exits 1, a usage error exits 2. */
+    const withGraph = async (use: (graph: MemoryGraph) => Promise<void>): Promise<number> => {
+      let graph: MemoryGraph;
+      try {
+        graph = await openMemoryGraph(backend, { env: io.env, cwd: io.cwd, warn: (m) => io.stderr.write(`warden memory: ${m}\n`) });
+      } catch (e) {
+        return fail(e);
+      }
+      try {
+        await use(graph);
+        return 0;
+      } catch (e) {
+        if (e instanceof UsageError) throw e;
+        return fail(e);
+      } finally {
+        await graph.close();
+      }
+    };
     if (sub === 'serve') {
       if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0]}'`);
       const http = args.values.http === true;
@@ -150,32 +168,19 @@ Examples:
       if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`);
       const file = resolve(io.cwd, input);
       if (!existsSync(file)) throw new UsageError(`no such file: ${input}`);
-      let graph;
-      try {
-        graph = await openMemoryGraph(backend, { env: io.env, cwd: io.cwd, warn: (m) => io.stderr.write(`warden memory: ${m}\n`) });
-      } catch (e) {
-        return fail(e);
-      }
-      try {
-        const r = await importJsonl(graph, file, { skipInvalid: args.values['skip-invalid'] === true });
-        for (const bad of r.rejected) io.stderr.write(`warden memory: ${input}:${bad.line}: ${bad.reason}; skipped\n`);
-        io.stdout.write(`imported ${input}: ${r.entitiesCreated} entities created, ${r.observationsAdded} observations added, ${r.relationsCreated} relations created\n`);
-        return 0;
-      } catch (e) {
-        if (!isWardenError(e) && e instanceof Error && e.message.includes('nothing was imported')) throw new UsageError(e.message);
-        return fail(e);
-      } finally {
-        await graph.close();
-      }
+      return withGraph(async (graph) => {
+        try {
+          const r = await importJsonl(graph, file, { skipInvalid: args.values['skip-invalid'] === true });
+          for (const bad of r.rejected) io.stderr.write(`warden memory: ${input}:${bad.line}: ${bad.reason}; skipped\n`);
+          io.stdout.write(`imported ${input}: ${r.entitiesCreated} entities created, ${r.observationsAdded} observations added, ${r.relationsCreated} relations created\n`);
+        } catch (e) {
+          if (!isWardenError(e) && e instanceof Error && e.message.includes('nothing was imported')) throw new UsageError(e.message);
+          throw e;
+        }
+      });
     }
     if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0]}'`);
-    let graph;
-    try {
-      graph = await openMemoryGraph(backend, { env: io.env, cwd: io.cwd, warn: (m) => io.stderr.write(`warden memory: ${m}\n`) });
-    } catch (e) {
-      return fail(e);
-    }
-    try {
+    return withGraph(async (graph) => {
       if (args.values.out === undefined) {
         io.stdout.write(toJsonl(await graph.read({ tool: 'read_graph' })));
       } else {
@@ -183,11 +188,6 @@ Examples:
         const n = await exportJsonl(graph, out);
         io.stderr.write(`exported ${n.entities} entities and ${n.relations} relations to ${out}\n`);
       }
-      return 0;
-    } catch (e) {
-      return fail(e);
-    } finally {
-      await graph.close();
-    }
+    });
   },
 };
