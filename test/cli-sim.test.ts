@@ -10,17 +10,12 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
-import { main } from '../src/cli/main.ts';
+import { runCli, type CliRun } from './support/cli-harness.ts';
 
 const repo = new URL('..', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'warden-sim-cli-'));
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(argv, { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) }, isTTY: false, env: {}, cwd: dir });
-  return { code, out, err };
-}
+const cli = (...argv: string[]): Promise<CliRun> => runCli(argv, { cwd: dir });
 
 function file(name: string, text: string): string {
   writeFileSync(join(dir, name), text);

@@ -9,22 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { commands, main } from '../src/cli/main.ts';
+import { commands } from '../src/cli/main.ts';
+import { runCli, type CliRun } from './support/cli-harness.ts';
 
 const repo = new URL('..', import.meta.url).pathname;
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(argv, {
-    stdout: { write: (s: string) => (out += s) },
-    stderr: { write: (s: string) => (err += s) },
-    isTTY: false,
-    env: {},
-    cwd: repo,
-  });
-  return { code, out, err };
-}
+const cli = (...argv: string[]): Promise<CliRun> => runCli(argv, { cwd: repo });
 
 describe('warden CLI', () => {
   it('prints help listing every command', async () => {

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main.ts';
+import { runCli, type CliRun } from './support/cli-harness.ts';
 import { readOffloaded } from '../src/agent/index.ts';
 import { openSqliteStore } from '../src/store/index.ts';
 
@@ -20,18 +20,7 @@ const repo = new URL('..', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'warden-demo-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function cli(argv: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(argv, {
-    stdout: { write: (s: string) => (out += s) },
-    stderr: { write: (s: string) => (err += s) },
-    isTTY: false,
-    env,
-    cwd: dir,
-  });
-  return { code, out, err };
-}
+const cli = (argv: string[], env: Record<string, string> = {}): Promise<CliRun> => runCli(argv, { cwd: dir, env });
 
 const normal = (text: string): string => text.replace(/127\.0\.0\.1:\d+/g, '127.0.0.1:PORT').replace(/demo-[ab]\.db/g, 'demo.db');
 

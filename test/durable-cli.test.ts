@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main.ts';
+import { runCli, type CliRun } from './support/cli-harness.ts';
 import { EventBus, VirtualClock, type WardenEvent } from '../src/runtime/index.ts';
 import { Quarantine } from '../src/resilience/index.ts';
 import { openSqliteStore, type Store } from '../src/store/index.ts';
@@ -19,18 +19,7 @@ import { dropLocation, freshLocation, openAt, PG_SKIP_REASON, PG_URL } from './s
 
 const repo = new URL('..', import.meta.url).pathname;
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(argv, {
-    stdout: { write: (s: string) => (out += s) },
-    stderr: { write: (s: string) => (err += s) },
-    isTTY: false,
-    env: {},
-    cwd: repo,
-  });
-  return { code, out, err };
-}
+const cli = (...argv: string[]): Promise<CliRun> => runCli(argv, { cwd: repo });
 
 async function waitFor(cond: () => boolean): Promise<void> {
   for (let i = 0; !cond(); i++) {
