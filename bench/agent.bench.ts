@@ -20,11 +20,12 @@
  *   npm run bench:agent                   # 5 rounds
  *   npm run bench:agent -- --rounds 7
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startServerProcess, stopServerProcess, type ServerProcess } from './support/server-process.ts';
 
 const self = fileURLToPath(import.meta.url);
 const KEY = 'sk-bench-000000000000';
@@ -59,25 +60,8 @@ async function serve(): Promise<void> {
   });
 }
 
-async function startServer(): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [self, '--serve'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const line = out.split('\n')[0];
-      if (out.includes('\n') && line !== undefined) resolve(line.trim());
-    });
-    child.on('exit', (code) => reject(new Error(`server exited ${code}`)));
-  });
-  return { url, child };
-}
-
-async function stopServer(s: { child: ChildProcess }): Promise<void> {
-  const done = new Promise((r) => s.child.on('exit', r));
-  s.child.kill('SIGTERM');
-  await done;
-}
+const startServer = (): Promise<ServerProcess> => startServerProcess(self, ['--serve']);
+const stopServer = stopServerProcess;
 
 // ---- child: one variant ---------------------------------------------------------------------
 

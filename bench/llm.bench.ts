@@ -16,10 +16,11 @@
  *   npm run bench:llm                    # 5 rounds
  *   npm run bench:llm -- --rounds 7
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { startServerProcess, stopServerProcess, type ServerProcess } from './support/server-process.ts';
 
 const self = fileURLToPath(import.meta.url);
 const KEY = 'sk-bench-000000000000';
@@ -43,25 +44,8 @@ async function serve(latencyMs: number): Promise<void> {
   });
 }
 
-async function startServer(latencyMs: number): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [self, '--serve', String(latencyMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const line = out.split('\n')[0];
-      if (out.includes('\n') && line !== undefined) resolve(line.trim());
-    });
-    child.on('exit', (code) => reject(new Error(`server exited ${code}`)));
-  });
-  return { url, child };
-}
-
-async function stopServer(s: { child: ChildProcess }): Promise<void> {
-  const done = new Promise((r) => s.child.on('exit', r));
-  s.child.kill('SIGTERM');
-  await done;
-}
+const startServer = (latencyMs: number): Promise<ServerProcess> => startServerProcess(self, ['--serve', String(latencyMs)]);
+const stopServer = stopServerProcess;
 
 // ---- child: the load generator --------------------------------------------------------------
 
