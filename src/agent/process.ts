@@ -29,7 +29,7 @@ import { InvalidSpecError, isCall, isCast, isSoftStopRequest, type ProcessContex
 import { stableHash } from '../resilience/index.ts';
 import { worker, type ChildStart } from '../supervisor/index.ts';
 import { DurableHost, outcomeOfRecord, type ApprovalPolicy, type RunOutcome } from '../durable/index.ts';
-import type { Json, RunRecord, Store, StoredError } from '../store/index.ts';
+import type { Json, Store, StoredError } from '../store/index.ts';
 import { checkInput, type Agent } from './define.ts';
 import { AgentRunError, AgentStoppedError, errorFromStored } from './errors.ts';
 import { ephemeralJournal, type ApprovalRequest } from './journal.ts';
@@ -132,12 +132,8 @@ export async function runAgent<O>(ctx: ProcessContext, agent: Agent<O>, options:
         announced = false;
         continue;
       }
+      // A decision (here or in any process) leaves a resume request that `recover` picked up above.
       const record = await store.getRun(runId);
-      if (record !== undefined && (await decidedWhileRunning(store, record))) {
-        outcome = await (await host.resume(runId)).result;
-        announced = false;
-        continue;
-      }
       const stored = record === undefined ? undefined : outcomeOfRecord(record);
       if (stored !== undefined && (stored.status === 'completed' || stored.status === 'failed' || stored.status === 'cancelled')) outcome = stored;
     }
@@ -160,19 +156,6 @@ export async function runAgent<O>(ctx: ProcessContext, agent: Agent<O>, options:
     ctx.stopSignal.removeEventListener('abort', close);
     await host.close();
   }
-}
-
-/**
- * An approval decided in the moment between the run asking for it and the run being recorded as
- * suspended finds no suspended run to ask a resume for; the host asks for it when it records the
- * suspension, and if that read failed, this check resumes the run here.
- */
-async function decidedWhileRunning(store: Store, run: RunRecord): Promise<boolean> {
-  if (run.status !== 'suspended' || run.suspendReason !== 'approval' || run.request === 'resume') return false;
-  const id = (run.suspendDetail as { approvalId?: unknown } | undefined)?.approvalId;
-  if (typeof id !== 'string') return false;
-  const approval = await store.getApproval(id);
-  return approval !== undefined && approval.status !== 'pending';
 }
 
 async function deadLetterOnce(host: DurableHost, store: Store, source: string, runId: string, error: StoredError): Promise<void> {
