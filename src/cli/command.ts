@@ -21,8 +21,6 @@ export interface ParsedArgs {
 
 export interface Command {
   readonly name: string;
-  /** One line for `warden --help`. */
-  readonly summary: string;
   /** The whole `warden <name> --help` text. */
   readonly help: string;
   readonly options: NonNullable<ParseArgsConfig['options']>;

@@ -4,28 +4,10 @@
  * stderr with a pointer to the help, exit status 2; a failing command exits 1.
  */
 import { parseArgs } from 'node:util';
-import { UsageError, type CliIO, type Command } from './command.ts';
-import { conformanceCommand } from './commands/conformance.ts';
-import { demoCommand } from './commands/demo.ts';
-import { simCommand } from './commands/sim.ts';
-import { chaosProxyCommand } from './commands/chaos-proxy.ts';
-import { runsCommand } from './commands/runs.ts';
-import { dlqCommand } from './commands/dlq.ts';
-import { approvalsCommand } from './commands/approvals.ts';
-import { quarantineCommand } from './commands/quarantine.ts';
-import { memoryCommand } from './commands/memory.ts';
+import { UsageError, type CliIO } from './command.ts';
+import { commands } from './registry.ts';
 
-export const commands: readonly Command[] = [
-  demoCommand,
-  conformanceCommand,
-  simCommand,
-  chaosProxyCommand,
-  runsCommand,
-  dlqCommand,
-  approvalsCommand,
-  quarantineCommand,
-  memoryCommand,
-];
+export { commands };
 
 const VERSION = '0.1.0';
 
@@ -57,11 +39,12 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     io.stdout.write(`warden ${VERSION}\n`);
     return 0;
   }
-  const command = commands.find((c) => c.name === name);
-  if (command === undefined) {
+  const entry = commands.find((c) => c.name === name);
+  if (entry === undefined) {
     io.stderr.write(`warden: unknown command '${name}' (commands: ${commands.map((c) => c.name).join(', ')}). Run 'warden --help'.\n`);
     return 2;
   }
+  const command = await entry.load();
   if (rest.includes('--help') || rest.includes('-h')) {
     io.stdout.write(command.help);
     return 0;

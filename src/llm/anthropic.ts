@@ -20,7 +20,7 @@
  * Usage: `input_tokens` plus `cache_creation_input_tokens` count as input,
  * `cache_read_input_tokens` as cached input.
  */
-import Anthropic from '@anthropic-ai/sdk';
+import type Anthropic from '@anthropic-ai/sdk';
 import { InvalidSpecError } from '../runtime/index.ts';
 import { ProviderAdapter, estimateTokens, readKey, type AdapterOptions, type AttemptResult, type StreamMeta } from './adapter.ts';
 import { makeUsage, type OutputDelta } from './accumulate.ts';
@@ -66,7 +66,9 @@ function usageOf(u: RawUsage): Usage {
 export class AnthropicAdapter extends ProviderAdapter {
   readonly supportsPrefill = true;
   readonly baseURL: string;
-  private readonly client: Anthropic;
+  /** The SDK client, created on the first call: the SDK takes most of a second to load. */
+  private client: Promise<Anthropic> | undefined;
+  private readonly clientOptions: ConstructorParameters<typeof Anthropic>[0];
 
   constructor(options: AnthropicAdapterOptions) {
     super('anthropic', options);
@@ -76,7 +78,12 @@ export class AnthropicAdapter extends ProviderAdapter {
     registerSecret(apiKey);
     const baseURL = options.baseURL ?? readKey(undefined, env, 'ANTHROPIC_BASE_URL') ?? 'https://api.anthropic.com';
     this.baseURL = baseURL;
-    this.client = new Anthropic({ apiKey, authToken: null, baseURL, maxRetries: 0, timeout: options.sdkTimeoutMs ?? 600_000, logLevel: options.sdkLogLevel ?? 'off' });
+    this.clientOptions = { apiKey, authToken: null, baseURL, maxRetries: 0, timeout: options.sdkTimeoutMs ?? 600_000, logLevel: options.sdkLogLevel ?? 'off' };
+  }
+
+  private sdk(): Promise<Anthropic> {
+    this.client ??= import('@anthropic-ai/sdk').then(({ default: SDK }) => new SDK(this.clientOptions));
+    return this.client;
   }
 
   /** The name of the tool that carries structured output, if the request asks for JSON. */
@@ -148,7 +155,7 @@ export class AnthropicAdapter extends ProviderAdapter {
   async send(request: PreparedRequest, signal: AbortSignal): Promise<AttemptResult> {
     let message: Anthropic.Message;
     try {
-      message = (await this.client.messages.create({ ...this.body(request), stream: false } as unknown as Anthropic.MessageCreateParamsNonStreaming, {
+      message = (await (await this.sdk()).messages.create({ ...this.body(request), stream: false } as unknown as Anthropic.MessageCreateParamsNonStreaming, {
         signal,
       })) as Anthropic.Message;
     } catch (error) {
@@ -184,7 +191,7 @@ export class AnthropicAdapter extends ProviderAdapter {
   async *open(request: PreparedRequest, signal: AbortSignal, meta: StreamMeta): AsyncIterable<OutputDelta> {
     let stream: AsyncIterable<Anthropic.RawMessageStreamEvent>;
     try {
-      stream = await this.client.messages.create({ ...this.body(request), stream: true } as unknown as Anthropic.MessageCreateParamsStreaming, { signal });
+      stream = await (await this.sdk()).messages.create({ ...this.body(request), stream: true } as unknown as Anthropic.MessageCreateParamsStreaming, { signal });
     } catch (error) {
       throw toModelError(error, this.name, this.model, signal, this.clock);
     }

@@ -13,7 +13,7 @@
  * name). Streams ask for `stream_options.include_usage`, so the last chunk carries the usage.
  * Usage: `prompt_tokens` includes `cached_tokens`; Warden's `inputTokens` excludes them.
  */
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import { ProviderAdapter, estimateTokens, readKey, type AdapterOptions, type AttemptResult, type StreamMeta } from './adapter.ts';
 import { makeUsage, type OutputDelta } from './accumulate.ts';
 import { MalformedResponseError, MissingApiKeyError, ModelCallError, StreamInterruptedError } from './errors.ts';
@@ -68,7 +68,9 @@ function usageOf(u: RawUsage): Usage {
 export class OpenAIAdapter extends ProviderAdapter {
   readonly supportsPrefill: boolean;
   readonly baseURL: string;
-  private readonly client: OpenAI;
+  /** The SDK client, created on the first call: the SDK takes most of a second to load. */
+  private client: Promise<OpenAI> | undefined;
+  private readonly clientOptions: ConstructorParameters<typeof OpenAI>[0];
   private readonly maxTokensParam: 'max_completion_tokens' | 'max_tokens';
   private readonly extraBody: Readonly<Record<string, unknown>>;
 
@@ -83,7 +85,12 @@ export class OpenAIAdapter extends ProviderAdapter {
     this.supportsPrefill = options.supportsPrefill ?? false;
     this.maxTokensParam = options.maxTokensParam ?? 'max_completion_tokens';
     this.extraBody = options.extraBody ?? {};
-    this.client = new OpenAI({ apiKey, baseURL, maxRetries: 0, timeout: options.sdkTimeoutMs ?? 600_000, organization: null, project: null, logLevel: options.sdkLogLevel ?? 'off' });
+    this.clientOptions = { apiKey, baseURL, maxRetries: 0, timeout: options.sdkTimeoutMs ?? 600_000, organization: null, project: null, logLevel: options.sdkLogLevel ?? 'off' };
+  }
+
+  private sdk(): Promise<OpenAI> {
+    this.client ??= import('openai').then(({ default: SDK }) => new SDK(this.clientOptions));
+    return this.client;
   }
 
   /** The request body for `request`. */
@@ -128,7 +135,7 @@ export class OpenAIAdapter extends ProviderAdapter {
   async send(request: PreparedRequest, signal: AbortSignal): Promise<AttemptResult> {
     let completion: OpenAI.Chat.Completions.ChatCompletion;
     try {
-      completion = (await this.client.chat.completions.create(
+      completion = (await (await this.sdk()).chat.completions.create(
         { ...this.body(request), stream: false } as unknown as OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming,
         { signal },
       )) as OpenAI.Chat.Completions.ChatCompletion;
@@ -158,7 +165,7 @@ export class OpenAIAdapter extends ProviderAdapter {
   async *open(request: PreparedRequest, signal: AbortSignal, meta: StreamMeta): AsyncIterable<OutputDelta> {
     let stream: AsyncIterable<OpenAI.Chat.Completions.ChatCompletionChunk>;
     try {
-      stream = await this.client.chat.completions.create(
+      stream = await (await this.sdk()).chat.completions.create(
         { ...this.body(request), stream: true, stream_options: { include_usage: true } } as unknown as OpenAI.Chat.Completions.ChatCompletionCreateParamsStreaming,
         { signal },
       );

@@ -16,6 +16,8 @@
  * await rt.call(echo, 'hello'); // 'hello'
  * ```
  */
+// First, so that an unsupported Node.js is named before anything else loads.
+export { MINIMUM_NODE_VERSION } from './node-version.ts';
 export { Runtime, HANDLER_BUDGET, DEFAULT_CALL_TIMEOUT_MS } from './runtime.ts';
 export type { RuntimeOptions, ProcessInfo } from './runtime.ts';
 export type {

@@ -7,7 +7,7 @@
  * Durability is the server's: with Postgres' default `synchronous_commit = on` a commit is
  * flushed to the WAL before it is acknowledged, which is when our calls resolve.
  */
-import pg from 'pg';
+import type pg from 'pg';
 import { StoreUnavailableError, redactUrl } from './errors.ts';
 import { migrate, SqlStore, type SqlConn, type SqlDriver } from './sql-store.ts';
 
@@ -129,7 +129,8 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
     ...(options.schema === undefined ? {} : { options: `-c search_path=${options.schema}` }),
   };
-  const pool = new pg.Pool(config);
+  const { default: postgres } = await import('pg'); // loaded on first use, keeping `import 'warden'` light
+  const pool = new postgres.Pool(config);
   // An idle client losing its server must not crash the process; the next query reports it.
   pool.on('error', () => {});
   const driver = new PostgresDriver(pool, where);

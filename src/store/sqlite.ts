@@ -13,7 +13,7 @@
  * better-sqlite3 is synchronous; transactions that span `await`s are serialised by a small
  * promise-chain lock so two callers never share one.
  */
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { StoreCorruptError, StoreUnavailableError } from './errors.ts';
@@ -163,7 +163,8 @@ export async function openSqliteStore(options: SqliteStoreOptions = {}): Promise
   }
   let db: Database.Database;
   try {
-    db = new Database(file);
+    const { default: SQLite } = await import('better-sqlite3'); // loaded on first use, keeping `import 'warden'` light
+    db = new SQLite(file);
   } catch (e) {
     if (isCorruption(e)) throw new StoreCorruptError(file, `SQLite reports: ${(e as Error).message}`, { cause: e });
     throw new StoreUnavailableError(file, `cannot open the database (${(e as Error).message})`, { cause: e });

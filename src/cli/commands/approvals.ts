@@ -12,7 +12,6 @@ const SUBS = ['list', 'approve', 'deny'] as const;
 
 export const approvalsCommand: Command = {
   name: 'approvals',
-  summary: 'list pending approvals; approve or deny them',
   help: `Usage: warden approvals list [--status S] [--run ID] [--json]
        warden approvals approve <approval-id> --by WHO --reason TEXT
        warden approvals deny <approval-id> --by WHO --reason TEXT

@@ -9,7 +9,6 @@ import { listenError, loadJsonOption, untilStopped } from './files.ts';
 
 export const chaosProxyCommand: Command = {
   name: 'chaos-proxy',
-  summary: 'inject provider failures (429, 529, 5xx, hangs, resets, cut streams) in front of an endpoint',
   help: `Usage: warden chaos-proxy --target URL [--port N] [--host H] [--rules FILE] [--seed N]
                           [--max-hang-ms N] [--quiet]
 

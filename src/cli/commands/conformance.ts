@@ -49,7 +49,6 @@ function loadScenario(file: string): ReturnType<typeof parseScenario> {
 
 export const conformanceCommand: Command = {
   name: 'conformance',
-  summary: "run OTP conformance scenarios on Warden's supervisors",
   help: `Usage: warden conformance <scenario.json|dir>... [--expected <file|dir>]
 
 Runs supervision scenarios (the format of the OTP conformance suite: a tree plus a timed

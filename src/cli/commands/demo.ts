@@ -136,7 +136,6 @@ function stamp(ms: number): string {
 
 export const demoCommand: Command = {
   name: 'demo',
-  summary: 'a research pipeline of durable agents against a flaky simulated model, recovering as you watch',
   help: HELP,
   options: {
     seed: { type: 'string' },

@@ -12,7 +12,6 @@ const SUBS = ['list', 'show', 'replay', 'discard'] as const;
 
 export const dlqCommand: Command = {
   name: 'dlq',
-  summary: 'list, inspect, replay and discard dead letters',
   help: `Usage: warden dlq list [--status S] [--source NAME] [--limit N] [--json]
        warden dlq show <id> [--json]
        warden dlq replay <id> [--input JSON]

@@ -39,7 +39,6 @@ const BACKEND_HELP = `  --file FILE         keep the graph in this JSONL file (t
 
 export const memoryCommand: Command = {
   name: 'memory',
-  summary: 'the memory server: a knowledge graph over MCP (stdio or HTTP); import and export JSONL',
   help: `Usage: warden memory serve [--file FILE | --db <path|url>] [--graph NAME]
                            [--http [--port N] [--host H]] [--isolation inline|process] [--no-share]
        warden memory import <file.jsonl> [--file FILE | --db <path|url>] [--graph NAME] [--skip-invalid]

@@ -11,7 +11,6 @@ const SUBS = ['list', 'release'] as const;
 
 export const quarantineCommand: Command = {
   name: 'quarantine',
-  summary: 'list quarantined inputs and release them',
   help: `Usage: warden quarantine list [--namespace NAME] [--all] [--json]
        warden quarantine release <key> [--namespace NAME]
 

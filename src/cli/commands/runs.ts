@@ -13,7 +13,6 @@ const SUBS = ['list', 'show', 'resume', 'cancel'] as const;
 
 export const runsCommand: Command = {
   name: 'runs',
-  summary: 'list, inspect, resume and cancel durable runs',
   help: `Usage: warden runs list [--status S] [--name N] [--limit N] [--json]
        warden runs show <run-id> [--json]
        warden runs resume <run-id> [--effect <key> --outcome done|not_done] [--by WHO]

@@ -9,7 +9,6 @@ import { listenError, loadJsonOption, untilStopped } from './files.ts';
 
 export const simCommand: Command = {
   name: 'sim',
-  summary: 'run the simulated model server (OpenAI and Anthropic APIs, scripted answers)',
   help: `Usage: warden sim serve [--port N] [--host H] [--script FILE] [--latency-ms N]
                         [--stream-delay-ms N] [--api-key KEY] [--quiet]
 
