@@ -6,7 +6,8 @@
  * forwarded untouched (method, path, query, headers and body), and so are the answers.
  *
  * Guarantees: the same seed and rules give the same decisions for the same request sequence
- * (`proxy.decisions` lists them); a hang lasts until the client gives up or `maxHangMs` passes
+ * (`proxy.decisions` lists the latest, within a count and a byte budget, and `proxy.totals`
+ * counts them all, so a proxy that runs for days keeps bounded memory); a hang lasts until the client gives up or `maxHangMs` passes
  * (then the connection is dropped), so the proxy never holds a connection forever; `close()`
  * drops every connection, cancels every hang and resolves when the port is free. Error bodies
  * take the shape of the API the path belongs to (`/v1/messages`: Anthropic, else OpenAI).
@@ -22,7 +23,8 @@ import type { AddressInfo, Socket } from 'node:net';
 import { InvalidSpecError, disposable, realClock, type Clock, type Disposable, type EventBus } from '../runtime/index.ts';
 import { anthropicError, anthropicErrorType } from './anthropic-wire.ts';
 import { ChaosPlanner, type ChaosDecision, type ChaosFault, type ChaosFaultKind, type ChaosRule } from './chaos-rules.ts';
-import { BodyTooLargeError, closeServer, readBody, sendJson, trackSockets } from './http.ts';
+import { BodyTooLargeError, closeServer, readBody, sendJson, sendTooLarge, trackSockets } from './http.ts';
+import { BoundedLog, utf8Bytes } from './bounded-log.ts';
 import { openaiError, openaiErrorKind } from './openai-wire.ts';
 
 declare module '../runtime/index.ts' {
@@ -58,20 +60,43 @@ export interface ChaosProxyOptions {
   readonly bus?: EventBus;
   /** Name in events. @default 'chaos' */
   readonly name?: string;
+  /** How many decisions `decisions` keeps (oldest dropped first). @default 10_000 */
+  readonly maxDecisions?: number;
+  /** Bytes the kept decisions may weigh together (their paths mostly; oldest dropped first). @default 4 MiB */
+  readonly maxDecisionBytes?: number;
 }
+
+/** Defaults of the decision bounds. */
+export const CHAOS_DECISION_DEFAULTS = { maxDecisions: 10_000, maxDecisionBytes: 4 * 1024 * 1024 } as const;
+
+/** Counts over every request since start or `reset()`, kept decisions or not. */
+export interface ChaosTotals {
+  readonly requests: number;
+  /** Requests that got a fault. */
+  readonly faults: number;
+  /** Faults by kind. */
+  readonly byFault: Readonly<Partial<Record<ChaosFaultKind, number>>>;
+}
+
+/** What a decision weighs beside its texts, bytes (a rough figure for the object). */
+const DECISION_OVERHEAD_BYTES = 128;
 
 export interface ChaosProxy {
   /** `http://host:port` — use it as the SDK's base URL in place of the target's. */
   readonly url: string;
   readonly port: number;
   readonly target: string;
-  /** Every decision so far, in arrival order. */
+  /** The latest decisions, in arrival order, within `maxDecisions` and `maxDecisionBytes`. */
   readonly decisions: readonly ChaosDecision[];
+  /** Totals over every decision since start or `reset()`. */
+  readonly totals: ChaosTotals;
+  /** What the kept decisions weigh, bytes (at most `maxDecisionBytes`). */
+  readonly decisionBytes: number;
   /** Requests hanging right now. */
   readonly hanging: number;
   /** Call `listener` with each decision as it is made. */
   onDecision(listener: (decision: ChaosDecision) => void): Disposable;
-  /** Forget the decisions and start the rules' counters and random sequence over. */
+  /** Forget the decisions and totals, and start the rules' counters and random sequence over. */
   reset(): void;
   close(): Promise<void>;
 }
@@ -107,7 +132,15 @@ export async function startChaosProxy(options: ChaosProxyOptions): Promise<Chaos
   const clock = options.clock ?? realClock;
   const name = options.name ?? 'chaos';
   const bus = options.bus;
-  const decisions: ChaosDecision[] = [];
+  const bounds: { maxDecisions: number; maxDecisionBytes: number } = { ...CHAOS_DECISION_DEFAULTS };
+  for (const f of ['maxDecisions', 'maxDecisionBytes'] as const) {
+    const v = options[f];
+    if (v === undefined) continue;
+    if (!(typeof v === 'number' && Number.isInteger(v) && v >= 0)) throw new InvalidSpecError('chaos proxy', f, v, 'must be an integer >= 0');
+    bounds[f] = v;
+  }
+  const decisions = new BoundedLog<ChaosDecision>(bounds.maxDecisions, bounds.maxDecisionBytes);
+  let totals = { requests: 0, faults: 0, byFault: {} as Partial<Record<ChaosFaultKind, number>> };
   const listeners = new Set<(d: ChaosDecision) => void>();
   const hangs = new Set<{ cancel(): void }>();
   const secure = target.protocol === 'https:';
@@ -362,12 +395,18 @@ export async function startChaosProxy(options: ChaosProxyOptions): Promise<Chaos
     try {
       body = await readBody(req);
     } catch (e) {
-      if (e instanceof BodyTooLargeError) sendJson(res, 413, errorBody(path, 413, e.message));
+      if (e instanceof BodyTooLargeError) sendTooLarge(res, e, errorBody(path, 413, `chaos proxy: ${e.message}`));
+      else res.destroy();
       return;
     }
     const method = req.method ?? 'GET';
     const decision = planner.decide(method, path, body.toString('utf8'));
-    decisions.push(decision);
+    decisions.add(decision, DECISION_OVERHEAD_BYTES + utf8Bytes(method) + utf8Bytes(path) + utf8Bytes(decision.rule ?? ''));
+    totals.requests++;
+    if (decision.fault !== undefined) {
+      totals.faults++;
+      totals.byFault[decision.fault.kind] = (totals.byFault[decision.fault.kind] ?? 0) + 1;
+    }
     for (const l of listeners) {
       try {
         l(decision);
@@ -400,7 +439,13 @@ export async function startChaosProxy(options: ChaosProxyOptions): Promise<Chaos
     port: address.port,
     target: options.target,
     get decisions() {
-      return decisions;
+      return decisions.entries;
+    },
+    get totals() {
+      return { requests: totals.requests, faults: totals.faults, byFault: { ...totals.byFault } };
+    },
+    get decisionBytes() {
+      return decisions.bytes;
     },
     get hanging() {
       return hangs.size;
@@ -410,7 +455,8 @@ export async function startChaosProxy(options: ChaosProxyOptions): Promise<Chaos
       return disposable(() => listeners.delete(listener));
     },
     reset() {
-      decisions.length = 0;
+      decisions.clear();
+      totals = { requests: 0, faults: 0, byFault: {} };
       planner.reset();
     },
     async close() {

@@ -11,30 +11,72 @@ import type { Socket } from 'node:net';
 /** Largest request body either server reads, bytes. */
 export const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
+/**
+ * How much of a too-large body is read and thrown away so the client, still sending, can read
+ * the 413 (a server that closes mid-upload makes the client see a reset instead). Past this the
+ * connection is closed after the 413 all the same.
+ */
+export const MAX_DISCARD_BYTES = 4 * MAX_BODY_BYTES;
+
 export class BodyTooLargeError extends Error {
-  constructor() {
-    super(`request body larger than ${MAX_BODY_BYTES} bytes`);
+  /** Bytes received before the server stopped reading. */
+  readonly received: number;
+  /** Whether the whole body was read (and discarded): the client waits for an answer. */
+  readonly complete: boolean;
+
+  constructor(received: number, complete: boolean) {
+    super(`request body ${complete ? 'of' : 'of at least'} ${received} bytes is larger than the limit of ${MAX_BODY_BYTES} bytes (16 MiB)`);
     this.name = 'BodyTooLargeError';
+    this.received = received;
+    this.complete = complete;
   }
 }
 
-/** The whole request body (rejects with BodyTooLargeError past the cap). */
+/**
+ * The whole request body. Past the cap it stops keeping the bytes but goes on reading (up to
+ * {@link MAX_DISCARD_BYTES}) and then rejects with BodyTooLargeError, so the caller can answer
+ * 413 to a client that has finished sending (see {@link sendTooLarge}).
+ */
 export function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
+    let chunks: Buffer[] = [];
     let size = 0;
+    let settled = false;
+    const fail = (e: Error): void => {
+      if (settled) return;
+      settled = true;
+      reject(e);
+    };
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new BodyTooLargeError());
-        req.destroy();
+      if (size <= MAX_BODY_BYTES) {
+        chunks.push(chunk);
         return;
       }
-      chunks.push(chunk);
+      chunks = [];
+      if (size > MAX_DISCARD_BYTES) {
+        req.pause();
+        fail(new BodyTooLargeError(size, false));
+      }
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
+    req.on('end', () => {
+      if (size > MAX_BODY_BYTES) fail(new BodyTooLargeError(size, true));
+      else if (!settled) {
+        settled = true;
+        resolve(Buffer.concat(chunks));
+      }
+    });
+    req.on('error', fail);
   });
+}
+
+/**
+ * Answer 413 with `body` and close the connection once it is written (at once, when the client
+ * was still sending past {@link MAX_DISCARD_BYTES}).
+ */
+export function sendTooLarge(res: ServerResponse, error: BodyTooLargeError, body: unknown): void {
+  if (!error.complete) res.on('finish', () => res.socket?.destroy());
+  sendJson(res, 413, body, { connection: 'close' });
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

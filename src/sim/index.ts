@@ -15,11 +15,11 @@
  * await sim.close();
  * ```
  */
-export { startSimServer } from './server.ts';
+export { startSimServer, SIM_RECORD_DEFAULTS } from './server.ts';
 export type { SimServer, SimServerOptions, SimRequestRecord } from './server.ts';
 export { parseScript, defaultSentence, valueForSchema } from './script.ts';
 export type { SimScript, SimRule, SimReply, SimUsage, StringMatch } from './script.ts';
-export { startChaosProxy } from './chaos-proxy.ts';
-export type { ChaosProxy, ChaosProxyOptions } from './chaos-proxy.ts';
+export { startChaosProxy, CHAOS_DECISION_DEFAULTS } from './chaos-proxy.ts';
+export type { ChaosProxy, ChaosProxyOptions, ChaosTotals } from './chaos-proxy.ts';
 export { ChaosPlanner, parseRules } from './chaos-rules.ts';
 export type { ChaosRule, ChaosFault, ChaosFaultKind, ChaosDecision } from './chaos-rules.ts';

@@ -224,6 +224,8 @@ export function defaultSentence(key: string): string {
 
 /** A value matching a JSON Schema (types, enums, required properties), derived from `seed`. */
 export function valueForSchema(schema: unknown, seed: string, depth = 0): unknown {
+  // Schemas nest without end in principle (`anyOf` inside `anyOf`): past this, stop with null.
+  if (depth > 32) return null;
   const s = (typeof schema === 'object' && schema !== null ? schema : {}) as Record<string, unknown>;
   const h = digest(seed);
   if (Array.isArray(s.enum) && s.enum.length > 0) return s.enum[(h[0] as number) % s.enum.length];

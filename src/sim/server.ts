@@ -6,13 +6,15 @@
  * `server.anthropicBaseURL`.
  *
  * Inspection (for tests that count calls, e.g. to prove a resumed run did not repeat a paid
- * call): `server.requests` / `GET /_sim/requests` list every model request with its parsed body
- * and which rule answered; `server.reset()` / `POST /_sim/reset` clears them and the script's
- * counters; `PUT /_sim/script` replaces the script.
+ * call): `server.requests` / `GET /_sim/requests` list the latest model requests with their
+ * parsed bodies and which rule answered, within a count and a byte budget (bodies past a cap are
+ * kept cut, and say so), while `requestCount` counts them all; `server.reset()` /
+ * `POST /_sim/reset` clears them and the script's counters; `PUT /_sim/script` replaces the script.
  *
- * Bad requests get the provider's own error shape: 400 naming the field, 401 for a wrong key
- * (when `apiKey` is set; the message echoes the key it got, deliberately, so tests can prove the
- * client redacts it), 404 for unknown paths, 405 for wrong methods, 413 past 16 MiB.
+ * Bad requests get the provider's own error shape: 400 naming the field (or where a body nests
+ * deeper than 128 levels), 401 for a wrong key (when `apiKey` is set; the message echoes the key
+ * it got, deliberately, so tests can prove the client redacts it), 404 for unknown paths, 405 for
+ * wrong methods, 413 past 16 MiB (the rest of the body is read and dropped so the client sees it).
  *
  * Written here because nothing on npm does this offline: the providers publish no local
  * emulator, and generic HTTP mocking libraries replace the network inside the test process
@@ -22,7 +24,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { InvalidSpecError, realClock, type Clock } from '../runtime/index.ts';
-import { BodyTooLargeError, closeServer, readBody, sendJson, startSse, trackSockets } from './http.ts';
+import { BodyTooLargeError, closeServer, readBody, sendJson, sendTooLarge, startSse, trackSockets } from './http.ts';
+import { BoundedLog, utf8Bytes } from './bounded-log.ts';
+import { MAX_JSON_DEPTH, formatJsonPath, tooDeep } from './json-depth.ts';
 import { anthropicError, anthropicErrorType, anthropicMessage, anthropicStreamEvents, parseAnthropicRequest } from './anthropic-wire.ts';
 import { openaiCompletion, openaiError, openaiErrorKind, openaiStreamEvents, parseOpenAIRequest } from './openai-wire.ts';
 import { ScriptState, lastOf, type Planned, type SimPrompt, type SimScript } from './script.ts';
@@ -46,6 +50,10 @@ export interface SimServerOptions {
   readonly clock?: Clock;
   /** How many requests `requests` keeps (oldest dropped first). @default 10_000 */
   readonly maxRecords?: number;
+  /** Bytes the kept records may weigh together (bodies and texts; oldest dropped first). @default 64 MiB */
+  readonly maxRecordBytes?: number;
+  /** A body larger than this is kept as the first this-many bytes of its text, `bodyTruncated` set. @default 1 MiB */
+  readonly maxRecordBodyBytes?: number;
   /** Called with each model request's record as it is answered (for logging). @default none */
   readonly onRequest?: (record: SimRequestRecord) => void;
 }
@@ -58,16 +66,29 @@ export interface SimRequestRecord {
   readonly path: string;
   readonly model: string | undefined;
   readonly stream: boolean;
-  /** The last user message. */
+  /** The last user message (cut to `maxRecordBodyBytes` characters). */
   readonly lastUser: string;
-  /** Text of a trailing assistant message (a prefill the answer continues). */
+  /** Text of a trailing assistant message (a prefill the answer continues; cut like `lastUser`). */
   readonly prefill: string;
   /** Which rule answered (`rules[0]` or its name, `sequence[2]`, `default`), or `invalid`/`unauthorized`. */
   readonly source: string;
   readonly status: number;
-  /** The parsed JSON body. */
+  /**
+   * The parsed JSON body; its text when it is not JSON or nests too deep; when `bodyTruncated`,
+   * the first `maxRecordBodyBytes` bytes of its text.
+   */
   readonly body: unknown;
+  /** Size of the body as received, bytes. */
+  readonly bodyBytes: number;
+  /** The body was larger than `maxRecordBodyBytes`: `body` (and `lastUser`, `prefill` if as long) are cut. */
+  readonly bodyTruncated: boolean;
 }
+
+/** Defaults of the record bounds. */
+export const SIM_RECORD_DEFAULTS = { maxRecords: 10_000, maxRecordBytes: 64 * 1024 * 1024, maxRecordBodyBytes: 1024 * 1024 } as const;
+
+/** What a record weighs beside its texts, bytes (a rough figure for the fields and the object). */
+const RECORD_OVERHEAD_BYTES = 256;
 
 export interface SimServer {
   /** `http://host:port` */
@@ -77,10 +98,12 @@ export interface SimServer {
   readonly openaiBaseURL: string;
   /** Base URL for `@anthropic-ai/sdk` (`url`). */
   readonly anthropicBaseURL: string;
-  /** Model requests received, oldest first. */
+  /** The latest model requests received, oldest first, within `maxRecords` and `maxRecordBytes`. */
   readonly requests: readonly SimRequestRecord[];
-  /** Model requests received since start or the last reset. */
+  /** Model requests received since start or the last reset (all of them, kept or not). */
   readonly requestCount: number;
+  /** What the kept records weigh, bytes (at most `maxRecordBytes`). */
+  readonly recordBytes: number;
   /** Clear the records and the script's `times`/`sequence` counters. */
   reset(): void;
   /** Replace the script (validated first; the old one stays if it is bad). */
@@ -106,19 +129,38 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
     const v = options[f];
     if (v !== undefined && !(typeof v === 'number' && v >= 0 && Number.isFinite(v))) throw new InvalidSpecError('sim server', f, v, 'must be a number >= 0');
   }
+  const bounds: { maxRecords: number; maxRecordBytes: number; maxRecordBodyBytes: number } = { ...SIM_RECORD_DEFAULTS };
+  for (const f of ['maxRecords', 'maxRecordBytes', 'maxRecordBodyBytes'] as const) {
+    const v = options[f];
+    if (v === undefined) continue;
+    if (!(typeof v === 'number' && Number.isInteger(v) && v >= 0)) throw new InvalidSpecError('sim server', f, v, 'must be an integer >= 0');
+    bounds[f] = v;
+  }
   const clock = options.clock ?? realClock;
   let state = new ScriptState(options.script ?? {});
-  const records: SimRequestRecord[] = [];
-  const maxRecords = options.maxRecords ?? 10_000;
+  const records = new BoundedLog<SimRequestRecord>(bounds.maxRecords, bounds.maxRecordBytes);
   let seq = 0;
   let count = 0;
   const created = Math.floor(clock.now() / 1000);
 
-  const record = (r: Omit<SimRequestRecord, 'seq'>): void => {
+  const cut = (text: string): string => (text.length > bounds.maxRecordBodyBytes ? text.slice(0, bounds.maxRecordBodyBytes) : text);
+
+  /** Keep a record of a request whose body arrived as `raw` (`parsed`: what to keep of it when it fits). */
+  const record = (raw: Buffer, r: Omit<SimRequestRecord, 'seq' | 'body' | 'bodyBytes' | 'bodyTruncated'> & { readonly parsed: unknown }): void => {
     count++;
-    const full = { seq: ++seq, ...r };
-    records.push(full);
-    if (records.length > maxRecords) records.shift();
+    const bodyTruncated = raw.length > bounds.maxRecordBodyBytes;
+    const { parsed, ...fields } = r;
+    const body = bodyTruncated ? raw.subarray(0, bounds.maxRecordBodyBytes).toString('utf8') : parsed;
+    const full: SimRequestRecord = { seq: ++seq, ...fields, lastUser: cut(r.lastUser), prefill: cut(r.prefill), body, bodyBytes: raw.length, bodyTruncated };
+    const weight =
+      RECORD_OVERHEAD_BYTES +
+      Math.min(raw.length, bounds.maxRecordBodyBytes) +
+      utf8Bytes(full.lastUser) +
+      utf8Bytes(full.prefill) +
+      utf8Bytes(full.path) +
+      utf8Bytes(full.model ?? '') +
+      utf8Bytes(full.source);
+    records.add(full, weight);
     try {
       options.onRequest?.(full);
     } catch {
@@ -137,24 +179,34 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
   async function answer(api: 'openai' | 'anthropic', req: IncomingMessage, res: ServerResponse, raw: Buffer): Promise<void> {
     const path = req.url ?? '';
     let body: unknown;
+    const text = raw.toString('utf8');
     try {
-      body = JSON.parse(raw.toString('utf8')) as unknown;
+      body = JSON.parse(text) as unknown;
     } catch {
-      record({ api, path, model: undefined, stream: false, lastUser: '', prefill: '', source: 'invalid', status: 400, body: raw.toString('utf8') });
+      record(raw, { api, path, model: undefined, stream: false, lastUser: '', prefill: '', source: 'invalid', status: 400, parsed: text });
       if (api === 'openai') sendJson(res, 400, openaiError('We could not parse the JSON body of your request.', 'invalid_request_error'));
       else sendJson(res, 400, anthropicError('invalid_request_error', 'The request body is not valid JSON.'));
+      return;
+    }
+    const deep = tooDeep(body, MAX_JSON_DEPTH);
+    if (deep !== undefined) {
+      // Kept as text: the parsed value is too deep to walk or write out again.
+      record(raw, { api, path, model: undefined, stream: false, lastUser: '', prefill: '', source: 'invalid', status: 400, parsed: text });
+      const message = `The request body nests deeper than ${MAX_JSON_DEPTH} levels of objects and arrays (at ${formatJsonPath(deep)}).`;
+      if (api === 'openai') sendJson(res, 400, openaiError(message, 'invalid_request_error', typeof deep[0] === 'string' ? deep[0] : null));
+      else sendJson(res, 400, anthropicError('invalid_request_error', message));
       return;
     }
     const model = typeof (body as { model?: unknown })?.model === 'string' ? ((body as { model: string }).model) : undefined;
     if (options.apiKey !== undefined && bearer(req) !== options.apiKey) {
       const got = bearer(req) ?? '(none)';
-      record({ api, path, model, stream: false, lastUser: '', prefill: '', source: 'unauthorized', status: 401, body });
+      record(raw, { api, path, model, stream: false, lastUser: '', prefill: '', source: 'unauthorized', status: 401, parsed: body });
       if (api === 'openai') sendJson(res, 401, openaiError(`Incorrect API key provided: ${got}.`, 'invalid_request_error', null, 'invalid_api_key'));
       else sendJson(res, 401, anthropicError('authentication_error', `invalid x-api-key: ${got}`));
       return;
     }
     if (api === 'anthropic' && req.headers['anthropic-version'] === undefined) {
-      record({ api, path, model, stream: false, lastUser: '', prefill: '', source: 'invalid', status: 400, body });
+      record(raw, { api, path, model, stream: false, lastUser: '', prefill: '', source: 'invalid', status: 400, parsed: body });
       sendJson(res, 400, anthropicError('invalid_request_error', 'anthropic-version: header is required'));
       return;
     }
@@ -164,7 +216,7 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
     if (api === 'openai') {
       const p = parseOpenAIRequest(body);
       if (!p.ok) {
-        record({ api, path, model, stream: false, lastUser: '', prefill: '', source: 'invalid', status: 400, body });
+        record(raw, { api, path, model, stream: false, lastUser: '', prefill: '', source: 'invalid', status: 400, parsed: body });
         sendJson(res, 400, openaiError(p.message, 'invalid_request_error', p.param));
         return;
       }
@@ -172,7 +224,7 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
     } else {
       const p = parseAnthropicRequest(body);
       if (!p.ok) {
-        record({ api, path, model, stream: false, lastUser: '', prefill: '', source: 'invalid', status: 400, body });
+        record(raw, { api, path, model, stream: false, lastUser: '', prefill: '', source: 'invalid', status: 400, parsed: body });
         sendJson(res, 400, anthropicError('invalid_request_error', p.message));
         return;
       }
@@ -180,7 +232,7 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
     }
     const planned: Planned = state.plan(prompt);
     const status = planned.kind === 'error' ? planned.status : 200;
-    record({ api, path, model: prompt.model, stream, lastUser: lastOf(prompt, 'user'), prefill: prompt.prefill, source: planned.source, status, body });
+    record(raw, { api, path, model: prompt.model, stream, lastUser: lastOf(prompt, 'user'), prefill: prompt.prefill, source: planned.source, status, parsed: body });
     await wait(planned.latencyMs || (options.latencyMs ?? 0), res);
     if (res.destroyed) return;
     const n = seq;
@@ -211,6 +263,24 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
     res.end();
   }
 
+  /**
+   * `{ count, kept, bytes, requests }`, written record by record: one that cannot be written out
+   * (whatever it holds) is listed with its body replaced by a note, never failing the list.
+   */
+  function sendRecords(res: ServerResponse): void {
+    const parts: string[] = [];
+    for (const r of records.entries) {
+      try {
+        parts.push(JSON.stringify(r));
+      } catch (e) {
+        parts.push(JSON.stringify({ ...r, body: `(body not listed: ${(e as Error).message})` }));
+      }
+    }
+    const text = `{"count":${count},"kept":${parts.length},"bytes":${records.bytes},"requests":[${parts.join(',')}]}`;
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+  }
+
   function notFound(api: 'openai' | 'anthropic', res: ServerResponse, what: string): void {
     if (api === 'openai') sendJson(res, 404, openaiError(`Invalid URL (${what})`, 'invalid_request_error'));
     else sendJson(res, 404, anthropicError('not_found_error', `Not found: ${what}`));
@@ -224,7 +294,8 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
     try {
       raw = await readBody(req);
     } catch (e) {
-      if (e instanceof BodyTooLargeError) sendJson(res, 413, api === 'openai' ? openaiError(e.message, 'invalid_request_error') : anthropicError('request_too_large', e.message));
+      if (e instanceof BodyTooLargeError) sendTooLarge(res, e, api === 'openai' ? openaiError(e.message, 'invalid_request_error') : anthropicError('request_too_large', e.message));
+      else res.destroy();
       return;
     }
     const method = req.method ?? 'GET';
@@ -244,7 +315,7 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
         return;
       }
       case 'GET /_sim/requests':
-        sendJson(res, 200, { count, requests: records });
+        sendRecords(res);
         return;
       case 'POST /_sim/reset':
         server.reset();
@@ -295,13 +366,16 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
     openaiBaseURL: `${url}/v1`,
     anthropicBaseURL: url,
     get requests() {
-      return records;
+      return records.entries;
     },
     get requestCount() {
       return count;
     },
+    get recordBytes() {
+      return records.bytes;
+    },
     reset() {
-      records.length = 0;
+      records.clear();
       count = 0;
       state.reset();
     },
