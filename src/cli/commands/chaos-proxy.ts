@@ -72,7 +72,7 @@ Example:
     io.stdout.write(`warden chaos-proxy: listening on ${proxy.url} → ${target} (${rules.length} rules, seed ${seed})\n`);
     const signal = await untilStopped();
     await proxy.close();
-    io.stdout.write(`warden chaos-proxy: stopped (${signal}) after ${proxy.decisions.length} requests, ${proxy.decisions.filter((d) => d.fault !== undefined).length} faults\n`);
+    io.stdout.write(`warden chaos-proxy: stopped (${signal}) after ${proxy.totals.requests} requests, ${proxy.totals.faults} faults\n`);
     return 0;
   },
 };
