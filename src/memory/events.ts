@@ -34,7 +34,13 @@ declare module '../runtime/index.ts' {
     /** The MCP front is listening (HTTP) or attached (stdio). */
     'memory.listening': { readonly transport: 'stdio' | 'http'; readonly url: string | undefined };
     'memory.session_opened': { readonly sessionId: string };
-    'memory.session_closed': { readonly sessionId: string; readonly reason: 'deleted' | 'idle' | 'shutdown' };
+    /**
+     * An HTTP session ended: the client ended it (`deleted`), it went unused for the idle time
+     * (`idle`), it made room for a new client (`evicted`), or the server stopped (`shutdown`).
+     */
+    'memory.session_closed': { readonly sessionId: string; readonly reason: 'deleted' | 'idle' | 'evicted' | 'shutdown' };
+    /** A message over the size limit was refused on stdio (answered with a JSON-RPC error; `id` is the request's, if it could be found). */
+    'memory.message_refused': { readonly transport: 'stdio'; readonly bytes: number; readonly limit: number; readonly id: string | number | null };
   }
 }
 

@@ -29,7 +29,7 @@ export { openStoreGraph, STORE_GRAPH_DEFAULTS } from './store-graph.ts';
 export type { StoreGraphOptions } from './store-graph.ts';
 export { createMemoryMcpServer, MEMORY_RESOURCE_URI } from './mcp-server.ts';
 export type { MemoryAccess, MemoryMcpServerOptions } from './mcp-server.ts';
-export { startMemoryHttp, MEMORY_HTTP_DEFAULTS } from './http.ts';
+export { startMemoryHttp, checkMemoryHttpOptions, isLoopbackHost, MEMORY_HTTP_DEFAULTS, MIN_TOKEN_LENGTH } from './http.ts';
 export type { MemoryHttpOptions, MemoryHttpServer } from './http.ts';
 export { serveMemory, SERVE_MEMORY_DEFAULTS } from './serve.ts';
 export { shareWrites, writerAddress, SHARED_WRITER_DEFAULTS } from './shared-writer.ts';

@@ -8,16 +8,16 @@
  */
 import { resolve } from 'node:path';
 import { Readable, Writable } from 'node:stream';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { Runtime, type ExitReason, type Pid } from '../runtime/index.ts';
+import { InvalidSpecError, Runtime, type ExitReason, type Pid } from '../runtime/index.ts';
 import { startSupervisor, stopSupervisor } from '../supervisor/index.ts';
 import { isPostgresUrl, storeLocation } from '../store/index.ts';
 import { childProcess } from '../isolation/index.ts';
-import { startMemoryHttp, type MemoryHttpOptions } from './http.ts';
+import { checkMemoryHttpOptions, startMemoryHttp, type MemoryHttpOptions } from './http.ts';
 import { createMemoryMcpServer } from './mcp-server.ts';
 import type { MemoryBackendOptions } from './open.ts';
 import { MEMORY_SERVICE_MODULE, memoryService, serviceAccess } from './service.ts';
 import { shareWrites, writerAddress } from './shared-writer.ts';
+import { BOUNDED_STDIO_DEFAULTS, BoundedStdioTransport } from './stdio-transport.ts';
 import './events.ts';
 
 export interface ServeMemoryOptions {
@@ -35,13 +35,18 @@ export interface ServeMemoryOptions {
   /** Streams for the stdio transport. @default process.stdin and process.stdout */
   readonly stdio?: { readonly input: Readable; readonly output: Writable };
   /**
+   * stdio: the longest message (line) read, in bytes. A longer one is answered with a JSON-RPC
+   * error (and a `memory.message_refused` event) and the server reads on. @default 10_485_760 (10 MiB)
+   */
+  readonly maxMessageBytes?: number;
+  /**
    * Let one server make the writes of every server on this SQLite store or file (shared-writer.ts):
    * much faster when many servers share a graph, and never needed for correctness. @default true
    */
   readonly shareWrites?: boolean;
 }
 
-export const SERVE_MEMORY_DEFAULTS = { isolation: 'inline', intensity: 5, periodSeconds: 10, shareWrites: true } as const;
+export const SERVE_MEMORY_DEFAULTS = { isolation: 'inline', intensity: 5, periodSeconds: 10, shareWrites: true, maxMessageBytes: BOUNDED_STDIO_DEFAULTS.maxMessageBytes } as const;
 
 /** Where the writer for this backend listens; `undefined` for Postgres, or when the path is too long for a socket. */
 function writerAddressOf(backend: MemoryBackendOptions): string | undefined {
@@ -72,6 +77,10 @@ export interface MemoryServerHandle {
  * ```
  */
 export async function serveMemory(options: ServeMemoryOptions): Promise<MemoryServerHandle> {
+  // Refuse bad HTTP options (listening off loopback without a token) before anything starts.
+  if (options.transport !== 'stdio') checkMemoryHttpOptions(options.transport.http);
+  const max = options.maxMessageBytes;
+  if (max !== undefined && (!Number.isSafeInteger(max) || max < 1)) throw new InvalidSpecError('memory server', 'maxMessageBytes', max, 'must be an integer >= 1');
   const rt = options.runtime ?? new Runtime();
   const isolation = options.isolation ?? SERVE_MEMORY_DEFAULTS.isolation;
   const supervisor = await startSupervisor(rt, {
@@ -110,14 +119,25 @@ export async function serveMemory(options: ServeMemoryOptions): Promise<MemorySe
     const input = options.stdio?.input ?? process.stdin;
     const output = options.stdio?.output ?? process.stdout;
     const mcp = createMemoryMcpServer(access);
-    const transport = new StdioServerTransport(input, output);
+    const transport = new BoundedStdioTransport(input, output, {
+      maxMessageBytes: options.maxMessageBytes ?? SERVE_MEMORY_DEFAULTS.maxMessageBytes,
+      onRefused: (r) => rt.events.emit({ type: 'memory.message_refused', transport: 'stdio', bytes: r.bytes, limit: r.limit, id: r.id }),
+    });
     await mcp.connect(transport);
     input.once('end', () => void close());
     input.once('close', () => void close());
     closeFront = () => mcp.close();
     rt.events.emit({ type: 'memory.listening', transport: 'stdio', url: undefined });
   } else {
-    const http = await startMemoryHttp(access, { clock: rt.clock, events: rt.events, ...options.transport.http });
+    let http;
+    try {
+      http = await startMemoryHttp(access, { clock: rt.clock, events: rt.events, ...options.transport.http });
+    } catch (e) {
+      // Could not listen (the port is taken...): stop what was started, then say why.
+      closeFront = async () => {};
+      await close();
+      throw e;
+    }
     url = http.url;
     closeFront = () => http.close();
   }

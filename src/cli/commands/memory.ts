@@ -7,7 +7,19 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { isWardenError } from '../../runtime/index.ts';
-import { exportJsonl, importJsonl, openMemoryGraph, serveMemory, toJsonl, type MemoryBackendOptions, type MemoryGraph } from '../../memory/index.ts';
+import {
+  exportJsonl,
+  importJsonl,
+  isLoopbackHost,
+  MEMORY_HTTP_DEFAULTS,
+  MIN_TOKEN_LENGTH,
+  openMemoryGraph,
+  serveMemory,
+  toJsonl,
+  type MemoryBackendOptions,
+  type MemoryGraph,
+  type MemoryHttpOptions,
+} from '../../memory/index.ts';
 import { UsageError, integerOption, type CliIO, type Command, type ParsedArgs } from '../command.ts';
 import { listenError, untilStopped } from './files.ts';
 import { subcommand } from './durable-shared.ts';
@@ -31,6 +43,28 @@ function backendOf(args: ParsedArgs, io: CliIO): MemoryBackendOptions {
   };
 }
 
+/** The HTTP front's options; a token is required off loopback (checked here, to say it in the command's terms). */
+function httpOptionsOf(args: ParsedArgs, io: CliIO, port: number): MemoryHttpOptions {
+  const host = args.values.host === undefined ? undefined : String(args.values.host);
+  if (host === '') throw new UsageError('--host must not be empty');
+  const given = args.values.token === undefined ? io.env.WARDEN_MEMORY_TOKEN : String(args.values.token);
+  const token = given === '' ? undefined : given;
+  const source = args.values.token === undefined ? '$WARDEN_MEMORY_TOKEN' : '--token';
+  if (token !== undefined && (token.length < MIN_TOKEN_LENGTH || /\s/.test(token))) {
+    throw new UsageError(`${source} must be at least ${MIN_TOKEN_LENGTH} characters with no whitespace (got ${token.length} characters)`);
+  }
+  if (token === undefined && host !== undefined && !isLoopbackHost(host)) {
+    throw new UsageError(`--host ${host} is not loopback, so a token is required (anyone who can reach the port could read and change the graph): give --token or set WARDEN_MEMORY_TOKEN`);
+  }
+  return {
+    port,
+    ...(host === undefined ? {} : { host }),
+    ...(token === undefined ? {} : { token }),
+    maxSessions: integerOption(args, 'max-sessions', MEMORY_HTTP_DEFAULTS.maxSessions, 1),
+    sessionIdleMs: integerOption(args, 'session-idle-ms', MEMORY_HTTP_DEFAULTS.sessionIdleMs, 1),
+  };
+}
+
 const BACKEND_HELP = `  --file FILE         keep the graph in this JSONL file (the reference server's format)
   --db <path|url>     keep it in the Warden store: a SQLite file or a postgres:// URL
                       (default: $WARDEN_DATABASE_URL, else ./.warden/warden.db)
@@ -40,7 +74,8 @@ const BACKEND_HELP = `  --file FILE         keep the graph in this JSONL file (t
 export const memoryCommand: Command = {
   name: 'memory',
   help: `Usage: warden memory serve [--file FILE | --db <path|url>] [--graph NAME]
-                           [--http [--port N] [--host H]] [--isolation inline|process] [--no-share]
+                           [--http [--port N] [--host H] [--token T] [--max-sessions N]
+                           [--session-idle-ms MS]] [--isolation inline|process] [--no-share]
        warden memory import <file.jsonl> [--file FILE | --db <path|url>] [--graph NAME] [--skip-invalid]
        warden memory export [--out FILE] [--file FILE | --db <path|url>] [--graph NAME]
 
@@ -62,7 +97,14 @@ Options:
 ${BACKEND_HELP}
   --http              serve Streamable HTTP instead of stdio
   --port N            HTTP port; 0 picks a free one (default 0)
-  --host H            HTTP address (default 127.0.0.1: loopback only)
+  --host H            HTTP address (default 127.0.0.1: loopback only). On loopback, a
+                      request whose Host or Origin is not a loopback name is refused
+  --token T           require "Authorization: Bearer T" on every HTTP request (at least
+                      16 characters; default: $WARDEN_MEMORY_TOKEN). Required when --host
+                      is not loopback (0.0.0.0, a LAN address)
+  --max-sessions N    HTTP sessions open at once (default 256); when full, the least
+                      recently used one not in a call is closed to make room
+  --session-idle-ms MS  close an HTTP session unused this long (default 1800000: 30 min)
   --isolation I       where the graph runs: inline (default) or process (its own OS process)
   --no-share          serve: write for this server only, through the store's lock, instead
                       of sharing one writer with the other servers on the graph
@@ -83,6 +125,9 @@ Examples:
     http: { type: 'boolean' },
     port: { type: 'string' },
     host: { type: 'string' },
+    token: { type: 'string' },
+    'max-sessions': { type: 'string' },
+    'session-idle-ms': { type: 'string' },
     isolation: { type: 'string' },
     'no-share': { type: 'boolean' },
     'skip-invalid': { type: 'boolean' },
@@ -121,9 +166,11 @@ Examples:
     if (sub === 'serve') {
       if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0]}'`);
       const http = args.values.http === true;
-      if (!http && (args.values.port !== undefined || args.values.host !== undefined)) throw new UsageError('--port and --host need --http');
+      const httpOnly = ['port', 'host', 'token', 'max-sessions', 'session-idle-ms'].filter((o) => args.values[o] !== undefined);
+      if (!http && httpOnly.length > 0) throw new UsageError(httpOnly.every((o) => o === 'port' || o === 'host') ? '--port and --host need --http' : `--${httpOnly.find((o) => o !== 'port' && o !== 'host')} needs --http`);
       const port = integerOption(args, 'port', 0);
       if (port > 65535) throw new UsageError(`--port must be an integer from 0 to 65535 (got "${port}")`);
+      const httpOptions = http ? httpOptionsOf(args, io, port) : undefined;
       const isolation = args.values.isolation === undefined ? 'inline' : String(args.values.isolation);
       if (isolation !== 'inline' && isolation !== 'process') throw new UsageError(`--isolation must be inline or process (got "${isolation}")`);
       let server;
@@ -132,7 +179,7 @@ Examples:
           backend,
           isolation,
           shareWrites: args.values['no-share'] !== true,
-          transport: http ? { http: { port, ...(args.values.host === undefined ? {} : { host: String(args.values.host) }) } } : 'stdio',
+          transport: httpOptions === undefined ? 'stdio' : { http: httpOptions },
         });
       } catch (e) {
         if (http) {
@@ -149,6 +196,9 @@ Examples:
               ? `warden memory: writes go to the server that writes for the graph (at ${e.address})\n`
               : `warden memory: writing alone for now (${e.why ?? 'no writer'}); nothing is lost, sharing is tried again later\n`,
         ),
+      );
+      server.runtime.events.on('memory.message_refused', (e) =>
+        io.stderr.write(`warden memory: refused a message of ${e.bytes} bytes on stdin (the limit is ${e.limit}); answered it with an error and read on\n`),
       );
       server.runtime.events.on('supervisor.child_exited', (e) => io.stderr.write(`warden memory: the graph service stopped (${String(e.reason)}); restarting it\n`));
       if (http) io.stderr.write(`warden memory: listening on ${server.url}\n`);
