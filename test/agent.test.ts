@@ -199,13 +199,16 @@ describe('budgets', () => {
 
 describe('compaction', () => {
   const page = (n: number): string => `page-${n}: ${'supervision restarts what crashed. '.repeat(34)}`;
+  // The reader reads pages 1, 2 and 3; past the threshold, the compaction summarises the turn of
+  // page 1 and clears page 2 (seen by the model, outside the kept recent turns) to a stub; the
+  // reader then recalls page 2 through the stub's ref, and reads page 4.
   const readerScript = {
     rules: [
       { match: { system: 'You summarise the earlier part' }, reply: { text: 'Read page 1: supervision restarts what crashed.' } },
       { match: { toolResult: 'page-4:' }, reply: { text: 'Done: all four pages read.' } },
-      { match: { toolResult: 'page-3:' }, reply: { toolCalls: [{ name: 'read_page', arguments: { n: 4 } }] } },
-      { match: { toolResult: 'page-1:', anyMessage: SUMMARY_MARK }, reply: { toolCalls: [{ name: 'read_page', arguments: { n: 3 } }] } },
-      { match: { toolResult: 'page-2:' }, reply: { toolCalls: [{ name: 'recall_context', arguments: { ref: 'c1.1' } }] } },
+      { match: { toolResult: 'page-2:', anyMessage: STUB_MARK }, reply: { toolCalls: [{ name: 'read_page', arguments: { n: 4 } }] } },
+      { match: { toolResult: 'page-3:' }, reply: { toolCalls: [{ name: 'recall_context', arguments: { ref: 'c1.2' } }] } },
+      { match: { toolResult: 'page-2:' }, reply: { toolCalls: [{ name: 'read_page', arguments: { n: 3 } }] } },
       { match: { toolResult: 'page-1:' }, reply: { toolCalls: [{ name: 'read_page', arguments: { n: 2 } }] } },
       { match: { lastUser: 'Read pages' }, reply: { toolCalls: [{ name: 'read_page', arguments: { n: 1 } }] } },
     ],
@@ -228,7 +231,9 @@ describe('compaction', () => {
         bus,
         model: simClient(provider, s.urls),
         tools: { read_page: tool({ description: 'Read a page', input: z.object({ n: z.number().int() }), run: ({ n }) => page(n) }) },
-        compaction: { thresholdTokens: 600, keepRecentMessages: 2, keepToolResults: 1 },
+        // Two pages stay under the threshold, three pass it; the last 4 messages (the calls of
+        // pages 2 and 3 with their results) are kept, and no seen tool result stays in full.
+        compaction: { thresholdTokens: 900, keepRecentMessages: 4, keepToolResults: 0 },
       });
       const host = new DurableHost({ store, runs: [agent.definition], bus });
       cleanups.push(() => host.close());
@@ -247,27 +252,38 @@ describe('compaction', () => {
         expect(m[1]?.role).toBe('user');
         expect(m[1]?.text.startsWith(task)).toBe(true);
       }
-      // The request right after the first compaction: page 1 is gone, the summary is in.
+      // The request right after the first compaction: page 1 is summarised away, page 2 is a
+      // stub naming the ref it was kept as, page 3 (not yet answered) is there in full.
       const firstSummary = summaries[0]?.seq ?? Infinity;
       const after = readerRequests.find((r) => r.seq > firstSummary);
-      const afterText = requestMessages(after?.body).map((m) => m.text).join('\n');
+      const afterMessages = requestMessages(after?.body);
+      const afterText = afterMessages.map((m) => m.text).join('\n');
       expect(afterText).not.toContain('page-1:');
+      expect(afterText).not.toContain('page-2:');
+      expect(afterText).toContain('page-3:');
       expect(afterText).toContain('Read page 1: supervision restarts what crashed.');
-      // recall_context read page 1 back from what was offloaded.
+      const afterStubs = afterMessages.filter((m) => m.text.startsWith(STUB_MARK));
+      expect(afterStubs).toHaveLength(1);
+      expect(afterStubs[0]?.text).toContain(`read_page returned ${page(2).length} characters, kept as "c1.2"`);
+      // recall_context read the cleared page 2 back from what was offloaded.
       expect(seen.some((e) => e.type === 'agent.tool_called' && e.tool === 'recall_context' && e.outcome === 'ok')).toBe(true);
-      const recalled = readerRequests.find((r) => r.seq > (after?.seq ?? Infinity) && requestMessages(r.body).some((m) => m.text.includes('page-1:')));
+      const recalled = readerRequests.find((r) => r.seq > (after?.seq ?? Infinity) && requestMessages(r.body).some((m) => m.text.includes('page-2:')));
       expect(recalled).toBeDefined();
       // Journaled as a step, with what it took out kept in the store.
       const journal = await store.readJournal('reader-1');
       expect(journal.filter((e) => e.name.startsWith('compact#')).map((e) => e.name)).toEqual(Array.from({ length: result.compactions }, (_, i) => `compact#${i + 1}`));
       const offloaded = await readOffloaded(store, 'reader-1');
-      expect(offloaded[0]).toMatchObject({ ref: 'c1.1', source: 'read_page', compaction: 1, content: page(1) });
-      expect(await readOffloaded(store, 'reader-1', 'c1.1')).toHaveLength(1);
+      expect(offloaded.slice(0, 2)).toMatchObject([
+        { ref: 'c1.1', source: 'read_page', compaction: 1, content: page(1) }, // summarised
+        { ref: 'c1.2', source: 'read_page', compaction: 1, content: page(2) }, // cleared
+      ]);
+      expect(await readOffloaded(store, 'reader-1', 'c1.2')).toHaveLength(1);
       const compacted = seen.filter((e): e is WardenEvent<'agent.compacted'> => e.type === 'agent.compacted');
-      expect(compacted[0]).toMatchObject({ compaction: 1, replayed: false, summarizedMessages: 2, offloaded: ['c1.1'] });
+      expect(compacted[0]).toMatchObject({ compaction: 1, replayed: false, summarizedMessages: 2, clearedToolResults: 1, offloaded: ['c1.1', 'c1.2'] });
       expect(compacted[0]?.tokensAfter).toBeLessThan(compacted[0]?.tokensBefore ?? 0);
-      // Stubs name the ref they were kept as.
+      // Every stub the model was sent names the ref its result was kept as.
       const stubbed = readerRequests.flatMap((r) => requestMessages(r.body)).filter((m) => m.text.startsWith(STUB_MARK));
+      expect(stubbed.length).toBeGreaterThan(0);
       for (const m of stubbed) expect(m.text).toMatch(/kept as "c\d+\.\d+"/);
     },
   );
