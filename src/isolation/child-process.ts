@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Starter, StartResult } from '../runtime/index.ts';
 import type { ChildStart } from '../supervisor/index.ts';
 import { startHosted, type HostOptions, type Launcher } from './host.ts';
+import { moduleUrl } from './module-url.ts';
 
 export interface ProcessOptions extends HostOptions {
   /** V8 old-space limit for the process (`--max-old-space-size`); exceeding it ends the process with `memory_limit`. */
@@ -19,7 +20,7 @@ export interface ProcessOptions extends HostOptions {
   readonly env?: Readonly<Record<string, string>>;
 }
 
-const ENTRY = new URL(`./guest/process-entry${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+const ENTRY = moduleUrl('./guest/process-entry.ts', import.meta.url);
 /** The process boots from an inline script that imports the entry (faster than a TypeScript entry file, as for threads). */
 const BOOT = `require('node:module').enableCompileCache?.(); import(${JSON.stringify(ENTRY.href)});`;
 const OUT_OF_MEMORY = /JavaScript heap out of memory|Allocation failed - process out of memory/;

@@ -15,14 +15,15 @@
  * ```ts
  * const tree = supervisor({
  *   children: [
- *     { id: 'crawler', start: withWatchdog(thread(new URL('./crawler.ts', import.meta.url)), { timeoutMs: 30_000 }) },
- *     { id: 'parser', start: childProcess(new URL('./parser.ts', import.meta.url), { maxOldSpaceMb: 512 }) },
+ *     { id: 'crawler', start: withWatchdog(thread(moduleUrl('./crawler.ts', import.meta.url)), { timeoutMs: 30_000 }) },
+ *     { id: 'parser', start: childProcess(moduleUrl('./parser.ts', import.meta.url), { maxOldSpaceMb: 512 }) },
  *   ],
  * });
  * ```
  */
 import './events.ts';
 
+export { moduleUrl } from './module-url.ts';
 export { thread, startThread } from './thread.ts';
 export type { ThreadOptions } from './thread.ts';
 export { childProcess, startChildProcess } from './child-process.ts';

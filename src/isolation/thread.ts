@@ -8,13 +8,14 @@ import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { Starter, StartResult } from '../runtime/index.ts';
 import type { ChildStart } from '../supervisor/index.ts';
 import { startHosted, type HostOptions, type Launcher } from './host.ts';
+import { moduleUrl } from './module-url.ts';
 
 export interface ThreadOptions extends HostOptions {
   /** Memory caps for the thread (`maxOldGenerationSizeMb`, ...); exceeding one ends it with `memory_limit`. */
   readonly resourceLimits?: ResourceLimits;
 }
 
-const ENTRY = new URL(`./guest/thread-entry${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+const ENTRY = moduleUrl('./guest/thread-entry.ts', import.meta.url);
 /**
  * The thread boots from this inline script, which enables the compile cache and imports the
  * entry: a worker whose entry *file* is TypeScript starts some 30 ms slower than one whose

@@ -25,6 +25,7 @@ import {
   type ServerBehaviour,
 } from '../runtime/index.ts';
 import { server, whichChildren, type ChildStart } from '../supervisor/index.ts';
+import { moduleUrl } from '../isolation/index.ts';
 import { isCallerError, MemoryUnavailableError } from './errors.ts';
 import type { MemoryAccess } from './mcp-server.ts';
 import { openMemoryGraph, type MemoryBackendOptions } from './open.ts';
@@ -101,7 +102,7 @@ export function memoryService(backend: MemoryBackendOptions): ChildStart {
 }
 
 /** The module whose default export is the service, for a `childProcess` or `thread` host. */
-export const MEMORY_SERVICE_MODULE = new URL('./hosted-service.ts', import.meta.url);
+export const MEMORY_SERVICE_MODULE = moduleUrl('./hosted-service.ts', import.meta.url);
 
 export interface ServiceAccessOptions {
   /** Answer within this long or fail the call with `CallTimeoutError`. @default 60_000 */
@@ -184,4 +185,4 @@ export async function serviceAccess(rt: Runtime, sup: Pid, childId: string, opti
 }
 
 /** The module of a whole memory server (graph and HTTP front) for a `childProcess` host. */
-export const MEMORY_SERVER_MODULE = new URL('./hosted-server.ts', import.meta.url);
+export const MEMORY_SERVER_MODULE = moduleUrl('./hosted-server.ts', import.meta.url);

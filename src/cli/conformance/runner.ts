@@ -34,7 +34,7 @@ import {
   type ChildSpec,
   type SupervisorSpec,
 } from '../../supervisor/index.ts';
-import { startThread } from '../../isolation/index.ts';
+import { moduleUrl, startThread } from '../../isolation/index.ts';
 import type { Scenario, ScenarioAction, ScenarioChild, ScenarioReason } from './scenario.ts';
 import scenarioWorker from './scenario-worker.ts';
 
@@ -75,7 +75,7 @@ export interface RunOptions {
   readonly host?: 'inline' | 'thread';
 }
 
-const WORKER_MODULE = new URL(`./scenario-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+const WORKER_MODULE = moduleUrl('./scenario-worker.ts', import.meta.url);
 
 export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<TraceEvent[]> {
   const clock = new VirtualClock();
