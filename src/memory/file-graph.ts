@@ -34,7 +34,7 @@ import { realClock, type Clock, type EventBus } from '../runtime/index.ts';
 import { isCallerError, MemoryFileError } from './errors.ts';
 import { FileLock } from './file-lock.ts';
 import { GraphModel, type LogRecord, type Plan } from './graph-model.ts';
-import { encodeRecord, groupHeader, parseLog, type RejectedLine } from './jsonl-log.ts';
+import { encodeRecord, encodeWrite, parseLog, type RejectedLine } from './jsonl-log.ts';
 import { GroupCommit } from './group-commit.ts';
 import './events.ts';
 import type { KnowledgeGraph, MemoryGraph, MemoryGraphInfo, ReadOp, WriteOp, WriteResults, WriteTool } from './types.ts';
@@ -59,6 +59,9 @@ export interface FileGraphOptions {
 }
 
 export const FILE_GRAPH_DEFAULTS = { compactAfterBytes: 1_048_576, maxBatch: 256 } as const;
+
+/** A line to keep in `<file>.rejected`; `announced`: already reported (a duplicate merged away), so not reported again. */
+type Aside = RejectedLine & { readonly announced?: boolean };
 
 interface Pending {
   readonly op: WriteOp;
@@ -120,7 +123,7 @@ class FileGraph implements MemoryGraph {
   private endsOpen = false;
   private baseBytes = 0;
   /** Lines of this inode that were skipped and are not kept aside yet (that happens just before a compaction drops them). */
-  private pendingRejected: RejectedLine[] = [];
+  private pendingRejected: Aside[] = [];
   private repairNeeded = false;
   /** Lines kept aside and duplicates collapsed so far. */
   private repairs = 0;
@@ -264,15 +267,18 @@ class FileGraph implements MemoryGraph {
       const key = record.type === 'entity' ? record.name : record.type === 'relation' ? `${record.from} -[${record.relationType}]-> ${record.to}` : '';
       this.warn(`${this.path}:${line}: duplicate ${kind} ${JSON.stringify(key)} collapsed into the first`);
       this.events?.emit({ type: 'memory.duplicate_collapsed', file: this.path, line, kind, key });
+      // What was merged away (a duplicate entity's own entityType, for one) is kept aside as it was, so nothing is lost.
+      const reason = `duplicate ${kind} ${JSON.stringify(key)} collapsed into the first${kind === 'entity' ? ' (its observations were added to it)' : ''}; the line is kept here as it was`;
+      this.pendingRejected.push({ line, text: encodeRecord(record), reason, announced: true });
       return;
     }
     this.pendingRejected.push({ line, text: encodeRecord(record), reason: outcome.invalid });
   }
 
   /** Append rejected lines to `<file>.rejected` (synced) and report each. */
-  private keepAside(rejected: readonly RejectedLine[]): void {
+  private keepAside(rejected: readonly Aside[]): void {
     if (rejected.length === 0) return;
-    this.repairs += rejected.length;
+    this.repairs += rejected.filter((r) => r.announced !== true).length;
     const at = new Date(this.clock.now()).toISOString();
     const text = rejected.map((r) => JSON.stringify({ file: this.path, line: r.line, reason: r.reason, keptAt: at, text: r.text })).join('\n') + '\n';
     let fd: number | undefined;
@@ -286,6 +292,7 @@ class FileGraph implements MemoryGraph {
       if (fd !== undefined) closeSync(fd);
     }
     for (const r of rejected) {
+      if (r.announced === true) continue;
       this.warn(`${this.path}:${r.line}: ${r.reason}; skipped, kept in ${this.rejectedPath}`);
       this.events?.emit({ type: 'memory.line_rejected', file: this.path, line: r.line, reason: r.reason, keptIn: this.rejectedPath });
     }
@@ -362,8 +369,7 @@ class FileGraph implements MemoryGraph {
           const plan = this.model.plan(p.op);
           for (const r of plan.records) this.model.apply(r);
           p.plan = plan;
-          if (plan.records.length > 1) lines.push(groupHeader(plan.records.length));
-          for (const r of plan.records) lines.push(encodeRecord(r));
+          lines.push(...encodeWrite(plan.records));
         } catch (e) {
           if (!isCallerError(e)) throw e;
           p.error = e;

@@ -4,9 +4,17 @@
  * The file is the reference server's JSONL (one `entity` or `relation` object per line) followed
  * by an append-only log of changes: `entity` and `relation` lines create, and `warden.*` lines
  * record the rest (observations added or deleted, an entity or a relation deleted). A write of
- * more than one line is framed by a `{"type":"warden.group","lines":K}` header, so a write cut
- * short is recognised and dropped whole: a write is applied all or nothing. Compaction rewrites
- * the file as plain reference lines, and `warden memory export` writes only those.
+ * more than one line is framed by a `{"type":"warden.group","lines":K,"bytes":B}` header (its K
+ * lines take B bytes, newlines included), so a write cut short is recognised and dropped whole:
+ * a write is applied all or nothing. Compaction rewrites the file as plain reference lines, and
+ * `warden memory export` writes only those.
+ *
+ * A header that does not fit what follows it is set aside alone, and the lines after it are read
+ * on their own: only a write that really was cut short is dropped. A write cut short is always
+ * the last thing in the file (whoever takes the lock next cuts it off before appending), so a
+ * header is not one when another header comes within its K lines, when its K lines are there
+ * but do not take its B bytes, or (a header from before `bytes` was written) when the lines
+ * after it to the end of the file are all whole records.
  *
  * Empty lines are skipped (the reference writes none, but tolerates them). A line that is not
  * JSON, not an object, of an unknown type or with a missing or mistyped field is rejected with
@@ -51,7 +59,7 @@ function isStrings(v: unknown): v is string[] {
   return Array.isArray(v) && v.every(isString);
 }
 
-type Decoded = { readonly record: LogRecord } | { readonly group: number } | { readonly reason: string };
+type Decoded = { readonly record: LogRecord } | { readonly group: number; readonly bytes: number | undefined } | { readonly reason: string };
 
 function fieldProblem(type: string, o: Record<string, unknown>, fields: Record<string, 'string' | 'strings'>): string | undefined {
   for (const [k, kind] of Object.entries(fields)) {
@@ -112,8 +120,13 @@ export function decodeLine(text: string): Decoded {
         to: o.to as string,
         relationType: o.relationType as string,
       }));
-    case 'warden.group':
-      return Number.isSafeInteger(o.lines) && (o.lines as number) >= 2 ? { group: o.lines as number } : { reason: 'a "warden.group" header needs "lines" as an integer >= 2' };
+    case 'warden.group': {
+      if (!Number.isSafeInteger(o.lines) || (o.lines as number) < 2) return { reason: 'a "warden.group" header needs "lines" as an integer >= 2' };
+      const lines = o.lines as number;
+      if (o.bytes === undefined) return { group: lines, bytes: undefined };
+      if (!Number.isSafeInteger(o.bytes) || (o.bytes as number) < 2 * lines) return { reason: 'a "warden.group" header needs "bytes" (when given) as an integer of at least twice "lines"' };
+      return { group: lines, bytes: o.bytes as number };
+    }
     default:
       return { reason: type === undefined ? 'has no "type"' : `unknown record type ${JSON.stringify(type)}` };
   }
@@ -124,8 +137,17 @@ export function encodeRecord(r: LogRecord): string {
   return JSON.stringify(r);
 }
 
-export function groupHeader(lines: number): string {
-  return JSON.stringify({ type: 'warden.group', lines });
+/** The header of a write of `lines` lines taking `bytes` bytes (newlines included); `bytes` is left out only by older writers. */
+export function groupHeader(lines: number, bytes?: number): string {
+  return JSON.stringify(bytes === undefined ? { type: 'warden.group', lines } : { type: 'warden.group', lines, bytes });
+}
+
+/** The lines of one write: its records, after a group header when there are several. */
+export function encodeWrite(records: readonly LogRecord[]): string[] {
+  const lines = records.map(encodeRecord);
+  if (lines.length < 2) return lines;
+  const bytes = lines.reduce((n, l) => n + Buffer.byteLength(l, 'utf8') + 1, 0);
+  return [groupHeader(lines.length, bytes), ...lines];
 }
 
 interface Segment {
@@ -186,9 +208,16 @@ export function parseLog(buf: Buffer, firstLine: number, continuesOpenLine: bool
     if ('group' in decoded) {
       if (!s.terminated) return finish({ line, text: text(s), reason: 'a write cut short (its header has no newline)' });
       const members = segments.slice(i + 1, i + 1 + decoded.group);
-      if (members.length < decoded.group || members.some((m) => !m.terminated)) {
-        const last = members.length === 0 ? s : members[members.length - 1]!;
-        return finish({ line, text: buf.toString('utf8', s.start, last.end), reason: `a write cut short (${members.filter((m) => m.terminated).length} of its ${decoded.group} lines)` });
+      const frame = frameOf(s, decoded.group, decoded.bytes, members);
+      if (frame !== 'whole') {
+        if (frame === 'cut short') {
+          const last = members.length === 0 ? s : members[members.length - 1]!;
+          return finish({ line, text: buf.toString('utf8', s.start, last.end), reason: `a write cut short (${members.filter((m) => m.terminated).length} of its ${decoded.group} lines)` });
+        }
+        // Not the header of what follows: set it aside alone, and read the lines after it on their own.
+        rejected.push({ line, text: text(s), reason: `a "warden.group" header that does not fit the lines after it (${frame}); set aside alone, the lines after it are read on their own` });
+        consume(s, true);
+        continue;
       }
       const records: LogRecord[] = [];
       let bad: { line: number; reason: string } | undefined;
@@ -219,6 +248,29 @@ export function parseLog(buf: Buffer, firstLine: number, continuesOpenLine: bool
     consume(s, true);
   }
   return finish(undefined);
+
+  /**
+   * What the header `s` (declaring `count` lines and `bytes` bytes) frames: a whole write, one cut
+   * short (at the end of what was read: being written, or torn by a crash), or nothing (why).
+   */
+  function frameOf(s: Segment, count: number, bytes: number | undefined, members: readonly Segment[]): 'whole' | 'cut short' | string {
+    const inner = members.findIndex((m) => m.terminated && 'group' in decodeLine(text(m)));
+    if (inner !== -1) return `another header comes ${inner + 1} lines after it, within its ${count}`;
+    const whole = members.length === count && members.every((m) => m.terminated);
+    const bodyStart = s.end + 1;
+    if (bytes !== undefined) {
+      if (whole) {
+        const taken = members[count - 1]!.end + 1 - bodyStart;
+        return taken === bytes ? 'whole' : `its ${count} lines take ${taken} bytes, not ${bytes}`;
+      }
+      return buf.length - bodyStart < bytes ? 'cut short' : `fewer than ${count} lines in its ${bytes} bytes`;
+    }
+    if (whole) return 'whole';
+    // A header from before "bytes": cut short only if nothing follows it or its last line is visibly cut.
+    const last = members[members.length - 1];
+    if (last === undefined || (!last.terminated && !('record' in decodeLine(text(last))))) return 'cut short';
+    return `${count} lines declared, and the ${members.length} whole records after it end the file`;
+  }
 
   function finish(incomplete: ParsedLog['incomplete']): ParsedLog {
     return { units, rejected, consumedBytes, consumedLines, endsOpen, ...(incomplete === undefined ? {} : { incomplete }) };
