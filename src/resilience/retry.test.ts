@@ -49,7 +49,7 @@ describe('Retry', () => {
     expect(events.find((e) => e.type === 'retry.gave_up')).toMatchObject({ attempts: 4, reason: 'max_attempts' });
   });
 
-  it('does not retry a permanent failure', async () => {
+  it('does not retry a failure that is not transient, and says which verdict stopped it', async () => {
     const { retry, events } = setup();
     let calls = 0;
     await expect(
@@ -59,7 +59,75 @@ describe('Retry', () => {
       }),
     ).rejects.toThrow('bad request');
     expect(calls).toBe(1);
-    expect(events.find((e) => e.type === 'retry.gave_up')).toMatchObject({ reason: 'permanent' });
+    expect(events.find((e) => e.type === 'retry.gave_up')).toMatchObject({
+      reason: 'not_transient',
+      classification: 'http 400',
+      hint: "not retried: it was classified as http 400, which is not transient; set retryOn: 'all' to retry every error, or pass classify to decide",
+    });
+  });
+
+  it('gives a plain Error one attempt, and the give-up event says why and how to retry it', async () => {
+    const { retry, events } = setup();
+    const thrown = new Error('the model returned malformed JSON');
+    let calls = 0;
+    await expect(
+      retry.execute(() => {
+        calls++;
+        throw thrown;
+      }),
+    ).rejects.toBe(thrown);
+    expect(calls).toBe(1);
+    expect(events.filter((e) => e.type === 'retry.gave_up')).toEqual([
+      expect.objectContaining({
+        attempts: 1,
+        error: thrown,
+        reason: 'not_transient',
+        classification: 'unknown',
+        hint: "not retried: it has no HTTP status, network error code or timeout name that marks it transient; set retryOn: 'all' to retry every error, or pass classify to decide",
+      }),
+    ]);
+  });
+
+  it("with retryOn: 'all' retries every error, with backoff, up to maxAttempts", async () => {
+    const { clock, retry, events } = setup({ retryOn: 'all', maxAttempts: 3, baseDelayMs: 1000 });
+    const starts: number[] = [];
+    const p = retry.execute(({ attempt }) => {
+      starts.push(clock.now());
+      if (attempt < 3) throw new Error(`malformed JSON #${attempt}`);
+      return 'parsed';
+    });
+    await clock.runUntil(() => starts.length === 3);
+    await expect(p).resolves.toBe('parsed');
+    const failed = events.filter((e): e is WardenEvent<'retry.attempt_failed'> => e.type === 'retry.attempt_failed');
+    expect(failed.map((e) => [e.attempt, e.transient, e.delayMs !== undefined])).toEqual([[1, false, true], [2, false, true]]);
+    expect(starts[1]! - starts[0]!).toBe(failed[0]!.delayMs);
+    expect(events.find((e) => e.type === 'retry.recovered')).toMatchObject({ attempts: 3 });
+
+    // It still stops at maxAttempts, rethrowing the last error, and an abort still ends it.
+    const last = new Error('still broken');
+    const gaveUp = retry.execute(() => {
+      throw last;
+    });
+    const settled = gaveUp.catch((e: unknown) => e);
+    while (await clock.runNext());
+    expect(await settled).toBe(last);
+    expect(events.filter((e) => e.type === 'retry.gave_up').at(-1)).toMatchObject({ reason: 'max_attempts', attempts: 3 });
+    const ac = new AbortController();
+    ac.abort(new Error('caller stopped'));
+    await expect(retry.execute(() => 1, ac.signal)).rejects.toThrow('caller stopped');
+  });
+
+  it("with retryOn: 'all' still waits the Retry-After the classifier reads", async () => {
+    const { clock, retry } = setup({ retryOn: 'all', baseDelayMs: 10 });
+    const starts: number[] = [];
+    const p = retry.execute(({ attempt }) => {
+      starts.push(clock.now());
+      if (attempt === 1) throw new HttpStatusError(429, 'http://x', 5000, true);
+      return 'ok';
+    });
+    await clock.advance(5000);
+    await expect(p).resolves.toBe('ok');
+    expect(starts).toEqual([0, 5000]);
   });
 
   it('waits exactly the Retry-After the server asked for', async () => {
@@ -135,12 +203,29 @@ describe('Retry options', () => {
     expect(() => new Retry({ maxAttempts: 0 })).toThrow(/retry: maxAttempts must be >= 1 \(got 0\)/);
     expect(() => new Retry({ maxAtempts: 3 } as never)).toThrow(/maxAtempts is not a known option/);
     expect(() => new Retry({ baseDelayMs: 5000, maxDelayMs: 100 })).toThrow(/baseDelayMs must be <= maxDelayMs/);
+    expect(() => new Retry({ retryOn: 'everything' as never })).toThrow('retry: retryOn must be one of "transient", "all" (got "everything")');
     try {
       new Retry({ name: 'llm', factor: 0.5 });
     } catch (e) {
       expect(isWardenError(e, 'INVALID_SPEC')).toBe(true);
       expect(e).toMatchObject({ subject: 'retry "llm"', path: 'factor', value: 0.5 });
     }
+  });
+
+  it("can be switched to retryOn: 'all' at run time", async () => {
+    const { clock, retry, events } = setup({ baseDelayMs: 0 });
+    expect(retry.config.retryOn).toBe('transient');
+    retry.configure({ retryOn: 'all' });
+    expect(events.find((e) => e.type === 'policy.configured')).toMatchObject({ kind: 'retry', changed: ['retryOn'] });
+    expect(() => retry.configure({ retryOn: 'some' as never })).toThrow(/retryOn must be one of/);
+    expect(retry.config.retryOn).toBe('all');
+    let calls = 0;
+    const p = retry.execute(() => {
+      if (++calls === 1) throw new Error('plain');
+      return calls;
+    });
+    await clock.advance(0);
+    await expect(p).resolves.toBe(2);
   });
 
   it('applies configure() to the next failure and keeps the old config after a bad update', async () => {

@@ -6,7 +6,10 @@
  * Guarantees:
  * - at most `maxAttempts` calls of the work per `execute`;
  * - only failures `classify` calls transient are retried (by default {@link classifyFailure}:
- *   429/5xx/529/timeouts/network); anything else is rethrown at once;
+ *   429/5xx/529/timeouts/network), and anything else is rethrown at once, so a plain `Error`
+ *   gets one attempt: the `retry.gave_up` event says so (`reason: 'not_transient'`, with the
+ *   classifier's verdict and a hint). `retryOn: 'all'` retries every error instead (what
+ *   cockatiel's `handleAll` does); `classify` still supplies the `Retry-After`;
  * - a server's `Retry-After` longer than `maxRetryAfterMs` ends the retries instead of hammering
  *   early or sleeping for an hour;
  * - aborting the signal stops the wait at once (rejecting with the signal's reason) and no new
@@ -36,14 +39,26 @@ declare module '../runtime/index.ts' {
       readonly attempts: number;
       readonly error: unknown;
       readonly reason: RetryGiveUpReason;
+      /** With `not_transient`: the classifier's verdict on the error (`http 400`, `abort`, `unknown`). */
+      readonly classification?: string;
+      /** With `not_transient`: why the error was not retried and how to have it retried. */
+      readonly hint?: string;
     };
     /** The work succeeded after at least one failed attempt. */
     'retry.recovered': { readonly policy: string; readonly attempts: number };
   }
 }
 
-/** Why retrying stopped. */
-export type RetryGiveUpReason = 'max_attempts' | 'permanent' | 'aborted' | 'retry_after_too_long';
+/**
+ * Why retrying stopped. `not_transient`: `classify` did not call the failure transient (and
+ * `retryOn` is `'transient'`); it was called `permanent` before, a wrong name for an error that
+ * is merely not known to be transient, such as a plain `Error`.
+ */
+export type RetryGiveUpReason = 'max_attempts' | 'not_transient' | 'aborted' | 'retry_after_too_long';
+
+/** Which failures are retried: those `classify` calls transient, or every one. */
+export type RetryOn = 'transient' | 'all';
+export const RETRY_ON: readonly RetryOn[] = ['transient', 'all'];
 
 /** The retry options that can be changed at run time. */
 export interface RetryTunables {
@@ -59,6 +74,12 @@ export interface RetryTunables {
   readonly factor: number;
   /** A server-requested delay (`Retry-After`) longer than this ends the retries, ms. @default 60_000 */
   readonly maxRetryAfterMs: number;
+  /**
+   * Which failures are retried: `'transient'`, those `classify` calls transient (429, 5xx,
+   * timeouts, network; not a plain `Error`), or `'all'`, every error (an abort of the caller's
+   * signal still stops at once). @default 'transient'
+   */
+  readonly retryOn: RetryOn;
 }
 
 export const RETRY_DEFAULTS: RetryTunables = Object.freeze({
@@ -68,6 +89,7 @@ export const RETRY_DEFAULTS: RetryTunables = Object.freeze({
   maxDelayMs: 30_000,
   factor: 2,
   maxRetryAfterMs: 60_000,
+  retryOn: 'transient',
 });
 
 export interface RetryOptions extends Partial<RetryTunables>, WiringOptions {
@@ -89,6 +111,7 @@ const tunableShape = z.strictObject({
   maxDelayMs: schemas.ms,
   factor: z.number().min(1).finite(),
   maxRetryAfterMs: schemas.msOrInfinity,
+  retryOn: z.enum(RETRY_ON),
 });
 const tunableSchema = tunableShape.superRefine((c, ctx) => {
   if (c.baseDelayMs > c.maxDelayMs) {
@@ -164,7 +187,7 @@ export class Retry implements Policy<RetryContext> {
     let reason: RetryGiveUpReason | undefined;
     let delayMs: number | undefined;
     if (signal.aborted) reason = 'aborted';
-    else if (!verdict.transient) reason = 'permanent';
+    else if (!verdict.transient && cfg.retryOn === 'transient') reason = 'not_transient';
     else if (attempt >= cfg.maxAttempts) reason = 'max_attempts';
     else if (verdict.retryAfterMs !== undefined) {
       if (verdict.retryAfterMs > cfg.maxRetryAfterMs) reason = 'retry_after_too_long';
@@ -185,10 +208,23 @@ export class Retry implements Policy<RetryContext> {
         });
       }
       if (reason !== undefined && bus.wants('retry.gave_up')) {
-        bus.emit({ type: 'retry.gave_up', policy: cfg.name, attempts: attempt, error, reason });
+        bus.emit(
+          reason === 'not_transient'
+            ? { type: 'retry.gave_up', policy: cfg.name, attempts: attempt, error, reason, classification: verdict.reason, hint: notTransientHint(verdict.reason) }
+            : { type: 'retry.gave_up', policy: cfg.name, attempts: attempt, error, reason },
+        );
       }
     }
     if (reason !== undefined || delayMs === undefined) throw error;
     return delayMs;
   }
+}
+
+/** Why a failure was not retried, and what would have it retried. */
+function notTransientHint(classification: string): string {
+  const why =
+    classification === 'unknown' || classification === 'not an error object'
+      ? 'it has no HTTP status, network error code or timeout name that marks it transient'
+      : `it was classified as ${classification}, which is not transient`;
+  return `not retried: ${why}; set retryOn: 'all' to retry every error, or pass classify to decide`;
 }
