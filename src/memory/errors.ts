@@ -78,6 +78,49 @@ export class MemoryFileError extends WardenError {
   }
 }
 
+/**
+ * The disk holding the memory file is full (ENOSPC, or a full quota: EDQUOT) while `operation`
+ * ran. Not a fault of the graph: the service answers the call with this error and keeps running,
+ * reads go on, and writes succeed again as soon as there is room. Nothing of the call was
+ * applied, unless `operation` is the sync of bytes already written (then it may or may not be).
+ */
+export class MemoryDiskFullError extends WardenError {
+  readonly code = 'MEMORY_DISK_FULL';
+  override readonly retryable = true;
+  readonly file: string;
+  readonly operation: string;
+
+  constructor(file: string, operation: string, cause: unknown) {
+    const applied = operation === 'sync the file' ? 'the call may or may not have been applied' : 'nothing of the call was applied';
+    super(
+      `${file}: cannot ${operation}: the disk is full (${(cause as NodeJS.ErrnoException).code ?? 'ENOSPC'}); ${applied}. ` +
+        'Free some space: writes succeed again once there is room, and reads go on meanwhile',
+      { cause },
+    );
+    this.file = file;
+    this.operation = operation;
+  }
+
+  protected override details(): Record<string, unknown> {
+    return { file: this.file, operation: this.operation };
+  }
+}
+
+/** The error for a failed file operation: `MemoryDiskFullError` when the disk is full, else `MemoryFileError`. */
+export function memoryFileError(file: string, operation: string, cause: unknown): MemoryFileError | MemoryDiskFullError {
+  const code = (cause as NodeJS.ErrnoException | null)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT' ? new MemoryDiskFullError(file, operation, cause) : new MemoryFileError(file, operation, cause);
+}
+
+/**
+ * Whether a write failed because the disk is full (of the memory file, `MEMORY_DISK_FULL`, or of
+ * the store, `STORE_FULL`): answered as an error, never a reason to stop the service.
+ */
+export function isDiskFullError(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return code === 'MEMORY_DISK_FULL' || code === 'STORE_FULL';
+}
+
 /** The memory service is not running (it is restarting, or it gave up). The call was not applied. */
 export class MemoryUnavailableError extends WardenError {
   readonly code = 'MEMORY_UNAVAILABLE';

@@ -1,46 +1,66 @@
 /**
  * A lock shared by every process that writes one memory file: the file `<memory file>.lock`,
- * created with O_EXCL (`open(..., 'wx')`) and holding its owner's host, pid, process start time
- * and a random token. Whoever creates it holds the lock; releasing it deletes it.
+ * holding its owner's host, pid, process start time and a random token. Whoever puts it in place
+ * holds the lock; releasing it deletes it.
+ *
+ * Taking it is atomic with its content: the holder is written to a temporary file beside it
+ * (`<lock>.<pid>.<random>.tmp`), which is then hard-linked into place (link(2) fails with EEXIST
+ * while the lock is held) and removed. So a lock file is never seen empty or half written, and a
+ * writer killed at any point leaves either no lock or a whole one naming it. (On a file system
+ * without hard links the lock file is created with O_EXCL and written after, as before.)
  *
  * A lock whose holder is gone is broken: on this host, when the holder's pid is not running, is
  * a zombie, or was reused by a process that started later than the holder did (Linux
- * `/proc/<pid>/stat`); for a holder on another host, or a lock file that cannot be read, once
- * the same lock has been seen unchanged for `staleMs` (holders keep it for one append, not
- * seconds). Breaking renames the lock aside and checks it moved the stale one; if it moved a
+ * `/proc/<pid>/stat`); for a holder on another host, once the same lock has been seen unchanged
+ * for `staleMs` (holders keep it for one append, not seconds). A lock file that cannot be read
+ * (empty or garbled: left by a writer killed between creating and writing it, as versions that
+ * created it with O_EXCL could be, or by a crash of the machine) names no holder to ask, and no
+ * live holder leaves one: it is broken once it is `unreadableGraceMs` old by the file system's
+ * clock (its mtime against that of the temporary file just written), or seen unchanged that long
+ * on the clock. Breaking renames the lock aside and checks it moved the stale one; if it moved a
  * fresh lock instead (another process broke the stale one and took the lock in between), it
  * links it back. A waiter wakes on a change in the lock's folder (fs.watch), with a poll on the
  * clock as a fallback, and gives up after `timeoutMs` with `MemoryLockTimeoutError`.
+ *
+ * A full disk fails taking the lock with `MemoryDiskFullError` (the temporary file cannot be
+ * written): nothing was changed.
  *
  * Written by hand: the lock-file packages on npm either poll on wall-clock timers only, judge
  * staleness by mtime alone (a live holder that is slow is broken), or are unmaintained; ours needs
  * pid-based staleness (a kill -9 must not stall the next writer for seconds) and the runtime's
  * clock and event stream.
  */
-import { closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, watch, writeSync, type FSWatcher } from 'node:fs';
+import { closeSync, fstatSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, watch, writeSync, type FSWatcher } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Clock, EventBus } from '../runtime/index.ts';
-import { MemoryFileError, MemoryLockTimeoutError } from './errors.ts';
+import { memoryFileError, MemoryLockTimeoutError } from './errors.ts';
 
 export interface FileLockOptions {
   readonly clock: Clock;
   readonly events?: EventBus | undefined;
   /** Give up waiting after this long. @default 10_000 */
   readonly timeoutMs?: number;
-  /** A lock whose holder cannot be checked (another host, unreadable) is stale once seen unchanged this long. @default 30_000 */
+  /** A lock held from another host (whose pid cannot be checked) is stale once seen unchanged this long. @default 30_000 */
   readonly staleMs?: number;
+  /** A lock file that is empty or garbled is stale once this old (by its mtime), or seen unchanged this long. @default 2_000 */
+  readonly unreadableGraceMs?: number;
 }
 
-export const FILE_LOCK_DEFAULTS = { timeoutMs: 10_000, staleMs: 30_000 } as const;
+export const FILE_LOCK_DEFAULTS = { timeoutMs: 10_000, staleMs: 30_000, unreadableGraceMs: 2_000 } as const;
 
 interface Holder {
   readonly raw: string;
   readonly host?: string;
   readonly pid?: number;
   readonly start?: string;
+  /** The lock file's modification time (ms since the epoch, by the file system's clock). */
+  readonly mtimeMs?: number;
 }
+
+/** Errors of link(2) on a file system without hard links: the lock is then created with O_EXCL. */
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV']);
 
 /** The start time of a process (clock ticks since boot), where the system tells it (Linux). */
 function processStart(pid: number): string | undefined {
@@ -75,7 +95,11 @@ export class FileLock {
   private readonly events: EventBus | undefined;
   private readonly timeoutMs: number;
   private readonly staleMs: number;
+  private readonly unreadableGraceMs: number;
   private readonly content: string;
+  /** The file system's time when we last wrote our temporary file (the mtime it got). */
+  private fsNowMs: number | undefined;
+  private linkUnsupported = false;
   private held = false;
   private watcher: FSWatcher | undefined;
   private watchFailed = false;
@@ -87,6 +111,7 @@ export class FileLock {
     this.events = options.events;
     this.timeoutMs = options.timeoutMs ?? FILE_LOCK_DEFAULTS.timeoutMs;
     this.staleMs = options.staleMs ?? FILE_LOCK_DEFAULTS.staleMs;
+    this.unreadableGraceMs = options.unreadableGraceMs ?? FILE_LOCK_DEFAULTS.unreadableGraceMs;
     this.content = JSON.stringify({ host: HOST, pid: process.pid, start: MY_START, token: randomBytes(12).toString('hex') });
   }
 
@@ -149,36 +174,83 @@ export class FileLock {
     this.watcher = undefined;
   }
 
+  /** Put our lock in place if nobody holds it: write the holder to a temporary file, then link it as the lock. */
   private tryCreate(): boolean {
+    if (this.linkUnsupported) return this.tryCreateExclusive();
+    const tmp = `${this.path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+    try {
+      this.writeTemporary(tmp);
+    } catch (e) {
+      removeQuietly(tmp);
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+        mkdirSync(dirname(this.path), { recursive: true });
+        return this.tryCreate();
+      }
+      throw memoryFileError(this.path, 'write the lock file', e);
+    }
+    try {
+      linkSync(tmp, this.path);
+      return true;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') return false;
+      if (code !== undefined && NO_HARD_LINKS.has(code)) {
+        this.linkUnsupported = true;
+        return this.tryCreateExclusive();
+      }
+      throw memoryFileError(this.path, 'create the lock file', e);
+    } finally {
+      removeQuietly(tmp);
+    }
+  }
+
+  private writeTemporary(tmp: string): void {
+    const fd = openSync(tmp, 'wx');
+    try {
+      const buf = Buffer.from(this.content);
+      let done = 0;
+      while (done < buf.length) done += writeSync(fd, buf, done, buf.length - done);
+      this.fsNowMs = fstatSync(fd).mtimeMs;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Where links are not possible: create the lock with O_EXCL, then write it (a kill in between leaves it empty). */
+  private tryCreateExclusive(): boolean {
     let fd: number;
     try {
       fd = openSync(this.path, 'wx');
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'EEXIST') return false;
-      if (code === 'ENOENT') {
-        mkdirSync(dirname(this.path), { recursive: true });
-        return this.tryCreate();
-      }
-      throw new MemoryFileError(this.path, 'create the lock file', e);
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw memoryFileError(this.path, 'create the lock file', e);
     }
     try {
       writeSync(fd, this.content);
+      this.fsNowMs = fstatSync(fd).mtimeMs;
     } catch (e) {
       closeSync(fd);
       unlinkSync(this.path);
-      throw new MemoryFileError(this.path, 'write the lock file', e);
+      throw memoryFileError(this.path, 'write the lock file', e);
     }
     closeSync(fd);
     return true;
   }
 
   private readHolder(): Holder | undefined {
+    let fd: number;
     try {
-      return parseHolder(readFileSync(this.path, 'utf8'));
+      fd = openSync(this.path, 'r');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw new MemoryFileError(this.path, 'read the lock file', e);
+      throw memoryFileError(this.path, 'read the lock file', e);
+    }
+    try {
+      return { ...parseHolder(readFileSync(fd, 'utf8')), mtimeMs: fstatSync(fd).mtimeMs };
+    } catch (e) {
+      throw memoryFileError(this.path, 'read the lock file', e);
+    } finally {
+      closeSync(fd);
     }
   }
 
@@ -187,9 +259,11 @@ export class FileLock {
     if (h.pid !== undefined && h.host === HOST) {
       return isRunning(h.pid, h.start) ? undefined : `its holder (pid ${h.pid}) is not running`;
     }
-    if (unchangedMs >= this.staleMs) {
-      return h.pid === undefined ? `unreadable lock unchanged for ${unchangedMs} ms` : `holder on ${h.host} unchanged for ${unchangedMs} ms`;
-    }
+    if (h.pid !== undefined) return unchangedMs >= this.staleMs ? `holder on ${h.host} unchanged for ${unchangedMs} ms` : undefined;
+    // Unreadable: no live holder leaves its lock like this (it is put in place whole).
+    const ageMs = h.mtimeMs === undefined || this.fsNowMs === undefined ? undefined : Math.round(this.fsNowMs - h.mtimeMs);
+    if (ageMs !== undefined && ageMs >= this.unreadableGraceMs) return `unreadable lock (empty or garbled) ${ageMs} ms old`;
+    if (unchangedMs >= this.unreadableGraceMs) return `unreadable lock (empty or garbled) unchanged for ${unchangedMs} ms`;
     return undefined;
   }
 
@@ -199,7 +273,7 @@ export class FileLock {
       renameSync(this.path, aside);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return; // someone else broke it
-      throw new MemoryFileError(this.path, 'break a stale lock', e);
+      throw memoryFileError(this.path, 'break a stale lock', e);
     }
     let moved: string;
     try {
@@ -258,6 +332,14 @@ export class FileLock {
   }
 }
 
+function removeQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // not there
+  }
+}
+
 function parseHolder(raw: string): Holder {
   try {
     const j = JSON.parse(raw) as { host?: unknown; pid?: unknown; start?: unknown };
@@ -265,7 +347,7 @@ function parseHolder(raw: string): Holder {
       return { raw, pid: j.pid, host: j.host, ...(typeof j.start === 'string' ? { start: j.start } : {}) };
     }
   } catch {
-    // an empty or torn lock file (its creator died between creating and writing it)
+    // an empty or garbled lock file (see the module comment)
   }
   return { raw };
 }
