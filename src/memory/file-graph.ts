@@ -19,6 +19,10 @@
  * - **Auto-repair on load.** Corrupt lines are skipped with a warning naming the line and kept
  *   aside in `<file>.rejected` (never deleted); duplicate entities (by name) are merged into the
  *   first and duplicate relations dropped; then the file is compacted so they do not come back.
+ * - **A full disk fails only the writes that hit it**, with `MemoryDiskFullError`: the bytes of a
+ *   write cut short are cut off again at once, so nothing of it is applied and nothing written
+ *   before is touched; reads go on, a compaction that finds no room waits for a later write, and
+ *   writes succeed again once there is room.
  *
  * Reads see every write that resolved before they started, in any process, and may also see one
  * whose sync is still running (it is in the file, so it survives a process crash; only a power
@@ -31,7 +35,7 @@ import { closeSync, fdatasync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSyn
 import { dirname, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { realClock, type Clock, type EventBus } from '../runtime/index.ts';
-import { isCallerError, MemoryFileError } from './errors.ts';
+import { isCallerError, isDiskFullError, memoryFileError } from './errors.ts';
 import { FileLock } from './file-lock.ts';
 import { GraphModel, type LogRecord, type Plan } from './graph-model.ts';
 import { encodeRecord, encodeWrite, parseLog, type RejectedLine } from './jsonl-log.ts';
@@ -196,7 +200,7 @@ class FileGraph implements MemoryGraph {
     try {
       ino = statSync(this.path).ino;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new MemoryFileError(this.path, 'read the file', e);
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw memoryFileError(this.path, 'read the file', e);
       if (this.ino !== undefined) {
         this.reset();
         this.events?.emit({ type: 'memory.reloaded', file: this.path, reason: 'missing' });
@@ -210,7 +214,7 @@ class FileGraph implements MemoryGraph {
         this.fd = openSync(this.path, 'r+');
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'ENOENT') return; // removed between the two looks
-        throw new MemoryFileError(this.path, 'open the file', e);
+        throw memoryFileError(this.path, 'open the file', e);
       }
       this.ino = fstatSync(this.fd).ino;
       if (hadOne) this.events?.emit({ type: 'memory.reloaded', file: this.path, reason: 'replaced' });
@@ -227,7 +231,7 @@ class FileGraph implements MemoryGraph {
     try {
       readAll(this.fd, buf, this.offset);
     } catch (e) {
-      throw new MemoryFileError(this.path, 'read the file', e);
+      throw memoryFileError(this.path, 'read the file', e);
     }
     const parsed = parseLog(buf, this.lines + 1, this.endsOpen);
     for (const unit of parsed.units) {
@@ -252,7 +256,7 @@ class FileGraph implements MemoryGraph {
         ftruncateSync(this.fd, this.offset);
         fdatasyncSync(this.fd);
       } catch (e) {
-        throw new MemoryFileError(this.path, 'cut off a torn last write', e);
+        throw memoryFileError(this.path, 'cut off a torn last write', e);
       }
     }
   }
@@ -287,7 +291,7 @@ class FileGraph implements MemoryGraph {
       writeSync(fd, text);
       fsyncSync(fd);
     } catch (e) {
-      throw new MemoryFileError(this.rejectedPath, 'keep rejected lines aside', e);
+      throw memoryFileError(this.rejectedPath, 'keep rejected lines aside', e);
     } finally {
       if (fd !== undefined) closeSync(fd);
     }
@@ -323,7 +327,7 @@ class FileGraph implements MemoryGraph {
       } catch {
         // not created
       }
-      throw new MemoryFileError(this.path, 'compact the file', e);
+      throw memoryFileError(this.path, 'compact the file', e);
     }
     if (this.fd !== undefined) this.closeFd(this.fd);
     this.fd = openSync(this.path, 'r+');
@@ -334,6 +338,15 @@ class FileGraph implements MemoryGraph {
     this.baseBytes = buf.length;
     this.repairNeeded = false;
     this.events?.emit({ type: 'memory.compacted', file: this.path, bytesBefore: before, bytesAfter: buf.length, reason });
+  }
+
+  /** Compact because the log has grown; on a full disk, leave it for a later write (the append needs far less room). */
+  private compactForGrowth(): void {
+    try {
+      this.compact('growth');
+    } catch (e) {
+      if (!isDiskFullError(e)) throw e;
+    }
   }
 
   private growthDue(): boolean {
@@ -362,7 +375,7 @@ class FileGraph implements MemoryGraph {
     try {
       this.sync(true);
       if (this.repairNeeded) this.compact('repair');
-      else if (this.growthDue()) this.compact('growth');
+      else if (this.growthDue()) this.compactForGrowth();
       const lines: string[] = [];
       for (const p of batch) {
         try {
@@ -387,7 +400,7 @@ class FileGraph implements MemoryGraph {
           } catch {
             // the next lock holder cuts the torn bytes off
           }
-          throw new MemoryFileError(this.path, 'append to the file', e);
+          throw memoryFileError(this.path, 'append to the file', e);
         }
         this.offset += buf.length;
         this.lines += lines.length;
@@ -408,7 +421,7 @@ class FileGraph implements MemoryGraph {
       try {
         await new Promise<void>((res, rej) => fdatasync(syncFd, (err) => (err === null ? res() : rej(err))));
       } catch (e) {
-        const error = new MemoryFileError(this.path, 'sync the file', e);
+        const error = memoryFileError(this.path, 'sync the file', e);
         this.reset();
         for (const p of batch) p.reject(error);
         return;
@@ -437,7 +450,7 @@ class FileGraph implements MemoryGraph {
       mkdirSync(dirname(this.path), { recursive: true });
       this.fd = openSync(this.path, 'a+');
     } catch (e) {
-      throw new MemoryFileError(this.path, 'create the file', e);
+      throw memoryFileError(this.path, 'create the file', e);
     }
     this.ino = fstatSync(this.fd).ino;
     this.offset = fstatSync(this.fd).size;
