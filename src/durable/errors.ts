@@ -84,6 +84,37 @@ export class StepFailedError extends WardenError {
   }
 }
 
+/**
+ * What a step or effect did could not be written to the journal because the store's disk is full
+ * (the store's `StoreFullError` is the cause). Nothing of it was recorded, so the run stops here
+ * (every later call throws this again) and its execution ends `interrupted`, leaving the run
+ * `running` in the store: once there is room a host resumes it from its journal, and this step
+ * (or effect) runs again, as any step whose outcome was never journaled does.
+ */
+export class JournalFullError extends WardenError {
+  readonly code = 'JOURNAL_FULL';
+  override readonly retryable = true;
+  readonly runId: string;
+  /** What could not be recorded, e.g. `the outcome of step "fetch"`. */
+  readonly what: string;
+  readonly seq: number;
+
+  constructor(runId: string, what: string, seq: number, cause: unknown) {
+    super(
+      `run ${runId}: ${what} (position ${seq}) could not be journaled: ${(cause as Error).message}. ` +
+        'The run stops here and resumes from this step once there is room',
+      { cause },
+    );
+    this.runId = runId;
+    this.what = what;
+    this.seq = seq;
+  }
+
+  protected override details(): Record<string, unknown> {
+    return { runId: this.runId, what: this.what, seq: this.seq };
+  }
+}
+
 /** An action that needed approval was denied; it was not executed. */
 export class ApprovalDeniedError extends WardenError {
   readonly code = 'APPROVAL_DENIED';

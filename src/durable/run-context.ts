@@ -11,15 +11,16 @@
  * to the effect's `reconcile` function, or, without one, the run suspends with reason
  * `uncertain_effect` until a person says what happened. It is never blindly retried.
  *
- * Once something ends the run (a suspension, a cancellation, a fence), every later call throws
- * the same thing again, so run code that catches it cannot carry on writing.
+ * Once something ends the run (a suspension, a cancellation, a fence, a journal write refused
+ * because the store's disk is full: `JournalFullError`), every later call throws the same thing
+ * again, so run code that catches it cannot carry on writing.
  */
 import type { Clock, EventBus, Fence } from '../runtime/index.ts';
-import { InvalidSpecError } from '../runtime/index.ts';
+import { InvalidSpecError, isWardenError } from '../runtime/index.ts';
 import type { Policy } from '../resilience/index.ts';
 import type { Attempt, JournalEntry, JournalKind, Json, Store, StoredError } from '../store/index.ts';
 import { approvalReason, type ActionDescriptor, type ApprovalPolicy } from './approval-policy.ts';
-import { ApprovalDeniedError, NonDeterminismError, NotSerializableError, StepFailedError } from './errors.ts';
+import { ApprovalDeniedError, JournalFullError, NonDeterminismError, NotSerializableError, StepFailedError } from './errors.ts';
 import { fromJournalJson, toJournalJson, toStoredError } from './json.ts';
 
 /** Ends a run without failing it: it waits (for an approval, a person resolving an effect). */
@@ -224,10 +225,14 @@ export class RunContext {
     }
     await this.approve('effect', name, seq, options);
     this.env.fence.check(`record intent of effect "${name}" in run ${this.id}`);
-    await this.env.store.recordEffectIntent(
-      { key, runId: this.id, seq, name, intentAt: this.env.clock.now(), ...(options.args === undefined ? {} : { input: options.args }) },
-      this.epoch,
-    );
+    try {
+      await this.env.store.recordEffectIntent(
+        { key, runId: this.id, seq, name, intentAt: this.env.clock.now(), ...(options.args === undefined ? {} : { input: options.args }) },
+        this.epoch,
+      );
+    } catch (e) {
+      throw this.journalFailure(e, `the intent of effect "${name}"`, seq);
+    }
     this.emit({ type: 'effect.intent', runId: this.id, effect: name, key });
     return this.execute(seq, 'effect', name, options, call, key) as Promise<T>;
   }
@@ -280,7 +285,16 @@ export class RunContext {
 
   private async write(entry: JournalEntry, effectDone: string | undefined): Promise<void> {
     this.env.fence.check(`journal ${entry.kind} "${entry.name}" of run ${this.id}`);
-    await this.env.store.appendJournal(entry, this.epoch, effectDone);
+    try {
+      await this.env.store.appendJournal(entry, this.epoch, effectDone);
+    } catch (e) {
+      throw this.journalFailure(e, `the ${entry.outcome === 'error' ? 'failure' : 'outcome'} of ${entry.kind} "${entry.name}"`, entry.seq);
+    }
+  }
+
+  /** A journal write that failed: a full disk ends the run here (`JournalFullError`); anything else is thrown as it is. */
+  private journalFailure(e: unknown, what: string, seq: number): unknown {
+    return isWardenError(e, 'STORE_FULL') ? this.halt(new JournalFullError(this.id, what, seq, e)) : e;
   }
 
   /** Journal a result (or, if it cannot be journaled, the error saying so) and return it as replay would. */
