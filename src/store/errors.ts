@@ -63,6 +63,26 @@ export class StoreUnavailableError extends WardenError {
   }
 }
 
+/**
+ * The disk holding the database is full (SQLite's `SQLITE_FULL`, which covers ENOSPC and a full
+ * quota): the write that hit it was rolled back whole, so nothing committed is lost. Reads go on,
+ * and writes succeed again as soon as there is room.
+ */
+export class StoreFullError extends WardenError {
+  readonly code = 'STORE_FULL';
+  override readonly retryable = true;
+  readonly location: string;
+
+  constructor(location: string, options?: { cause?: unknown }) {
+    super(`${location}: the disk is full, so this write was not made (nothing committed is lost; reads go on). Free some space: writes succeed again once there is room`, options);
+    this.location = location;
+  }
+
+  protected override details(): Record<string, unknown> {
+    return { location: this.location };
+  }
+}
+
 /** A journal entry at this sequence already exists with a different step name. */
 export class JournalConflictError extends WardenError {
   readonly code = 'JOURNAL_CONFLICT';
