@@ -6,8 +6,9 @@
  * Taking it is atomic with its content: the holder is written to a temporary file beside it
  * (`<lock>.<pid>.<random>.tmp`), which is then hard-linked into place (link(2) fails with EEXIST
  * while the lock is held) and removed. So a lock file is never seen empty or half written, and a
- * writer killed at any point leaves either no lock or a whole one naming it. (On a file system
- * without hard links the lock file is created with O_EXCL and written after, as before.)
+ * writer killed at any point leaves either no lock or a whole one naming it (and at worst its
+ * small temporary file, which is never taken for the lock). On a file system without hard links
+ * the lock file is created with O_EXCL and written after, as before.
  *
  * A lock whose holder is gone is broken: on this host, when the holder's pid is not running, is
  * a zombie, or was reused by a process that started later than the holder did (Linux
