@@ -2,6 +2,9 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   resolve: { conditions: ['warden-dev'] },
+  // Vitest gives the environment tests run in its own resolve conditions: add ours there too, so
+  // that `import('warden/<layer>')` in a test loads src/ (not a stale or missing dist/).
+  environments: { ssr: { resolve: { conditions: ['warden-dev'] } } },
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     exclude: ['test/chaos/**', 'node_modules/**'],

@@ -1,11 +1,180 @@
 /**
- * Warden: Erlang/OTP-grade fault tolerance for AI agents. The root entry re-exports every
- * layer's public surface; each layer is also importable on its own (`warden/runtime`,
- * `warden/supervisor`, ...).
+ * Warden: Erlang/OTP-grade fault tolerance for AI agents. The root entry (`warden`) exports the
+ * public surface of every layer, each name listed; each layer is also importable on its own
+ * (`warden/runtime`, `warden/store`, ...) under the same names.
+ *
+ * Names, not `export *`: with `export *`, a name two layers export would silently vanish from
+ * here, and the root would change whenever a layer did. test/exports.test.ts snapshots what every
+ * entry exports and checks that this file lists each layer's whole surface, so a change to the
+ * public API is always a deliberate one.
+ *
+ * `warden/testing` stays on its own subpath: what it has today (`VirtualClock`, `settle`,
+ * `seededRandom`, `Random`) is the runtime's and comes in here with it, and test support it may
+ * grow belongs to tests, not to the root. Plumbing that layers share inside Warden lives in their
+ * `internal.ts` modules, which no entry exports.
+ *
+ * The runtime comes first, so that an unsupported Node.js is named before anything else loads.
  */
-export * from './runtime/index.ts';
-export * from './supervisor/index.ts';
-export * from './isolation/index.ts';
-export * from './resilience/index.ts';
-export * from './llm/index.ts';
-export * from './agent/index.ts';
+
+// runtime: processes, messages, links, monitors, servers, the clock and the event stream
+export {
+  MINIMUM_NODE_VERSION, Runtime, HANDLER_BUDGET, DEFAULT_CALL_TIMEOUT_MS, isPid, RealClock,
+  realClock, sleepOn, VirtualClock, settle, EventBus, disposable, WardenError, isWardenError,
+  InvalidSpecError, CallTimeoutError, CallTargetExitedError, MailboxFullError, ProcessExitedError,
+  NameTakenError, NameNotRegisteredError, Crash, isNormalExit, isShutdownTuple, sameReason,
+  reasonToJSON, formatReason, showValue, SystemMessage, ExitMessage, DownMessage, CallRequest,
+  CastMessage, StopRequest, SoftStopRequest, isSoftStopRequest, isExit, isDown, isCall, isCast,
+  isStopRequest, MAILBOX_DEFAULTS, startLink, IGNORE, startServer, stopServer, reply, noreply, stop,
+  Reply, NoReply, Stop, seededRandom, systemRandom, FencedError, UNFENCED,
+} from './runtime/index.ts';
+export type {
+  RuntimeOptions, ProcessInfo, ProcessContext, ProcessBody, Dest, SpawnOptions, ReceiveOptions,
+  CallOptions, SendWaitOptions, Pid, Clock, Timer, QuiescenceSource, WardenEventMap, WardenEvent,
+  WardenEventType, WardenEventInput, Listener, Disposable, WardenErrorJSON, Term, ExitReason,
+  CallFrom, MailboxOptions, OverflowPolicy, StartResult, StartLinkOptions, Starter, Ignore,
+  ServerBehaviour, StartServerOptions, Random, Fence,
+} from './runtime/index.ts';
+
+// supervisor: OTP supervisors and the child API
+export {
+  supervisor, startSupervisor, SupervisorStartError, worker, workerWithInit, server, startChild,
+  terminateChild, restartChild, deleteChild, whichChildren, countChildren, getChildSpec,
+  stopSupervisor, inspectTree, SUPERVISOR_DEFAULTS, CHILD_DEFAULTS, STRATEGIES, RESTART_TYPES,
+  AUTO_SHUTDOWNS, resolveSupervisorSpec, resolveChildSpec, RestartIntensity,
+} from './supervisor/index.ts';
+export type {
+  SupervisorStart, SupervisorSource, SupervisorOptions, WorkerWithInitOptions, Caller,
+  SupervisorCallOptions, TreeNode, Strategy, RestartType, Shutdown, AutoShutdown, ChildType,
+  ChildStart, ChildSpec, ChildTemplate, RestartBackoff, SupervisorSpec, ResolvedChildSpec,
+  ResolvedSupervisorSpec, StartChildResult, ChildOpResult, ChildOpError, RestartChildResult,
+  ChildInfo, ChildCounts, GetChildSpecResult, SupervisorChildEvent,
+} from './supervisor/index.ts';
+
+// isolation: thread and child-process hosts, watchdogs
+export {
+  moduleUrl, thread, startThread, childProcess, startChildProcess, withWatchdog, armWatchdog,
+  WATCHDOG_DEFAULTS, UnserializableMessageError, RemoteWardenError, encodeError, decodeError,
+  watchEventLoop,
+} from './isolation/index.ts';
+export type {
+  ThreadOptions, ProcessOptions, HostOptions, WatchdogOptions, EventLoopWatchOptions,
+} from './isolation/index.ts';
+
+// resilience: retry, timeout, breaker, budgets, rate control, fallback, quarantine, locks
+export {
+  wrap, WrappedPolicy, NEVER_ABORTED, formatPath, issuesToErrors, parseWith, classifyFailure,
+  retryAfterFromHeaders, readHeader, ensureOk, HttpStatusError, TRANSIENT_STATUSES, TRANSIENT_CODES,
+  backoffCap, fullJitterDelay, Retry, RETRY_DEFAULTS, Timeout, TimeoutError, TIMEOUT_DEFAULTS,
+  CircuitBreaker, BrokenCircuitError, BREAKER_DEFAULTS, RATE_TRIP_DEFAULTS, Budget, Reservation,
+  BudgetExceededError, BudgetConfigError, BUDGET_DEFAULTS, costUsd, totalTokens, definePricing,
+  UnpricedModelError, RateLimitedError, Semaphore, SEMAPHORE_DEFAULTS, TokenBucket,
+  TOKEN_BUCKET_DEFAULTS, ProviderLimiter, PROVIDER_LIMITER_DEFAULTS, Fallback,
+  FallbackExhaustedError, FALLBACK_DEFAULTS, DegradationLadder, LADDER_DEFAULTS, MemoryResultCache,
+  MEMORY_CACHE_DEFAULTS, canonicalJson, stableHash, Quarantine, QuarantinedError,
+  MemoryQuarantineStore, QUARANTINE_DEFAULTS, SpawnGuard, SpawnConflictError, MemorySpawnKeyStore,
+  SPAWN_GUARD_DEFAULTS, ResourceManager, DeadlockDetectedError, ResourceTimeoutError,
+  RESOURCE_MANAGER_DEFAULTS,
+} from './resilience/index.ts';
+export type {
+  Policy, PolicyContext, Work, WiringOptions, FailureClass, ResponseLike, BackoffOptions,
+  RetryOptions, RetryTunables, RetryContext, RetryGiveUpReason, TimeoutOptions, TimeoutTunables,
+  TimeoutStrategy, BreakerOptions, BreakerTunables, BreakerState, BreakerStateKind, BreakerSnapshot,
+  IsolationHandle, TripSpecInput, TripSpec, ConsecutiveTrip, RateTrip, TripSnapshot, BudgetOptions,
+  BudgetTunables, BudgetLimits, BudgetUnit, Spend, PricingTable, ModelPrice, TokenUsage,
+  RateLimitReason, LimiterKind, SemaphoreOptions, SemaphoreTunables, Permit, TokenBucketOptions,
+  TokenBucketTunables, ProviderLimiterOptions, ProviderLimits, FallbackOptions, FallbackTunables,
+  FallbackResult, Candidate, LadderOptions, LadderTunables, DegradedResult, DegradationLevel,
+  ResultCache, CachedValue, QuarantineOptions, QuarantineTunables, QuarantineRecord,
+  QuarantineStore, SpawnGuardOptions, SpawnGuardTunables, SpawnKeyStore, OnConflict,
+  ResourceManagerOptions, ResourceManagerTunables, ResourceSpec, ResourceLease, WaitLink,
+} from './resilience/index.ts';
+
+// store: persistence for durable runs
+export {
+  openStore, storeLocation, isPostgresUrl, openSqliteStore, checkSqliteFile, DEFAULT_SQLITE_PATH,
+  openPostgresStore, SCHEMA_VERSION, SchemaTooNewError, StoreCorruptError, StoreUnavailableError,
+  JournalConflictError, redactUrl, RUN_STATUSES, DEAD_LETTER_STATUSES, APPROVAL_STATUSES,
+} from './store/index.ts';
+export type {
+  OpenStoreOptions, SqliteStoreOptions, PostgresStoreOptions, Store, StoreInfo, Json, StoredError,
+  RunStatus, RunRequest, RunRecord, NewRun, ClaimOptions, RunFilter, RunUpdate, CompactOptions,
+  JournalEntry, JournalKind, JournalOutcome, EffectRecord, EffectStatus, DeadLetter,
+  DeadLetterStatus, Attempt, Approval, ApprovalStatus, Decision, AuditEntry, KeyLease,
+} from './store/index.ts';
+
+// llm: model clients
+export {
+  ProviderAdapter, DEFAULT_MAX_OUTPUT_TOKENS, OpenAIAdapter, openaiChat, AnthropicAdapter,
+  anthropicMessages, ResilientModelClient, createModelClient, MODEL_CLIENT_DEFAULTS, ModelCallError,
+  MalformedResponseError, StreamInterruptedError, StreamStalledError, StructuredOutputError,
+  MissingApiKeyError, prepareRequest, toJsonSchema, parseArguments, redact, registerSecret,
+  REDACTED, makeUsage, addUsage, ZERO_USAGE,
+} from './llm/index.ts';
+export type {
+  JsonSchema, SchemaInput, Message, Role, ToolDefinition, ToolCall, ToolChoice, ResponseFormat,
+  ModelRequest, FinishReason, Usage, ModelResponse, QueuedResult, ModelResult, StreamDelta,
+  ModelStream, ModelCallOptions, ModelClient, AdapterOptions, AttemptResult, StreamMeta,
+  OpenAIAdapterOptions, AnthropicAdapterOptions, ModelClientOptions, StreamFailurePolicy,
+  ModelErrorCode, ErrorSummary, PreparedRequest, PreparedTool,
+} from './llm/index.ts';
+
+// sim: the simulated model server and the chaos proxy
+export {
+  startSimServer, SIM_RECORD_DEFAULTS, parseScript, defaultSentence, valueForSchema,
+  startChaosProxy, CHAOS_DECISION_DEFAULTS, ChaosPlanner, parseRules,
+} from './sim/index.ts';
+export type {
+  SimServer, SimServerOptions, SimRequestRecord, SimScript, SimRule, SimReply, SimUsage,
+  StringMatch, ChaosProxy, ChaosProxyOptions, ChaosTotals, ChaosRule, ChaosFault, ChaosFaultKind,
+  ChaosDecision,
+} from './sim/index.ts';
+
+// durable: durable runs
+export {
+  defineRun, DurableHost, DURABLE_HOST_DEFAULTS, outcomeOfRecord, RunContext, requireApproval,
+  approvalReason, Approvals, DeadLetterQueue, StoreQuarantineStore, StoreSpawnKeyStore,
+  toJournalJson, toStoredError, NonDeterminismError, NotSerializableError, StepFailedError,
+  ApprovalDeniedError, RunCancelledError, UnknownRunError, DurableStateError,
+} from './durable/index.ts';
+export type {
+  RunDefinition, RunFunction, DurableHostOptions, DurableHostTunables, RunHandle, RunOutcome,
+  RetentionPolicy, StepContext, EffectContext, StepOptions, EffectOptions, ReconcileResult,
+  ApprovalPolicy, ActionDescriptor, DecisionInput, DeadLetterInput,
+} from './durable/index.ts';
+
+// memory: the memory server
+export {
+  openMemoryGraph, openFileGraph, FILE_GRAPH_DEFAULTS, openStoreGraph, STORE_GRAPH_DEFAULTS,
+  createMemoryMcpServer, MEMORY_RESOURCE_URI, startMemoryHttp, checkMemoryHttpOptions,
+  isLoopbackHost, MEMORY_HTTP_DEFAULTS, MIN_TOKEN_LENGTH, serveMemory, SERVE_MEMORY_DEFAULTS,
+  shareWrites, writerAddress, SHARED_WRITER_DEFAULTS, memoryService, memoryServiceBehaviour,
+  serviceAccess, MEMORY_SERVICE_MODULE, MEMORY_SERVER_MODULE, SERVICE_ACCESS_DEFAULTS, memoryServer,
+  importJsonl, exportJsonl, parseJsonl, toJsonl, MEMORY_TOOLS, MEMORY_TOOL_NAMES, EntitySchema,
+  RelationSchema, parseWriteInput, parseReadInput, FILE_LOCK_DEFAULTS, EntityNotFoundError,
+  MemoryInputError, MemoryLockTimeoutError, MemoryFileError, MemoryUnavailableError, relationKey,
+} from './memory/index.ts';
+export type {
+  MemoryBackendOptions, OpenMemoryGraphContext, FileGraphOptions, StoreGraphOptions, MemoryAccess,
+  MemoryMcpServerOptions, MemoryHttpOptions, MemoryHttpServer, SharedWriterAccess,
+  SharedWriterOptions, WriterRole, ServeMemoryOptions, MemoryServerHandle,
+  HostedMemoryServerOptions, MemoryServiceRequest, MemoryServiceReply, ServiceAccessOptions,
+  ParsedJsonl, MemoryToolName, McpToolDefinition, Entity, Relation, KnowledgeGraph,
+  ObservationAddition, AddedObservations, ObservationDeletion, WriteOp, WriteTool, WriteResult,
+  WriteResults, ReadOp, ImportSummary, MemoryGraph, MemoryGraphInfo, RejectedLine,
+} from './memory/index.ts';
+
+// agent: agents
+export {
+  defineAgent, checkInput, AGENT_DEFAULTS, COMPACTION_DEFAULTS, SUMMARY_INSTRUCTIONS, tool, isTool,
+  ToolFailure, isToolFailure, runAgent, agentChild, defaultRunId, RUN_AGENT_DEFAULTS, reaskMessage,
+  taskText, RECALL_TOOL, NotApprovedError, estimateMessageTokens, contextTokens, anchorLength,
+  planCompaction, applyCompaction, offloadedBy, stubFor, transcript, SUMMARY_MARK, STUB_MARK,
+  readOffloaded, LoopGuard, callKey, showArgs, UnknownToolError, ToolLoopError, MaxStepsError,
+  OutputInvalidError, AgentStoppedError, AgentRunError, errorFromStored, guardOf,
+} from './agent/index.ts';
+export type {
+  Agent, AgentOptions, CompactionOptions, DirectRunOptions, Tool, ToolSpec, ToolContext,
+  RunAgentOptions, AgentChildOptions, AgentTask, AgentInput, AgentResult, AgentEnv, LevelCounts,
+  ResolvedAgent, ResolvedCompaction, ApprovalRequest, Calibration, CompactionShape, CompactionPlan,
+  OffloadedItem, CallKey, AgentGuard, AgentErrorSummary,
+} from './agent/index.ts';

@@ -43,10 +43,10 @@ export { tool, isTool, ToolFailure, isToolFailure } from './tool.ts';
 export type { Tool, ToolSpec, ToolContext } from './tool.ts';
 export { runAgent, agentChild, defaultRunId, RUN_AGENT_DEFAULTS } from './process.ts';
 export type { RunAgentOptions, AgentChildOptions, AgentTask } from './process.ts';
-export { executeAgent, reaskMessage, taskText, RECALL_TOOL } from './loop.ts';
+export { reaskMessage, taskText, RECALL_TOOL } from './loop.ts';
 export type { AgentInput, AgentResult, AgentEnv, LevelCounts, ResolvedAgent, ResolvedCompaction } from './loop.ts';
-export { durableJournal, ephemeralJournal, NotApprovedError } from './journal.ts';
-export type { StepJournal, ApprovalRequest } from './journal.ts';
+export { NotApprovedError } from './journal.ts';
+export type { ApprovalRequest } from './journal.ts';
 export {
   estimateMessageTokens,
   contextTokens,

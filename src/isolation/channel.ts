@@ -22,10 +22,9 @@ import {
   type ExitReason,
   type Pid,
   type QuiescenceSource,
-  type RemoteCallFrom,
-  type RemoteEndpoint,
   type Timer,
 } from '../runtime/index.ts';
+import type { RemoteCallFrom, RemoteEndpoint } from '../runtime/internal.ts';
 import { SoftStopRequest } from '../runtime/index.ts';
 import { UnserializableMessageError, decode, encode, type CodecPeer } from './codec.ts';
 

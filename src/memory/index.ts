@@ -41,8 +41,8 @@ export type { HostedMemoryServerOptions } from './hosted-server.ts';
 export type { MemoryServiceRequest, MemoryServiceReply, ServiceAccessOptions } from './service.ts';
 export { importJsonl, exportJsonl, parseJsonl, toJsonl } from './import-export.ts';
 export type { ParsedJsonl } from './import-export.ts';
-export { TOOLS, TOOL_NAMES, EntitySchema, RelationSchema, parseWriteInput, parseReadInput } from './schemas.ts';
-export type { ToolName, ToolDefinition } from './schemas.ts';
+export { MEMORY_TOOLS, MEMORY_TOOL_NAMES, EntitySchema, RelationSchema, parseWriteInput, parseReadInput } from './schemas.ts';
+export type { MemoryToolName, McpToolDefinition } from './schemas.ts';
 export { FILE_LOCK_DEFAULTS } from './file-lock.ts';
 export {
   EntityNotFoundError,

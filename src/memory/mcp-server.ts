@@ -11,7 +11,7 @@
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { SubscribeRequestSchema, UnsubscribeRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { TOOLS, type ToolName } from './schemas.ts';
+import { MEMORY_TOOLS, type MemoryToolName } from './schemas.ts';
 import type { KnowledgeGraph, ReadOp, WriteOp, WriteResult } from './types.ts';
 
 /** What the MCP face needs: a graph, or a client of the memory service. */
@@ -56,8 +56,8 @@ export function createMemoryMcpServer(access: MemoryAccess, options: MemoryMcpSe
     }
   };
 
-  const tool = (name: ToolName, handler: (args: Record<string, unknown>) => Promise<CallToolResult>): void => {
-    const d = TOOLS[name];
+  const tool = (name: MemoryToolName, handler: (args: Record<string, unknown>) => Promise<CallToolResult>): void => {
+    const d = MEMORY_TOOLS[name];
     server.registerTool(
       name,
       { title: d.title, description: d.description, inputSchema: d.inputSchema, outputSchema: d.outputSchema, annotations: d.annotations },

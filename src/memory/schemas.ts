@@ -23,8 +23,8 @@ export const RelationSchema = z.object({
 const GraphShape = { entities: z.array(EntitySchema), relations: z.array(RelationSchema) };
 const DoneShape = { success: z.boolean(), message: z.string() };
 
-/** What a tool is: its schemas and hints, as listed by `tools/list`. */
-export interface ToolDefinition {
+/** What an MCP tool is: its schemas and hints, as listed by `tools/list`. */
+export interface McpToolDefinition {
   readonly title: string;
   readonly description: string;
   readonly inputSchema: z.ZodRawShape;
@@ -36,7 +36,7 @@ const writes = { readOnlyHint: false, destructiveHint: false, idempotentHint: fa
 const deletes = { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false } as const;
 const reads = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;
 
-export const TOOL_NAMES = [
+export const MEMORY_TOOL_NAMES = [
   'create_entities',
   'create_relations',
   'add_observations',
@@ -47,9 +47,9 @@ export const TOOL_NAMES = [
   'search_nodes',
   'open_nodes',
 ] as const;
-export type ToolName = (typeof TOOL_NAMES)[number];
+export type MemoryToolName = (typeof MEMORY_TOOL_NAMES)[number];
 
-export const TOOLS: { readonly [K in ToolName]: ToolDefinition } = {
+export const MEMORY_TOOLS: { readonly [K in MemoryToolName]: McpToolDefinition } = {
   create_entities: {
     title: 'Create Entities',
     description: 'Add entities to the knowledge graph. An entity whose name is already taken is left as it is and not returned.',
@@ -145,15 +145,15 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   return v;
 }
 
-function parse(tool: ToolName, input: unknown): Record<string, unknown> {
-  const result = z.object(TOOLS[tool].inputSchema).safeParse(input ?? {});
+function parse(tool: MemoryToolName, input: unknown): Record<string, unknown> {
+  const result = z.object(MEMORY_TOOLS[tool].inputSchema).safeParse(input ?? {});
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   throw new MemoryInputError(tool, formatPath(issue.path), issue.message.replace(/^Invalid input: /, ''), valueAt(input, issue.path));
 }
 
 /** Validate a write tool's arguments (as an MCP client sends them) into a {@link WriteOp}. */
-export function parseWriteInput(tool: Exclude<ToolName, 'read_graph' | 'search_nodes' | 'open_nodes'>, input: unknown): WriteOp {
+export function parseWriteInput(tool: Exclude<MemoryToolName, 'read_graph' | 'search_nodes' | 'open_nodes'>, input: unknown): WriteOp {
   return { tool, ...parse(tool, input) } as WriteOp;
 }
 
@@ -162,6 +162,6 @@ export function parseReadInput(tool: 'read_graph' | 'search_nodes' | 'open_nodes
   return { tool, ...parse(tool, input) } as ReadOp;
 }
 
-export function isWriteTool(tool: ToolName): tool is Exclude<ToolName, 'read_graph' | 'search_nodes' | 'open_nodes'> {
+export function isWriteTool(tool: MemoryToolName): tool is Exclude<MemoryToolName, 'read_graph' | 'search_nodes' | 'open_nodes'> {
   return tool !== 'read_graph' && tool !== 'search_nodes' && tool !== 'open_nodes';
 }

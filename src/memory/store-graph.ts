@@ -17,7 +17,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { EventBus } from '../runtime/index.ts';
-import { sqlAccessOf, type SqlAccess, type SqlConn, type Store } from '../store/index.ts';
+import type { Store } from '../store/index.ts';
+import { sqlAccessOf, type SqlAccess, type SqlConn } from '../store/internal.ts';
 import { EntityNotFoundError, isCallerError, MemoryInputError } from './errors.ts';
 import { assertNever } from './graph-model.ts';
 import { GroupCommit } from './group-commit.ts';

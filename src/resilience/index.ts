@@ -94,4 +94,4 @@ export {
   ResourceTimeoutError,
   RESOURCE_MANAGER_DEFAULTS,
 } from './resource-locks.ts';
-export type { ResourceManagerOptions, ResourceManagerTunables, ResourceSpec, Lease, WaitLink } from './resource-locks.ts';
+export type { ResourceManagerOptions, ResourceManagerTunables, ResourceSpec, ResourceLease, WaitLink } from './resource-locks.ts';

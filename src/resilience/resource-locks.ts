@@ -95,8 +95,8 @@ export class ResourceTimeoutError extends WardenError {
   }
 }
 
-/** Held resources; `release()` gives them all back, once. */
-export interface Lease extends Disposable {
+/** Resources held by one holder until released; `release()` gives them all back, once. */
+export interface ResourceLease extends Disposable {
   readonly holder: string;
   readonly resources: readonly string[];
   release(): void;
@@ -196,7 +196,7 @@ export class ResourceManager {
   }
 
   /** Take one unit of `resource` for `holder`. */
-  async acquire(holder: string, resource: string, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<Lease> {
+  async acquire(holder: string, resource: string, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<ResourceLease> {
     return this.acquireAll(holder, [resource], options);
   }
 
@@ -204,7 +204,7 @@ export class ResourceManager {
    * Take one unit of each of `resources` for `holder`, in the global order, all or nothing, within
    * one timeout. Duplicates in the list are taken once.
    */
-  async acquireAll(holder: string, resources: readonly string[], options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<Lease> {
+  async acquireAll(holder: string, resources: readonly string[], options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<ResourceLease> {
     const subject = `resources "${this.live.current.name}"`;
     if (typeof holder !== 'string' || holder === '') throw new InvalidSpecError(subject, 'holder', holder, 'must be a non-empty string');
     if (resources.length === 0 || resources.some((r) => typeof r !== 'string' || r === '')) {

@@ -35,8 +35,6 @@ export { RealClock, realClock, sleepOn } from './clock.ts';
 export type { Clock, Timer } from './clock.ts';
 export { VirtualClock, settle } from './virtual-clock.ts';
 export type { QuiescenceSource } from './virtual-clock.ts';
-export { isRemoteCallFrom } from './remote.ts';
-export type { RemoteEndpoint, RemoteCallFrom } from './remote.ts';
 export { EventBus, disposable } from './events.ts';
 export type {
   WardenEventMap,

@@ -22,10 +22,7 @@ export { openSqliteStore, checkSqliteFile, DEFAULT_SQLITE_PATH } from './sqlite.
 export type { SqliteStoreOptions } from './sqlite.ts';
 export { openPostgresStore } from './postgres.ts';
 export type { PostgresStoreOptions } from './postgres.ts';
-export { SCHEMA_VERSION, MIGRATIONS } from './migrations.ts';
-export { sqlAccessOf } from './sql-store.ts';
-export type { SqlAccess, SqlConn } from './sql-store.ts';
-export type { Migration, Dialect } from './migrations.ts';
+export { SCHEMA_VERSION } from './migrations.ts';
 export { SchemaTooNewError, StoreCorruptError, StoreUnavailableError, JournalConflictError, redactUrl } from './errors.ts';
 export { RUN_STATUSES, DEAD_LETTER_STATUSES, APPROVAL_STATUSES } from './types.ts';
 export type {
@@ -53,5 +50,5 @@ export type {
   ApprovalStatus,
   Decision,
   AuditEntry,
-  Lease,
+  KeyLease,
 } from './types.ts';

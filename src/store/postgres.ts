@@ -10,6 +10,7 @@
 import type pg from 'pg';
 import { StoreUnavailableError, redactUrl } from './errors.ts';
 import { migrate, SqlStore, type SqlConn, type SqlDriver } from './sql-store.ts';
+import type { Store } from './types.ts';
 
 export interface PostgresStoreOptions {
   /** A `postgres://` or `postgresql://` URL. */
@@ -114,7 +115,7 @@ class PostgresDriver implements SqlDriver {
 }
 
 /** Open and migrate a Postgres store. A server that cannot be reached is `StoreUnavailableError`. */
-export async function openPostgresStore(options: PostgresStoreOptions): Promise<SqlStore> {
+export async function openPostgresStore(options: PostgresStoreOptions): Promise<Store> {
   const location = redactUrl(options.url);
   if (!/^postgres(ql)?:\/\//.test(options.url)) {
     throw new StoreUnavailableError(location, 'not a postgres:// URL');

@@ -25,7 +25,7 @@ import type {
   EffectRecord,
   JournalEntry,
   Json,
-  Lease,
+  KeyLease,
   NewRun,
   RunFilter,
   RunRecord,
@@ -837,7 +837,7 @@ export class SqlStore implements Store {
     return (await this.driver.transaction((c) => c.run('DELETE FROM warden_leases WHERE key = ? AND owner = ?', [key, owner]))) > 0;
   }
 
-  async listLeases(now: number): Promise<readonly Lease[]> {
+  async listLeases(now: number): Promise<readonly KeyLease[]> {
     const rows = await this.driver.read('SELECT * FROM warden_leases WHERE expires_at > ? ORDER BY key', [now]);
     return rows.map((r) => ({ key: String(r.key), owner: String(r.owner), expiresAt: num(r.expires_at) }));
   }

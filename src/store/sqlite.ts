@@ -18,6 +18,7 @@ import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync } from 
 import { dirname, resolve } from 'node:path';
 import { StoreCorruptError, StoreUnavailableError } from './errors.ts';
 import { migrate, SqlStore, type SqlConn, type SqlDriver } from './sql-store.ts';
+import type { Store } from './types.ts';
 
 const MAGIC = 'SQLite format 3\u0000';
 
@@ -153,7 +154,7 @@ export interface SqliteStoreOptions {
 export const DEFAULT_SQLITE_PATH = './.warden/warden.db';
 
 /** Open (creating if missing) and migrate a SQLite store. */
-export async function openSqliteStore(options: SqliteStoreOptions = {}): Promise<SqlStore> {
+export async function openSqliteStore(options: SqliteStoreOptions = {}): Promise<Store> {
   const file = resolve(options.path ?? DEFAULT_SQLITE_PATH);
   checkSqliteFile(file);
   try {

@@ -168,7 +168,8 @@ export interface AuditEntry {
   readonly details?: Json;
 }
 
-export interface Lease {
+/** A single-flight key held by `owner` until `expiresAt` (clock ms), unless released first. */
+export interface KeyLease {
   readonly key: string;
   readonly owner: string;
   readonly expiresAt: number;
@@ -291,5 +292,5 @@ export interface Store {
   /** Claim `key` for `owner` until `expiresAt`, unless another owner holds an unexpired lease at `now`. */
   claimLease(key: string, owner: string, expiresAt: number, now: number): Promise<boolean>;
   releaseLease(key: string, owner: string): Promise<boolean>;
-  listLeases(now: number): Promise<readonly Lease[]>;
+  listLeases(now: number): Promise<readonly KeyLease[]>;
 }

@@ -1,0 +1,11 @@
+/**
+ * The runtime's surface for the layers above it inside Warden, not for users: the contract
+ * between the runtime and the hosts that run a process in another thread or OS process (the
+ * isolation layer), which stand in for it here with a ghost. It is not listed in package.json's
+ * `exports`, so `warden/runtime` users cannot import it; the `Runtime` methods that take these
+ * types are marked internal and left out of the published declarations (`stripInternal`).
+ *
+ * Cross-folder imports go through a layer's `index.ts`, or through its `internal.ts` for what
+ * only Warden's own higher layers may use.
+ */
+export type { RemoteEndpoint, RemoteCallFrom } from './remote.ts';
