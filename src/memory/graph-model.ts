@@ -15,6 +15,7 @@
  * Every change costs O(size of the change): relations are indexed by both endpoints.
  */
 import { EntityNotFoundError } from './errors.ts';
+import { illFormedText } from './schemas.ts';
 import {
   relationKey,
   type AddedObservations,
@@ -167,6 +168,8 @@ export class GraphModel {
 
   /** The records `op` writes and its answer; throws {@link EntityNotFoundError} (nothing planned) for add_observations on a missing entity. */
   plan(op: WriteOp): Plan {
+    const illFormed = illFormedText(op);
+    if (illFormed !== undefined) throw illFormed;
     switch (op.tool) {
       case 'create_entities': {
         const records: LogRecord[] = [];

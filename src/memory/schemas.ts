@@ -8,19 +8,38 @@ import { z } from 'zod';
 import { MemoryInputError } from './errors.ts';
 import type { ReadOp, WriteOp } from './types.ts';
 
-export const EntitySchema = z.object({
-  name: z.string().describe('Unique name of the entity'),
-  entityType: z.string().describe('What kind of thing the entity is (person, project, ...)'),
-  observations: z.array(z.string()).describe('Facts about the entity, one string each'),
-});
+const ILL_FORMED = 'must be well-formed Unicode: it holds a lone surrogate (an unpaired \\uD800-\\uDFFF), which UTF-8 cannot store';
 
-export const RelationSchema = z.object({
-  from: z.string().describe('Name of the entity the relation starts at'),
-  to: z.string().describe('Name of the entity the relation points to'),
-  relationType: z.string().describe('The relation, in active voice (works_at, depends_on, ...)'),
-});
+/**
+ * A string of the input: well-formed Unicode only. A lone surrogate ('\uD800') is refused in
+ * every backend, because SQLite and Postgres store UTF-8, which cannot hold one: the store would
+ * keep U+FFFD instead of the name it acknowledged.
+ */
+const text = (): z.ZodString => z.string().refine((s) => s.isWellFormed(), { message: ILL_FORMED });
 
-const GraphShape = { entities: z.array(EntitySchema), relations: z.array(RelationSchema) };
+const entity = (str: () => z.ZodString) =>
+  z.object({
+    name: str().describe('Unique name of the entity'),
+    entityType: str().describe('What kind of thing the entity is (person, project, ...)'),
+    observations: z.array(str()).describe('Facts about the entity, one string each'),
+  });
+
+const relation = (str: () => z.ZodString) =>
+  z.object({
+    from: str().describe('Name of the entity the relation starts at'),
+    to: str().describe('Name of the entity the relation points to'),
+    relationType: str().describe('The relation, in active voice (works_at, depends_on, ...)'),
+  });
+
+/** An entity as a tool takes it (its strings well-formed). */
+export const EntitySchema = entity(text);
+/** A relation as a tool takes it (its strings well-formed). */
+export const RelationSchema = relation(text);
+// Answers are not held to that: a graph written before the check may hold a lone surrogate, and must still be readable.
+const EntityOutput = entity(() => z.string());
+const RelationOutput = relation(() => z.string());
+
+const GraphShape = { entities: z.array(EntityOutput), relations: z.array(RelationOutput) };
 const DoneShape = { success: z.boolean(), message: z.string() };
 
 /** What an MCP tool is: its schemas and hints, as listed by `tools/list`. */
@@ -54,14 +73,14 @@ export const MEMORY_TOOLS: { readonly [K in MemoryToolName]: McpToolDefinition }
     title: 'Create Entities',
     description: 'Add entities to the knowledge graph. An entity whose name is already taken is left as it is and not returned.',
     inputSchema: { entities: z.array(EntitySchema) },
-    outputSchema: { entities: z.array(EntitySchema) },
+    outputSchema: { entities: z.array(EntityOutput) },
     annotations: writes,
   },
   create_relations: {
     title: 'Create Relations',
     description: 'Add directed relations between entities (use active voice). A relation that already exists is not added again.',
     inputSchema: { relations: z.array(RelationSchema) },
-    outputSchema: { relations: z.array(RelationSchema) },
+    outputSchema: { relations: z.array(RelationOutput) },
     annotations: writes,
   },
   add_observations: {
@@ -70,8 +89,8 @@ export const MEMORY_TOOLS: { readonly [K in MemoryToolName]: McpToolDefinition }
     inputSchema: {
       observations: z.array(
         z.object({
-          entityName: z.string().describe('The entity to add to'),
-          contents: z.array(z.string()).describe('Observations to add'),
+          entityName: text().describe('The entity to add to'),
+          contents: z.array(text()).describe('Observations to add'),
         }),
       ),
     },
@@ -81,7 +100,7 @@ export const MEMORY_TOOLS: { readonly [K in MemoryToolName]: McpToolDefinition }
   delete_entities: {
     title: 'Delete Entities',
     description: 'Delete entities by name, with every relation from or to them. Names that do not exist are ignored.',
-    inputSchema: { entityNames: z.array(z.string()).describe('Names of the entities to delete') },
+    inputSchema: { entityNames: z.array(text()).describe('Names of the entities to delete') },
     outputSchema: DoneShape,
     annotations: deletes,
   },
@@ -91,8 +110,8 @@ export const MEMORY_TOOLS: { readonly [K in MemoryToolName]: McpToolDefinition }
     inputSchema: {
       deletions: z.array(
         z.object({
-          entityName: z.string().describe('The entity to delete from'),
-          observations: z.array(z.string()).describe('Observations to delete'),
+          entityName: text().describe('The entity to delete from'),
+          observations: z.array(text()).describe('Observations to delete'),
         }),
       ),
     },
@@ -116,18 +135,38 @@ export const MEMORY_TOOLS: { readonly [K in MemoryToolName]: McpToolDefinition }
   search_nodes: {
     title: 'Search Nodes',
     description: 'Find entities whose name, type or an observation contains the query (case-insensitive), with the relations that touch them.',
-    inputSchema: { query: z.string().describe('Text to look for in names, types and observations') },
+    inputSchema: { query: text().describe('Text to look for in names, types and observations') },
     outputSchema: GraphShape,
     annotations: reads,
   },
   open_nodes: {
     title: 'Open Nodes',
     description: 'Return the named entities, with the relations that touch them. Unknown names are ignored.',
-    inputSchema: { names: z.array(z.string()).describe('Names of the entities to return') },
+    inputSchema: { names: z.array(text()).describe('Names of the entities to return') },
     outputSchema: GraphShape,
     annotations: reads,
   },
 };
+
+/**
+ * The input error for the first string of a write that is not well-formed Unicode (a lone
+ * surrogate), or `undefined`: both backends check every write with it, so a library caller that
+ * skips the schemas is refused the same way.
+ */
+export function illFormedText(op: WriteOp): MemoryInputError | undefined {
+  const walk = (v: unknown, path: string): MemoryInputError | undefined => {
+    if (typeof v === 'string') return v.isWellFormed() ? undefined : new MemoryInputError(op.tool, path, ILL_FORMED, v);
+    if (typeof v !== 'object' || v === null) return undefined;
+    const entries: [string, unknown][] = Array.isArray(v) ? v.map((x, i) => [`[${i}]`, x]) : Object.entries(v).map(([k, x]) => [path === '' ? k : `.${k}`, x]);
+    for (const [key, x] of entries) {
+      if (path === '' && key === 'tool') continue;
+      const bad = walk(x, `${path}${key}`);
+      if (bad !== undefined) return bad;
+    }
+    return undefined;
+  };
+  return walk(op, '');
+}
 
 /** `entities[2].name` from zod's path. */
 export function formatPath(path: readonly PropertyKey[]): string {

@@ -22,6 +22,7 @@ import { sqlAccessOf, type SqlAccess, type SqlConn } from '../store/internal.ts'
 import { EntityNotFoundError, isCallerError, MemoryInputError } from './errors.ts';
 import { assertNever } from './graph-model.ts';
 import { GroupCommit } from './group-commit.ts';
+import { illFormedText } from './schemas.ts';
 import './events.ts';
 import type {
   AddedObservations,
@@ -117,6 +118,8 @@ class StoreGraph implements MemoryGraph {
 
   write<K extends WriteTool>(op: Extract<WriteOp, { tool: K }>): Promise<WriteResults[K]> {
     if (this.closed) return Promise.reject(new Error(`${this.info.location}: the memory graph is closed`));
+    const illFormed = illFormedText(op);
+    if (illFormed !== undefined) return Promise.reject(illFormed);
     if (this.sql.dialect === 'postgres') {
       const nul = findNul(op);
       if (nul !== undefined) return Promise.reject(new MemoryInputError(op.tool, nul.path, 'contains a NUL character (\\u0000), which Postgres cannot store', nul.value));
