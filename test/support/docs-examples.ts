@@ -121,8 +121,6 @@ export function loadExamples(files: readonly string[] = docsFiles()): { examples
 /** The extracted blocks on disk, ready for the compiler and for Node. */
 export interface ExampleWorkspace {
   readonly dir: string;
-  /** The file a block was written to (signature blocks are not written). */
-  fileOf(example: DocsExample): string | undefined;
   /** Compile errors, each as one line naming the markdown file and line, grouped by block. */
   typecheck(): Promise<Map<DocsExample, string[]>>;
   /** Runs one whole-program block; resolves with its output, rejects naming the block. */
@@ -175,10 +173,9 @@ export function writeExamples(examples: readonly DocsExample[]): ExampleWorkspac
 
   return {
     dir,
-    fileOf: (example) => written.get(example)?.path,
     async typecheck() {
       const tsc = join(REPO, 'node_modules', '.bin', 'tsc');
-      const result = await promisify(execFile)(tsc, ['-p', join(dir, 'tsconfig.json'), '--pretty', 'false'], { cwd: REPO, maxBuffer: 64 * 1024 * 1024 }).then(
+      const result = await promisify(execFile)(tsc, ['-p', join(dir, 'tsconfig.json'), '--pretty', 'false'], { cwd: REPO, maxBuffer: 64 * 1024 * 1024, timeout: 300_000, killSignal: 'SIGKILL' }).then(
         (r) => r.stdout,
         (e: { stdout?: string; code?: unknown }) => {
           if (typeof e.stdout !== 'string' || e.stdout === '') throw e;
@@ -189,6 +186,7 @@ export function writeExamples(examples: readonly DocsExample[]): ExampleWorkspac
       let last: string[] | undefined;
       for (const line of result.split('\n')) {
         const m = /^(.+?)\((\d+),(\d+)\): (error TS\d+: .*)$/.exec(line);
+        if (/^error TS\d+/.test(line)) throw new Error(`the compiler could not check the docs examples: ${line}`);
         if (m) {
           const entry = byPath.get(resolve(REPO, m[1]!));
           last = undefined;
