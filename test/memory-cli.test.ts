@@ -57,6 +57,10 @@ describe('warden memory import and export', () => {
   it.each([
     [['serve', '--file', 'a.jsonl', '--db', 'b.db'], 'give either --file or --db, not both'],
     [['serve', '--port', '80'], '--port and --host need --http'],
+    [['serve', '--token', 'a-token-of-enough-length'], '--token needs --http'],
+    [['serve', '--http', '--token', 'short'], '--token must be at least 16 characters with no whitespace (got 5 characters)'],
+    [['serve', '--http', '--max-sessions', '0'], '--max-sessions must be an integer >= 1 (got "0")'],
+    [['serve', '--http', '--host', '192.168.1.20'], '--host 192.168.1.20 is not loopback, so a token is required'],
     [['serve', '--isolation', 'thread'], '--isolation must be inline or process (got "thread")'],
     [['import'], 'give the JSONL file to import'],
     [['export', '--no-share'], '--no-share applies to serve only'],
