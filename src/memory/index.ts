@@ -17,7 +17,8 @@
  * or a JSONL file in the reference's format (`{ file }`). Events: `memory.*` on the runtime's
  * stream. Errors: `EntityNotFoundError` (`MEMORY_ENTITY_NOT_FOUND`), `MemoryInputError`
  * (`MEMORY_INPUT`), `MemoryLockTimeoutError` (`MEMORY_LOCK_TIMEOUT`), `MemoryFileError`
- * (`MEMORY_FILE`), `MemoryUnavailableError` (`MEMORY_UNAVAILABLE`).
+ * (`MEMORY_FILE`), `MemoryDiskFullError` (`MEMORY_DISK_FULL`; on the store, `StoreFullError`),
+ * `MemoryUnavailableError` (`MEMORY_UNAVAILABLE`).
  */
 import './events.ts';
 
@@ -49,6 +50,7 @@ export {
   MemoryInputError,
   MemoryLockTimeoutError,
   MemoryFileError,
+  MemoryDiskFullError,
   MemoryUnavailableError,
 } from './errors.ts';
 export { relationKey } from './types.ts';

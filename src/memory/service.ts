@@ -3,7 +3,9 @@
  * supervisor like any other child. Its `init` opens the graph (and repairs it); a failure of the
  * backend itself (the file cannot be written, the store is unreachable) crashes it, and its
  * supervisor starts it again, which reads and repairs the graph again: "let it crash".
- * Refused calls (bad input, a missing entity) are answered and the service keeps running.
+ * Refused calls (bad input, a missing entity) are answered and the service keeps running, and so
+ * are writes that fail because the disk is full (`MemoryDiskFullError`, `StoreFullError`): the
+ * service goes on serving reads, and takes writes again once there is room.
  *
  * Calls are `{ kind: 'write', op }` and `{ kind: 'read', op }`; each is handed to the graph
  * without waiting (the graph serialises writes and group-commits them), and answered with
@@ -26,7 +28,7 @@ import {
 } from '../runtime/index.ts';
 import { server, whichChildren, type ChildStart } from '../supervisor/index.ts';
 import { moduleUrl } from '../isolation/index.ts';
-import { isCallerError, MemoryUnavailableError } from './errors.ts';
+import { isCallerError, isDiskFullError, MemoryUnavailableError } from './errors.ts';
 import type { MemoryAccess } from './mcp-server.ts';
 import { openMemoryGraph, type MemoryBackendOptions } from './open.ts';
 import type { KnowledgeGraph, MemoryGraph, ReadOp, WriteOp, WriteResult } from './types.ts';
@@ -71,7 +73,8 @@ export const memoryServiceBehaviour: ServerBehaviour<State, MemoryBackendOptions
       (error: unknown) => {
         if (!ctx.isAlive) return;
         ctx.reply(from, { ok: false, error } satisfies MemoryServiceReply);
-        if (!isCallerError(error)) ctx.send(ctx.self, new Fatal(error));
+        // A full disk is not the graph's fault, and a restart would not make room: answer and go on.
+        if (!isCallerError(error) && !isDiskFullError(error)) ctx.send(ctx.self, new Fatal(error));
       },
     );
     return noreply(state);
