@@ -4,7 +4,7 @@
  * `main` in-process; one runs the real `bin/warden` as a child process.
  */
 import { execFile } from 'node:child_process';
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -27,6 +27,13 @@ describe('warden CLI', () => {
     const r = await cli(name, '--help');
     expect(r.code).toBe(0);
     expect(r.out).toContain(`Usage: warden ${name}`);
+  });
+
+  it('names in its help only files that exist', async () => {
+    for (const c of commands) {
+      const help = (await cli(c.name, '--help')).out;
+      for (const [path] of help.matchAll(/\b(?:test|examples|docs|bench|src)\/[\w./-]*\w/g)) expect(existsSync(join(repo, path)), `${c.name} --help names ${path}`).toBe(true);
+    }
   });
 
   it.each([
@@ -59,8 +66,18 @@ describe('warden CLI', () => {
     expect(r.out).toContain('24 passed, 0 failed');
   });
 
-  it('runs as a real executable', async () => {
+  it('runs as a real executable, printing the version package.json gives', async () => {
     const { stdout } = await promisify(execFile)(process.execPath, [join(repo, 'bin/warden'), '--version']);
-    expect(stdout).toBe('warden 0.1.0\n');
+    const { version } = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { version: string };
+    expect(stdout).toBe(`warden ${version}\n`);
+  });
+
+  it('finds package.json from an installed package too (dist/cli/ two folders below it)', async () => {
+    const pkg = mkdtempSync(join(tmpdir(), 'warden-installed-'));
+    mkdirSync(join(pkg, 'dist', 'cli'), { recursive: true });
+    writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: 'warden', version: '9.8.7' }));
+    copyFileSync(join(repo, 'src/cli/version.ts'), join(pkg, 'dist/cli/version.ts'));
+    const { wardenVersion } = (await import(join(pkg, 'dist/cli/version.ts'))) as { wardenVersion: () => string };
+    expect(wardenVersion()).toBe('9.8.7');
   });
 });

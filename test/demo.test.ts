@@ -2,12 +2,13 @@
  * `warden demo` end to end: the research pipeline against the simulated model through the chaos
  * proxy, on SQLite. On the virtual clock it runs in-process, twice with the same seed, and must
  * print the same thing both times (servers' ports and the database path aside), recover from
- * every fault and report it, leave nothing running, and leave the journal it reports. As a real
- * child process on the real clock (as CI runs it) it must exit 0 on its own, and `--real` with
- * no key must say what to set.
+ * every fault and report it, show every cause whole (wrapped, never cut), leave nothing running,
+ * and leave the journal it reports when given --db or --keep; its own fresh file under ./.warden/
+ * is deleted otherwise. As a real child process on the real clock (as CI runs it) it must exit 0
+ * on its own, and `--real` with no key must say what to set.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -55,6 +56,9 @@ describe('warden demo', () => {
     ]) {
       expect(out).toContain(line);
     }
+    // Causes whole: the guard's message to its last word, wrapped onto an indented line, never cut.
+    expect(out).not.toContain('…');
+    expect(out).toMatch(/guard UNKNOWN_TOOL: the model called a tool that does not exist: "web_serch" \(tools: web_search\); the run\n {21}stops here rather than guess what was meant\n/);
     // The report.
     const report = out.slice(out.indexOf('\nreport\n'));
     expect(report).toMatch(/answer {7}Supervision trees keep AI agents running/);
@@ -98,10 +102,20 @@ describe('warden demo', () => {
     }
   });
 
-  it('runs as CI runs it: a real process on the real clock, exiting 0 on its own', async () => {
+  it('keeps its fresh journal under ./.warden/ with --keep, naming it in the report', async () => {
+    const r = await cli(['demo', '--virtual', '--quiet', '--keep']);
+    expect(r.code).toBe(0);
+    const kept = /journal {6}(\.\/\.warden\/demo-[\d-]+\.db): 3 runs, \d+ journal entries \(npx warden runs list --db \.\/\.warden\/demo-[\d-]+\.db\)/.exec(r.out);
+    expect(kept).not.toBeNull();
+    expect(existsSync(join(dir, kept![1]!))).toBe(true);
+    rmSync(join(dir, '.warden'), { recursive: true, force: true });
+  });
+
+  it('runs as CI runs it: a real process on the real clock, exiting 0 on its own and deleting its journal', async () => {
     const { stdout } = await promisify(execFile)(process.execPath, [join(repo, 'bin/warden'), 'demo', '--quiet'], { cwd: dir, env: { ...process.env, NO_COLOR: '1' } });
     expect(stdout).toContain('answer       Supervision trees keep AI agents running');
-    expect(stdout).toMatch(/journal {6}\.\/\.warden\/demo-[\d-]+\.db: 3 runs/);
+    expect(stdout).toMatch(/journal {6}3 runs, \d+ journal entries, in a file deleted at the end \(--keep keeps it\)/);
+    expect(readdirSync(join(dir, '.warden'))).toEqual([]);
     expect(stdout).toContain('(real clock)');
     expect(stdout).toContain('processes    0 left');
   });

@@ -81,7 +81,11 @@ describe('warden runs / dlq / approvals / quarantine (sqlite)', () => {
     expect(list.out).toMatch(new RegExp(`${suspendedId}\\s+mailer\\s+suspended`));
     expect(list.out).toMatch(new RegExp(`${failedId}\\s+failing\\s+failed`));
     const only = await cli('runs', 'list', '--db', db, '--status', 'failed', '--json');
-    expect(only.out.trim().split('\n').map((l) => JSON.parse(l).id)).toEqual([failedId]);
+    expect((JSON.parse(only.out) as { id: string }[]).map((r) => r.id)).toEqual([failedId]);
+    const none = await cli('runs', 'list', '--db', db, '--status', 'cancelled', '--json');
+    expect(none.out).toBe('[]\n');
+    const lines = await cli('runs', 'list', '--db', db, '--jsonl');
+    expect(lines.out.trim().split('\n').map((l) => (JSON.parse(l) as { id: string }).id).sort()).toEqual([suspendedId, failedId].sort());
     const show = await cli('runs', 'show', suspendedId, '--db', db);
     expect(show.code).toBe(0);
     expect(show.out).toContain('status    suspended');
@@ -106,7 +110,7 @@ describe('warden runs / dlq / approvals / quarantine (sqlite)', () => {
 
   it('shows a dead letter with its attempts, replays it with edited input through a serving host, and refuses a second replay', async () => {
     const list = await cli('dlq', 'list', '--db', db, '--json');
-    const [letter] = list.out.trim().split('\n').map((l) => JSON.parse(l) as { id: string; runId: string });
+    const [letter] = JSON.parse(list.out) as { id: string; runId: string }[];
     expect(letter!.runId).toBe(failedId);
     const show = await cli('dlq', 'show', letter!.id, '--db', db);
     expect(show.out).toContain('SyntaxError');
@@ -164,6 +168,9 @@ describe('warden runs / dlq / approvals / quarantine (sqlite)', () => {
     [['quarantine', 'release', 'abc'], 'at least 8 characters'],
     [['quarantine', 'release', 'ffffffffff'], 'nothing is recorded under key ffffffffff'],
     [['runs', 'list', '--bogus'], "Unknown option '--bogus'"],
+    [['runs', 'list', '--json', '--jsonl'], 'give --json or --jsonl, not both'],
+    [['runs', 'show', 'x', '--jsonl'], "--jsonl does not apply to 'show' (only to: list)"],
+    [['dlq', 'list', '--db-timeout-ms', '0'], '--db-timeout-ms must be an integer >= 1 (got "0")'],
   ])('refuses %j with exit status 2, saying what is wrong, and changes nothing', async (argv, message) => {
     await store.close();
     const before = readFileSync(db);

@@ -1,15 +1,16 @@
 /**
  * The `warden` command line: dispatches to one command per file, with `--help` on every
- * command. Bad input (an unknown command or option, a malformed value) is reported on
- * stderr with a pointer to the help, exit status 2; a failing command exits 1.
+ * command. Bad input (an unknown command or option, a malformed value, a database location
+ * that names none) is reported on stderr with a pointer to the help, exit status 2; a failing
+ * command exits 1 with one line naming the problem (a stack trace only for a bug).
  */
 import { parseArgs } from 'node:util';
+import { isWardenError } from '../runtime/index.ts';
 import { UsageError, type CliIO } from './command.ts';
 import { commands } from './registry.ts';
+import { wardenVersion } from './version.ts';
 
 export { commands };
-
-const VERSION = '0.1.0';
 
 function globalHelp(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -36,7 +37,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     return 0;
   }
   if (name === '--version' || name === '-v') {
-    io.stdout.write(`warden ${VERSION}\n`);
+    io.stdout.write(`warden ${wardenVersion()}\n`);
     return 0;
   }
   const entry = commands.find((c) => c.name === name);
@@ -58,11 +59,13 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     }
     return await command.run({ values: parsed.values, positionals: parsed.positionals }, io);
   } catch (e) {
-    if (e instanceof UsageError) {
-      io.stderr.write(`warden ${command.name}: ${e.message}\nRun 'warden ${command.name} --help' for usage.\n`);
+    // A location that names no database is bad input, like a malformed option.
+    if (e instanceof UsageError || isWardenError(e, 'STORE_LOCATION_INVALID')) {
+      io.stderr.write(`warden ${command.name}: ${(e as Error).message}\nRun 'warden ${command.name} --help' for usage.\n`);
       return 2;
     }
-    io.stderr.write(`warden ${command.name}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    // A Warden error names the problem in its message; anything else is a bug, shown with its stack.
+    io.stderr.write(`warden ${command.name}: ${isWardenError(e) ? e.message : e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     return 1;
   }
 }

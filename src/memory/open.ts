@@ -1,11 +1,12 @@
 /**
  * Choosing a backend: `{ file }` is a JSONL file in the reference's format; otherwise the Warden
  * store (`db`: a SQLite path or a postgres:// URL; default `WARDEN_DATABASE_URL`, else
- * `./.warden/warden.db`), graph `default` unless `graph` names another.
+ * `./.warden/warden.db`), graph `default` unless `graph` names another. Both are checked by the
+ * store's `resolveStoreLocation` first: a mistyped URL scheme, an unexpanded `${VAR}` or a
+ * directory is refused naming it, never created as a file.
  */
-import { resolve } from 'node:path';
 import type { Clock, EventBus } from '../runtime/index.ts';
-import { openStore } from '../store/index.ts';
+import { openStore, resolveStoreLocation } from '../store/index.ts';
 import { openFileGraph } from './file-graph.ts';
 import { openStoreGraph } from './store-graph.ts';
 import type { MemoryGraph } from './types.ts';
@@ -52,8 +53,9 @@ export interface OpenMemoryGraphContext {
  */
 export async function openMemoryGraph(backend: MemoryBackendOptions, context: OpenMemoryGraphContext = {}): Promise<MemoryGraph> {
   if (backend.file !== undefined) {
+    const target = resolveStoreLocation({ db: backend.file, accept: 'file', name: 'file', ...(context.cwd === undefined ? {} : { cwd: context.cwd }) });
     return openFileGraph({
-      path: resolve(context.cwd ?? process.cwd(), backend.file),
+      path: target.kind === 'sqlite' ? target.path : backend.file,
       ...(context.clock === undefined ? {} : { clock: context.clock }),
       ...(context.events === undefined ? {} : { events: context.events }),
       ...(context.warn === undefined ? {} : { warn: context.warn }),

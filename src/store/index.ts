@@ -13,11 +13,15 @@
  *
  * Every method is one transaction; writes on behalf of a run are fenced by the run's owner
  * epoch; journal appends are idempotent per (run, sequence) and group-committed. Errors:
- * `SchemaTooNewError`, `StoreCorruptError` (the file is left untouched),
- * `StoreUnavailableError`, `JournalConflictError`, and the runtime's `FencedError`.
+ * `InvalidStoreLocationError` (a location that names no database: another URL scheme, an
+ * unexpanded `${VAR}`, a directory; nothing is created), `SchemaTooNewError`, `StoreCorruptError`
+ * (the file is left untouched), `StoreUnavailableError`, `JournalConflictError`, and the
+ * runtime's `FencedError`.
  */
 export { openStore, storeLocation, isPostgresUrl } from './open.ts';
 export type { OpenStoreOptions } from './open.ts';
+export { resolveStoreLocation, InvalidStoreLocationError } from './location.ts';
+export type { StoreTarget, StoreLocationOptions } from './location.ts';
 export { openSqliteStore, checkSqliteFile, DEFAULT_SQLITE_PATH } from './sqlite.ts';
 export type { SqliteStoreOptions } from './sqlite.ts';
 export { openPostgresStore } from './postgres.ts';

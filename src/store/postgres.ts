@@ -8,7 +8,9 @@
  * flushed to the WAL before it is acknowledged, which is when our calls resolve.
  */
 import type pg from 'pg';
+import { isWardenError } from '../runtime/index.ts';
 import { StoreUnavailableError, redactUrl } from './errors.ts';
+import { connectTimeoutOf, InvalidStoreLocationError, resolveStoreLocation } from './location.ts';
 import { migrate, SqlStore, type SqlConn, type SqlDriver } from './sql-store.ts';
 import type { Store } from './types.ts';
 
@@ -19,8 +21,22 @@ export interface PostgresStoreOptions {
   readonly schema?: string;
   /** Most connections in the pool. @default 10 */
   readonly maxConnections?: number;
-  /** How long to wait for a connection, ms. @default 10_000 */
+  /** How long to wait for a server to accept a connection, ms. @default the URL's `connect_timeout` (seconds), else 10_000 */
   readonly connectTimeoutMs?: number;
+}
+
+/** Failing to reach the server (down, unknown host, no answer in time), or it refusing us, as one line. */
+function connectionError(where: string, e: unknown, connectTimeoutMs: number): unknown {
+  const code = (e as { code?: unknown } | null)?.code;
+  const message = (e as Error | null)?.message ?? String(e);
+  if (/timeout exceeded when trying to connect|due to connection timeout|timeout expired/.test(message)) {
+    return new StoreUnavailableError(where, `no answer from the database server within ${connectTimeoutMs} ms; is it running, and is this its address? (wait longer with connect_timeout=SECONDS in the URL)`, { cause: e });
+  }
+  const unreachable = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', '57P01', '08006', '08001'];
+  if (typeof code === 'string' && unreachable.includes(code)) return new StoreUnavailableError(where, `cannot reach the database (${message})`, { cause: e });
+  // Refused by the server: bad password or user (28xxx), no such database (3D000), too many connections (53300).
+  if (typeof code === 'string' && (code.startsWith('28') || code === '3D000' || code === '53300')) return new StoreUnavailableError(where, `the server refused the connection (${message})`, { cause: e });
+  return e;
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -36,10 +52,12 @@ class PostgresDriver implements SqlDriver {
   readonly location: string;
   private readonly pool: pg.Pool;
   private readonly cache = new Map<string, string>();
+  private readonly connectTimeoutMs: number;
 
-  constructor(pool: pg.Pool, location: string) {
+  constructor(pool: pg.Pool, location: string, connectTimeoutMs: number) {
     this.pool = pool;
     this.location = location;
+    this.connectTimeoutMs = connectTimeoutMs;
   }
 
   private sql(sql: string): string {
@@ -53,11 +71,7 @@ class PostgresDriver implements SqlDriver {
   }
 
   private wrap(e: unknown): unknown {
-    const code = (e as { code?: unknown } | null)?.code;
-    if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ECONNRESET' || code === '57P01' || code === '08006' || code === '08001') {
-      return new StoreUnavailableError(this.location, `cannot reach the database (${(e as Error).message})`, { cause: e });
-    }
-    return e;
+    return connectionError(this.location, e, this.connectTimeoutMs);
   }
 
   private connOf(client: pg.PoolClient): SqlConn {
@@ -114,12 +128,17 @@ class PostgresDriver implements SqlDriver {
   }
 }
 
-/** Open and migrate a Postgres store. A server that cannot be reached is `StoreUnavailableError`. */
+/**
+ * Open and migrate a Postgres store. A URL that is not a valid `postgres://` one is
+ * `InvalidStoreLocationError`; a server that cannot be reached, does not answer within the connect
+ * timeout, or refuses the connection is `StoreUnavailableError`.
+ */
 export async function openPostgresStore(options: PostgresStoreOptions): Promise<Store> {
   const location = redactUrl(options.url);
-  if (!/^postgres(ql)?:\/\//.test(options.url)) {
-    throw new StoreUnavailableError(location, 'not a postgres:// URL');
+  if (resolveStoreLocation({ db: options.url, name: 'url' }).kind !== 'postgres') {
+    throw new InvalidStoreLocationError(options.url, 'url', 'not a postgres:// or postgresql:// URL');
   }
+  const connectTimeoutMs = options.connectTimeoutMs ?? connectTimeoutOf(options.url) ?? 10_000;
   if (options.schema !== undefined && !SCHEMA_NAME.test(options.schema)) {
     throw new StoreUnavailableError(location, `schema "${options.schema}" must be lower-case letters, digits and _ (at most 63)`);
   }
@@ -127,18 +146,19 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   const config: pg.PoolConfig = {
     connectionString: options.url,
     max: options.maxConnections ?? 10,
-    connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+    connectionTimeoutMillis: connectTimeoutMs,
     ...(options.schema === undefined ? {} : { options: `-c search_path=${options.schema}` }),
   };
   const { default: postgres } = await import('pg'); // loaded on first use, keeping `import 'warden'` light
   const pool = new postgres.Pool(config);
   // An idle client losing its server must not crash the process; the next query reports it.
   pool.on('error', () => {});
-  const driver = new PostgresDriver(pool, where);
+  const driver = new PostgresDriver(pool, where, connectTimeoutMs);
   try {
     if (options.schema !== undefined) {
       const c = await pool.connect().catch((e: unknown) => {
-        throw new StoreUnavailableError(where, `cannot reach the database (${(e as Error).message})`, { cause: e });
+        const mapped = connectionError(where, e, connectTimeoutMs);
+        throw mapped !== e ? mapped : new StoreUnavailableError(where, `cannot reach the database (${(e as Error).message})`, { cause: e });
       });
       try {
         await c.query(`CREATE SCHEMA IF NOT EXISTS ${options.schema}`).catch((e: unknown) => {
@@ -153,6 +173,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     return new SqlStore(driver, version, await driver.durability());
   } catch (e) {
     await pool.end().catch(() => undefined);
-    throw e;
+    if (isWardenError(e)) throw e;
+    throw new StoreUnavailableError(where, `cannot open the database (${(e as Error).message})`, { cause: e });
   }
 }

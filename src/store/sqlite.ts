@@ -16,7 +16,8 @@
 import type Database from 'better-sqlite3';
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { StoreCorruptError, StoreUnavailableError } from './errors.ts';
+import { SchemaTooNewError, StoreCorruptError, StoreUnavailableError } from './errors.ts';
+import { SCHEMA_VERSION } from './migrations.ts';
 import { migrate, SqlStore, type SqlConn, type SqlDriver } from './sql-store.ts';
 import type { Store } from './types.ts';
 
@@ -58,6 +59,19 @@ function isCorruption(e: unknown): boolean {
   return code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB' || (typeof code === 'string' && code.startsWith('SQLITE_CORRUPT'));
 }
 
+/** A SQLite error as one of ours: damaged file, locked by another process, or read-only; else unchanged. */
+function storeError(file: string, e: unknown, busyTimeoutMs: number): unknown {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (isCorruption(e)) return new StoreCorruptError(file, `SQLite reports: ${(e as Error).message}`, { cause: e });
+  if (typeof code === 'string' && code.startsWith('SQLITE_BUSY')) {
+    return new StoreUnavailableError(file, `the database is locked by another process (gave up after ${busyTimeoutMs} ms); try again once it is done`, { cause: e });
+  }
+  if (typeof code === 'string' && code.startsWith('SQLITE_READONLY')) {
+    return new StoreUnavailableError(file, `cannot write: the database is read-only here (SQLite reports: ${(e as Error).message})`, { cause: e });
+  }
+  return e;
+}
+
 class SqliteDriver implements SqlDriver {
   readonly dialect = 'sqlite' as const;
   readonly location: string;
@@ -65,10 +79,12 @@ class SqliteDriver implements SqlDriver {
   private readonly cache = new Map<string, Database.Statement>();
   private lock: Promise<unknown> = Promise.resolve();
   private readonly conn: SqlConn;
+  private readonly busyTimeoutMs: number;
 
-  constructor(db: Database.Database, location: string) {
+  constructor(db: Database.Database, location: string, busyTimeoutMs: number) {
     this.db = db;
     this.location = location;
+    this.busyTimeoutMs = busyTimeoutMs;
     this.conn = {
       all: async <R>(sql: string, params: readonly unknown[] = []) => this.guard(() => this.allSync(sql, params)) as R[],
       run: async (sql: string, params: readonly unknown[] = []) => this.guard(() => this.runSync(sql, params)),
@@ -100,8 +116,7 @@ class SqliteDriver implements SqlDriver {
     try {
       return fn();
     } catch (e) {
-      if (isCorruption(e)) throw new StoreCorruptError(this.location, `SQLite reports: ${(e as Error).message}`, { cause: e });
-      throw e;
+      throw storeError(this.location, e, this.busyTimeoutMs);
     }
   }
 
@@ -149,6 +164,14 @@ class SqliteDriver implements SqlDriver {
 export interface SqliteStoreOptions {
   /** The database file. @default './.warden/warden.db' (relative to the working directory) */
   readonly path?: string;
+  /** Give up with `StoreUnavailableError` when another process keeps the file locked this long. @default 5_000 */
+  readonly busyTimeoutMs?: number;
+  /**
+   * Open an existing file read-only (for reading only): another process writing, or holding the
+   * write lock, does not block it. A file whose schema is older is opened read-write and migrated
+   * first, as without this option.
+   */
+  readonly readOnly?: boolean;
 }
 
 export const DEFAULT_SQLITE_PATH = './.warden/warden.db';
@@ -156,7 +179,12 @@ export const DEFAULT_SQLITE_PATH = './.warden/warden.db';
 /** Open (creating if missing) and migrate a SQLite store. */
 export async function openSqliteStore(options: SqliteStoreOptions = {}): Promise<Store> {
   const file = resolve(options.path ?? DEFAULT_SQLITE_PATH);
+  const busyTimeoutMs = options.busyTimeoutMs ?? 5_000;
   checkSqliteFile(file);
+  if (options.readOnly === true && existsSync(file)) {
+    const store = await openReadOnly(file, busyTimeoutMs);
+    if (store !== undefined) return store;
+  }
   try {
     mkdirSync(dirname(file), { recursive: true });
   } catch (e) {
@@ -167,22 +195,20 @@ export async function openSqliteStore(options: SqliteStoreOptions = {}): Promise
     const { default: SQLite } = await import('better-sqlite3'); // loaded on first use, keeping `import 'warden'` light
     db = new SQLite(file);
   } catch (e) {
-    if (isCorruption(e)) throw new StoreCorruptError(file, `SQLite reports: ${(e as Error).message}`, { cause: e });
-    throw new StoreUnavailableError(file, `cannot open the database (${(e as Error).message})`, { cause: e });
+    throw openError(file, e, busyTimeoutMs);
   }
   try {
+    db.pragma(`busy_timeout = ${Math.max(0, Math.round(busyTimeoutMs))}`);
     // Read before writing anything: a damaged file fails here, untouched.
     db.prepare('SELECT count(*) FROM sqlite_master').get();
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
-    db.pragma('busy_timeout = 5000');
     db.pragma('foreign_keys = ON');
   } catch (e) {
     db.close();
-    if (isCorruption(e)) throw new StoreCorruptError(file, `SQLite reports: ${(e as Error).message}`, { cause: e });
-    throw new StoreUnavailableError(file, `cannot open the database (${(e as Error).message})`, { cause: e });
+    throw openError(file, e, busyTimeoutMs);
   }
-  const driver = new SqliteDriver(db, file);
+  const driver = new SqliteDriver(db, file, busyTimeoutMs);
   try {
     const version = await migrate(driver);
     return new SqlStore(driver, version, await driver.durability());
@@ -190,4 +216,41 @@ export async function openSqliteStore(options: SqliteStoreOptions = {}): Promise
     await driver.close();
     throw e;
   }
+}
+
+/** An error while opening: ours if SQLite's, else "cannot open". */
+function openError(file: string, e: unknown, busyTimeoutMs: number): unknown {
+  const mapped = storeError(file, e, busyTimeoutMs);
+  return mapped !== e ? mapped : new StoreUnavailableError(file, `cannot open the database (${(e as Error).message})`, { cause: e });
+}
+
+/** Open an existing file read-only; `undefined` when its schema is older and must be migrated first. */
+async function openReadOnly(file: string, busyTimeoutMs: number): Promise<SqlStore | undefined> {
+  let db: Database.Database;
+  try {
+    const { default: SQLite } = await import('better-sqlite3');
+    db = new SQLite(file, { readonly: true, fileMustExist: true });
+  } catch (e) {
+    throw openError(file, e, busyTimeoutMs);
+  }
+  let version: number;
+  try {
+    db.pragma(`busy_timeout = ${Math.max(0, Math.round(busyTimeoutMs))}`);
+    const meta = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'warden_meta'").get();
+    const row = meta === undefined ? undefined : (db.prepare("SELECT value FROM warden_meta WHERE key = 'schema_version'").get() as { value: string } | undefined);
+    version = row === undefined ? 0 : Number(row.value);
+  } catch (e) {
+    db.close();
+    throw openError(file, e, busyTimeoutMs);
+  }
+  if (!Number.isInteger(version) || version > SCHEMA_VERSION) {
+    db.close();
+    throw new SchemaTooNewError(file, version, SCHEMA_VERSION);
+  }
+  if (version < SCHEMA_VERSION) {
+    db.close();
+    return undefined;
+  }
+  const driver = new SqliteDriver(db, file, busyTimeoutMs);
+  return new SqlStore(driver, version, await driver.durability());
 }

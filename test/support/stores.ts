@@ -2,17 +2,28 @@
  * Opens the stores every parameterised test runs against: SQLite in a fresh temp directory, and
  * Postgres in a fresh schema of the database named by `WARDEN_TEST_DATABASE_URL`. With that
  * variable unset, the Postgres cases are skipped and their suite title says why; set but
- * unreachable, they fail (opening the store throws `StoreUnavailableError`).
+ * unreachable, they fail (opening the store throws `StoreUnavailableError`); set to anything but a
+ * valid postgres:// URL (an unexpanded `${WARDEN_TEST_DATABASE_URL:-...}`, say), every test file
+ * using it fails at once, naming the value, instead of handing it on to be taken for a file.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { openPostgresStore, openSqliteStore, type Store } from '../../src/store/index.ts';
+import { openPostgresStore, openSqliteStore, resolveStoreLocation, type Store } from '../../src/store/index.ts';
 
 export type StoreKind = 'sqlite' | 'postgres';
 
-export const PG_URL = process.env.WARDEN_TEST_DATABASE_URL;
+/** `url` if it is a usable postgres:// URL; undefined if unset; otherwise throws naming it. */
+function checkedTestUrl(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  if (resolveStoreLocation({ db: url, name: 'WARDEN_TEST_DATABASE_URL' }).kind !== 'postgres') {
+    throw new Error(`WARDEN_TEST_DATABASE_URL must be a postgres:// URL, not a file path (got "${url}")`);
+  }
+  return url;
+}
+
+export const PG_URL = checkedTestUrl(process.env.WARDEN_TEST_DATABASE_URL);
 export const PG_SKIP_REASON = 'skipped: WARDEN_TEST_DATABASE_URL is not set (set it to a postgres:// URL to run these)';
 
 export interface StoreCase {

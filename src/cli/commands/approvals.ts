@@ -6,13 +6,13 @@
 import { APPROVAL_STATUSES, type ApprovalStatus } from '../../store/index.ts';
 import { Approvals } from '../../durable/index.ts';
 import { UsageError, type Command } from '../command.ts';
-import { DB_HELP, DB_OPTION, choice, oneId, onlyFor, preview, required, subcommand, table, time, withStore } from './durable-shared.ts';
+import { DB_HELP, DB_OPTION, LIST_JSON_HELP, LIST_JSON_OPTIONS, choice, listFormat, oneId, onlyFor, preview, required, subcommand, table, time, withStore, writeJsonList } from './durable-shared.ts';
 
 const SUBS = ['list', 'approve', 'deny'] as const;
 
 export const approvalsCommand: Command = {
   name: 'approvals',
-  help: `Usage: warden approvals list [--status S] [--run ID] [--json]
+  help: `Usage: warden approvals list [--status S] [--run ID] [--json | --jsonl]
        warden approvals approve <approval-id> --by WHO --reason TEXT
        warden approvals deny <approval-id> --by WHO --reason TEXT
 
@@ -27,7 +27,7 @@ ${DB_HELP}
   --run <id>       list: only this run's approvals
   --by <who>       approve, deny: who decides (required)
   --reason <text>  approve, deny: why (required)
-  --json           print JSON instead of a table
+${LIST_JSON_HELP}
   -h, --help       show this help
 
 Examples:
@@ -35,11 +35,12 @@ Examples:
   warden approvals approve 0b6f...:4 --by alice --reason "invoice checked"
   warden approvals deny 0b6f...:4 --by alice --reason "wrong recipient"
 `,
-  options: { ...DB_OPTION, status: { type: 'string' }, run: { type: 'string' }, by: { type: 'string' }, reason: { type: 'string' }, json: { type: 'boolean' } },
+  options: { ...DB_OPTION, status: { type: 'string' }, run: { type: 'string' }, by: { type: 'string' }, reason: { type: 'string' }, ...LIST_JSON_OPTIONS },
   positionals: true,
   async run(args, io) {
     const { sub, rest } = subcommand(args, SUBS);
-    onlyFor(args, sub, { status: ['list'], run: ['list'], by: ['approve', 'deny'], reason: ['approve', 'deny'], json: ['list'] });
+    onlyFor(args, sub, { status: ['list'], run: ['list'], by: ['approve', 'deny'], reason: ['approve', 'deny'], json: ['list'], jsonl: ['list'] });
+    const format = listFormat(args);
     const status = choice<ApprovalStatus | 'all'>(args, 'status', [...APPROVAL_STATUSES, 'all']) ?? 'pending';
     if (sub === 'list' && rest.length > 0) throw new UsageError(`'list' takes no arguments (got ${rest.join(' ')})`);
     const id = sub === 'list' ? undefined : oneId(rest, 'approval id');
@@ -49,8 +50,8 @@ Examples:
       const approvals = new Approvals(store);
       if (sub === 'list') {
         const list = await approvals.list({ ...(status === 'all' ? {} : { status }), ...(args.values.run === undefined ? {} : { runId: String(args.values.run) }) });
-        if (args.values.json === true) io.stdout.write(list.map((a) => JSON.stringify(a)).join('\n') + (list.length > 0 ? '\n' : ''));
-        else if (list.length === 0) io.stdout.write(`no ${status === 'all' ? '' : `${status} `}approvals\n`);
+        if (writeJsonList(io, format, list)) return 0;
+        if (list.length === 0) io.stdout.write(`no ${status === 'all' ? '' : `${status} `}approvals\n`);
         else
           io.stdout.write(
             table(
@@ -63,6 +64,6 @@ Examples:
       const decided = sub === 'approve' ? await approvals.approve(id!, { by, reason }) : await approvals.deny(id!, { by, reason });
       io.stdout.write(`approval ${decided.id} ${decided.status} by ${by}; run ${decided.runId} will resume on a host serving it\n`);
       return 0;
-    });
+    }, { readOnly: sub === 'list' });
   },
 };

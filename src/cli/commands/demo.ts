@@ -3,7 +3,7 @@
  * durable agents under a `rest_for_one` supervisor, calling a simulated model server (OpenAI and
  * Anthropic wire formats, started here on 127.0.0.1, port 0) through a chaos proxy that injects
  * 429s with Retry-After, 529s, a 503, latency and a stream cut midway. Runs journal to SQLite
- * (a fresh file under ./.warden/ unless --db), with budgets and fallback across the two
+ * (a fresh file under ./.warden/, deleted at the end unless --keep; or --db), with budgets and fallback across the two
  * providers. Midway the demo kills the synthesize agent's process, as kill -9 would; its
  * replacement replays the journaled steps instead of paying for them again.
  *
@@ -16,6 +16,7 @@
  * `--real` points the same pipeline at real providers from OPENAI_API_KEY / ANTHROPIC_API_KEY
  * (no simulated server, no injected faults).
  */
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   Runtime,
@@ -33,6 +34,7 @@ import { anthropicMessages, createModelClient, openaiChat, type ProviderAdapter,
 import { startChaosProxy, startSimServer, type ChaosProxy, type SimServer } from '../../sim/index.ts';
 import { openStore, type Store } from '../../store/index.ts';
 import { UsageError, integerOption, type CliIO, type Command } from '../command.ts';
+import { checkedLocation } from './durable-shared.ts';
 import { STAGES, pipelineAgents, pipelineTree, runIdOf, type Stage } from '../demo/pipeline.ts';
 import { DemoStats, FAULT_NAMES, Painter, clockLabel, describeEvent, renderTree, treeLine, usd, wrap } from '../demo/render.ts';
 import { QUESTION, demoChaos, demoScript } from '../demo/script.ts';
@@ -50,7 +52,7 @@ const REAL_PRICING: PricingTable = {
   '*': { inputPerMTok: 5, outputPerMTok: 15 },
 };
 
-const HELP = `Usage: warden demo [--seed N] [--virtual] [--quiet] [--db <path|url>] [--real] [--question TEXT]
+const HELP = `Usage: warden demo [--seed N] [--virtual] [--quiet] [--db <path|url> | --keep] [--real] [--question TEXT]
 
 Runs a research pipeline of three agents, search → extract → synthesize, under a
 rest_for_one supervisor. Each agent is a durable run: every model call and tool
@@ -69,7 +71,10 @@ Options:
   --virtual         run the policies' waits on a virtual clock: instant, and the
                     same output for the same seed
   --quiet           print only the report
-  --db <path|url>   the database (default: a fresh file under ./.warden/)
+  --db <path|url>   journal to this database, and keep it (default: a fresh file
+                    under ./.warden/, deleted at the end)
+  --keep            keep the fresh file under ./.warden/ (the report names it), to
+                    look at the runs afterwards with 'warden runs'
   --real            use real providers from OPENAI_API_KEY and/or ANTHROPIC_API_KEY
                     (OPENAI_BASE_URL, ANTHROPIC_BASE_URL, WARDEN_DEMO_OPENAI_MODEL,
                     WARDEN_DEMO_ANTHROPIC_MODEL); no simulated server, no faults
@@ -142,6 +147,7 @@ export const demoCommand: Command = {
     virtual: { type: 'boolean' },
     quiet: { type: 'boolean' },
     db: { type: 'string' },
+    keep: { type: 'boolean' },
     real: { type: 'boolean' },
     question: { type: 'string' },
   },
@@ -154,6 +160,9 @@ export const demoCommand: Command = {
     const question = args.values.question === undefined ? QUESTION : String(args.values.question).trim();
     if (question === '') throw new UsageError('--question must not be empty');
     if (args.values.db !== undefined && String(args.values.db) === '') throw new UsageError('--db must not be empty');
+    if (args.values.db !== undefined) checkedLocation(io, { db: String(args.values.db), name: '--db' });
+    /** A fresh file of its own is the demo's to delete, unless asked to keep it; a --db is the user's. */
+    const temporary = args.values.db === undefined && args.values.keep !== true;
     if (real && virtual) throw new UsageError('--virtual cannot be combined with --real (real providers answer in real time)');
     const p = new Painter(io.isTTY && io.env.NO_COLOR === undefined);
     const clock: Clock = virtual ? new VirtualClock({ startMs: Date.UTC(2031, 0, 1) }) : realClock;
@@ -174,6 +183,10 @@ export const demoCommand: Command = {
       return `  breakers   ${breakers.join(', ')}\n  spend      ${usd(budget.spending.usd)} of ${usd(budget.config.limits.usd ?? 0)}, ${budget.spending.tokens} tokens`;
     };
     const db = args.values.db === undefined ? join(io.cwd, '.warden', `demo-${stamp(realClock.now())}-${process.pid}.db`) : String(args.values.db);
+    const removeTemporary = (): void => {
+      if (!temporary) return;
+      for (const suffix of ['', '-wal', '-shm']) rmSync(`${db}${suffix}`, { force: true });
+    };
     let store: Store | undefined;
     let root: Pid | undefined;
     const closeAll = async (): Promise<void> => {
@@ -195,7 +208,7 @@ export const demoCommand: Command = {
       out(p.paint('bold', `warden demo: ${STAGES.join(' → ')} under rest_for_one, seed ${seed}, ${virtual ? 'virtual' : 'real'} clock`));
       out(`  models     ${setup.describeModels}`);
       if (setup.sim !== undefined && setup.proxy !== undefined) out(`  servers    simulated model ${setup.sim.url}, chaos proxy ${setup.proxy.url}`);
-      out(`  journal    ${shown}`);
+      out(`  journal    ${shown}${temporary ? ' (deleted at the end; --keep keeps it)' : ''}`);
       out(`  budget     ${usd(budget.config.limits.usd ?? 0)} for the demo; per run ${usd(perRun.usd)} and ${perRun.steps} model calls`);
       out(`  question   ${wrap(question, 78, '             ')}`);
 
@@ -255,11 +268,13 @@ export const demoCommand: Command = {
       const runs = await storeSummary(store, runPrefix);
       await store.close();
       store = undefined;
-      io.stdout.write(`\n${report({ stats, answer, outcome, elapsedMs, virtual, budget, runs, db: shown, client: setup.client, rt, p })}\n`);
+      removeTemporary();
+      io.stdout.write(`\n${report({ stats, answer, outcome, elapsedMs, virtual, budget, runs, db: shown, kept: !temporary, client: setup.client, rt, p })}\n`);
       return outcome === 'done' && typeof answer === 'string' ? 0 : 1;
     } finally {
       await closeAll().catch(() => undefined);
       await store?.close().catch(() => undefined);
+      removeTemporary();
     }
   },
 };
@@ -286,6 +301,8 @@ function report(r: {
   budget: Budget;
   runs: { runs: number; entries: number };
   db: string;
+  /** Whether the database is still there (else it was the demo's own, deleted). */
+  kept: boolean;
   client: ResilientModelClient;
   rt: Runtime;
   p: Painter;
@@ -332,7 +349,8 @@ function report(r: {
   lines.push(`${pad('restarts')}${[...stats.stages.values()].reduce((n, s) => n + s.restarts, 0)} (${restarts}); escalations ${stats.escalations}; dead letters ${stats.deadLettersAdded} added, ${stats.deadLettersDiscarded} discarded after the run completed`);
   const spent = r.budget.spending;
   lines.push(`${pad('cost')}${usd(spent.usd)} of the ${usd(r.budget.config.limits.usd ?? 0)} budget: ${spent.steps} model calls (compaction summaries included), ${spent.tokens} tokens`);
-  lines.push(`${pad('journal')}${r.db}: ${r.runs.runs} runs, ${r.runs.entries} journal entries (npx warden runs list --db ${r.db})`);
+  const journal = `${r.runs.runs} runs, ${r.runs.entries} journal entries`;
+  lines.push(`${pad('journal')}${r.kept ? `${r.db}: ${journal} (npx warden runs list --db ${r.db})` : `${journal}, in a file deleted at the end (--keep keeps it)`}`);
   lines.push(`${pad('time')}${(r.elapsedMs / 1000).toFixed(2)} s (${r.virtual ? 'virtual' : 'real'} clock)`);
   lines.push(`${pad('processes')}${r.rt.processCount} left`);
   return lines.join('\n');

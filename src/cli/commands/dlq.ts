@@ -6,13 +6,13 @@
 import { DEAD_LETTER_STATUSES, type DeadLetterStatus, type Json } from '../../store/index.ts';
 import { DeadLetterQueue, toJournalJson } from '../../durable/index.ts';
 import { UsageError, integerOption, type Command } from '../command.ts';
-import { DB_HELP, DB_OPTION, choice, jsonOption, oneId, onlyFor, preview, subcommand, table, time, withStore } from './durable-shared.ts';
+import { DB_HELP, DB_OPTION, LIST_JSON_HELP, LIST_JSON_OPTIONS, choice, jsonOption, listFormat, oneId, onlyFor, preview, subcommand, table, time, withStore, writeJsonList } from './durable-shared.ts';
 
 const SUBS = ['list', 'show', 'replay', 'discard'] as const;
 
 export const dlqCommand: Command = {
   name: 'dlq',
-  help: `Usage: warden dlq list [--status S] [--source NAME] [--limit N] [--json]
+  help: `Usage: warden dlq list [--status S] [--source NAME] [--limit N] [--json | --jsonl]
        warden dlq show <id> [--json]
        warden dlq replay <id> [--input JSON]
        warden dlq discard <id> [--by WHO] [--reason TEXT]
@@ -32,7 +32,7 @@ ${DB_HELP}
   --input <json>   replay: replace the input (JSON)
   --by <who>       discard: who (default 'cli')
   --reason <text>  discard: why
-  --json           print JSON instead of a table
+${LIST_JSON_HELP}
   -h, --help       show this help
 
 Examples:
@@ -49,12 +49,13 @@ Examples:
     input: { type: 'string' },
     by: { type: 'string' },
     reason: { type: 'string' },
-    json: { type: 'boolean' },
+    ...LIST_JSON_OPTIONS,
   },
   positionals: true,
   async run(args, io) {
     const { sub, rest } = subcommand(args, SUBS);
-    onlyFor(args, sub, { status: ['list'], source: ['list'], limit: ['list'], input: ['replay'], by: ['discard'], reason: ['discard'], json: ['list', 'show'] });
+    onlyFor(args, sub, { status: ['list'], source: ['list'], limit: ['list'], input: ['replay'], by: ['discard'], reason: ['discard'], json: ['list', 'show'], jsonl: ['list'] });
+    const format = listFormat(args);
     const status = choice<DeadLetterStatus>(args, 'status', DEAD_LETTER_STATUSES) ?? 'pending';
     const limit = integerOption(args, 'limit', 50, 1);
     const input = jsonOption(args, 'input');
@@ -69,8 +70,8 @@ Examples:
       switch (sub) {
         case 'list': {
           const letters = await dlq.list({ status, limit, ...(args.values.source === undefined ? {} : { source: String(args.values.source) }) });
-          if (args.values.json === true) io.stdout.write(letters.map((l) => JSON.stringify(l)).join('\n') + (letters.length > 0 ? '\n' : ''));
-          else if (letters.length === 0) io.stdout.write(`no ${status} dead letters\n`);
+          if (writeJsonList(io, format, letters)) return 0;
+          if (letters.length === 0) io.stdout.write(`no ${status} dead letters\n`);
           else io.stdout.write(table(['ID', 'SOURCE', 'CREATED', 'ATTEMPTS', 'ERROR'], letters.map((l) => [l.id, l.source, time(l.createdAt), String(l.attempts.length), l.error.message.slice(0, 70)])));
           return 0;
         }
@@ -108,6 +109,6 @@ Examples:
           return 0;
         }
       }
-    });
+    }, { readOnly: sub === 'list' || sub === 'show' });
   },
 };

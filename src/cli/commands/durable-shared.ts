@@ -10,25 +10,44 @@
  */
 import { existsSync } from 'node:fs';
 import { isWardenError } from '../../runtime/index.ts';
-import { isPostgresUrl, openStore, storeLocation, type Store } from '../../store/index.ts';
-import { UsageError, type CliIO, type ParsedArgs } from '../command.ts';
+import { openStore, resolveStoreLocation, type StoreLocationOptions, type StoreTarget, type Store } from '../../store/index.ts';
+import { UsageError, integerOption, type CliIO, type ParsedArgs } from '../command.ts';
 
-export const DB_OPTION = { db: { type: 'string' } } as const;
+export const DB_OPTION = { db: { type: 'string' }, 'db-timeout-ms': { type: 'string' } } as const;
 
 export const DB_HELP = `  --db <path|url>  the database: a SQLite file or a postgres:// URL
-                   (default: $WARDEN_DATABASE_URL, else ./.warden/warden.db)`;
+                   (default: $WARDEN_DATABASE_URL, else ./.warden/warden.db)
+  --db-timeout-ms N  give up on the database after this long: a Postgres server
+                   that does not answer (default 10000, or the URL's
+                   connect_timeout), a SQLite file another process keeps locked
+                   (default 5000)`;
 
-/** Open the store named by `--db`, run `fn`, close it. Store errors become one line, exit 1. */
-export async function withStore(command: string, args: ParsedArgs, io: CliIO, fn: (store: Store) => Promise<number>): Promise<number> {
+/**
+ * The location an option names (`--db`, `--file`), or the default, checked by the store: a
+ * mistyped URL scheme, an unexpanded `${VAR}` or a directory is a usage error naming it.
+ */
+export function checkedLocation(io: CliIO, options: StoreLocationOptions): StoreTarget {
+  try {
+    return resolveStoreLocation({ env: io.env, cwd: io.cwd, ...options });
+  } catch (e) {
+    if (isWardenError(e, 'STORE_LOCATION_INVALID')) throw new UsageError((e as Error).message);
+    throw e;
+  }
+}
+
+/** Open the store named by `--db` (read-only: only going to read), run `fn`, close it. Store errors become one line, exit 1. */
+export async function withStore(command: string, args: ParsedArgs, io: CliIO, fn: (store: Store) => Promise<number>, mode: { readOnly?: boolean } = {}): Promise<number> {
   const db = args.values.db === undefined ? undefined : String(args.values.db);
   if (db === '') throw new UsageError('--db must not be empty');
-  const location = storeLocation({ env: io.env, cwd: io.cwd, ...(db === undefined ? {} : { db }) });
-  if (!isPostgresUrl(location) && !existsSync(location)) {
+  const timeoutMs = args.values['db-timeout-ms'] === undefined ? undefined : integerOption(args, 'db-timeout-ms', 0, 1);
+  const target = checkedLocation(io, { name: '--db', ...(db === undefined ? {} : { db }) });
+  const location = target.kind === 'postgres' ? target.url : target.path;
+  if (target.kind === 'sqlite' && !existsSync(location)) {
     throw new UsageError(`no database at ${location} (nothing has run there yet?); pass --db <path|url> or set WARDEN_DATABASE_URL`);
   }
   let store: Store;
   try {
-    store = await openStore({ db: location, env: io.env, cwd: io.cwd });
+    store = await openStore({ db: location, env: io.env, cwd: io.cwd, ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(mode.readOnly === true ? { readOnly: true } : {}) });
   } catch (e) {
     if (isWardenError(e)) {
       io.stderr.write(`warden ${command}: ${(e as Error).message}\n`);
@@ -113,4 +132,22 @@ export function table(head: readonly string[], rows: readonly (readonly string[]
 export function preview(value: unknown, max = 60): string {
   const text = value === undefined ? '-' : JSON.stringify(value);
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+export const LIST_JSON_OPTIONS = { json: { type: 'boolean' }, jsonl: { type: 'boolean' } } as const;
+
+export const LIST_JSON_HELP = `  --json           print JSON instead of a table (a list: one JSON array)
+  --jsonl          list: one JSON object per line (JSON Lines), for streaming tools`;
+
+/** How a `list` prints: a table, one JSON array (`--json`), or one object per line (`--jsonl`). */
+export function listFormat(args: ParsedArgs): 'table' | 'json' | 'jsonl' {
+  if (args.values.json === true && args.values.jsonl === true) throw new UsageError('give --json or --jsonl, not both');
+  return args.values.json === true ? 'json' : args.values.jsonl === true ? 'jsonl' : 'table';
+}
+
+/** Print `items` as `format` says; false for a table, which the caller prints. */
+export function writeJsonList(io: CliIO, format: 'table' | 'json' | 'jsonl', items: readonly unknown[]): boolean {
+  if (format === 'json') io.stdout.write(`${JSON.stringify(items)}\n`);
+  else if (format === 'jsonl') io.stdout.write(items.map((x) => `${JSON.stringify(x)}\n`).join(''));
+  return format !== 'table';
 }

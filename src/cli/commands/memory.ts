@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { isWardenError } from '../../runtime/index.ts';
+import { Crash, formatReason, isWardenError, type ExitReason } from '../../runtime/index.ts';
 import {
   exportJsonl,
   importJsonl,
@@ -22,8 +22,9 @@ import {
 } from '../../memory/index.ts';
 import { UsageError, integerOption, type CliIO, type Command, type ParsedArgs } from '../command.ts';
 import { listenError, untilStopped } from './files.ts';
-import { subcommand } from './durable-shared.ts';
+import { checkedLocation, subcommand } from './durable-shared.ts';
 
+/** The backend the options name, its location checked by the store (a mistyped URL scheme, an unexpanded `${VAR}`, a directory: usage errors). */
 function backendOf(args: ParsedArgs, io: CliIO): MemoryBackendOptions {
   const file = args.values.file;
   const db = args.values.db;
@@ -31,16 +32,39 @@ function backendOf(args: ParsedArgs, io: CliIO): MemoryBackendOptions {
   if (file !== undefined) {
     if (String(file) === '') throw new UsageError('--file must not be empty');
     if (args.values.graph !== undefined || args.values.schema !== undefined) throw new UsageError('--graph and --schema apply to the store (--db), not to --file');
-    return { file: resolve(io.cwd, String(file)) };
+    const target = checkedLocation(io, { db: String(file), accept: 'file', name: '--file' });
+    return { file: target.kind === 'sqlite' ? target.path : resolve(io.cwd, String(file)) };
   }
   if (db === '') throw new UsageError('--db must not be empty');
   const graph = args.values.graph === undefined ? undefined : String(args.values.graph);
   if (graph === '') throw new UsageError('--graph must not be empty');
+  checkedLocation(io, { name: '--db', ...(db === undefined ? {} : { db: String(db) }), ...(args.values.schema === undefined ? {} : { schema: String(args.values.schema) }) });
   return {
     ...(db === undefined ? {} : { db: String(db) }),
     ...(args.values.schema === undefined ? {} : { schema: String(args.values.schema) }),
     ...(graph === undefined ? {} : { graph }),
   };
+}
+
+/**
+ * Why the graph service failed, whole: the error it crashed with (found inside a supervisor's
+ * exit reason, e.g. `{ shutdown: ['failed_to_start_child', 'graph', crash] }`), else the reason.
+ */
+function failure(reason: ExitReason): string {
+  const seen = new Set<unknown>();
+  const find = (term: unknown, depth: number): Crash | undefined => {
+    if (term instanceof Crash) return term;
+    if (typeof term !== 'object' || term === null || depth > 8 || seen.has(term)) return undefined;
+    seen.add(term);
+    for (const v of Array.isArray(term) ? term : Object.values(term)) {
+      const found = find(v, depth + 1);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  };
+  const crash = find(reason, 0);
+  if (crash === undefined) return formatReason(reason);
+  return isWardenError(crash.error) ? crash.error.message : crash.describe();
 }
 
 /** The HTTP front's options; a token is required off loopback (checked here, to say it in the command's terms). */
@@ -139,6 +163,10 @@ Examples:
     const backend = backendOf(args, io);
     if (sub !== 'serve' && args.values['no-share'] !== undefined) throw new UsageError('--no-share applies to serve only');
     const fail = (e: unknown): number => {
+      if (isWardenError(e, 'SUPERVISOR_START_FAILED')) {
+        io.stderr.write(`warden memory: cannot start the graph: ${failure((e as unknown as { reason: ExitReason }).reason)}\n`);
+        return 1;
+      }
       if (isWardenError(e)) {
         io.stderr.write(`warden memory: ${(e as Error).message}\n`);
         return 1;
@@ -200,13 +228,13 @@ Examples:
       server.runtime.events.on('memory.message_refused', (e) =>
         io.stderr.write(`warden memory: refused a message of ${e.bytes} bytes on stdin (the limit is ${e.limit}); answered it with an error and read on\n`),
       );
-      server.runtime.events.on('supervisor.child_exited', (e) => io.stderr.write(`warden memory: the graph service stopped (${String(e.reason)}); restarting it\n`));
+      server.runtime.events.on('supervisor.child_exited', (e) => io.stderr.write(`warden memory: the graph service stopped (${failure(e.reason)}); restarting it\n`));
       if (http) io.stderr.write(`warden memory: listening on ${server.url}\n`);
       const stopped = await Promise.race([server.done, untilStopped()]);
       await server.close();
       const reason = await server.done;
       if (reason !== 'normal' && stopped !== 'SIGINT' && stopped !== 'SIGTERM') {
-        io.stderr.write(`warden memory: the graph service kept failing; giving up (${String(reason)})\n`);
+        io.stderr.write(`warden memory: the graph service kept failing; giving up (${failure(reason)})\n`);
         return 1;
       }
       return 0;

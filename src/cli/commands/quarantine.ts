@@ -5,13 +5,13 @@
 import { realClock } from '../../runtime/index.ts';
 import type { QuarantineRecord } from '../../resilience/index.ts';
 import { UsageError, type Command } from '../command.ts';
-import { DB_HELP, DB_OPTION, oneId, onlyFor, subcommand, table, time, withStore } from './durable-shared.ts';
+import { DB_HELP, DB_OPTION, LIST_JSON_HELP, LIST_JSON_OPTIONS, listFormat, oneId, onlyFor, subcommand, table, time, withStore, writeJsonList } from './durable-shared.ts';
 
 const SUBS = ['list', 'release'] as const;
 
 export const quarantineCommand: Command = {
   name: 'quarantine',
-  help: `Usage: warden quarantine list [--namespace NAME] [--all] [--json]
+  help: `Usage: warden quarantine list [--namespace NAME] [--all] [--json | --jsonl]
        warden quarantine release <key> [--namespace NAME]
 
 Inputs that crashed their handler too many times, as recorded by a Quarantine using a
@@ -24,18 +24,19 @@ ${DB_HELP}
   --namespace <n>  only this quarantine (default: all for list; required for release
                    when the key is in more than one)
   --all            list: include inputs that crashed but are not yet quarantined
-  --json           print JSON instead of a table
+${LIST_JSON_HELP}
   -h, --help       show this help
 
 Examples:
   warden quarantine list
   warden quarantine release 3fa9c2d1 --namespace inbox
 `,
-  options: { ...DB_OPTION, namespace: { type: 'string' }, all: { type: 'boolean' }, json: { type: 'boolean' } },
+  options: { ...DB_OPTION, namespace: { type: 'string' }, all: { type: 'boolean' }, ...LIST_JSON_OPTIONS },
   positionals: true,
   async run(args, io) {
     const { sub, rest } = subcommand(args, SUBS);
-    onlyFor(args, sub, { all: ['list'], json: ['list'] });
+    onlyFor(args, sub, { all: ['list'], json: ['list'], jsonl: ['list'] });
+    const format = listFormat(args);
     if (sub === 'list' && rest.length > 0) throw new UsageError(`'list' takes no arguments (got ${rest.join(' ')})`);
     const key = sub === 'release' ? oneId(rest, 'key') : undefined;
     if (key !== undefined && key.length < 8) throw new UsageError(`the key must have at least 8 characters (got "${key}")`);
@@ -44,8 +45,8 @@ Examples:
       const all = await store.quarantineList(namespace);
       if (sub === 'list') {
         const shown = all.filter((r) => args.values.all === true || (r.record as unknown as QuarantineRecord).quarantinedAt !== undefined);
-        if (args.values.json === true) io.stdout.write(shown.map((r) => JSON.stringify(r)).join('\n') + (shown.length > 0 ? '\n' : ''));
-        else if (shown.length === 0) io.stdout.write('nothing is quarantined\n');
+        if (writeJsonList(io, format, shown)) return 0;
+        if (shown.length === 0) io.stdout.write('nothing is quarantined\n');
         else
           io.stdout.write(
             table(
@@ -66,6 +67,6 @@ Examples:
       await store.appendAudit({ at: realClock.now(), actor: 'cli', action: 'quarantine.released', subject: `quarantine:${m.namespace}/${m.key}` });
       io.stdout.write(`released ${m.key} from ${m.namespace}\n`);
       return 0;
-    });
+    }, { readOnly: sub === 'list' });
   },
 };

@@ -7,13 +7,13 @@ import { realClock } from '../../runtime/index.ts';
 import { RUN_STATUSES, type RunStatus } from '../../store/index.ts';
 import { RunCancelledError, toStoredError } from '../../durable/index.ts';
 import { UsageError, integerOption, type Command } from '../command.ts';
-import { DB_HELP, DB_OPTION, choice, oneId, onlyFor, preview, subcommand, table, time, withStore } from './durable-shared.ts';
+import { DB_HELP, DB_OPTION, LIST_JSON_HELP, LIST_JSON_OPTIONS, choice, listFormat, oneId, onlyFor, preview, subcommand, table, time, withStore, writeJsonList } from './durable-shared.ts';
 
 const SUBS = ['list', 'show', 'resume', 'cancel'] as const;
 
 export const runsCommand: Command = {
   name: 'runs',
-  help: `Usage: warden runs list [--status S] [--name N] [--limit N] [--json]
+  help: `Usage: warden runs list [--status S] [--name N] [--limit N] [--json | --jsonl]
        warden runs show <run-id> [--json]
        warden runs resume <run-id> [--effect <key> --outcome done|not_done] [--by WHO]
        warden runs cancel <run-id> [--reason TEXT] [--by WHO]
@@ -35,7 +35,7 @@ ${DB_HELP}
   --outcome <o>    resume: what happened to it: done or not_done
   --reason <text>  cancel: why (recorded in the audit trail)
   --by <who>       resume, cancel: who (recorded in the audit trail; default 'cli')
-  --json           print JSON instead of a table
+${LIST_JSON_HELP}
   -h, --help       show this help
 
 Examples:
@@ -53,7 +53,7 @@ Examples:
     outcome: { type: 'string' },
     reason: { type: 'string' },
     by: { type: 'string' },
-    json: { type: 'boolean' },
+    ...LIST_JSON_OPTIONS,
   },
   positionals: true,
   async run(args, io) {
@@ -67,7 +67,9 @@ Examples:
       reason: ['cancel'],
       by: ['resume', 'cancel'],
       json: ['list', 'show'],
+      jsonl: ['list'],
     });
+    const format = listFormat(args);
     const status = choice<RunStatus>(args, 'status', RUN_STATUSES);
     const limit = integerOption(args, 'limit', 50, 1);
     const outcome = choice(args, 'outcome', ['done', 'not_done'] as const);
@@ -80,8 +82,8 @@ Examples:
       switch (sub) {
         case 'list': {
           const runs = await store.listRuns({ ...(status === undefined ? {} : { status }), ...(args.values.name === undefined ? {} : { name: String(args.values.name) }), limit });
-          if (args.values.json === true) io.stdout.write(runs.map((r) => JSON.stringify(r)).join('\n') + (runs.length > 0 ? '\n' : ''));
-          else if (runs.length === 0) io.stdout.write('no runs\n');
+          if (writeJsonList(io, format, runs)) return 0;
+          if (runs.length === 0) io.stdout.write('no runs\n');
           else
             io.stdout.write(
               table(
@@ -173,6 +175,6 @@ Examples:
           return 0;
         }
       }
-    });
+    }, { readOnly: sub === 'list' || sub === 'show' });
   },
 };

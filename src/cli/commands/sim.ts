@@ -33,8 +33,9 @@ Options:
   --quiet              do not log each request
   -h, --help           show this help
 
-Example:
-  warden sim serve --port 8787 --script test/fixtures/sim-script.json
+Example (the script format, with a whole example script: docs/sim-and-chaos.md,
+"Script format"):
+  warden sim serve --port 8787 --script script.json
 `,
   options: {
     port: { type: 'string' },

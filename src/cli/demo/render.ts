@@ -31,6 +31,11 @@ export function usd(n: number): string {
   return `$${n >= 0.01 ? n.toFixed(2) : n.toFixed(6)}`;
 }
 
+/** A budget amount: dollars as `usd`, counts (steps, tokens) as whole numbers. */
+function amount(unit: string, n: number): string {
+  return unit === 'usd' ? usd(n) : String(Math.round(n));
+}
+
 export interface StageStats {
   modelCalls: number;
   replayedCalls: number;
@@ -110,8 +115,12 @@ function plural(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
-function cut(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+/** Where a line's detail starts: after the clock (8), two spaces and the who column (11). */
+const DETAIL_INDENT = ' '.repeat(8 + 2 + COLUMN);
+
+/** A cause shown whole: wrapped onto indented lines, never cut, since the cause is the point. */
+function whole(text: string): string {
+  return wrap(text, 90, DETAIL_INDENT);
 }
 
 /** Count `e` and describe it in one line, or undefined for events the demo does not show. */
@@ -173,13 +182,13 @@ export function describeEvent(e: WardenEvent, stats: DemoStats, p: Painter): str
     }
     case 'agent.output_rejected':
       stats.reasks++;
-      return `${who(e.agent, p)}${p.paint('yellow', 'answer rejected')} by the output schema (${e.attempt} of ${e.maxAttempts}): ${cut(e.problem, 60)}; asking again with the problem`;
+      return `${who(e.agent, p)}${p.paint('yellow', 'answer rejected')} by the output schema (${e.attempt} of ${e.maxAttempts}): ${whole(`${e.problem}; asking again with the problem`)}`;
     case 'agent.compacted':
       if (!e.replayed) stats.compactions.push(`${e.agent}: ${e.tokensBefore} → ${e.tokensAfter} tokens`);
       return `${who(e.agent, p)}${p.paint('magenta', 'context compacted')}${e.replayed ? ' (replayed)' : ''}: ${e.tokensBefore} → ${e.tokensAfter} tokens, ${plural(e.summarizedMessages, 'message')} summarised, ${plural(e.clearedToolResults, 'tool result')} cleared; kept in the journal as ${e.offloaded.join(', ') || '-'}`;
     case 'agent.guard_tripped':
       stats.guards.push(`${e.error.code ?? e.guard} (${e.agent})`);
-      return `${who(e.agent, p)}${p.paint(['bold', 'red'], `guard ${e.error.code ?? e.guard}`)}: ${cut(e.error.message.replace(/^agent "[^"]+" \(run [^)]+\)(, step \d+)?: /, ''), 110)}`;
+      return `${who(e.agent, p)}${p.paint(['bold', 'red'], `guard ${e.error.code ?? e.guard}`)}: ${whole(e.error.message.replace(/^agent "[^"]+" \(run [^)]+\)(, step \d+)?: /, ''))}`;
     case 'agent.completed': {
       const s = stats.stage(e.agent);
       s.done = true;
@@ -188,7 +197,7 @@ export function describeEvent(e: WardenEvent, stats: DemoStats, p: Painter): str
     case 'run.resumed':
       return `${who(e.name.replace(/^agent:/, ''), p)}resuming run ${e.runId} from its journal (${e.journaled} entries)`;
     case 'budget.exceeded':
-      return `${who('budget', p)}${p.paint('red', `${e.scope} ${e.phase}`)}: ${e.unit} cap ${e.limit}, spent ${e.spent}`;
+      return `${who('budget', p)}${p.paint('red', `${e.scope} ${e.phase}`)}: ${e.unit} cap ${amount(e.unit, e.limit)}, spent ${amount(e.unit, e.spent)}`;
     case 'dlq.added':
       stats.deadLettersAdded++;
       stats.letters.set(e.id, e.runId ?? e.source);
@@ -205,16 +214,16 @@ export function describeEvent(e: WardenEvent, stats: DemoStats, p: Painter): str
     case 'supervisor.child_exited':
       if (isNormalExit(e.reason)) return undefined;
       if (e.childId === 'search' || e.childId === 'extract' || e.childId === 'synthesize') stats.stage(e.childId).crashes.push(crashText(e.reason));
-      return `${p.paint('red', '✗')} ${e.name}/${e.childId} ${p.paint('red', 'exited')}: ${cut(crashText(e.reason), 120)}`;
+      return `${p.paint('red', '✗')} ${e.name}/${e.childId} ${p.paint('red', 'exited')}: ${whole(crashText(e.reason))}`;
     case 'supervisor.child_terminated':
       return `${p.paint('yellow', '■')} ${e.name}/${e.childId} stopped by its supervisor (${e.name === 'pipeline' ? 'rest_for_one: it started after the failed child' : formatReason(e.reason)})`;
     case 'supervisor.escalated':
       stats.escalations++;
       return `${p.paint(['bold', 'magenta'], '⇧')} ${e.name} gave up: ${e.restarts} restarts in ${e.periodSeconds}s > intensity ${e.intensity}; escalating`;
     case 'watchdog.soft_stop':
-      return `${who('watchdog', p)}${String(e.pid)} showed no progress for ${e.timeoutMs} ms: asked to stop`;
+      return `${who('watchdog', p)}${String(e.pid)} showed no progress for ${Math.round(e.timeoutMs)} ms: asked to stop`;
     case 'watchdog.killed':
-      return `${who('watchdog', p)}${String(e.pid)} killed after ${e.graceMs} ms grace`;
+      return `${who('watchdog', p)}${String(e.pid)} killed after ${Math.round(e.graceMs)} ms grace`;
     default:
       return undefined;
   }
