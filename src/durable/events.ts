@@ -17,6 +17,11 @@ declare module '../runtime/index.ts' {
     'run.completed': { readonly runId: string; readonly name: string };
     'run.failed': { readonly runId: string; readonly name: string; readonly error: StoredError };
     'run.cancelled': { readonly runId: string; readonly reason: string };
+    /**
+     * A run was taken over before its lease expired (`leaseExpiresAt`), because the process that
+     * held it (`pid`, on this machine, under owner `from`) is gone.
+     */
+    'run.taken_over': { readonly runId: string; readonly from: string; readonly pid: number; readonly leaseExpiresAt: number };
     /** A write for the run was refused: this incarnation was superseded (or its process fence is gone). */
     'run.fenced': { readonly runId: string; readonly epoch: number; readonly operation: string };
     'effect.intent': { readonly runId: string; readonly effect: string; readonly key: string };

@@ -6,8 +6,11 @@
  * decided, resume and cancel requests and dead-letter replays from the CLI or other processes.
  *
  * Ownership: a claimed run carries a lease (`leaseMs`) that the host renews while the run
- * executes. Another host takes a run over only when its lease has expired; a host restarted
- * under the same `owner` name takes its own runs back at once (it *is* their owner, restarted).
+ * executes, and the claiming process's identity (see process-identity.ts). Another host takes a
+ * run over when its lease has expired, or at once when the process holding it was on this
+ * machine and is gone (killed, crashed: so a restarted program takes its runs back whatever its
+ * owner name); a host under the same `owner` name takes its own runs back at once (it *is* their
+ * owner, restarted). A live process, or one on another machine, keeps its runs until the lease ends.
  * A superseded incarnation that is still running (a zombie) has every write refused, by its
  * process `fence` and by the store's epoch check, and stops with outcome `interrupted`.
  *
@@ -41,7 +44,7 @@ import {
   disposable,
 } from '../runtime/index.ts';
 import { parseWith } from '../resilience/index.ts';
-import type { DeadLetter, Json, RunRecord, RunStatus, Store, StoredError } from '../store/index.ts';
+import type { DeadLetter, Json, ProcessIdentity, RunRecord, RunStatus, Store, StoredError } from '../store/index.ts';
 import type { ApprovalPolicy } from './approval-policy.ts';
 import { Approvals } from './approvals.ts';
 import { DeadLetterQueue } from './dead-letters.ts';
@@ -49,6 +52,7 @@ import type { RunDefinition } from './definition.ts';
 import { DurableStateError, NotSerializableError, RunCancelledError, StepFailedError, UnknownRunError } from './errors.ts';
 import { newId, newTraceId } from './ids.ts';
 import { toJournalJson, toStoredError } from './json.ts';
+import { currentProcess, processState } from './process-identity.ts';
 import { Interruption, RunContext, Suspension } from './run-context.ts';
 
 declare module '../runtime/index.ts' {
@@ -97,7 +101,10 @@ export interface DurableHostOptions extends Partial<DurableHostTunables> {
   /** The run definitions this host can execute. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly runs?: readonly RunDefinition<any, any>[];
-  /** This host's name in the store; a restart under the same name takes its runs back at once. @default `${hostname}:${pid}` */
+  /**
+   * This host's name in the store. A restart under the same name takes its runs back at once; so
+   * does any host on the same machine once the process that held them is gone. @default `${hostname}:${pid}`
+   */
   readonly owner?: string;
   readonly clock?: Clock;
   readonly bus?: EventBus;
@@ -150,6 +157,8 @@ export class DurableHost {
   private readonly retention: RetentionPolicy | undefined;
   private readonly definitions = new Map<string, RunDefinition<unknown, unknown>>();
   private readonly active = new Map<string, ActiveRun>();
+  /** This process, recorded with every claim. */
+  private readonly process: ProcessIdentity = currentProcess();
   private renewal: Timer | undefined;
   private poller: Timer | undefined;
   private polling: Promise<void> | undefined;
@@ -245,14 +254,17 @@ export class DurableHost {
 
   /**
    * Pick up every run this host may execute: left running by a crashed owner (this owner after a
-   * restart, or any owner whose lease expired) or asked to resume (an approval decided, the CLI).
+   * restart, a process on this machine that is gone, or any owner whose lease expired) or asked
+   * to resume (an approval decided, the CLI).
    */
   async recover(): Promise<readonly RunHandle[]> {
     this.assertOpen();
-    const candidates = await this.store.listRecoverable(this.owner, this.clock.now());
+    const now = this.clock.now();
+    const candidates = await this.store.listRecoverable(this.owner, now, this.process.pidSpace);
     const handles: RunHandle[] = [];
     for (const run of candidates) {
       if (!this.definitions.has(run.name) || this.active.has(run.id)) continue;
+      if (this.heldElsewhere(run, now) && !this.ownerGone(run)) continue;
       const h = await this.claimAndExecute(run, true);
       if (h !== undefined) handles.push(h);
     }
@@ -404,18 +416,36 @@ export class DurableHost {
     return handle.id;
   }
 
-  /** Claim `run` (conditionally: only if it is recoverable) and execute it. */
+  /** Running under another owner whose lease has not expired at `now`. */
+  private heldElsewhere(run: RunRecord, now: number): boolean {
+    return run.status === 'running' && run.owner !== undefined && run.owner !== this.owner && (run.leaseExpiresAt ?? Number.NEGATIVE_INFINITY) > now;
+  }
+
+  /** The process that holds `run` was on this machine and is gone. */
+  private ownerGone(run: RunRecord): boolean {
+    return run.status === 'running' && processState(run.ownerProcess) === 'gone';
+  }
+
+  /**
+   * Claim `run` (conditionally: only if it is recoverable, or held by a process on this machine
+   * that is gone and still at the epoch read in `run`) and execute it.
+   */
   private async claimAndExecute(run: RunRecord, conditional: boolean, force = false): Promise<RunHandle | undefined> {
     if (this.active.has(run.id)) return { id: run.id, result: this.active.get(run.id)!.result };
     const def = this.definition(run.name);
     const now = this.clock.now();
+    const takeOver = conditional && !force && this.heldElsewhere(run, now) && this.ownerGone(run);
     const claimed = await this.store.claimRun(run.id, {
       owner: this.owner,
+      ownerProcess: this.process,
       leaseExpiresAt: now + this.config.leaseMs,
       at: now,
-      ...(conditional && !force ? { onlyIf: { now, owner: this.owner } } : {}),
+      ...(conditional && !force ? { onlyIf: { now, owner: this.owner, ...(takeOver ? { epoch: run.epoch } : {}) } } : {}),
     });
     if (claimed === undefined) return undefined;
+    if (takeOver && this.bus?.wants('run.taken_over')) {
+      this.bus.emit({ type: 'run.taken_over', runId: run.id, from: run.owner ?? '', pid: run.ownerProcess?.pid ?? 0, leaseExpiresAt: run.leaseExpiresAt ?? 0 });
+    }
     if (this.active.has(run.id)) return { id: run.id, result: this.active.get(run.id)!.result };
     const controller = new AbortController();
     let settle!: (o: RunOutcome) => void;

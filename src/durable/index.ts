@@ -43,6 +43,8 @@ export { DeadLetterQueue } from './dead-letters.ts';
 export type { DeadLetterInput } from './dead-letters.ts';
 export { StoreQuarantineStore, StoreSpawnKeyStore } from './store-adapters.ts';
 export { toJournalJson, toStoredError } from './json.ts';
+export { currentProcess, processIdentity, processState } from './process-identity.ts';
+export type { ProcessState } from './process-identity.ts';
 export {
   NonDeterminismError,
   NotSerializableError,

@@ -39,6 +39,7 @@ export type {
   RunRecord,
   NewRun,
   ClaimOptions,
+  ProcessIdentity,
   RunFilter,
   RunUpdate,
   CompactOptions,

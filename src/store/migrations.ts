@@ -162,8 +162,21 @@ const v2: Migration = {
   },
 };
 
+const v3: Migration = {
+  version: 3,
+  description: 'runs: the process holding a run (host, pid space, pid, start time), so a dead owner on the same machine is taken over at once',
+  sql() {
+    return [
+      'ALTER TABLE warden_runs ADD COLUMN owner_host TEXT',
+      'ALTER TABLE warden_runs ADD COLUMN owner_pid_space TEXT',
+      'ALTER TABLE warden_runs ADD COLUMN owner_pid BIGINT',
+      'ALTER TABLE warden_runs ADD COLUMN owner_start TEXT',
+    ];
+  },
+};
+
 /** Every migration, oldest first. */
-export const MIGRATIONS: readonly Migration[] = [v1, v2];
+export const MIGRATIONS: readonly Migration[] = [v1, v2, v3];
 
 /** The schema version this code writes. */
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

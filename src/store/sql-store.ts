@@ -27,6 +27,7 @@ import type {
   Json,
   KeyLease,
   NewRun,
+  ProcessIdentity,
   RunFilter,
   RunRecord,
   RunRequest,
@@ -119,6 +120,7 @@ function toRun(r: Row): RunRecord {
   set('suspendReason', optStr(r.suspend_reason));
   set('suspendDetail', optParse(r.suspend_detail));
   set('owner', optStr(r.owner));
+  set('ownerProcess', toProcess(r));
   set('leaseExpiresAt', optNum(r.lease_expires_at));
   set('request', optStr(r.request));
   set('replayOf', optStr(r.replay_of));
@@ -126,6 +128,20 @@ function toRun(r: Row): RunRecord {
   set('archivedAt', optNum(r.archived_at));
   return out as unknown as RunRecord;
 }
+
+function toProcess(r: Row): ProcessIdentity | undefined {
+  if (r.owner_pid === null || r.owner_pid === undefined || r.owner_pid_space === null || r.owner_pid_space === undefined) return undefined;
+  const p: { host: string; pidSpace: string; pid: number; startTime?: string } = {
+    host: String(r.owner_host ?? ''),
+    pidSpace: String(r.owner_pid_space),
+    pid: num(r.owner_pid),
+  };
+  if (r.owner_start !== null && r.owner_start !== undefined) p.startTime = String(r.owner_start);
+  return p;
+}
+
+/** Columns that release a run's owner (with `owner = NULL`). */
+const NO_OWNER_PROCESS = 'owner_host = NULL, owner_pid_space = NULL, owner_pid = NULL, owner_start = NULL';
 
 function toEntry(r: Row): JournalEntry {
   const e: Record<string, unknown> = {
@@ -314,17 +330,20 @@ export class SqlStore implements Store {
     const conditional = options.onlyIf !== undefined;
     const now = options.onlyIf?.now ?? 0;
     const me = options.onlyIf?.owner ?? '';
+    const atEpoch = options.onlyIf?.epoch ?? -1;
+    const p = options.ownerProcess;
     const rows = await this.driver.transaction((c) =>
       c.all(
         `UPDATE warden_runs
-            SET epoch = epoch + 1, owner = ?, lease_expires_at = ?, status = 'running', request = NULL,
+            SET epoch = epoch + 1, owner = ?, owner_host = ?, owner_pid_space = ?, owner_pid = ?, owner_start = ?,
+                lease_expires_at = ?, status = 'running', request = NULL,
                 suspend_reason = NULL, suspend_detail = NULL, error = NULL, finished_at = NULL, updated_at = ?
           WHERE id = ? AND status NOT IN ('completed', 'cancelled') AND archived_at IS NULL
             AND (? = 0
-                 OR (status = 'running' AND (owner IS NULL OR owner = ? OR lease_expires_at <= ?))
+                 OR (status = 'running' AND (owner IS NULL OR owner = ? OR lease_expires_at <= ? OR epoch = ?))
                  OR (request = 'resume' AND status IN ('suspended', 'failed')))
           RETURNING *`,
-        [options.owner, options.leaseExpiresAt, options.at, id, conditional ? 1 : 0, me, now],
+        [options.owner, p?.host ?? null, p?.pidSpace ?? null, p?.pid ?? null, p?.startTime ?? null, options.leaseExpiresAt, options.at, id, conditional ? 1 : 0, me, now, atEpoch],
       ),
     );
     return rows[0] === undefined ? undefined : toRun(rows[0]);
@@ -352,20 +371,20 @@ export class SqlStore implements Store {
       switch (update.status) {
         case 'completed':
           await c.run(
-            "UPDATE warden_runs SET status = 'completed', output = ?, owner = NULL, lease_expires_at = NULL, request = NULL, finished_at = ?, updated_at = ? WHERE id = ?",
+            `UPDATE warden_runs SET status = 'completed', output = ?, owner = NULL, ${NO_OWNER_PROCESS}, lease_expires_at = NULL, request = NULL, finished_at = ?, updated_at = ? WHERE id = ?`,
             [text(update.output), at, at, id],
           );
           return;
         case 'failed':
         case 'cancelled':
           await c.run(
-            'UPDATE warden_runs SET status = ?, error = ?, owner = NULL, lease_expires_at = NULL, request = NULL, finished_at = ?, updated_at = ? WHERE id = ?',
+            `UPDATE warden_runs SET status = ?, error = ?, owner = NULL, ${NO_OWNER_PROCESS}, lease_expires_at = NULL, request = NULL, finished_at = ?, updated_at = ? WHERE id = ?`,
             [update.status, update.error === undefined ? null : JSON.stringify(update.error), at, at, id],
           );
           return;
         case 'suspended':
           await c.run(
-            "UPDATE warden_runs SET status = 'suspended', suspend_reason = ?, suspend_detail = ?, owner = NULL, lease_expires_at = NULL, updated_at = ? WHERE id = ?",
+            `UPDATE warden_runs SET status = 'suspended', suspend_reason = ?, suspend_detail = ?, owner = NULL, ${NO_OWNER_PROCESS}, lease_expires_at = NULL, updated_at = ? WHERE id = ?`,
             [update.reason, JSON.stringify(update.detail), at, id],
           );
           return;
@@ -386,7 +405,7 @@ export class SqlStore implements Store {
     const rows = await this.driver.transaction((c) =>
       c.all(
         `UPDATE warden_runs
-            SET status = 'cancelled', error = ?, epoch = epoch + 1, owner = NULL, lease_expires_at = NULL, request = NULL,
+            SET status = 'cancelled', error = ?, epoch = epoch + 1, owner = NULL, ${NO_OWNER_PROCESS}, lease_expires_at = NULL, request = NULL,
                 finished_at = ?, updated_at = ?
           WHERE id = ? AND (status IN ('suspended', 'failed')
                             OR (status = 'running' AND (owner IS NULL OR lease_expires_at <= ?)))
@@ -397,14 +416,14 @@ export class SqlStore implements Store {
     return rows[0] === undefined ? undefined : toRun(rows[0]);
   }
 
-  async listRecoverable(owner: string, now: number): Promise<readonly RunRecord[]> {
+  async listRecoverable(owner: string, now: number, pidSpace?: string): Promise<readonly RunRecord[]> {
     const rows = await this.driver.read(
       `SELECT * FROM warden_runs
         WHERE archived_at IS NULL AND
-              ((status = 'running' AND (owner IS NULL OR owner = ? OR lease_expires_at <= ?))
+              ((status = 'running' AND (owner IS NULL OR owner = ? OR lease_expires_at <= ? OR owner_pid_space = ?))
                OR (request = 'resume' AND status IN ('suspended', 'failed')))
         ORDER BY created_at, id`,
-      [owner, now],
+      [owner, now, pidSpace ?? null],
     );
     return rows.map(toRun);
   }

@@ -68,6 +68,28 @@ for (const c of STORE_CASES) {
       expect(expired).toMatchObject({ epoch: 3, owner: 'host-b', leaseExpiresAt: 400 });
     });
 
+    it('records the claiming process, lists runs held in a pid space, and takes one over only at the epoch seen', async () => {
+      const here = { host: 'box', pidSpace: 'linux:boot-1:pidns-7', pid: 4242, startTime: '991' };
+      await store.createRun({ id: 'r1', name: 'demo', input: null, traceId: 't', at: 1 });
+      await store.createRun({ id: 'r2', name: 'demo', input: null, traceId: 't', at: 1 });
+      const held = (await store.claimRun('r1', { owner: 'box:4242', ownerProcess: here, leaseExpiresAt: 100, at: 2 }))!;
+      await store.claimRun('r2', { owner: 'far:1', ownerProcess: { host: 'far', pidSpace: 'linux:boot-2:pidns-7', pid: 1 }, leaseExpiresAt: 100, at: 2 });
+      expect(await (await reopen()).getRun('r1')).toMatchObject({ owner: 'box:4242', ownerProcess: here });
+      expect((await store.getRun('r2'))?.ownerProcess).toEqual({ host: 'far', pidSpace: 'linux:boot-2:pidns-7', pid: 1 });
+      expect((await store.listRecoverable('me', 50)).map((r) => r.id)).toEqual([]);
+      expect((await store.listRecoverable('me', 50, here.pidSpace)).map((r) => r.id)).toEqual(['r1']);
+      // The lease holds against a plain conditional claim; the epoch seen lets a taker in, once.
+      expect(await store.claimRun('r1', { owner: 'me', leaseExpiresAt: 200, at: 3, onlyIf: { now: 50, owner: 'me' } })).toBeUndefined();
+      expect(await store.claimRun('r1', { owner: 'me', leaseExpiresAt: 200, at: 3, onlyIf: { now: 50, owner: 'me', epoch: held.epoch + 1 } })).toBeUndefined();
+      const taken = await store.claimRun('r1', { owner: 'me', leaseExpiresAt: 200, at: 3, onlyIf: { now: 50, owner: 'me', epoch: held.epoch } });
+      expect(taken).toMatchObject({ owner: 'me', epoch: held.epoch + 1 });
+      expect(taken?.ownerProcess).toBeUndefined(); // this claim recorded no process
+      expect(await store.claimRun('r1', { owner: 'other', leaseExpiresAt: 200, at: 4, onlyIf: { now: 50, owner: 'other', epoch: held.epoch } })).toBeUndefined();
+      await store.finishRun('r1', taken!.epoch, { status: 'suspended', reason: 'approval', detail: null }, 5);
+      expect(await store.getRun('r1')).not.toHaveProperty('ownerProcess');
+      expect(await store.claimRun('r1', { owner: 'me', leaseExpiresAt: 200, at: 6, onlyIf: { now: 50, owner: 'other', epoch: taken!.epoch } })).toBeUndefined(); // not running
+    });
+
     it('refuses every write carrying a superseded epoch, in the same transaction', async () => {
       const old = await claimed();
       await store.appendJournal(entry('r1', 0), old);

@@ -48,6 +48,8 @@ export interface RunRecord {
   /** Grows by one with every claim; writes carrying an older epoch are refused. */
   readonly epoch: number;
   readonly owner?: string;
+  /** The process that claimed the run (absent for claims that recorded none, and once the run is released). */
+  readonly ownerProcess?: ProcessIdentity;
   readonly leaseExpiresAt?: number;
   readonly request?: RunRequest;
   readonly traceId: string;
@@ -69,17 +71,35 @@ export interface NewRun {
   readonly at: number;
 }
 
+/**
+ * Which operating-system process holds a run: enough to tell, from the same machine, whether
+ * that process still exists. `pidSpace` names where `pid` means something (on Linux the boot and
+ * the pid namespace, so another container or a reboot is another space; elsewhere the host name);
+ * `startTime` (Linux: the start time in /proc/<pid>/stat) tells a reused pid from the original.
+ */
+export interface ProcessIdentity {
+  /** The host name, for people reading the record. */
+  readonly host: string;
+  readonly pidSpace: string;
+  readonly pid: number;
+  readonly startTime?: string;
+}
+
 /** A claim of a run by an owner, giving it the next epoch. */
 export interface ClaimOptions {
   readonly owner: string;
+  /** The claiming process, recorded with the owner so others on its machine can tell when it is gone. */
+  readonly ownerProcess?: ProcessIdentity;
   readonly leaseExpiresAt: number;
   readonly at: number;
   /**
    * Claim only if one of these holds (evaluated in the claiming transaction); without it the
-   * claim always succeeds. `expired`: the lease ran out; `owner`: the same owner (a restart of
-   * it); `request`: a resume was requested.
+   * claim always succeeds. The run is running and its lease ran out at `now`, or it has no
+   * owner, or its owner is `owner` (a restart of it); or a resume was requested; or, with
+   * `epoch`, the run is still running at that epoch (the caller found the process holding it
+   * gone: the epoch makes sure nobody claimed it since).
    */
-  readonly onlyIf?: { readonly now: number; readonly owner?: string };
+  readonly onlyIf?: { readonly now: number; readonly owner?: string; readonly epoch?: number };
 }
 
 export type JournalKind = 'step' | 'effect' | 'approval';
@@ -226,8 +246,12 @@ export interface Store {
   requestRun(id: string, request: RunRequest | undefined, at: number): Promise<boolean>;
   /** Cancel a run that no host is running (suspended or failed, or running with an expired lease). */
   cancelIdleRun(id: string, error: StoredError, now: number): Promise<RunRecord | undefined>;
-  /** Runs a host may pick up: resume requested, or running with an expired lease or this owner. */
-  listRecoverable(owner: string, now: number): Promise<readonly RunRecord[]>;
+  /**
+   * Runs a host may pick up: resume requested, or running with an expired lease or this owner.
+   * With `pidSpace`, also the running runs whose owner process was recorded in that pid space,
+   * whatever their lease: candidates for the caller to take over if it finds that process gone.
+   */
+  listRecoverable(owner: string, now: number, pidSpace?: string): Promise<readonly RunRecord[]>;
   /** Compact or delete finished runs; returns how many runs were affected. */
   compactRuns(options: CompactOptions): Promise<number>;
   /** The archived journal of a compacted run. */
