@@ -94,9 +94,11 @@ export {
   openStore, storeLocation, isPostgresUrl, openSqliteStore, checkSqliteFile, DEFAULT_SQLITE_PATH,
   openPostgresStore, SCHEMA_VERSION, SchemaTooNewError, StoreCorruptError, StoreUnavailableError,
   JournalConflictError, redactUrl, RUN_STATUSES, DEAD_LETTER_STATUSES, APPROVAL_STATUSES,
+  resolveStoreLocation, InvalidStoreLocationError,
 } from './store/index.ts';
 export type {
   OpenStoreOptions, SqliteStoreOptions, PostgresStoreOptions, Store, StoreInfo, Json, StoredError,
+  StoreTarget, StoreLocationOptions,
   RunStatus, RunRequest, RunRecord, NewRun, ClaimOptions, RunFilter, RunUpdate, CompactOptions,
   JournalEntry, JournalKind, JournalOutcome, EffectRecord, EffectStatus, DeadLetter,
   DeadLetterStatus, Attempt, Approval, ApprovalStatus, Decision, AuditEntry, KeyLease,
