@@ -18,6 +18,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import { ensureBenchPeers } from './support/ensure-peers.ts';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string' }, steps: { type: 'string' }, concurrentSteps: { type: 'string' }, peerConcurrentSteps: { type: 'string' } }, strict: true });
 const rounds = Number(values.rounds ?? 5);
@@ -26,6 +27,7 @@ const concurrentSteps = Number(values.concurrentSteps ?? 100);
 const peerConcurrentSteps = Number(values.peerConcurrentSteps ?? 10);
 const pgUrl = process.env.WARDEN_BENCH_DATABASE_URL ?? process.env.WARDEN_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const variantScript = new URL('./durable/variant.ts', import.meta.url).pathname;
+ensureBenchPeers(); // DBOS Transact and LangGraph.js, before the first variant imports them
 
 type Result = Record<string, number | string>;
 let tag = 0;

@@ -11,6 +11,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
+import { ensureBenchPeers } from './support/ensure-peers.ts';
 
 const CALLS = 200_000;
 const WARMUP = 50_000;
@@ -215,6 +216,7 @@ const childAt = args.indexOf('--child');
 if (childAt >= 0) {
   await child(args[childAt + 1] ?? '');
 } else {
+  ensureBenchPeers(); // cockatiel and opossum, before the first child imports them
   const r = args.indexOf('--rounds');
   parent(r >= 0 ? Number(args[r + 1]) : 7);
 }
