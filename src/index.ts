@@ -99,7 +99,7 @@ export {
 export type {
   OpenStoreOptions, SqliteStoreOptions, PostgresStoreOptions, Store, StoreInfo, Json, StoredError,
   StoreTarget, StoreLocationOptions,
-  RunStatus, RunRequest, RunRecord, NewRun, ClaimOptions, RunFilter, RunUpdate, CompactOptions,
+  RunStatus, RunRequest, RunRecord, NewRun, ClaimOptions, ProcessIdentity, RunFilter, RunUpdate, CompactOptions,
   JournalEntry, JournalKind, JournalOutcome, EffectRecord, EffectStatus, DeadLetter,
   DeadLetterStatus, Attempt, Approval, ApprovalStatus, Decision, AuditEntry, KeyLease,
 } from './store/index.ts';
@@ -136,12 +136,13 @@ export {
   defineRun, DurableHost, DURABLE_HOST_DEFAULTS, outcomeOfRecord, RunContext, requireApproval,
   approvalReason, Approvals, DeadLetterQueue, StoreQuarantineStore, StoreSpawnKeyStore,
   toJournalJson, toStoredError, NonDeterminismError, NotSerializableError, StepFailedError,
-  ApprovalDeniedError, RunCancelledError, UnknownRunError, DurableStateError,
+  ApprovalDeniedError, RunCancelledError, UnknownRunError, DurableStateError, currentProcess,
+  processIdentity, processState,
 } from './durable/index.ts';
 export type {
   RunDefinition, RunFunction, DurableHostOptions, DurableHostTunables, RunHandle, RunOutcome,
   RetentionPolicy, StepContext, EffectContext, StepOptions, EffectOptions, ReconcileResult,
-  ApprovalPolicy, ActionDescriptor, DecisionInput, DeadLetterInput,
+  ApprovalPolicy, ActionDescriptor, DecisionInput, DeadLetterInput, ProcessState,
 } from './durable/index.ts';
 
 // memory: the memory server
