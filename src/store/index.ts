@@ -15,8 +15,8 @@
  * epoch; journal appends are idempotent per (run, sequence) and group-committed. Errors:
  * `InvalidStoreLocationError` (a location that names no database: another URL scheme, an
  * unexpanded `${VAR}`, a directory; nothing is created), `SchemaTooNewError`, `StoreCorruptError`
- * (the file is left untouched), `StoreUnavailableError`, `JournalConflictError`, and the
- * runtime's `FencedError`.
+ * (the file is left untouched), `StoreUnavailableError`, `StoreFullError` (the disk is full: the
+ * write was not made, reads go on), `JournalConflictError`, and the runtime's `FencedError`.
  */
 export { openStore, storeLocation, isPostgresUrl } from './open.ts';
 export type { OpenStoreOptions } from './open.ts';
@@ -27,7 +27,7 @@ export type { SqliteStoreOptions } from './sqlite.ts';
 export { openPostgresStore } from './postgres.ts';
 export type { PostgresStoreOptions } from './postgres.ts';
 export { SCHEMA_VERSION } from './migrations.ts';
-export { SchemaTooNewError, StoreCorruptError, StoreUnavailableError, JournalConflictError, redactUrl } from './errors.ts';
+export { SchemaTooNewError, StoreCorruptError, StoreUnavailableError, StoreFullError, JournalConflictError, redactUrl } from './errors.ts';
 export { RUN_STATUSES, DEAD_LETTER_STATUSES, APPROVAL_STATUSES } from './types.ts';
 export type {
   Store,

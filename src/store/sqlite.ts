@@ -4,65 +4,36 @@
  * included) is fsynced before the call that made it resolves. Throughput comes from group
  * commit (see sql-store.ts), not from relaxing durability.
  *
- * Opening never damages a file it does not understand: before SQLite touches it, the file's
- * header is checked (the SQLite magic, a sane page size, and a length that covers every page the
- * header declares), and any SQLite "not a database" or "malformed" error later is reported as
- * `StoreCorruptError` naming the file. Nothing is ever written to such a file. An empty (0-byte)
- * file is a new database, as SQLite itself treats it.
+ * Opening never damages a file it does not understand: before SQLite writes to it, the file is
+ * checked (sqlite-file-check.ts: its header, and a length that disagrees with the header checked
+ * by SQLite itself, read-only, since in WAL mode the missing pages may be in the `-wal` file), and
+ * any SQLite "not a database" or "malformed" error later is reported as `StoreCorruptError` naming
+ * the file. Nothing is ever written to such a file. An empty (0-byte) file is a new database, as
+ * SQLite itself treats it.
+ *
+ * A full disk (`SQLITE_FULL`) fails the write that hit it with `StoreFullError`: SQLite rolls
+ * that transaction back, so nothing committed is lost; reads go on, and writes succeed again once
+ * there is room.
  *
  * better-sqlite3 is synchronous; transactions that span `await`s are serialised by a small
  * promise-chain lock so two callers never share one.
  */
 import type Database from 'better-sqlite3';
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { SchemaTooNewError, StoreCorruptError, StoreUnavailableError } from './errors.ts';
+import { SchemaTooNewError, StoreCorruptError, StoreFullError, StoreUnavailableError } from './errors.ts';
 import { SCHEMA_VERSION } from './migrations.ts';
 import { migrate, SqlStore, type SqlConn, type SqlDriver } from './sql-store.ts';
 import type { Store } from './types.ts';
+import { checkSqliteFile, isSqliteCorruption } from './sqlite-file-check.ts';
 
-const MAGIC = 'SQLite format 3\u0000';
+export { checkSqliteFile };
 
-/** Check a database file's header and length without opening it through SQLite. */
-export function checkSqliteFile(file: string): void {
-  if (!existsSync(file)) return;
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch (e) {
-    throw new StoreUnavailableError(file, `cannot read the database file (${(e as Error).message})`, { cause: e });
-  }
-  try {
-    const size = fstatSync(fd).size;
-    if (size === 0) return;
-    const header = Buffer.alloc(100);
-    const got = readSync(fd, header, 0, 100, 0);
-    if (got < 100) throw new StoreCorruptError(file, `the file is truncated (${size} bytes, shorter than a SQLite header)`);
-    if (header.toString('latin1', 0, 16) !== MAGIC) throw new StoreCorruptError(file, 'not a SQLite database (bad header)');
-    const rawPage = header.readUInt16BE(16);
-    const pageSize = rawPage === 1 ? 65536 : rawPage;
-    if (pageSize < 512 || (pageSize & (pageSize - 1)) !== 0) throw new StoreCorruptError(file, `the header is damaged (page size ${rawPage})`);
-    const changeCounter = header.readUInt32BE(24);
-    const pages = header.readUInt32BE(28);
-    const validFor = header.readUInt32BE(92);
-    if (pages > 0 && changeCounter === validFor && size < pages * pageSize) {
-      throw new StoreCorruptError(file, `the file is truncated (${size} bytes; its header declares ${pages} pages of ${pageSize} bytes)`);
-    }
-    if (size % pageSize !== 0) throw new StoreCorruptError(file, `the file is truncated (${size} bytes is not a whole number of ${pageSize}-byte pages)`);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function isCorruption(e: unknown): boolean {
-  const code = (e as { code?: unknown } | null)?.code;
-  return code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB' || (typeof code === 'string' && code.startsWith('SQLITE_CORRUPT'));
-}
-
-/** A SQLite error as one of ours: damaged file, locked by another process, or read-only; else unchanged. */
+/** A SQLite error as one of ours: damaged file, disk full, locked by another process, or read-only; else unchanged. */
 function storeError(file: string, e: unknown, busyTimeoutMs: number): unknown {
   const code = (e as { code?: unknown } | null)?.code;
-  if (isCorruption(e)) return new StoreCorruptError(file, `SQLite reports: ${(e as Error).message}`, { cause: e });
+  if (isSqliteCorruption(e)) return new StoreCorruptError(file, `SQLite reports: ${(e as Error).message}`, { cause: e });
+  if (code === 'SQLITE_FULL') return new StoreFullError(file, { cause: e });
   if (typeof code === 'string' && code.startsWith('SQLITE_BUSY')) {
     return new StoreUnavailableError(file, `the database is locked by another process (gave up after ${busyTimeoutMs} ms); try again once it is done`, { cause: e });
   }
