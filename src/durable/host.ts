@@ -21,7 +21,8 @@
  * - `suspended` with the reason (`approval`, `uncertain_effect`) and detail (stored);
  * - `cancelled` (stored);
  * - `interrupted`: this process stopped executing it without recording anything (its host
- *   closed, it was fenced, or the store failed); the run stays `running` for a host to recover.
+ *   closed, it was fenced, the store failed, or the store's disk is full: `JournalFullError`);
+ *   the run stays `running` for a host to recover.
  *
  * Why our own engine instead of embedding DBOS Transact or Temporal: Temporal needs a server
  * cluster; DBOS needs Postgres (no embedded SQLite default) and runs as a process-wide
@@ -537,6 +538,8 @@ export class DurableHost {
     const now = this.clock.now();
     try {
       if (reason instanceof Interruption) return { status: 'interrupted', runId: id, why: reason.why };
+      // The journal's disk is full: record nothing (there is no room); the run stays running and resumes once there is.
+      if (isWardenError(reason, 'JOURNAL_FULL')) return { status: 'interrupted', runId: id, why: (reason as Error).message };
       if (isWardenError(reason, 'FENCED')) {
         if (this.bus?.wants('run.fenced')) this.bus.emit({ type: 'run.fenced', runId: id, epoch: ctx.epoch, operation: (reason as { operation?: string }).operation ?? 'write' });
         return { status: 'interrupted', runId: id, why: (reason as Error).message };

@@ -49,6 +49,7 @@ export {
   NonDeterminismError,
   NotSerializableError,
   StepFailedError,
+  JournalFullError,
   ApprovalDeniedError,
   RunCancelledError,
   UnknownRunError,
