@@ -22,6 +22,7 @@ import {
   Runtime,
   VirtualClock,
   isNormalExit,
+  isWardenError,
   realClock,
   seededRandom,
   type Clock,
@@ -92,12 +93,16 @@ interface Setup {
 async function simulatedModels(rt: Runtime, clock: Clock, seed: number, budget: Budget): Promise<Setup> {
   const sim = await startSimServer({ script: demoScript() });
   const proxy = await startChaosProxy({ target: sim.url, rules: demoChaos(), seed, bus: rt.events, name: 'chaos' });
+  const models = [
+    openaiChat({ model: 'sim-small', apiKey: 'sk-demo', baseURL: `${proxy.url}/v1`, supportsPrefill: true, maxOutputTokens: 1024, clock }),
+    anthropicMessages({ model: 'sim-large', apiKey: 'sk-demo', baseURL: proxy.url, maxOutputTokens: 1024, clock }),
+  ];
+  // Load both SDKs now: loading one at its first call takes real time, which would move the
+  // events around it on the virtual clock and make two runs of one seed differ.
+  await Promise.all(models.map((m) => m.prepare()));
   const client = createModelClient({
     name: 'pipeline',
-    models: [
-      openaiChat({ model: 'sim-small', apiKey: 'sk-demo', baseURL: `${proxy.url}/v1`, supportsPrefill: true, maxOutputTokens: 1024, clock }),
-      anthropicMessages({ model: 'sim-large', apiKey: 'sk-demo', baseURL: proxy.url, maxOutputTokens: 1024, clock }),
-    ],
+    models,
     retry: { maxAttempts: 2, baseDelayMs: 200, maxDelayMs: 1_000, maxRetryAfterMs: 1_000 },
     breaker: { trip: { kind: 'consecutive', failures: 3 }, openMs: 600 },
     timeoutMs: 30_000,
@@ -224,6 +229,11 @@ export const demoCommand: Command = {
         rt.events.on('llm.response', () => advance(200));
       }
       let finished = false;
+      // A full disk stops every journal write, and the tree gives up: the report says so.
+      let diskFull: string | undefined;
+      rt.events.on('supervisor.child_exited', (e) => {
+        diskFull ??= diskFullIn(e.reason);
+      });
       // After restarts, the tree is shown again once the restarted agents start.
       let restarted = false;
       rt.events.onAny((e: WardenEvent) => {
@@ -269,8 +279,14 @@ export const demoCommand: Command = {
       await store.close();
       store = undefined;
       removeTemporary();
-      io.stdout.write(`\n${report({ stats, answer, outcome, elapsedMs, virtual, budget, runs, db: shown, kept: !temporary, client: setup.client, rt, p })}\n`);
+      io.stdout.write(`\n${report({ stats, answer, outcome, diskFull, elapsedMs, virtual, budget, runs, db: shown, kept: !temporary, client: setup.client, rt, p })}\n`);
+      if (outcome !== 'done' && diskFull !== undefined) io.stderr.write(`warden demo: ${diskFull}\n`);
       return outcome === 'done' && typeof answer === 'string' ? 0 : 1;
+    } catch (e) {
+      // The disk holding the journal is full before anything ran: one clear line, not a stack trace.
+      if (!isWardenError(e, 'STORE_FULL')) throw e;
+      io.stderr.write(`warden demo: ${e.message}\n`);
+      return 1;
     } finally {
       await closeAll().catch(() => undefined);
       await store?.close().catch(() => undefined);
@@ -278,6 +294,17 @@ export const demoCommand: Command = {
     }
   },
 };
+
+/** The message of a full-disk error (the store's, or a journal write's) in an exit reason, if that is why the child exited. */
+function diskFullIn(reason: unknown): string | undefined {
+  let e: unknown = (reason as { error?: unknown } | null)?.error ?? reason;
+  for (let depth = 0; typeof e === 'object' && e !== null && depth < 5; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (code === 'STORE_FULL' || code === 'JOURNAL_FULL') return (e as Error).message;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
 
 async function storeSummary(store: Store | undefined, prefix: string): Promise<{ runs: number; entries: number }> {
   if (store === undefined) return { runs: 0, entries: 0 };
@@ -296,6 +323,8 @@ function report(r: {
   stats: DemoStats;
   answer: unknown;
   outcome: 'done' | 'gave_up' | 'timeout';
+  /** Why a journal write failed, when the disk holding it is full. */
+  diskFull: string | undefined;
   elapsedMs: number;
   virtual: boolean;
   budget: Budget;
@@ -312,6 +341,7 @@ function report(r: {
   const indent = ' '.repeat(15);
   const lines = [p.paint('bold', 'report')];
   if (r.outcome === 'done' && typeof r.answer === 'string') lines.push(`${pad('answer')}${wrap(r.answer, 76, indent)}`);
+  else if (r.diskFull !== undefined) lines.push(`${pad('answer')}${p.paint('red', 'none: the disk holding the journal filled up, so the agents could not record their steps; free some space and run the demo again')}`);
   else lines.push(`${pad('answer')}${p.paint('red', r.outcome === 'timeout' ? 'none: the pipeline did not finish in time' : 'none: the tree gave up (too many failures)')}`);
   const stageLines = STAGES.map((name: Stage) => {
     const s = stats.stage(name);
