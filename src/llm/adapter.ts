@@ -97,6 +97,15 @@ export abstract class ProviderAdapter implements ModelClient {
     this.clock = options.clock ?? realClock;
   }
 
+  /**
+   * Load what the first call would load (a provider SDK takes a good part of a second), so that
+   * a run on a virtual clock does not see that first call take real time. Optional: every call
+   * loads it when needed.
+   */
+  loadSdk(): Promise<void> {
+    return Promise.resolve();
+  }
+
   /** One non-streamed HTTP call. */
   abstract send(request: PreparedRequest, signal: AbortSignal): Promise<AttemptResult>;
 

@@ -81,6 +81,10 @@ export class AnthropicAdapter extends ProviderAdapter {
     this.clientOptions = { apiKey, authToken: null, baseURL, maxRetries: 0, timeout: options.sdkTimeoutMs ?? 600_000, logLevel: options.sdkLogLevel ?? 'off' };
   }
 
+  override async loadSdk(): Promise<void> {
+    await this.sdk();
+  }
+
   private sdk(): Promise<Anthropic> {
     this.client ??= import('@anthropic-ai/sdk').then(({ default: SDK }) => new SDK(this.clientOptions));
     return this.client;

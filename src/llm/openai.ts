@@ -88,6 +88,10 @@ export class OpenAIAdapter extends ProviderAdapter {
     this.clientOptions = { apiKey, baseURL, maxRetries: 0, timeout: options.sdkTimeoutMs ?? 600_000, organization: null, project: null, logLevel: options.sdkLogLevel ?? 'off' };
   }
 
+  override async loadSdk(): Promise<void> {
+    await this.sdk();
+  }
+
   private sdk(): Promise<OpenAI> {
     this.client ??= import('openai').then(({ default: SDK }) => new SDK(this.clientOptions));
     return this.client;

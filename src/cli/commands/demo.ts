@@ -99,7 +99,7 @@ async function simulatedModels(rt: Runtime, clock: Clock, seed: number, budget: 
   ];
   // Load both SDKs now: loading one at its first call takes real time, which would move the
   // events around it on the virtual clock and make two runs of one seed differ.
-  await Promise.all(models.map((m) => m.prepare()));
+  await Promise.all(models.map((m) => m.loadSdk()));
   const client = createModelClient({
     name: 'pipeline',
     models,
