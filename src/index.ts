@@ -94,7 +94,7 @@ export {
   openStore, storeLocation, isPostgresUrl, openSqliteStore, checkSqliteFile, DEFAULT_SQLITE_PATH,
   openPostgresStore, SCHEMA_VERSION, SchemaTooNewError, StoreCorruptError, StoreUnavailableError,
   JournalConflictError, redactUrl, RUN_STATUSES, DEAD_LETTER_STATUSES, APPROVAL_STATUSES,
-  resolveStoreLocation, InvalidStoreLocationError,
+  resolveStoreLocation, InvalidStoreLocationError, StoreFullError,
 } from './store/index.ts';
 export type {
   OpenStoreOptions, SqliteStoreOptions, PostgresStoreOptions, Store, StoreInfo, Json, StoredError,
@@ -137,7 +137,7 @@ export {
   approvalReason, Approvals, DeadLetterQueue, StoreQuarantineStore, StoreSpawnKeyStore,
   toJournalJson, toStoredError, NonDeterminismError, NotSerializableError, StepFailedError,
   ApprovalDeniedError, RunCancelledError, UnknownRunError, DurableStateError, currentProcess,
-  processIdentity, processState,
+  processIdentity, processState, JournalFullError,
 } from './durable/index.ts';
 export type {
   RunDefinition, RunFunction, DurableHostOptions, DurableHostTunables, RunHandle, RunOutcome,
@@ -155,6 +155,7 @@ export {
   importJsonl, exportJsonl, parseJsonl, toJsonl, MEMORY_TOOLS, MEMORY_TOOL_NAMES, EntitySchema,
   RelationSchema, parseWriteInput, parseReadInput, FILE_LOCK_DEFAULTS, EntityNotFoundError,
   MemoryInputError, MemoryLockTimeoutError, MemoryFileError, MemoryUnavailableError, relationKey,
+  MemoryDiskFullError,
 } from './memory/index.ts';
 export type {
   MemoryBackendOptions, OpenMemoryGraphContext, FileGraphOptions, StoreGraphOptions, MemoryAccess,
