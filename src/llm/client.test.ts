@@ -2,15 +2,14 @@
  * The model client's contract, against the simulated server over real HTTP with both SDKs:
  * request validation that names the field, zod tool and output schemas sent as JSON Schema,
  * structured output checked (a bad answer is a typed error), the message mapping of both
- * adapters, the event sequence of a call, stopping a stream early, configuration errors, and
- * redaction.
+ * adapters, the event sequence of a call, stopping a stream early, and configuration errors.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { EventBus, VirtualClock, isWardenError, type WardenEvent } from '../runtime/index.ts';
 import { Budget } from '../resilience/index.ts';
 import { startSimServer, type SimServer } from '../sim/index.ts';
-import { anthropicMessages, createModelClient, openaiChat, prepareRequest, redact, registerSecret, type ModelRequest } from './index.ts';
+import { anthropicMessages, createModelClient, openaiChat, prepareRequest, type ModelRequest } from './index.ts';
 
 let sim: SimServer;
 beforeAll(async () => {
@@ -185,16 +184,5 @@ describe('the resilient client', () => {
     expect(() => anthropicMessages({ model: 'm', env: {} })).toThrow(expect.objectContaining({ code: 'MISSING_API_KEY', envVar: 'ANTHROPIC_API_KEY' }));
     const fromEnv = anthropicMessages({ model: 'm', env: { ANTHROPIC_API_KEY: 'sk-ant-from-env-1', ANTHROPIC_BASE_URL: sim.anthropicBaseURL } });
     expect(fromEnv.baseURL).toBe(sim.anthropicBaseURL);
-  });
-});
-
-describe('redact', () => {
-  it('masks registered secrets and key-shaped strings', () => {
-    registerSecret('plain-secret-value');
-    expect(redact('key plain-secret-value here')).toBe('key [redacted] here');
-    expect(redact('Authorization: Bearer abc.def-123456')).toBe('Authorization: Bearer [redacted]');
-    expect(redact('{"x-api-key": "zzzzzzzzzz"}')).toBe('{"x-api-key": "[redacted]"}');
-    expect(redact('got sk-proj-abcdefgh123')).toBe('got [redacted]');
-    expect(redact('nothing to hide')).toBe('nothing to hide');
   });
 });

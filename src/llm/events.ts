@@ -24,7 +24,8 @@ interface CallEvent {
   readonly callId: string;
 }
 
-interface AttemptEvent extends CallEvent {
+/** The fields every attempt's event carries. */
+export interface AttemptEvent extends CallEvent {
   readonly provider: string;
   readonly model: string;
   /** Attempt number within the call, across models (1-based). */

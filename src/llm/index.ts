@@ -46,8 +46,9 @@ export { OpenAIAdapter, openaiChat } from './openai.ts';
 export type { OpenAIAdapterOptions } from './openai.ts';
 export { AnthropicAdapter, anthropicMessages } from './anthropic.ts';
 export type { AnthropicAdapterOptions } from './anthropic.ts';
-export { ResilientModelClient, createModelClient, MODEL_CLIENT_DEFAULTS } from './client.ts';
-export type { ModelClientOptions, StreamFailurePolicy } from './client.ts';
+export { ResilientModelClient, createModelClient } from './client.ts';
+export { MODEL_CLIENT_DEFAULTS } from './client-options.ts';
+export type { ModelClientOptions, StreamFailurePolicy } from './client-options.ts';
 export {
   ModelCallError,
   MalformedResponseError,
