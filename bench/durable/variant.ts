@@ -130,8 +130,9 @@ async function dbos(): Promise<Record<string, number>> {
 async function langgraph(synchronous: 'FULL' | 'default'): Promise<Record<string, number>> {
   const { StateGraph, Annotation, START, END } = await import('@langchain/langgraph');
   const { SqliteSaver } = await import('@langchain/langgraph-checkpoint-sqlite');
-  // The checkpointer gets a better-sqlite3 13 handle (the one Warden uses): the 12.x copy the
-  // package depends on crashes in a statement destructor on Node 24 here.
+  // The checkpointer gets a better-sqlite3 13 handle (the one Warden uses): the 12.x the package
+  // asks for crashes in a statement destructor on Node 24 here, so bench/package.json overrides
+  // it to 13 (prebuilt, nothing compiled on install).
   const { default: Database } = await import('better-sqlite3');
   const saver = new SqliteSaver(new Database(join(dir!, 'langgraph.db')) as unknown as ConstructorParameters<typeof SqliteSaver>[0]);
   if (synchronous === 'FULL') saver.db.pragma('synchronous = FULL');
