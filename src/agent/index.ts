@@ -37,14 +37,20 @@
  */
 import './events.ts';
 
-export { defineAgent, checkInput, AGENT_DEFAULTS, COMPACTION_DEFAULTS, SUMMARY_INSTRUCTIONS } from './define.ts';
-export type { Agent, AgentOptions, CompactionOptions, DirectRunOptions } from './define.ts';
+export { defineAgent } from './define.ts';
+export type { Agent, DirectRunOptions } from './define.ts';
+export { AGENT_DEFAULTS, COMPACTION_DEFAULTS, SUMMARY_INSTRUCTIONS } from './options.ts';
+export type { AgentOptions, CompactionOptions, ResolvedAgent, ResolvedCompaction } from './options.ts';
+export { checkInput, taskText } from './input.ts';
+export type { AgentInput } from './input.ts';
 export { tool, isTool, ToolFailure, isToolFailure } from './tool.ts';
 export type { Tool, ToolSpec, ToolContext } from './tool.ts';
 export { runAgent, agentChild, defaultRunId, RUN_AGENT_DEFAULTS } from './process.ts';
 export type { RunAgentOptions, AgentChildOptions, AgentTask } from './process.ts';
-export { reaskMessage, taskText, RECALL_TOOL } from './loop.ts';
-export type { AgentInput, AgentResult, AgentEnv, LevelCounts, ResolvedAgent, ResolvedCompaction } from './loop.ts';
+export { reaskMessage } from './output-check.ts';
+export { RECALL_TOOL } from './toolbox.ts';
+export type { AgentResult, LevelCounts } from './result.ts';
+export type { AgentEnv } from './execution.ts';
 export { NotApprovedError } from './journal.ts';
 export type { ApprovalRequest } from './journal.ts';
 export {

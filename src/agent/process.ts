@@ -30,10 +30,13 @@ import { stableHash } from '../resilience/index.ts';
 import { worker, type ChildStart } from '../supervisor/index.ts';
 import { DurableHost, outcomeOfRecord, type ApprovalPolicy, type RunOutcome } from '../durable/index.ts';
 import type { Json, Store, StoredError } from '../store/index.ts';
-import { checkInput, type Agent } from './define.ts';
+import type { Agent } from './define.ts';
 import { AgentRunError, AgentStoppedError, errorFromStored } from './errors.ts';
+import type { AgentEnv } from './execution.ts';
+import { checkInput, type AgentInput } from './input.ts';
 import { ephemeralJournal, type ApprovalRequest } from './journal.ts';
-import { executeAgent, type AgentEnv, type AgentInput, type AgentResult } from './loop.ts';
+import { executeAgent } from './loop.ts';
+import type { AgentResult } from './result.ts';
 
 export interface RunAgentOptions {
   /** The task. */

@@ -1,0 +1,60 @@
+/**
+ * The final answer against the agent's output schema. An answer fails when its text is not JSON,
+ * when the schema rejects the value, or when the model client already found it invalid (its
+ * `STRUCTURED_OUTPUT_INVALID` error, also as one of a fallback's failures); the problem is what
+ * the model is told when it is asked again (`reaskMessage`). The same wording of schema issues
+ * (`path: message; ...`) tells the model what is wrong with a tool call's arguments.
+ */
+import type { z } from 'zod';
+import { isWardenError } from '../runtime/index.ts';
+import { FallbackExhaustedError } from '../resilience/index.ts';
+import type { ModelResponse } from '../llm/index.ts';
+import type { Json } from '../store/index.ts';
+
+/** What the loop sends when an answer fails the output schema. */
+export function reaskMessage(problem: string): string {
+  return `Your answer does not match the required output: ${problem}. Answer again with only the JSON object the schema describes.`;
+}
+
+/** Schema issues as the model is told them. */
+export function schemaProblem(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+}
+
+/** A rejected answer as the model client reported it. */
+export interface RejectedOutput {
+  readonly text: string;
+  readonly problem: string;
+  readonly provider: string;
+  readonly model: string;
+}
+
+/** The structured-output failure inside a model client's error (the last one, of several models' failures), if any. */
+export function rejectedOutputIn(error: unknown): RejectedOutput | undefined {
+  if (isWardenError(error, 'STRUCTURED_OUTPUT_INVALID')) {
+    const rejected = error as unknown as RejectedOutput;
+    return { text: rejected.text, problem: rejected.problem, provider: rejected.provider, model: rejected.model };
+  }
+  if (error instanceof FallbackExhaustedError) {
+    for (let i = error.failures.length - 1; i >= 0; i--) {
+      const found = rejectedOutputIn(error.failures[i]?.error);
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
+}
+
+/** The answer's output checked against `schema`: the value (as the client parsed it, else from the text), or what is wrong. */
+export function checkOutput(schema: z.ZodType, response: ModelResponse): { readonly output: Json } | { readonly problem: string } {
+  let value = response.output;
+  if (value === undefined) {
+    try {
+      value = JSON.parse(response.text) as unknown;
+    } catch (e) {
+      return { problem: `not valid JSON (${(e as Error).message})` };
+    }
+  }
+  const checked = schema.safeParse(value);
+  if (!checked.success) return { problem: schemaProblem(checked.error) };
+  return { output: value as Json };
+}
