@@ -102,6 +102,8 @@ export type {
   RunStatus, RunRequest, RunRecord, NewRun, ClaimOptions, ProcessIdentity, RunFilter, RunUpdate, CompactOptions,
   JournalEntry, JournalKind, JournalOutcome, EffectRecord, EffectStatus, DeadLetter,
   DeadLetterStatus, Attempt, Approval, ApprovalStatus, Decision, AuditEntry, KeyLease,
+  RunStore, JournalStore, EffectStore, DeadLetterStore, DeadLetterFilter, ApprovalStore, ApprovalFilter,
+  AuditStore, AuditFilter, KeyLeaseStore, QuarantineRecordStore,
 } from './store/index.ts';
 
 // llm: model clients

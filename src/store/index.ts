@@ -28,12 +28,12 @@ export { openPostgresStore } from './postgres.ts';
 export type { PostgresStoreOptions } from './postgres.ts';
 export { SCHEMA_VERSION } from './migrations.ts';
 export { SchemaTooNewError, StoreCorruptError, StoreUnavailableError, StoreFullError, JournalConflictError, redactUrl } from './errors.ts';
-export { RUN_STATUSES, DEAD_LETTER_STATUSES, APPROVAL_STATUSES } from './types.ts';
+export { RUN_STATUSES } from './run-store.ts';
+export { DEAD_LETTER_STATUSES } from './dead-letter-store.ts';
+export { APPROVAL_STATUSES } from './approval-store.ts';
+export type { Store, StoreInfo, Json, StoredError } from './types.ts';
 export type {
-  Store,
-  StoreInfo,
-  Json,
-  StoredError,
+  RunStore,
   RunStatus,
   RunRequest,
   RunRecord,
@@ -43,17 +43,11 @@ export type {
   RunFilter,
   RunUpdate,
   CompactOptions,
-  JournalEntry,
-  JournalKind,
-  JournalOutcome,
-  EffectRecord,
-  EffectStatus,
-  DeadLetter,
-  DeadLetterStatus,
-  Attempt,
-  Approval,
-  ApprovalStatus,
-  Decision,
-  AuditEntry,
-  KeyLease,
-} from './types.ts';
+} from './run-store.ts';
+export type { JournalStore, JournalEntry, JournalKind, JournalOutcome } from './journal-store.ts';
+export type { EffectStore, EffectRecord, EffectStatus } from './effect-store.ts';
+export type { DeadLetterStore, DeadLetter, DeadLetterStatus, DeadLetterFilter, Attempt } from './dead-letter-store.ts';
+export type { ApprovalStore, Approval, ApprovalStatus, ApprovalFilter, Decision } from './approval-store.ts';
+export type { AuditStore, AuditEntry, AuditFilter } from './audit-store.ts';
+export type { KeyLeaseStore, KeyLease } from './key-lease-store.ts';
+export type { QuarantineRecordStore } from './quarantine-record-store.ts';

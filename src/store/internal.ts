@@ -8,5 +8,5 @@
  * only Warden's own higher layers may use.
  */
 export { sqlAccessOf } from './sql-store.ts';
-export type { SqlAccess, SqlConn } from './sql-store.ts';
+export type { SqlAccess, SqlConn } from './sql-driver.ts';
 export type { Dialect } from './migrations.ts';

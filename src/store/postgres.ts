@@ -11,7 +11,9 @@ import type pg from 'pg';
 import { isWardenError } from '../runtime/index.ts';
 import { StoreUnavailableError, redactUrl } from './errors.ts';
 import { connectTimeoutOf, InvalidStoreLocationError, resolveStoreLocation } from './location.ts';
-import { migrate, SqlStore, type SqlConn, type SqlDriver } from './sql-store.ts';
+import { migrate } from './migrate.ts';
+import type { SqlConn, SqlDriver } from './sql-driver.ts';
+import { SqlStore } from './sql-store.ts';
 import type { Store } from './types.ts';
 
 export interface PostgresStoreOptions {

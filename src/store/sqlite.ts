@@ -2,7 +2,7 @@
  * The embedded store: one SQLite file (default `./.warden/warden.db`, created if missing) through
  * better-sqlite3, in WAL mode with `synchronous=FULL`, so every commit (a journal append
  * included) is fsynced before the call that made it resolves. Throughput comes from group
- * commit (see sql-store.ts), not from relaxing durability.
+ * commit (see journal-group-commit.ts), not from relaxing durability.
  *
  * Opening never damages a file it does not understand: before SQLite writes to it, the file is
  * checked (sqlite-file-check.ts: its header, and a length that disagrees with the header checked
@@ -23,7 +23,9 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { SchemaTooNewError, StoreCorruptError, StoreFullError, StoreUnavailableError } from './errors.ts';
 import { SCHEMA_VERSION } from './migrations.ts';
-import { migrate, SqlStore, type SqlConn, type SqlDriver } from './sql-store.ts';
+import { migrate } from './migrate.ts';
+import type { SqlConn, SqlDriver } from './sql-driver.ts';
+import { SqlStore } from './sql-store.ts';
 import type { Store } from './types.ts';
 import { checkSqliteFile, isSqliteCorruption } from './sqlite-file-check.ts';
 

@@ -1,0 +1,53 @@
+/**
+ * {@link AuditStore} in SQL (table `warden_audit`, numbered by an autoincrementing id), and
+ * `insertAudit`, which writes an entry inside another transaction (an approval's decision).
+ */
+import type { AuditEntry, AuditFilter, AuditStore } from './audit-store.ts';
+import { jsonColumn, jsonText, numberColumn, type Row } from './sql-columns.ts';
+import type { SqlConn, SqlDriver } from './sql-driver.ts';
+
+function auditFromRow(r: Row): AuditEntry {
+  const a: Record<string, unknown> = {
+    id: numberColumn(r.id),
+    at: numberColumn(r.at),
+    actor: String(r.actor),
+    action: String(r.action),
+    subject: String(r.subject),
+  };
+  if (r.reason !== null && r.reason !== undefined) a.reason = String(r.reason);
+  if (r.details !== null && r.details !== undefined) a.details = jsonColumn(r.details);
+  return a as unknown as AuditEntry;
+}
+
+/** Write an audit entry in the transaction `c`; returns it with its id. */
+export async function insertAudit(c: SqlConn, entry: Omit<AuditEntry, 'id'>): Promise<AuditEntry> {
+  const rows = await c.all('INSERT INTO warden_audit (at, actor, action, subject, reason, details) VALUES (?, ?, ?, ?, ?, ?) RETURNING *', [
+    entry.at,
+    entry.actor,
+    entry.action,
+    entry.subject,
+    entry.reason ?? null,
+    jsonText(entry.details),
+  ]);
+  return auditFromRow(rows[0]!);
+}
+
+export class SqlAuditStore implements AuditStore {
+  private readonly driver: SqlDriver;
+
+  constructor(driver: SqlDriver) {
+    this.driver = driver;
+  }
+
+  async appendAudit(entry: Omit<AuditEntry, 'id'>): Promise<AuditEntry> {
+    return this.driver.transaction((c) => insertAudit(c, entry));
+  }
+
+  async listAudit(filter: AuditFilter = {}): Promise<readonly AuditEntry[]> {
+    const rows = await this.driver.read(
+      `SELECT * FROM warden_audit${filter.subject === undefined ? '' : ' WHERE subject = ?'} ORDER BY id LIMIT ?`,
+      filter.subject === undefined ? [filter.limit ?? 1000] : [filter.subject, filter.limit ?? 1000],
+    );
+    return rows.map(auditFromRow);
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * Reading and writing columns, the same for both databases. Times are clock milliseconds in a
+ * REAL / DOUBLE PRECISION column and counters are integers, which `pg` may hand back as strings
+ * (BIGINT), so every number is read through `numberColumn`. JSON values live in TEXT columns:
+ * written with `jsonText` (SQL NULL for `undefined`) and read with `jsonColumn`. SQL NULL reads
+ * as `undefined`, so a record never carries a field that was not set.
+ */
+import type { Json } from './types.ts';
+
+/** A row as a driver returns it. */
+export type Row = Record<string, unknown>;
+
+export const numberColumn = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
+export const optionalNumberColumn = (v: unknown): number | undefined => (v === null || v === undefined ? undefined : numberColumn(v));
+export const optionalTextColumn = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : String(v));
+export const jsonColumn = (v: unknown): Json => JSON.parse(String(v)) as Json;
+export const optionalJsonColumn = (v: unknown): Json | undefined => (v === null || v === undefined ? undefined : jsonColumn(v));
+/** A value for a nullable JSON column. */
+export const jsonText = (v: Json | undefined): string | null => (v === undefined ? null : JSON.stringify(v));
+
+/** `n` comma-separated `?` placeholders, for `IN (...)` lists. */
+export function placeholders(n: number): string {
+  return Array.from({ length: n }, () => '?').join(', ');
+}
+
+/**
+ * A `WHERE` clause from optional equality filters (`{ status: 'x', name: undefined }` →
+ * ` WHERE status = ?`), with its parameters; an empty string when nothing filters.
+ */
+export function whereEqual(columns: Readonly<Record<string, unknown>>): { readonly where: string; readonly params: unknown[] } {
+  const clauses: string[] = [];
+  const params: unknown[] = [];
+  for (const [column, value] of Object.entries(columns)) {
+    if (value === undefined) continue;
+    clauses.push(`${column} = ?`);
+    params.push(value);
+  }
+  return { where: clauses.length > 0 ? ` WHERE ${clauses.join(' AND ')}` : '', params };
+}
