@@ -1,13 +1,12 @@
 /**
- * Agents as supervised processes.
+ * `runAgent(ctx, agent, { input, store })`: one task of an agent, run inside a supervised process.
  *
- * `runAgent(ctx, agent, { input, store })` runs one task inside a process. With a store, the task
- * is a durable run with a stable id: the process's host is fenced by `ctx.fence` (once the
- * supervisor has declared this incarnation dead, nothing it still does is written), and a
- * restarted incarnation calling `runAgent` with the same id takes the run back and replays its
- * journal: completed model and tool calls are read back, not paid for again. A run that failed
- * before (a provider down, a guard) is resumed from its failed step, so the model is asked again.
- * Without a store the task runs directly and is simply started again after a restart.
+ * With a store, the task is a durable run with a stable id: the process's host is fenced by
+ * `ctx.fence` (once the supervisor has declared this incarnation dead, nothing it still does is
+ * written), and a restarted incarnation calling `runAgent` with the same id takes the run back and
+ * replays its journal: completed model and tool calls are read back, not paid for again. A run
+ * that failed before (a provider down, a guard) is resumed from its failed step, so the model is
+ * asked again. Without a store the task runs directly and is simply started again after a restart.
  *
  * How it ends:
  * - an answer: the `AgentResult` is returned;
@@ -19,17 +18,12 @@
  * - a suspension (an irreversible tool waiting for approval): the process waits, checking the
  *   store every `pollMs` (each check is progress for a watchdog), and carries on when the run is
  *   resumed (here or by any host).
- *
- * `agentChild(agent, options)` is the child spec's start: with `input`, one task and a normal
- * exit (make the child `transient`); without, a server of tasks from its mailbox (`call` with
- * `{ task, data?, id? }` answers the result; a crash ends the call with the reason).
  */
 import { hostname } from 'node:os';
-import { InvalidSpecError, isCall, isCast, isSoftStopRequest, type ProcessContext } from '../runtime/index.ts';
+import { InvalidSpecError, type ProcessContext } from '../runtime/index.ts';
 import { stableHash } from '../resilience/index.ts';
-import { worker, type ChildStart } from '../supervisor/index.ts';
 import { DurableHost, outcomeOfRecord, type ApprovalPolicy, type RunOutcome } from '../durable/index.ts';
-import type { Json, Store, StoredError } from '../store/index.ts';
+import type { Store, StoredError } from '../store/index.ts';
 import type { Agent } from './define.ts';
 import { AgentRunError, AgentStoppedError, errorFromStored } from './errors.ts';
 import type { AgentEnv } from './execution.ts';
@@ -64,7 +58,7 @@ export function defaultRunId(agent: string, input: AgentInput): string {
   return `${agent}-${stableHash(input).slice(0, 16)}`;
 }
 
-function envOf(ctx: ProcessContext): AgentEnv {
+function processEnv(ctx: ProcessContext): AgentEnv {
   // Code of a killed incarnation may still run to its next step; its beats are simply dropped.
   return { bus: ctx.runtime.events, beat: () => ctx.isAlive && ctx.beat(), signal: ctx.signal, stopSignal: ctx.stopSignal };
 }
@@ -89,7 +83,7 @@ export async function runAgent<O>(ctx: ProcessContext, agent: Agent<O>, options:
   const input = checkInput(agent.name, options.input);
   const runId = options.runId ?? defaultRunId(agent.name, input);
   if (typeof runId !== 'string' || runId === '') throw new InvalidSpecError(`runAgent "${agent.name}"`, 'runId', runId, 'must be a non-empty string');
-  const env = envOf(ctx);
+  const env = processEnv(ctx);
   if (options.store === undefined) {
     try {
       return await executeAgent(agent.config, ephemeralJournal(runId, ctx.signal, options.approve), input, env);
@@ -99,7 +93,6 @@ export async function runAgent<O>(ctx: ProcessContext, agent: Agent<O>, options:
     }
   }
   const store = options.store;
-  const pollMs = options.pollMs ?? RUN_AGENT_DEFAULTS.pollMs;
   const definition = agent.bind(env);
   const host = new DurableHost({
     store,
@@ -121,31 +114,14 @@ export async function runAgent<O>(ctx: ProcessContext, agent: Agent<O>, options:
       throw new InvalidSpecError(`runAgent "${agent.name}"`, 'runId', runId, `is the id of a run of "${existing.name}", not of ${definition.name}`);
     }
     const handle = existing?.status === 'failed' ? await host.resume(runId) : await host.start(definition, input, { id: runId });
-    let outcome: RunOutcome = await handle.result;
-    let announced = false;
-    while (outcome.status === 'suspended') {
-      if (!announced && ctx.runtime.events.wants('agent.suspended')) ctx.runtime.events.emit({ type: 'agent.suspended', agent: agent.name, runId, reason: outcome.reason });
-      announced = true;
-      await ctx.sleep(pollMs);
-      // Waiting for a person is not a hang: each check beats the watchdog (a check that hangs does not).
-      if (ctx.isAlive) ctx.beat();
-      const mine = (await host.recover()).find((h) => h.id === runId);
-      if (mine !== undefined) {
-        outcome = await mine.result;
-        announced = false;
-        continue;
-      }
-      // A decision (here or in any process) leaves a resume request that `recover` picked up above.
-      const record = await store.getRun(runId);
-      const stored = record === undefined ? undefined : outcomeOfRecord(record);
-      if (stored !== undefined && (stored.status === 'completed' || stored.status === 'failed' || stored.status === 'cancelled')) outcome = stored;
-    }
+    const outcome = await outcomeAfterSuspensions(ctx, host, store, agent.name, runId, await handle.result, options.pollMs ?? RUN_AGENT_DEFAULTS.pollMs);
+    const deadLetter = options.deadLetter ?? RUN_AGENT_DEFAULTS.deadLetter;
     switch (outcome.status) {
       case 'completed':
-        if (options.deadLetter ?? RUN_AGENT_DEFAULTS.deadLetter) await discardLetters(host, definition.name, runId);
+        if (deadLetter) await discardLetters(host, definition.name, runId);
         return outcome.output as AgentResult<O>;
       case 'failed': {
-        if (options.deadLetter ?? RUN_AGENT_DEFAULTS.deadLetter) await deadLetterOnce(host, store, definition.name, runId, outcome.error);
+        if (deadLetter) await deadLetterOnce(host, store, definition.name, runId, outcome.error);
         throw errorFromStored(agent.name, runId, outcome.error);
       }
       case 'cancelled':
@@ -161,6 +137,35 @@ export async function runAgent<O>(ctx: ProcessContext, agent: Agent<O>, options:
   }
 }
 
+/**
+ * The run's outcome once it is no longer suspended: while it waits (for an approval, or for a
+ * person to resolve an uncertain effect), check every `pollMs` whether it was resumed, here or by
+ * any host (`agent.suspended` is emitted once per wait).
+ */
+async function outcomeAfterSuspensions(ctx: ProcessContext, host: DurableHost, store: Store, agent: string, runId: string, first: RunOutcome, pollMs: number): Promise<Exclude<RunOutcome, { status: 'suspended' }>> {
+  let outcome = first;
+  let announced = false;
+  while (outcome.status === 'suspended') {
+    if (!announced && ctx.runtime.events.wants('agent.suspended')) ctx.runtime.events.emit({ type: 'agent.suspended', agent, runId, reason: outcome.reason });
+    announced = true;
+    await ctx.sleep(pollMs);
+    // Waiting for a person is not a hang: each check beats the watchdog (a check that hangs does not).
+    if (ctx.isAlive) ctx.beat();
+    const mine = (await host.recover()).find((h) => h.id === runId);
+    if (mine !== undefined) {
+      outcome = await mine.result;
+      announced = false;
+      continue;
+    }
+    // A decision (here or in any process) leaves a resume request that `recover` picked up above.
+    const record = await store.getRun(runId);
+    const stored = record === undefined ? undefined : outcomeOfRecord(record);
+    if (stored !== undefined && (stored.status === 'completed' || stored.status === 'failed' || stored.status === 'cancelled')) outcome = stored;
+  }
+  return outcome;
+}
+
+/** Put a failed run in the dead-letter queue, unless a letter for it is already pending. */
 async function deadLetterOnce(host: DurableHost, store: Store, source: string, runId: string, error: StoredError): Promise<void> {
   const pending = await store.listDeadLetters({ status: 'pending', source });
   if (pending.some((l) => l.runId === runId)) return;
@@ -168,80 +173,10 @@ async function deadLetterOnce(host: DurableHost, store: Store, source: string, r
   await host.deadLetters.add({ source, runId, input: run?.input ?? null, error, ...(run === undefined ? {} : { traceId: run.traceId }) });
 }
 
+/** Discard the pending letters of a run that completed after a restart. */
 async function discardLetters(host: DurableHost, source: string, runId: string): Promise<void> {
   const pending = await host.store.listDeadLetters({ status: 'pending', source });
   for (const letter of pending) {
     if (letter.runId === runId) await host.deadLetters.discard(letter.id, { by: 'warden', reason: 'the run completed after a restart' }).catch(() => undefined);
   }
 }
-
-/** A task sent to an agent child's mailbox. */
-export interface AgentTask {
-  readonly task: string;
-  readonly data?: Json;
-  /** The run's id (a task sent again with the same id resumes or returns that run). @default from the task's hash */
-  readonly id?: string;
-}
-
-export interface AgentChildOptions extends Omit<RunAgentOptions, 'input' | 'runId'> {
-  /** Run this one task and exit normally (make the child `transient`). @default none: serve tasks from the mailbox */
-  readonly input?: AgentInput;
-  /** The one task's run id. @default from the input's hash */
-  readonly runId?: string;
-  /** Mailbox mode: beat while idle this often (so a watchdog does not count idle time), ms. @default none */
-  readonly idleBeatMs?: number;
-  /** Called with each result (mailbox mode, also for cast tasks). @default none */
-  readonly onResult?: (result: AgentResult<unknown>, ctx: ProcessContext) => void;
-  /** Register each incarnation under this name, so callers can address the agent across restarts. @default none */
-  readonly register?: string;
-}
-
-function isTask(v: unknown): v is AgentTask {
-  return typeof v === 'object' && v !== null && typeof (v as AgentTask).task === 'string';
-}
-
-/**
- * The start function of a supervised agent (see the module doc).
- *
- * @example
- * ```ts
- * const company = supervisor({
- *   strategy: 'one_for_one',
- *   children: [
- *     { id: 'cfo', start: agentChild(cfo, { store }) },                                        // serves tasks
- *     { id: 'digest', restart: 'transient', start: agentChild(writer, { store, input: 'Write the weekly digest' }) },
- *   ],
- * });
- * ```
- */
-export function agentChild<O>(agent: Agent<O>, options: AgentChildOptions = {}): ChildStart {
-  if (options.input !== undefined) checkInput(agent.name, options.input);
-  if (options.idleBeatMs !== undefined && !(typeof options.idleBeatMs === 'number' && options.idleBeatMs > 0)) {
-    throw new InvalidSpecError(`agentChild "${agent.name}"`, 'idleBeatMs', options.idleBeatMs, 'must be a number of ms > 0');
-  }
-  const { input, runId, idleBeatMs, onResult, register, ...rest } = options;
-  const spawn = { label: agent.name, ...(register === undefined ? {} : { name: register }) };
-  if (input !== undefined) {
-    return worker(async (ctx: ProcessContext) => {
-      await runAgent(ctx, agent, { ...rest, input, ...(runId === undefined ? {} : { runId }) });
-    }, spawn);
-  }
-  return worker(async (ctx: ProcessContext) => {
-    for (;;) {
-      const message = idleBeatMs === undefined ? await ctx.receive() : await ctx.receive({ timeoutMs: idleBeatMs });
-      ctx.beat();
-      if (message === undefined) continue;
-      if (isSoftStopRequest(message)) ctx.exit(message.reason);
-      const request = isCall(message) ? message.request : isCast(message) ? message.message : message;
-      if (!isTask(request)) {
-        if (isCall(message)) ctx.reply(message.from, { error: `agent "${agent.name}" takes tasks { task, data?, id? }` });
-        continue;
-      }
-      const task: AgentInput = request.data === undefined ? { task: request.task } : { task: request.task, data: request.data };
-      const result = await runAgent(ctx, agent, { ...rest, input: task, ...(request.id === undefined ? {} : { runId: request.id }) });
-      onResult?.(result as AgentResult<unknown>, ctx);
-      if (isCall(message)) ctx.reply(message.from, result);
-    }
-  }, spawn);
-}
-
