@@ -1,7 +1,7 @@
 /**
  * Start-up stays light: `warden --help`, an unknown command and `import 'warden/runtime'` load
- * none of the heavy packages (the model SDKs, the MCP SDK, the database drivers), and the root
- * entry loads the model SDKs only when a model is first called. The times themselves are
+ * none of the heavy packages (the model SDKs, the MCP SDK, the database drivers), nor does importing
+ * the root entry or `warden/memory`; a model adapter loads its SDK only when first called. The times themselves are
  * measured by bench/startup.bench.ts, not here.
  */
 import { spawnSync } from 'node:child_process';
@@ -38,8 +38,10 @@ describe('start-up', () => {
     expect(heavyLoads([`${repo}bin/warden`, 'no-such-command'])).toEqual([]);
   });
 
-  it("import 'warden/runtime' loads no heavy package", () => {
+  it("import 'warden/runtime', 'warden/memory' and 'warden' load no heavy package", () => {
     expect(heavyLoads(['--input-type=module', '-e', "await import('warden/runtime')"])).toEqual([]);
+    expect(heavyLoads(['--input-type=module', '-e', "await import('warden/memory')"])).toEqual([]);
+    expect(heavyLoads(['--input-type=module', '-e', "await import('warden')"])).toEqual([]);
   });
 
   it('a model adapter loads its SDK on its first call, not when it is built', () => {

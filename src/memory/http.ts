@@ -25,11 +25,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { InvalidSpecError, realClock, type Clock, type EventBus, type Timer } from '../runtime/index.ts';
 import { bearerCheck, isLoopbackHostHeader, isLoopbackName, isLoopbackOrigin } from './http-guard.ts';
 import { createMemoryMcpServer, type MemoryAccess } from './mcp-server.ts';
+import { loadMcpSdk } from './mcp-sdk.ts';
 import './events.ts';
 
 export interface MemoryHttpOptions {
@@ -146,6 +146,7 @@ function refuse(res: ServerResponse, status: number, code: number, message: stri
  */
 export async function startMemoryHttp(access: MemoryAccess, options: MemoryHttpOptions = {}): Promise<MemoryHttpServer> {
   checkMemoryHttpOptions(options);
+  const { StreamableHTTPServerTransport: Transport, isInitializeRequest } = await loadMcpSdk();
   const host = options.host ?? MEMORY_HTTP_DEFAULTS.host;
   const path = options.path ?? MEMORY_HTTP_DEFAULTS.path;
   const maxSessions = options.maxSessions ?? MEMORY_HTTP_DEFAULTS.maxSessions;
@@ -244,7 +245,7 @@ export async function startMemoryHttp(access: MemoryAccess, options: MemoryHttpO
     if (!makeRoom()) return refuse(res, 503, -32000, `too many sessions: all ${maxSessions} are in a call; try again shortly (or raise --max-sessions)`);
     opening++;
     let opened = false;
-    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+    const transport: StreamableHTTPServerTransport = new Transport({
       sessionIdGenerator: randomUUID,
       enableJsonResponse: true,
       onsessioninitialized: (id) => {
@@ -258,7 +259,7 @@ export async function startMemoryHttp(access: MemoryAccess, options: MemoryHttpO
       },
       onsessionclosed: (id) => closeSession(id, 'deleted'),
     });
-    const mcp = createMemoryMcpServer(access);
+    const mcp = await createMemoryMcpServer(access);
     transport.onclose = () => {
       if (transport.sessionId !== undefined) closeSession(transport.sessionId, 'deleted');
       mcp.close().catch(() => {});

@@ -9,8 +9,9 @@
  * refused write (a missing entity) is a tool error with the reference's message; either way
  * nothing of the call was applied.
  */
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { SubscribeRequestSchema, UnsubscribeRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { loadMcpSdk } from './mcp-sdk.ts';
 import { MEMORY_TOOLS, type MemoryToolName } from './schemas.ts';
 import type { KnowledgeGraph, ReadOp, WriteOp, WriteResult } from './types.ts';
 
@@ -39,16 +40,17 @@ function done(message: string): CallToolResult {
 
 /**
  * An MCP server for one session (an `McpServer` connects to one transport; the HTTP front makes
- * one per session).
+ * one per session). The SDK is loaded on the first call, so this resolves once it is.
  *
  * @example
  * ```ts
  * const graph = await openMemoryGraph({ file: './memory.jsonl' });
- * await createMemoryMcpServer(graph).connect(new StdioServerTransport());
+ * await (await createMemoryMcpServer(graph)).connect(new StdioServerTransport());
  * ```
  */
-export function createMemoryMcpServer(access: MemoryAccess, options: MemoryMcpServerOptions = {}): McpServer {
-  const server = new McpServer({ name: options.name ?? 'warden-memory', version: options.version ?? VERSION });
+export async function createMemoryMcpServer(access: MemoryAccess, options: MemoryMcpServerOptions = {}): Promise<McpServer> {
+  const { McpServer: Server, SubscribeRequestSchema, UnsubscribeRequestSchema } = await loadMcpSdk();
+  const server = new Server({ name: options.name ?? 'warden-memory', version: options.version ?? VERSION });
   const subscribed = new Set<string>();
   const changed = (): void => {
     if (subscribed.has(MEMORY_RESOURCE_URI) && server.isConnected()) {

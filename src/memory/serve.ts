@@ -118,7 +118,7 @@ export async function serveMemory(options: ServeMemoryOptions): Promise<MemorySe
   if (options.transport === 'stdio') {
     const input = options.stdio?.input ?? process.stdin;
     const output = options.stdio?.output ?? process.stdout;
-    const mcp = createMemoryMcpServer(access);
+    const mcp = await createMemoryMcpServer(access);
     const transport = new BoundedStdioTransport(input, output, {
       maxMessageBytes: options.maxMessageBytes ?? SERVE_MEMORY_DEFAULTS.maxMessageBytes,
       onRefused: (r) => rt.events.emit({ type: 'memory.message_refused', transport: 'stdio', bytes: r.bytes, limit: r.limit, id: r.id }),

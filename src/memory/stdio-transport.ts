@@ -12,7 +12,8 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { JSONRPCMessageSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { loadMcpSdk, type McpSdk } from './mcp-sdk.ts';
 
 export interface BoundedStdioOptions {
   /** The longest message (line) accepted, in bytes. @default 10_485_760 (10 MiB) */
@@ -72,6 +73,8 @@ export class BoundedStdioTransport implements Transport {
   /** Set while the current line is over the limit and being skipped. */
   private skipping: Skipping | undefined;
   private started = false;
+  /** The SDK's message schema, loaded by `start()`. */
+  private schema: McpSdk['JSONRPCMessageSchema'] | undefined;
 
   constructor(input: Readable, output: Writable, options: BoundedStdioOptions = {}) {
     this.input = input;
@@ -83,6 +86,7 @@ export class BoundedStdioTransport implements Transport {
   async start(): Promise<void> {
     if (this.started) throw new Error('BoundedStdioTransport already started');
     this.started = true;
+    this.schema = (await loadMcpSdk()).JSONRPCMessageSchema;
     this.input.on('data', this.onData);
     this.input.on('error', this.onInputError);
   }
@@ -135,7 +139,7 @@ export class BoundedStdioTransport implements Transport {
     if (line.trim() === '') return;
     let message: JSONRPCMessage;
     try {
-      message = JSONRPCMessageSchema.parse(JSON.parse(line));
+      message = (this.schema as McpSdk['JSONRPCMessageSchema']).parse(JSON.parse(line));
     } catch (e) {
       this.onerror?.(e as Error);
       return;
