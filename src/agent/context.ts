@@ -123,9 +123,9 @@ export function offloadedBy(messages: readonly Message[], plan: CompactionPlan, 
   const names = toolNames(messages);
   const items: OffloadedItem[] = [];
   const take = (i: number): void => {
-    const m = messages[i];
-    if (m === undefined || m.role !== 'tool' || isStub(m)) return;
-    items.push({ ref: `c${compaction}.${items.length + 1}`, source: names.get(m.toolCallId) ?? 'tool', toolCallId: m.toolCallId, content: m.content });
+    const message = messages[i];
+    if (message === undefined || message.role !== 'tool' || isStub(message)) return;
+    items.push({ ref: `c${compaction}.${items.length + 1}`, source: names.get(message.toolCallId) ?? 'tool', toolCallId: message.toolCallId, content: message.content });
   };
   for (let i = plan.anchor; i < plan.summarizeTo; i++) take(i);
   for (const i of plan.clear) take(i);
@@ -151,9 +151,9 @@ export function applyCompaction(
   }
   const cleared = new Set(plan.clear);
   for (let i = plan.summarizeTo; i < messages.length; i++) {
-    const m = messages[i] as Message;
-    if (cleared.has(i) && m.role === 'tool') out.push({ ...m, content: stubs.get(m.toolCallId) ?? `${STUB_MARK}]` });
-    else out.push(m);
+    const message = messages[i] as Message;
+    if (cleared.has(i) && message.role === 'tool') out.push({ ...message, content: stubs.get(message.toolCallId) ?? `${STUB_MARK}]` });
+    else out.push(message);
   }
   return out;
 }
@@ -163,19 +163,19 @@ export function transcript(messages: readonly Message[], from: number, to: numbe
   const lines: string[] = [];
   const cut = (s: string): string => (s.length > maxResultChars ? `${s.slice(0, maxResultChars)}… (${s.length - maxResultChars} more characters)` : s);
   for (let i = from; i < to; i++) {
-    const m = messages[i] as Message;
-    switch (m.role) {
+    const message = messages[i] as Message;
+    switch (message.role) {
       case 'system':
       case 'user':
-        lines.push(`${m.role.toUpperCase()}: ${m.content}`);
+        lines.push(`${message.role.toUpperCase()}: ${message.content}`);
         break;
       case 'assistant': {
-        const calls = (m.toolCalls ?? []).map((c: ToolCall) => `${c.name}(${c.argumentsText})`);
-        lines.push(`ASSISTANT: ${m.content}${calls.length > 0 ? `${m.content === '' ? '' : ' '}[calls ${calls.join(', ')}]` : ''}`);
+        const calls = (message.toolCalls ?? []).map((c: ToolCall) => `${c.name}(${c.argumentsText})`);
+        lines.push(`ASSISTANT: ${message.content}${calls.length > 0 ? `${message.content === '' ? '' : ' '}[calls ${calls.join(', ')}]` : ''}`);
         break;
       }
       case 'tool':
-        lines.push(`TOOL RESULT${m.isError === true ? ' (error)' : ''}: ${cut(m.content)}`);
+        lines.push(`TOOL RESULT${message.isError === true ? ' (error)' : ''}: ${cut(message.content)}`);
         break;
     }
   }

@@ -172,25 +172,44 @@ export class AgentRunError extends WardenError {
   }
 }
 
-const str = (v: unknown, fallback = ''): string => (typeof v === 'string' ? v : fallback);
-const num = (v: unknown, fallback = 0): number => (typeof v === 'number' ? v : fallback);
+/** An irreversible action in an ephemeral run was not approved (or no `approve` hook was given). */
+export class NotApprovedError extends WardenError {
+  readonly code = 'APPROVAL_DENIED';
+  readonly runId: string;
+  readonly action: string;
+  readonly reason: string;
+
+  constructor(runId: string, action: string, reason: string) {
+    super(`run ${runId}: "${action}" was not approved (${reason}); it was not executed`);
+    this.runId = runId;
+    this.action = action;
+    this.reason = reason;
+  }
+
+  protected override details(): Record<string, unknown> {
+    return { runId: this.runId, action: this.action, reason: this.reason };
+  }
+}
+
+const asString = (v: unknown, fallback = ''): string => (typeof v === 'string' ? v : fallback);
+const asNumber = (v: unknown, fallback = 0): number => (typeof v === 'number' ? v : fallback);
 
 /** Rebuild the error a run failed with from its stored form (the agent's own errors by class, others by code). */
 export function errorFromStored(agent: string, runId: string, stored: StoredError): Error {
   // A failed step wraps the error its code threw: report that one.
   const inner = stored.code === 'STEP_FAILED' && typeof stored.original === 'object' && stored.original !== null ? (stored.original as StoredError) : stored;
-  const s = inner as Record<string, unknown>;
+  const fields = inner as Record<string, unknown>;
   switch (inner.code) {
     case 'UNKNOWN_TOOL':
-      return new UnknownToolError(agent, runId, num(s.step), str(s.tool), Array.isArray(s.known) ? s.known.map(String) : []);
+      return new UnknownToolError(agent, runId, asNumber(fields.step), asString(fields.tool), Array.isArray(fields.known) ? fields.known.map(String) : []);
     case 'TOOL_LOOP_DETECTED':
-      return new ToolLoopError(agent, runId, num(s.step), str(s.tool), str(s.args), num(s.executed), num(s.limit));
+      return new ToolLoopError(agent, runId, asNumber(fields.step), asString(fields.tool), asString(fields.args), asNumber(fields.executed), asNumber(fields.limit));
     case 'MAX_STEPS_EXCEEDED':
-      return new MaxStepsError(agent, runId, num(s.maxSteps));
+      return new MaxStepsError(agent, runId, asNumber(fields.maxSteps));
     case 'OUTPUT_INVALID':
-      return new OutputInvalidError(agent, runId, num(s.step), num(s.attempts), str(s.problem), str(s.text));
+      return new OutputInvalidError(agent, runId, asNumber(fields.step), asNumber(fields.attempts), asString(fields.problem), asString(fields.text));
     case 'BUDGET_EXCEEDED':
-      return new BudgetExceededError(str(s.scope), str(s.unit, 'usd') as BudgetUnit, num(s.limit), num(s.spent), num(s.requested));
+      return new BudgetExceededError(asString(fields.scope), asString(fields.unit, 'usd') as BudgetUnit, asNumber(fields.limit), asNumber(fields.spent), asNumber(fields.requested));
     default:
       return new AgentRunError(agent, runId, inner);
   }

@@ -53,7 +53,6 @@ export { reaskMessage } from './output-check.ts';
 export { RECALL_TOOL } from './toolbox.ts';
 export type { AgentResult, LevelCounts } from './result.ts';
 export type { AgentEnv } from './execution.ts';
-export { NotApprovedError } from './journal.ts';
 export type { ApprovalRequest } from './journal.ts';
 export {
   estimateMessageTokens,
@@ -78,6 +77,7 @@ export {
   OutputInvalidError,
   AgentStoppedError,
   AgentRunError,
+  NotApprovedError,
   errorFromStored,
   guardOf,
 } from './errors.ts';

@@ -5,10 +5,11 @@
  *   replayed from it on resume;
  * - the ephemeral journal runs everything directly and records nothing (`agent.run()`), for
  *   agents that need no resume; effects still get idempotency keys, and irreversible actions
- *   still need an approval (from the `approve` hook).
+ *   still need an approval (from the `approve` hook; without one, or when it says no, the action
+ *   is refused with `NotApprovedError`, `APPROVAL_DENIED`, and the model is told).
  */
-import { WardenError } from '../runtime/index.ts';
 import type { EffectContext, EffectOptions, RunContext, StepContext, StepOptions } from '../durable/index.ts';
+import { NotApprovedError } from './errors.ts';
 
 export interface StepJournal {
   readonly runId: string;
@@ -40,25 +41,6 @@ export interface ApprovalRequest {
   readonly args: unknown;
 }
 
-/** An irreversible action in an ephemeral run was not approved (or no `approve` hook was given). */
-export class NotApprovedError extends WardenError {
-  readonly code = 'APPROVAL_DENIED';
-  readonly runId: string;
-  readonly action: string;
-  readonly reason: string;
-
-  constructor(runId: string, action: string, reason: string) {
-    super(`run ${runId}: "${action}" was not approved (${reason}); it was not executed`);
-    this.runId = runId;
-    this.action = action;
-    this.reason = reason;
-  }
-
-  protected override details(): Record<string, unknown> {
-    return { runId: this.runId, action: this.action, reason: this.reason };
-  }
-}
-
 /** A journal that executes every step directly and keeps nothing. */
 export function ephemeralJournal(
   runId: string,
@@ -67,8 +49,8 @@ export function ephemeralJournal(
 ): StepJournal {
   let seq = 0;
   const attempt = async <T>(fn: (ctx: EffectContext) => T | PromiseLike<T>, key: string, options: StepOptions | undefined): Promise<T> => {
-    let n = 0;
-    const once = async (ctx?: { signal: AbortSignal }): Promise<T> => fn({ signal: ctx?.signal ?? signal, attempt: ++n, idempotencyKey: key });
+    let attempts = 0;
+    const once = async (ctx?: { signal: AbortSignal }): Promise<T> => fn({ signal: ctx?.signal ?? signal, attempt: ++attempts, idempotencyKey: key });
     return options?.retry === undefined ? once() : options.retry.execute(once, signal);
   };
   return {

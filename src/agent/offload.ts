@@ -6,17 +6,18 @@
  */
 import type { Store } from '../store/index.ts';
 import type { OffloadedItem } from './context.ts';
+import type { CompactionRecord } from './journal-records.ts';
 
 /** What compaction offloaded from a run, in order; with `ref`, only that item (or none). */
 export async function readOffloaded(store: Store, runId: string, ref?: string): Promise<readonly (OffloadedItem & { readonly compaction: number })[]> {
   const journal = (await store.readJournal(runId)) ?? [];
   const items: (OffloadedItem & { compaction: number })[] = [];
   for (const entry of journal) {
-    const m = /^compact#(\d+)$/.exec(entry.name);
-    if (m === null || entry.outcome !== 'ok' || entry.valueJson === undefined) continue;
-    const record = JSON.parse(entry.valueJson) as { offloaded?: OffloadedItem[] };
+    const step = /^compact#(\d+)$/.exec(entry.name);
+    if (step === null || entry.outcome !== 'ok' || entry.valueJson === undefined) continue;
+    const record = JSON.parse(entry.valueJson) as Partial<CompactionRecord>;
     for (const item of record.offloaded ?? []) {
-      if (ref === undefined || item.ref === ref) items.push({ ...item, compaction: Number(m[1]) });
+      if (ref === undefined || item.ref === ref) items.push({ ...item, compaction: Number(step[1]) });
     }
   }
   return items;
