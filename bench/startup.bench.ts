@@ -16,9 +16,9 @@
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { ensureBenchPeers } from './support/ensure-peers.ts';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const app = `${repo}bench/out/startup/`;
@@ -56,17 +56,11 @@ interface Variant {
   readonly peer?: string;
 }
 
-/** A peer's import, when the peer is installed (the benchmarks' own install, or the checkout's). */
-function peerImport(name: string, module: string): Variant | undefined {
-  for (const base of [`${repo}bench/`, repo]) {
-    try {
-      const resolved = createRequire(`${base}package.json`).resolve(module);
-      return { name: `import '${module}'`, args: [`${app}import.mjs`, resolved], peer: name };
-    } catch {
-      // not installed under this base
-    }
-  }
-  return undefined;
+ensureBenchPeers(); // LangGraph.js, DBOS Transact and cockatiel, in bench/node_modules
+
+/** A peer's import, from the benchmarks' own install (bench/node_modules). */
+function peerImport(name: string, module: string): Variant {
+  return { name: `import '${module}'`, args: [`${app}import.mjs`, import.meta.resolve(module)], peer: name };
 }
 
 const variants: Variant[] = [
@@ -75,11 +69,9 @@ const variants: Variant[] = [
   { name: "import 'warden/runtime'", args: [`${app}import.mjs`, 'warden/runtime'] },
   { name: "import 'warden'", args: [`${app}import.mjs`, 'warden'] },
   { name: "import 'warden/memory'", args: [`${app}import.mjs`, 'warden/memory'] },
-  ...[
-    peerImport('LangGraph.js', '@langchain/langgraph'),
-    peerImport('DBOS Transact', '@dbos-inc/dbos-sdk'),
-    peerImport('cockatiel', 'cockatiel'),
-  ].filter((v): v is Variant => v !== undefined),
+  peerImport('LangGraph.js', '@langchain/langgraph'),
+  peerImport('DBOS Transact', '@dbos-inc/dbos-sdk'),
+  peerImport('cockatiel', 'cockatiel'),
 ];
 
 interface Sample {
