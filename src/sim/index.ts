@@ -20,6 +20,7 @@ export type { SimServer, SimServerOptions, SimRequestRecord } from './server.ts'
 export { parseScript, defaultSentence, valueForSchema } from './script.ts';
 export type { SimScript, SimRule, SimReply, SimUsage, StringMatch } from './script.ts';
 export { startChaosProxy, CHAOS_DECISION_DEFAULTS } from './chaos-proxy.ts';
-export type { ChaosProxy, ChaosProxyOptions, ChaosTotals } from './chaos-proxy.ts';
+export type { ChaosProxy, ChaosProxyOptions } from './chaos-proxy.ts';
+export type { ChaosTotals } from './chaos-decision-log.ts';
 export { ChaosPlanner, parseRules } from './chaos-rules.ts';
 export type { ChaosRule, ChaosFault, ChaosFaultKind, ChaosDecision } from './chaos-rules.ts';
