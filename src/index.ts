@@ -30,7 +30,8 @@ export {
 export type {
   RuntimeOptions, ProcessInfo, ProcessContext, ProcessBody, Dest, SpawnOptions, ReceiveOptions,
   CallOptions, SendWaitOptions, Pid, Clock, Timer, QuiescenceSource, WardenEventMap, WardenEvent,
-  WardenEventType, WardenEventInput, Listener, Disposable, WardenErrorJSON, Term, ExitReason,
+  WardenEventType, WardenEventInput, Listener, Disposable, WardenErrorJSON, WardenErrorOptions,
+  WardenErrorMap, WardenErrorCode, WardenErrorOf, Term, ExitReason,
   CallFrom, MailboxOptions, OverflowPolicy, StartResult, StartLinkOptions, Starter, Ignore,
   ServerBehaviour, StartServerOptions, Random, Fence,
 } from './runtime/index.ts';

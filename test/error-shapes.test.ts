@@ -19,7 +19,6 @@ import {
   isWardenError,
   type Pid,
 } from '../src/runtime/index.ts';
-import { ExitUnwind } from '../src/runtime/process.ts';
 import { SupervisorStartError } from '../src/supervisor/index.ts';
 import { RemoteWardenError, UnserializableMessageError } from '../src/isolation/index.ts';
 import {
@@ -86,7 +85,7 @@ const enospc = Object.assign(new Error('ENOSPC: no space left on device'), { cod
 const stored = { name: 'FallbackExhaustedError', code: 'FALLBACK_EXHAUSTED', message: 'every option failed', retryable: true };
 const cycle = [{ holder: 'a', waitsFor: 'db', blockedBy: 'b', relation: 'holds' as const }];
 
-/** One instance of every class (two where a constructor argument changes the shape). */
+/** One instance of every public class (two where a constructor argument changes the shape). */
 const ERRORS: Record<string, () => Error> = {
   // runtime
   InvalidSpecError: () => new InvalidSpecError('supervisor spec', 'children[2].shutdown', -1, 'must be an integer >= 0'),
@@ -99,7 +98,6 @@ const ERRORS: Record<string, () => Error> = {
   NameTakenError: () => new NameTakenError('board', pid),
   NameNotRegisteredError: () => new NameNotRegisteredError('board'),
   FencedError: () => new FencedError('worker-1', 3, 'journal append'),
-  ExitUnwind: () => new ExitUnwind(pid),
   // supervisor
   SupervisorStartError: () => new SupervisorStartError({ shutdown: { failed_to_start_child: 'db' } }),
   // isolation
@@ -196,8 +194,19 @@ describe('error shapes', () => {
     expect(shape(e)).toMatchSnapshot();
   });
 
+  it('narrows isWardenError(e, code) to the class declaring the code, and an unknown code to any Warden error', () => {
+    const e: unknown = new FencedError('worker-1', 3, 'journal append');
+    if (!isWardenError(e, 'FENCED')) throw new Error('not recognised');
+    expectTypeOf(e).toEqualTypeOf<FencedError>();
+    expect(e.generation).toBe(3);
+    const other: unknown = e;
+    if (isWardenError(other, 'NOT_A_CODE_ANYONE_DECLARED')) expectTypeOf(other).toEqualTypeOf<WardenError>();
+    if (isWardenError(other)) expectTypeOf(other.code).toEqualTypeOf<string>();
+    expect(isWardenError(e, 'CALL_TIMEOUT')).toBe(false);
+  });
+
   it('covers every class once', () => {
     const classes = new Set(Object.values(ERRORS).map((make) => make().constructor.name));
-    expect(classes.size).toBe(57);
+    expect(classes.size).toBe(56);
   });
 });

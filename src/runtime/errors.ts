@@ -5,9 +5,27 @@
  * (`isWardenError(e, 'CALL_TIMEOUT')`), never by `instanceof` alone: the brand is a global
  * symbol, so two copies of the package agree, and `toJSON()` keeps the code and the subject
  * fields when an error is serialised.
+ *
+ * A subclass names its code and its subject fields once, in the type arguments, and hands them
+ * to the base, which makes each field a public read-only property and lists them, in the order
+ * given, in `details()` (and so in `toJSON()`):
+ *
+ * ```ts
+ * class FencedError extends WardenError<'FENCED', { owner: string; generation: number; operation: string }> {
+ *   constructor(owner: string, generation: number, operation: string) {
+ *     super('FENCED', `${owner} (generation ${generation}) is no longer current; ${operation} refused`, { owner, generation, operation });
+ *   }
+ * }
+ * ```
+ *
+ * A field whose JSON form differs from its value (an exit reason shown as text) overrides
+ * `details()` for that field only; data that is not part of the JSON at all (a pid, a long text)
+ * is an ordinary class field. Each layer adds its classes to {@link WardenErrorMap}, so
+ * `isWardenError(e, 'FENCED')` narrows `e` to `FencedError`.
  */
 import { formatReason, showValue, type ExitReason, type Term } from './terms.ts';
 import type { Pid } from './pid.ts';
+import type { FencedError } from './fence.ts';
 
 const BRAND = Symbol.for('warden.error');
 
@@ -20,20 +38,44 @@ export interface WardenErrorJSON {
   readonly [field: string]: unknown;
 }
 
-export abstract class WardenError extends Error {
-  /** Stable identifier of the kind of failure, e.g. `'CALL_TIMEOUT'`. */
-  abstract readonly code: string;
-  /** Whether trying the same thing again may succeed. */
-  readonly retryable: boolean = false;
+/** What a Warden error takes besides its code, message and fields. */
+export interface WardenErrorOptions {
+  /** The error that led to this one (the standard `cause`). */
+  readonly cause?: unknown;
+  /** Whether trying the same thing again may succeed. @default false */
+  readonly retryable?: boolean;
+}
 
-  constructor(message: string, options?: { cause?: unknown }) {
+abstract class WardenErrorBase<C extends string = string> extends Error {
+  /** Whether trying the same thing again may succeed. */
+  readonly retryable: boolean;
+  /** Stable identifier of the kind of failure, e.g. `'CALL_TIMEOUT'`. */
+  declare readonly code: C;
+  /** The names of the subject fields, in the order `details()` lists them. */
+  readonly #fields: readonly string[];
+
+  constructor(code: C, message: string, fields?: object, options?: WardenErrorOptions) {
+    // TRANSITION: old-style subclasses call super(message, options) until converted.
+    if (typeof message !== 'string') {
+      super(code, message as WardenErrorOptions | undefined);
+      this.retryable = false;
+      this.name = new.target.name;
+      this.#fields = [];
+      return;
+    }
     super(message, options);
+    this.retryable = options?.retryable ?? false;
     this.name = new.target.name;
+    (this as { code: C }).code = code;
+    this.#fields = fields === undefined ? [] : Object.keys(fields);
+    if (fields !== undefined) Object.assign(this, fields);
   }
 
-  /** Subject fields to include in `toJSON()`; subclasses override. */
+  /** The subject fields as `toJSON()` shows them: each field given to the constructor, in order. */
   protected details(): Record<string, unknown> {
-    return {};
+    const out: Record<string, unknown> = {};
+    for (const field of this.#fields) out[field] = (this as unknown as Record<string, unknown>)[field];
+    return out;
   }
 
   toJSON(): WardenErrorJSON {
@@ -47,23 +89,92 @@ export abstract class WardenError extends Error {
   }
 }
 
-Object.defineProperty(WardenError.prototype, BRAND, { value: true });
+Object.defineProperty(WardenErrorBase, 'name', { value: 'WardenError' });
+Object.defineProperty(WardenErrorBase.prototype, BRAND, { value: true });
 
-/** True if `e` is a Warden error (optionally of the given code), even from another copy of the package. */
-export function isWardenError(e: unknown, code?: string): e is WardenError {
+/** A Warden error; `C` is its code. */
+export type WardenError<C extends string = string> = WardenErrorBase<C>;
+
+/**
+ * The base class. `extends WardenError<Code, Fields>` gives the subclass a `code` of type `Code`
+ * and every field of `Fields` as a read-only property; the constructor takes the code, the
+ * message, the fields and the options (`cause`, `retryable`).
+ */
+export const WardenError: (abstract new <C extends string = string, F extends object = {}>(
+  code: C,
+  message: string,
+  fields?: F,
+  options?: WardenErrorOptions,
+) => WardenErrorBase<C> & Readonly<F>) & { readonly prototype: WardenErrorBase } = WardenErrorBase as never;
+
+/**
+ * Every Warden error class by its class name. Each layer adds its own by declaration merging
+ * (as it adds events to `WardenEventMap`):
+ *
+ * ```ts
+ * declare module '../runtime/index.ts' {
+ *   interface WardenErrorMap { BrokenCircuitError: BrokenCircuitError }
+ * }
+ * ```
+ *
+ * Keyed by class rather than by code because two classes may share a code (`APPROVAL_DENIED` is
+ * thrown by a durable run and by an ephemeral one, with different fields).
+ */
+export interface WardenErrorMap {
+  InvalidSpecError: InvalidSpecError;
+  CallTimeoutError: CallTimeoutError;
+  CallTargetExitedError: CallTargetExitedError;
+  MailboxFullError: MailboxFullError;
+  ProcessExitedError: ProcessExitedError;
+  NameTakenError: NameTakenError;
+  NameNotRegisteredError: NameNotRegisteredError;
+  FencedError: FencedError;
+}
+
+/** The code type a class declares (`string` for classes that carry another error's code). */
+type CodeOf<E> = E extends { readonly code: infer C extends string } ? C : never;
+
+/** Every code a registered class declares, e.g. `'FENCED' | 'BUDGET_EXCEEDED' | ...`. */
+export type WardenErrorCode = {
+  [K in keyof WardenErrorMap]: string extends CodeOf<WardenErrorMap[K]> ? never : CodeOf<WardenErrorMap[K]>;
+}[keyof WardenErrorMap];
+
+/** The error class (or classes) whose code is `C`; a class with several codes is narrowed to `C`. */
+export type WardenErrorOf<C extends string> = {
+  [K in keyof WardenErrorMap]: string extends CodeOf<WardenErrorMap[K]>
+    ? never
+    : C extends CodeOf<WardenErrorMap[K]>
+      ? [CodeOf<WardenErrorMap[K]>] extends [C]
+        ? WardenErrorMap[K]
+        : WardenErrorMap[K] & { readonly code: C }
+      : never;
+}[keyof WardenErrorMap];
+
+/**
+ * True if `e` is a Warden error (optionally of the given code), even from another copy of the
+ * package. A known code narrows `e` to its class: after `isWardenError(e, 'FENCED')`, `e.owner`
+ * is there. An error rebuilt on the other side of a thread or process boundary passes too, with
+ * its fields in their JSON form.
+ */
+export function isWardenError<C extends WardenErrorCode>(e: unknown, code: C): e is WardenErrorOf<C>;
+export function isWardenError(e: unknown, code?: string): e is WardenError;
+export function isWardenError(e: unknown, code?: string): boolean {
   if (typeof e !== 'object' || e === null) return false;
   if (!(BRAND in e)) return false;
   return code === undefined || (e as { code?: unknown }).code === code;
 }
 
 /** A spec, option or argument is invalid. `path` names the field (`children[2].shutdown`). */
-export class InvalidSpecError extends WardenError {
-  readonly code = 'INVALID_SPEC';
-  readonly subject: string;
-  readonly path: string;
-  readonly value: unknown;
-  /** What is wrong with the value, e.g. `must be an integer >= 0`. */
-  readonly why: string;
+export class InvalidSpecError extends WardenError<
+  'INVALID_SPEC',
+  {
+    subject: string;
+    path: string;
+    value: unknown;
+    /** What is wrong with the value, e.g. `must be an integer >= 0`. */
+    why: string;
+  }
+> {
   /**
    * The problem as a plain term, in OTP's words where OTP has them (e.g.
    * `{ bad_combination: [{ restart: 'permanent' }, { significant: true }] }`), for when it
@@ -72,78 +183,49 @@ export class InvalidSpecError extends WardenError {
   readonly term: Term;
 
   constructor(subject: string, path: string, value: unknown, why: string, term?: Term) {
-    super(`${subject}: ${path === '' ? '' : `${path} `}${why} (got ${showValue(value)})`);
-    this.subject = subject;
-    this.path = path;
-    this.value = value;
-    this.why = why;
+    super('INVALID_SPEC', `${subject}: ${path === '' ? '' : `${path} `}${why} (got ${showValue(value)})`, { subject, path, value, why });
     this.term = term ?? { invalid: `${path} ${why}`.trim() };
   }
 
   protected override details(): Record<string, unknown> {
-    return { subject: this.subject, path: this.path, value: showValue(this.value), why: this.why };
+    return { ...super.details(), value: showValue(this.value) };
   }
 }
 
 /** A call got no reply within its timeout. The request may still be processed. */
-export class CallTimeoutError extends WardenError {
-  readonly code = 'CALL_TIMEOUT';
-  override readonly retryable = true;
-  readonly target: string;
-  readonly timeoutMs: number;
-
+export class CallTimeoutError extends WardenError<'CALL_TIMEOUT', { target: string; timeoutMs: number }> {
   constructor(target: Pid | string, timeoutMs: number) {
-    super(`call to ${String(target)} got no reply within ${timeoutMs} ms`);
-    this.target = String(target);
-    this.timeoutMs = timeoutMs;
-  }
-
-  protected override details(): Record<string, unknown> {
-    return { target: this.target, timeoutMs: this.timeoutMs };
+    super('CALL_TIMEOUT', `call to ${String(target)} got no reply within ${timeoutMs} ms`, { target: String(target), timeoutMs }, { retryable: true });
   }
 }
 
 /** The target of a call was not running, or exited before replying (`reason` says why; `noproc` if it never ran). */
-export class CallTargetExitedError extends WardenError {
-  readonly code = 'CALL_TARGET_EXITED';
-  readonly target: string;
-  readonly reason: ExitReason;
-
+export class CallTargetExitedError extends WardenError<'CALL_TARGET_EXITED', { target: string; reason: ExitReason }> {
   constructor(target: Pid | string, reason: ExitReason) {
     super(
+      'CALL_TARGET_EXITED',
       reason === 'noproc'
         ? `call to ${String(target)} failed: no such process`
         : `call to ${String(target)} failed: the process exited with ${formatReason(reason)}`,
+      { target: String(target), reason },
     );
-    this.target = String(target);
-    this.reason = reason;
   }
 
   protected override details(): Record<string, unknown> {
-    return { target: this.target, reason: formatReason(this.reason) };
+    return { ...super.details(), reason: formatReason(this.reason) };
   }
 }
 
 /** A message was refused because the target's mailbox is at capacity. */
-export class MailboxFullError extends WardenError {
-  readonly code = 'MAILBOX_FULL';
-  override readonly retryable = true;
-  readonly target: string;
-  readonly capacity: number;
-  readonly overflow: string;
-
+export class MailboxFullError extends WardenError<'MAILBOX_FULL', { target: string; capacity: number; overflow: string }> {
   constructor(target: Pid, capacity: number, overflow: string) {
     super(
+      'MAILBOX_FULL',
       `mailbox of ${String(target)} is full (capacity ${capacity}, overflow '${overflow}')` +
         (overflow === 'block' ? '; use sendWait() to wait for room' : ''),
+      { target: String(target), capacity, overflow },
+      { retryable: true },
     );
-    this.target = String(target);
-    this.capacity = capacity;
-    this.overflow = overflow;
-  }
-
-  protected override details(): Record<string, unknown> {
-    return { target: this.target, capacity: this.capacity, overflow: this.overflow };
   }
 }
 
@@ -151,52 +233,26 @@ export class MailboxFullError extends WardenError {
  * The process has exited: a stale handle (an old incarnation, or code still running after
  * its process was killed) tried to act. Nothing was done.
  */
-export class ProcessExitedError extends WardenError {
-  readonly code = 'PROCESS_EXITED';
-  readonly pid: string;
-  readonly reason: ExitReason;
-  readonly operation: string;
-
+export class ProcessExitedError extends WardenError<'PROCESS_EXITED', { pid: string; reason: ExitReason; operation: string }> {
   constructor(pid: Pid | string, reason: ExitReason, operation: string) {
-    super(`process ${String(pid)} has exited (${formatReason(reason)}); ${operation} refused`);
-    this.pid = String(pid);
-    this.reason = reason;
-    this.operation = operation;
+    super('PROCESS_EXITED', `process ${String(pid)} has exited (${formatReason(reason)}); ${operation} refused`, { pid: String(pid), reason, operation });
   }
 
   protected override details(): Record<string, unknown> {
-    return { pid: this.pid, reason: formatReason(this.reason), operation: this.operation };
+    return { ...super.details(), reason: formatReason(this.reason) };
   }
 }
 
 /** A name is already registered to another live process. */
-export class NameTakenError extends WardenError {
-  readonly code = 'NAME_TAKEN';
-  readonly processName: string;
-  readonly holder: string;
-
+export class NameTakenError extends WardenError<'NAME_TAKEN', { processName: string; holder: string }> {
   constructor(name: string, holder: Pid) {
-    super(`name "${name}" is already registered to ${String(holder)}`);
-    this.processName = name;
-    this.holder = String(holder);
-  }
-
-  protected override details(): Record<string, unknown> {
-    return { processName: this.processName, holder: this.holder };
+    super('NAME_TAKEN', `name "${name}" is already registered to ${String(holder)}`, { processName: name, holder: String(holder) });
   }
 }
 
 /** A message was sent to a name that no process holds. */
-export class NameNotRegisteredError extends WardenError {
-  readonly code = 'NAME_NOT_REGISTERED';
-  readonly processName: string;
-
+export class NameNotRegisteredError extends WardenError<'NAME_NOT_REGISTERED', { processName: string }> {
   constructor(name: string) {
-    super(`no process is registered as "${name}"`);
-    this.processName = name;
-  }
-
-  protected override details(): Record<string, unknown> {
-    return { processName: this.processName };
+    super('NAME_NOT_REGISTERED', `no process is registered as "${name}"`, { processName: name });
   }
 }

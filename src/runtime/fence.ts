@@ -23,21 +23,9 @@ export interface Fence {
 }
 
 /** An operation by a superseded or dead incarnation was refused. */
-export class FencedError extends WardenError {
-  readonly code = 'FENCED';
-  readonly owner: string;
-  readonly generation: number;
-  readonly operation: string;
-
+export class FencedError extends WardenError<'FENCED', { owner: string; generation: number; operation: string }> {
   constructor(owner: string, generation: number, operation: string) {
-    super(`${owner} (generation ${generation}) is no longer current; ${operation} refused`);
-    this.owner = owner;
-    this.generation = generation;
-    this.operation = operation;
-  }
-
-  protected override details(): Record<string, unknown> {
-    return { owner: this.owner, generation: this.generation, operation: this.operation };
+    super('FENCED', `${owner} (generation ${generation}) is no longer current; ${operation} refused`, { owner, generation, operation });
   }
 }
 

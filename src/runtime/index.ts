@@ -55,7 +55,7 @@ export {
   NameTakenError,
   NameNotRegisteredError,
 } from './errors.ts';
-export type { WardenErrorJSON } from './errors.ts';
+export type { WardenErrorJSON, WardenErrorOptions, WardenErrorMap, WardenErrorCode, WardenErrorOf } from './errors.ts';
 export {
   Crash,
   isNormalExit,
