@@ -3,7 +3,7 @@
  * tarball installed into a fresh app in the OS temp directory (`npm init -y`, type module),
  * the app's TypeScript (test/consumer/app/ and examples/quickstart.ts) compiled with strict
  * settings and module/moduleResolution nodenext by the repository's TypeScript, and run with
- * Node 24 from the installed dist/ only. Five parts, each passing or failing on its own:
+ * Node 24 from the installed dist/ only. Six parts, each passing or failing on its own:
  *
  *   (a) quickstart     the README quick start (examples/quickstart.ts)
  *   (b) memory         memoryServer under a supervisor in a child process, an MCP client's write
@@ -12,6 +12,8 @@
  *                      default DurableHost recovers it without repeating completed steps
  *   (d) root exports   `import { openStore, Runtime, startSupervisor } from 'warden'`
  *   (e) bin            `warden --help` through the installed bin
+ *   (f) older node     with the machine's older Node (if it has one), `import 'warden'` and
+ *                      `warden --help` name the minimum version in one line
  *
  * Every child has a time limit; the temporary directories are removed at the end. The last line
  * is `consumer: N passed, M failed`; the exit status is 1 if any part failed.
@@ -270,11 +272,28 @@ function parts(app: string, work: string): Record<string, () => Promise<string>>
       if (r.code !== 0 || !r.stdout.startsWith('Usage: warden') || !r.stdout.includes('memory')) throw new Error(describe('warden --help', r));
       return `warden --help: ${r.stdout.split('\n')[0]}`;
     },
+    '(f) older node': async () => {
+      // The machine's own Node (20 here) is below the minimum: the library and the CLI must say
+      // so in one line, instead of crashing in the native SQLite addon.
+      const older = '/usr/bin/node';
+      const version = existsSync(older) ? (await run(older, ['-p', 'process.versions.node'], { cwd: app, timeoutMs: 30_000, env: cleanEnv() })).stdout.trim() : '';
+      const minimum = (JSON.parse(readFileSync(join(app, 'node_modules', 'warden', 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node.replace(/^>=/, '');
+      const below = version !== '' && version.localeCompare(minimum, undefined, { numeric: true }) < 0;
+      if (!below) return `no Node older than ${minimum} on this machine (${older}: ${version || 'absent'}); nothing to check`;
+      const lib = await run(older, ['--input-type=module', '-e', "await import('warden')"], { cwd: app, timeoutMs: 30_000, env: cleanEnv() });
+      const libLine = `Warden needs Node.js ${minimum} or newer (this is v${version})`;
+      if (lib.code === 0 || !lib.stderr.includes(libLine)) throw new Error(describe(`import 'warden' on Node ${version}`, lib));
+      const cli = await run(older, [wardenBin, '--help'], { cwd: app, timeoutMs: 30_000, env: cleanEnv() });
+      if (cli.code !== 2 || cli.stderr.trim().split('\n').length !== 1 || !cli.stderr.includes(`warden needs Node.js ${minimum} or newer`)) {
+        throw new Error(describe(`warden --help on Node ${version}`, cli));
+      }
+      return `Node ${version}: the library and the CLI name the minimum (${minimum}) in one line`;
+    },
   };
 }
 
 async function main(): Promise<number> {
-  const names = ['(a) quickstart', '(b) memory', '(c) durable', '(d) root exports', '(e) bin'];
+  const names = ['(a) quickstart', '(b) memory', '(c) durable', '(d) root exports', '(e) bin', '(f) older node'];
   if (Number(process.versions.node.split('.')[0]) !== 24) {
     console.error(`consumer: needs Node 24 to run the app (this is ${process.version}); run it with npm run test:consumer`);
     console.log(`consumer: 0 passed, ${names.length} failed`);
