@@ -573,21 +573,6 @@ describe('irreversible tools', () => {
   });
 });
 
-describe('definition', () => {
-  it('names the bad field of an agent or tool spec', () => {
-    const model = simClient('openai', { openai: 'http://127.0.0.1:9/v1', anthropic: 'http://127.0.0.1:9' });
-    expect(() => defineAgent({ name: 'bad name', model })).toThrow(/agent "bad name": name must be/);
-    expect(() => defineAgent({ name: 'a', model, maxSteps: 0 })).toThrow(/maxSteps/);
-    expect(() => defineAgent({ name: 'a', model: {} as never })).toThrow(/model must be a model client/);
-    expect(() => defineAgent({ name: 'a', model, tools: { 'bad tool': webSearch() } })).toThrow(/tools/);
-    expect(() => defineAgent({ name: 'a', model, tools: { search: { description: 'x' } as never } })).toThrow(/must be built with tool/);
-    expect(() => defineAgent({ name: 'a', model, compaction: { thresholdTokens: 100 }, tools: { recall_context: webSearch() } })).toThrow(/recall_context/);
-    expect(() => tool({ description: '', input: z.object({}), run: () => 1 })).toThrow(/description/);
-    expect(() => tool({ description: 'x', input: z.string() as never, run: () => 1 })).toThrow(/input must be an object schema/);
-    expect(() => defineAgent({ name: 'a', model }).run({ task: '' })).toThrow(/task must not be empty/);
-  });
-});
-
 /** Resolve once `check` holds (polled between I/O callbacks, never on a timer). */
 async function until(check: () => boolean): Promise<void> {
   while (!check()) await new Promise((r) => setImmediate(r));

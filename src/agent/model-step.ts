@@ -111,7 +111,7 @@ export class ModelStep {
     const toolCalls = response.toolCalls.map((c) => ({ id: c.id, name: c.name, argumentsText: c.argumentsText }));
     let output: Json | undefined;
     if (toolCalls.length === 0 && agent.output !== undefined) {
-      const checked = checkOutput(agent.output, response);
+      const checked = checkOutput(agent.output, response.text, response.output);
       if ('problem' in checked) {
         return this.rejectOutput(step, { kind: 'invalid', text: response.text, problem: checked.problem, provider: response.provider, model: response.model, spent });
       }

@@ -8,7 +8,6 @@
 import type { z } from 'zod';
 import { isWardenError } from '../runtime/index.ts';
 import { FallbackExhaustedError } from '../resilience/index.ts';
-import type { ModelResponse } from '../llm/index.ts';
 import type { Json } from '../store/index.ts';
 
 /** What the loop sends when an answer fails the output schema. */
@@ -44,12 +43,15 @@ export function rejectedOutputIn(error: unknown): RejectedOutput | undefined {
   return undefined;
 }
 
-/** The answer's output checked against `schema`: the value (as the client parsed it, else from the text), or what is wrong. */
-export function checkOutput(schema: z.ZodType, response: ModelResponse): { readonly output: Json } | { readonly problem: string } {
-  let value = response.output;
+/**
+ * A final answer's output checked against `schema`: the value the model client parsed from it
+ * (`parsed`), else its text parsed as JSON; or what is wrong with it.
+ */
+export function checkOutput(schema: z.ZodType, text: string, parsed: unknown): { readonly output: Json } | { readonly problem: string } {
+  let value = parsed;
   if (value === undefined) {
     try {
-      value = JSON.parse(response.text) as unknown;
+      value = JSON.parse(text) as unknown;
     } catch (e) {
       return { problem: `not valid JSON (${(e as Error).message})` };
     }
