@@ -22,25 +22,6 @@ import { costUsd, definePricing, totalTokens, type PricingTable, type TokenUsage
 
 export type BudgetUnit = 'usd' | 'tokens' | 'wall_ms' | 'steps';
 
-declare module '../runtime/index.ts' {
-  interface WardenEventMap {
-    /** A call committed its spend; reported once per scope it counts toward. */
-    'budget.spent': {
-      readonly scope: string;
-      readonly spend: Readonly<Spend>;
-      readonly total: Readonly<Required<Spend>>;
-    };
-    /** A call was refused (`refused`), or a commit took a scope past a cap (`crossed`). */
-    'budget.exceeded': {
-      readonly scope: string;
-      readonly unit: BudgetUnit;
-      readonly limit: number;
-      readonly spent: number;
-      readonly phase: 'refused' | 'crossed';
-    };
-  }
-}
-
 /** Caps of one scope; an omitted cap is unlimited. */
 export interface BudgetLimits {
   readonly usd?: number;
@@ -57,32 +38,27 @@ export interface Spend {
 }
 
 /** A call was refused because a scope's cap would be passed (or has been reached). Not retryable. */
-export class BudgetExceededError extends WardenError {
-  readonly code = 'BUDGET_EXCEEDED';
-  /** Path of the scope whose cap stopped the call: `global/agent:ceo/run:42`. */
-  readonly scope: string;
-  readonly unit: BudgetUnit;
-  readonly limit: number;
-  /** Committed spend of that scope in `unit` when the call was refused. */
-  readonly spent: number;
-  /** What the refused call asked to reserve, plus what calls in flight hold, in `unit`. */
-  readonly requested: number;
-
+export class BudgetExceededError extends WardenError<
+  'BUDGET_EXCEEDED',
+  {
+    /** Path of the scope whose cap stopped the call: `global/agent:ceo/run:42`. */
+    scope: string;
+    unit: BudgetUnit;
+    limit: number;
+    /** Committed spend of that scope in `unit` when the call was refused. */
+    spent: number;
+    /** What the refused call asked to reserve, plus what calls in flight hold, in `unit`. */
+    requested: number;
+  }
+> {
   constructor(scope: string, unit: BudgetUnit, limit: number, spent: number, requested: number) {
     super(
+      'BUDGET_EXCEEDED',
       `budget "${scope}" would exceed its ${unit} cap: limit ${limit}, spent ${round(spent)}` +
         (requested > 0 ? `, this call and those in flight ask for ${round(requested)} more` : '') +
         '; raise the cap or stop the work',
+      { scope, unit, limit, spent, requested },
     );
-    this.scope = scope;
-    this.unit = unit;
-    this.limit = limit;
-    this.spent = spent;
-    this.requested = requested;
-  }
-
-  protected override details(): Record<string, unknown> {
-    return { scope: this.scope, unit: this.unit, limit: this.limit, spent: this.spent, requested: this.requested };
   }
 }
 
@@ -308,16 +284,8 @@ export class Budget implements Policy {
 }
 
 /** Token usage was committed to a scope that has no pricing table (here or above). */
-export class BudgetConfigError extends WardenError {
-  readonly code = 'BUDGET_NO_PRICING';
-  readonly scope: string;
-
+export class BudgetConfigError extends WardenError<'BUDGET_NO_PRICING', { scope: string }> {
   constructor(scope: string) {
-    super(`budget "${scope}" has no pricing table to price token usage: pass \`pricing\` to it or an ancestor`);
-    this.scope = scope;
-  }
-
-  protected override details(): Record<string, unknown> {
-    return { scope: this.scope };
+    super('BUDGET_NO_PRICING', `budget "${scope}" has no pricing table to price token usage: pass \`pricing\` to it or an ancestor`, { scope });
   }
 }

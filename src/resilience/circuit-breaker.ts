@@ -26,55 +26,33 @@ import { z } from 'zod';
 import { InvalidSpecError, WardenError, realClock, disposable, type Clock, type Disposable, type EventBus } from '../runtime/index.ts';
 import { LiveConfig, parseWith, reportConfigured, schemas, defined, type WiringOptions } from './options.ts';
 import { NEVER_ABORTED_CONTEXT, contextFor, type Policy, type Work } from './policy.ts';
-import { assertNever, createTripCounter, type TripCounter, type TripSnapshot, type TripSpec } from './trip-condition.ts';
+import { assertNever } from '../runtime/internal.ts';
+import { createTripCounter, type TripCounter, type TripSnapshot, type TripSpec } from './trip-condition.ts';
 import { classifyFailure } from './transient.ts';
 
 export type BreakerStateKind = 'closed' | 'open' | 'half_open' | 'isolated';
 
-declare module '../runtime/index.ts' {
-  interface WardenEventMap {
-    'breaker.opened': {
-      readonly breaker: string;
-      /** `tripped`: the trip condition fired while closed; `probe_failed`: a half-open probe failed. */
-      readonly reason: 'tripped' | 'probe_failed';
-      readonly openMs: number;
-      readonly error: unknown;
-    };
-    'breaker.half_opened': { readonly breaker: string };
-    'breaker.closed': { readonly breaker: string; readonly reason: 'probes_succeeded' | 'released' | 'reset' };
-    'breaker.isolated': { readonly breaker: string };
-    /** Every transition, after its specific event. */
-    'breaker.state_changed': { readonly breaker: string; readonly from: BreakerStateKind; readonly to: BreakerStateKind };
-    /** A call was refused without running. */
-    'breaker.rejected': { readonly breaker: string; readonly state: Exclude<BreakerStateKind, 'closed'> };
-  }
-}
-
 /** The breaker refused a call: it is open, its half-open probe slots are full, or it is isolated. */
-export class BrokenCircuitError extends WardenError {
-  readonly code = 'BROKEN_CIRCUIT';
-  override readonly retryable: boolean;
-  readonly breaker: string;
-  readonly state: Exclude<BreakerStateKind, 'closed'>;
-  /** When open: ms until the breaker lets a probe through. */
-  readonly retryAfterMs: number | undefined;
-
+export class BrokenCircuitError extends WardenError<
+  'BROKEN_CIRCUIT',
+  {
+    breaker: string;
+    state: Exclude<BreakerStateKind, 'closed'>;
+    /** When open: ms until the breaker lets a probe through. */
+    retryAfterMs: number | undefined;
+  }
+> {
   constructor(breaker: string, state: Exclude<BreakerStateKind, 'closed'>, retryAfterMs: number | undefined) {
     super(
+      'BROKEN_CIRCUIT',
       state === 'open'
         ? `breaker "${breaker}" is open; a probe is allowed in ${Math.max(0, Math.round(retryAfterMs ?? 0))} ms`
         : state === 'half_open'
           ? `breaker "${breaker}" is half-open and its probe slots are taken; try again shortly`
           : `breaker "${breaker}" is isolated by hand; release its isolation handles or reset() it`,
+      { breaker, state, retryAfterMs },
+      { retryable: state !== 'isolated' },
     );
-    this.breaker = breaker;
-    this.state = state;
-    this.retryAfterMs = retryAfterMs;
-    this.retryable = state !== 'isolated';
-  }
-
-  protected override details(): Record<string, unknown> {
-    return { breaker: this.breaker, state: this.state, retryAfterMs: this.retryAfterMs };
   }
 }
 

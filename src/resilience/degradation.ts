@@ -19,18 +19,6 @@ import { stableHash } from './stable-hash.ts';
 
 export type DegradationLevel = 'primary' | 'fallback' | 'cache' | 'static' | 'queued';
 
-declare module '../runtime/index.ts' {
-  interface WardenEventMap {
-    /** A ladder answered from a level below primary. */
-    'degradation.degraded': {
-      readonly ladder: string;
-      readonly level: Exclude<DegradationLevel, 'primary'>;
-      readonly source: string;
-      readonly failures: number;
-    };
-  }
-}
-
 type Failures = readonly { readonly source: string; readonly error: unknown }[];
 
 /** A ladder's answer. Every variant names its level; `queued` carries the ticket instead of a value. */

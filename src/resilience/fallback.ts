@@ -14,31 +14,26 @@ import { InvalidSpecError, WardenError, showValue, type EventBus } from '../runt
 import { LiveConfig, parseWith, reportConfigured, schemas, defined } from './options.ts';
 import { contextFor, type PolicyContext } from './policy.ts';
 
-declare module '../runtime/index.ts' {
-  interface WardenEventMap {
-    /** A candidate other than the first answered. */
-    'fallback.used': { readonly policy: string; readonly source: string; readonly index: number; readonly failures: number };
-  }
-}
-
 /** Every candidate (or every level of a ladder) failed. */
-export class FallbackExhaustedError extends WardenError {
-  readonly code = 'FALLBACK_EXHAUSTED';
-  readonly policy: string;
-  /** Each candidate tried, in order, with what it threw. */
-  readonly failures: readonly { readonly source: string; readonly error: unknown }[];
-
+export class FallbackExhaustedError extends WardenError<
+  'FALLBACK_EXHAUSTED',
+  {
+    policy: string;
+    /** Each candidate tried, in order, with what it threw. */
+    failures: readonly { readonly source: string; readonly error: unknown }[];
+  }
+> {
   constructor(policy: string, failures: readonly { readonly source: string; readonly error: unknown }[]) {
     super(
+      'FALLBACK_EXHAUSTED',
       `"${policy}": every option failed (${failures.map((f) => `${f.source}: ${showValue(f.error, 80)}`).join('; ') || 'none was enabled'})`,
+      { policy, failures },
       { cause: failures.at(-1)?.error },
     );
-    this.policy = policy;
-    this.failures = failures;
   }
 
   protected override details(): Record<string, unknown> {
-    return { policy: this.policy, failures: this.failures.map((f) => ({ source: f.source, error: showValue(f.error) })) };
+    return { ...super.details(), failures: this.failures.map((f) => ({ source: f.source, error: showValue(f.error) })) };
   }
 }
 

@@ -22,6 +22,9 @@
  * and {@link DegradationLadder} (F10), {@link Quarantine} (F11), {@link SpawnGuard} (F12),
  * {@link ResourceManager} (F13), composed with {@link wrap} and tuned live with `configure` (F28).
  */
+import './errors.ts';
+import './events.ts';
+
 export { wrap, WrappedPolicy, NEVER_ABORTED } from './policy.ts';
 export type { Policy, PolicyContext, Work } from './policy.ts';
 

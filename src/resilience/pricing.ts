@@ -32,17 +32,9 @@ export interface TokenUsage {
 }
 
 /** No price is known for the model a call used. */
-export class UnpricedModelError extends WardenError {
-  readonly code = 'UNPRICED_MODEL';
-  readonly model: string;
-
+export class UnpricedModelError extends WardenError<'UNPRICED_MODEL', { model: string }> {
   constructor(model: string) {
-    super(`no price for model "${model}": add it (or a '*' entry) to the budget's pricing table`);
-    this.model = model;
-  }
-
-  protected override details(): Record<string, unknown> {
-    return { model: this.model };
+    super('UNPRICED_MODEL', `no price for model "${model}": add it (or a '*' entry) to the budget's pricing table`, { model });
   }
 }
 

@@ -21,15 +21,6 @@ import { contextFor, type Policy, type PolicyContext, type Work } from './policy
 import { stableHash } from './stable-hash.ts';
 import { classifyFailure } from './transient.ts';
 
-declare module '../runtime/index.ts' {
-  interface WardenEventMap {
-    'quarantine.crash_recorded': { readonly quarantine: string; readonly key: string; readonly crashes: number };
-    'quarantine.quarantined': { readonly quarantine: string; readonly key: string; readonly crashes: number };
-    'quarantine.refused': { readonly quarantine: string; readonly key: string };
-    'quarantine.released': { readonly quarantine: string; readonly key: string };
-  }
-}
-
 /** What is known about one input's crashes. Plain data, so a store can persist it as is. */
 export interface QuarantineRecord {
   readonly key: string;
@@ -73,25 +64,15 @@ export class MemoryQuarantineStore implements QuarantineStore {
 }
 
 /** The input is quarantined: it crashed its handler `crashes` times. Not retryable. */
-export class QuarantinedError extends WardenError {
-  readonly code = 'QUARANTINED';
-  readonly quarantine: string;
-  readonly key: string;
-  readonly crashes: number;
-
+export class QuarantinedError extends WardenError<'QUARANTINED', { quarantine: string; key: string; crashes: number }> {
   constructor(quarantine: string, key: string, crashes: number, options?: { cause?: unknown }) {
     super(
+      'QUARANTINED',
       `input ${key.slice(0, 12)}… is quarantined by "${quarantine}" after ${crashes} crashes; ` +
         'inspect it with list() and release(key) once the handler is fixed',
+      { quarantine, key, crashes },
       options,
     );
-    this.quarantine = quarantine;
-    this.key = key;
-    this.crashes = crashes;
-  }
-
-  protected override details(): Record<string, unknown> {
-    return { quarantine: this.quarantine, key: this.key, crashes: this.crashes };
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * The error every rate-control policy (semaphore, token bucket, provider limiter) throws when it
- * refuses a call, and the events they share. One error for the idea "not now, too much load":
+ * refuses a call (their shared events are in events.ts). One error for the idea "not now, too much load":
  * `reason` says which limit, `retryAfterMs` (when known) when to come back.
  */
 import { WardenError } from '../runtime/index.ts';
@@ -17,42 +17,25 @@ export type RateLimitReason =
 
 export type LimiterKind = 'semaphore' | 'token_bucket' | 'provider';
 
-declare module '../runtime/index.ts' {
-  interface WardenEventMap {
-    /** A limiter refused a call. */
-    'limiter.rejected': {
-      readonly limiter: string;
-      readonly kind: LimiterKind;
-      readonly reason: RateLimitReason;
-      readonly queued: number;
-    };
-    /** A queued call was let through after waiting. */
-    'limiter.waited': { readonly limiter: string; readonly kind: LimiterKind; readonly waitedMs: number };
-  }
-}
-
 /** A limiter refused a call. Retryable unless the call can never fit (`over_capacity`). */
-export class RateLimitedError extends WardenError {
-  readonly code = 'RATE_LIMITED';
-  override readonly retryable: boolean;
-  readonly limiter: string;
-  readonly kind: LimiterKind;
-  readonly reason: RateLimitReason;
-  /** When the limiter expects room again, in ms from now (if it can tell). */
-  readonly retryAfterMs: number | undefined;
-
-  constructor(limiter: string, kind: LimiterKind, reason: RateLimitReason, retryAfterMs?: number) {
-    super(`${kind.replace('_', ' ')} "${limiter}" refused the call: ${DESCRIPTIONS[reason]}` +
-      (retryAfterMs === undefined ? '' : `; room expected in ${Math.ceil(retryAfterMs)} ms`));
-    this.limiter = limiter;
-    this.kind = kind;
-    this.reason = reason;
-    this.retryAfterMs = retryAfterMs;
-    this.retryable = reason !== 'over_capacity';
+export class RateLimitedError extends WardenError<
+  'RATE_LIMITED',
+  {
+    limiter: string;
+    kind: LimiterKind;
+    reason: RateLimitReason;
+    /** When the limiter expects room again, in ms from now (if it can tell). */
+    retryAfterMs: number | undefined;
   }
-
-  protected override details(): Record<string, unknown> {
-    return { limiter: this.limiter, kind: this.kind, reason: this.reason, retryAfterMs: this.retryAfterMs };
+> {
+  constructor(limiter: string, kind: LimiterKind, reason: RateLimitReason, retryAfterMs?: number) {
+    super(
+      'RATE_LIMITED',
+      `${kind.replace('_', ' ')} "${limiter}" refused the call: ${DESCRIPTIONS[reason]}` +
+        (retryAfterMs === undefined ? '' : `; room expected in ${Math.ceil(retryAfterMs)} ms`),
+      { limiter, kind, reason, retryAfterMs },
+      { retryable: reason !== 'over_capacity' },
+    );
   }
 }
 

@@ -35,63 +35,48 @@ export interface WaitLink {
   readonly relation: 'holds' | 'queued_ahead';
 }
 
-declare module '../runtime/index.ts' {
-  interface WardenEventMap {
-    'resource.acquired': { readonly manager: string; readonly resource: string; readonly holder: string; readonly waitedMs: number };
-    'resource.released': { readonly manager: string; readonly resource: string; readonly holder: string };
-    'resource.timed_out': { readonly manager: string; readonly resource: string; readonly holder: string; readonly timeoutMs: number };
-    'deadlock.detected': { readonly manager: string; readonly holder: string; readonly resource: string; readonly cycle: readonly WaitLink[] };
-  }
-}
-
 /** Waiting for the resource would deadlock; the wait was refused. Retryable after releasing what you hold. */
-export class DeadlockDetectedError extends WardenError {
-  readonly code = 'DEADLOCK_DETECTED';
-  override readonly retryable = true;
-  readonly manager: string;
-  /** The refused waiter. */
-  readonly holder: string;
-  /** The resource it asked for. */
-  readonly resource: string;
-  readonly cycle: readonly WaitLink[];
-
+export class DeadlockDetectedError extends WardenError<
+  'DEADLOCK_DETECTED',
+  {
+    manager: string;
+    /** The refused waiter. */
+    holder: string;
+    /** The resource it asked for. */
+    resource: string;
+    cycle: readonly WaitLink[];
+  }
+> {
   constructor(manager: string, holder: string, resource: string, cycle: readonly WaitLink[]) {
     super(
+      'DEADLOCK_DETECTED',
       `"${holder}" waiting for "${resource}" would deadlock: ` +
         cycle.map((l) => `${l.holder} waits for ${l.waitsFor} ${l.relation === 'holds' ? 'held by' : 'queued for by'} ${l.blockedBy}`).join('; ') +
         '. Release what you hold and retry, or take all resources at once with acquireAll()',
+      { manager, holder, resource, cycle },
+      { retryable: true },
     );
-    this.manager = manager;
-    this.holder = holder;
-    this.resource = resource;
-    this.cycle = cycle;
-  }
-
-  protected override details(): Record<string, unknown> {
-    return { manager: this.manager, holder: this.holder, resource: this.resource, cycle: this.cycle };
   }
 }
 
 /** A holder waited `timeoutMs` for a resource without getting it. */
-export class ResourceTimeoutError extends WardenError {
-  readonly code = 'RESOURCE_TIMEOUT';
-  override readonly retryable = true;
-  readonly resource: string;
-  readonly holder: string;
-  readonly timeoutMs: number;
-  /** Who held the resource when the wait ended. */
-  readonly heldBy: readonly string[];
-
-  constructor(resource: string, holder: string, timeoutMs: number, heldBy: readonly string[]) {
-    super(`"${holder}" waited ${timeoutMs} ms for "${resource}" (held by ${heldBy.join(', ') || 'nobody'}) and gave up`);
-    this.resource = resource;
-    this.holder = holder;
-    this.timeoutMs = timeoutMs;
-    this.heldBy = heldBy;
+export class ResourceTimeoutError extends WardenError<
+  'RESOURCE_TIMEOUT',
+  {
+    resource: string;
+    holder: string;
+    timeoutMs: number;
+    /** Who held the resource when the wait ended. */
+    heldBy: readonly string[];
   }
-
-  protected override details(): Record<string, unknown> {
-    return { resource: this.resource, holder: this.holder, timeoutMs: this.timeoutMs, heldBy: this.heldBy };
+> {
+  constructor(resource: string, holder: string, timeoutMs: number, heldBy: readonly string[]) {
+    super(
+      'RESOURCE_TIMEOUT',
+      `"${holder}" waited ${timeoutMs} ms for "${resource}" (held by ${heldBy.join(', ') || 'nobody'}) and gave up`,
+      { resource, holder, timeoutMs, heldBy },
+      { retryable: true },
+    );
   }
 }
 

@@ -23,32 +23,6 @@ import { LiveConfig, parseWith, reportConfigured, schemas, defined, type WiringO
 import { NEVER_ABORTED, type Policy, type PolicyContext, type Work } from './policy.ts';
 import { classifyFailure, type FailureClass } from './transient.ts';
 
-declare module '../runtime/index.ts' {
-  interface WardenEventMap {
-    /** An attempt failed; `delayMs` is the wait before the next one, or undefined if none follows. */
-    'retry.attempt_failed': {
-      readonly policy: string;
-      readonly attempt: number;
-      readonly error: unknown;
-      readonly transient: boolean;
-      readonly delayMs: number | undefined;
-    };
-    /** The policy stopped retrying; the last attempt's error is rethrown. */
-    'retry.gave_up': {
-      readonly policy: string;
-      readonly attempts: number;
-      readonly error: unknown;
-      readonly reason: RetryGiveUpReason;
-      /** With `not_transient`: the classifier's verdict on the error (`http 400`, `abort`, `unknown`). */
-      readonly classification?: string;
-      /** With `not_transient`: why the error was not retried and how to have it retried. */
-      readonly hint?: string;
-    };
-    /** The work succeeded after at least one failed attempt. */
-    'retry.recovered': { readonly policy: string; readonly attempts: number };
-  }
-}
-
 /**
  * Why retrying stopped. `not_transient`: `classify` did not call the failure transient (and
  * `retryOn` is `'transient'`); it was called `permanent` before, a wrong name for an error that

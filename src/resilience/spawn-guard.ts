@@ -17,39 +17,28 @@
  */
 import { z } from 'zod';
 import { InvalidSpecError, WardenError, realClock, type Clock, type EventBus, type Timer } from '../runtime/index.ts';
+import { raceAbort } from '../runtime/internal.ts';
 import { LiveConfig, parseWith, reportConfigured, schemas, defined } from './options.ts';
 import { NEVER_ABORTED, type Policy, type PolicyContext, type Work } from './policy.ts';
 import { TimeoutError } from './timeout.ts';
 
-declare module '../runtime/index.ts' {
-  interface WardenEventMap {
-    'spawn.started': { readonly guard: string; readonly key: string };
-    'spawn.joined': { readonly guard: string; readonly key: string; readonly waiting: number };
-    'spawn.refused': { readonly guard: string; readonly key: string; readonly heldElsewhere: boolean };
-    'spawn.finished': { readonly guard: string; readonly key: string; readonly outcome: 'ok' | 'error' | 'expired' };
-  }
-}
-
 /** A run with this key is already in progress and the caller asked not to join it. */
-export class SpawnConflictError extends WardenError {
-  readonly code = 'SPAWN_CONFLICT';
-  readonly guard: string;
-  readonly key: string;
-  /** True when another process holds the key (through a shared store). */
-  readonly heldElsewhere: boolean;
-
+export class SpawnConflictError extends WardenError<
+  'SPAWN_CONFLICT',
+  {
+    guard: string;
+    key: string;
+    /** True when another process holds the key (through a shared store). */
+    heldElsewhere: boolean;
+  }
+> {
   constructor(guard: string, key: string, heldElsewhere: boolean) {
     super(
+      'SPAWN_CONFLICT',
       `"${key}" is already running${heldElsewhere ? ' in another process' : ''} (guard "${guard}"); ` +
         (heldElsewhere ? 'wait for it to finish' : "pass onConflict: 'join' to share its result"),
+      { guard, key, heldElsewhere },
     );
-    this.guard = guard;
-    this.key = key;
-    this.heldElsewhere = heldElsewhere;
-  }
-
-  protected override details(): Record<string, unknown> {
-    return { guard: this.guard, key: this.key, heldElsewhere: this.heldElsewhere };
   }
 }
 
@@ -227,25 +216,11 @@ export class SpawnGuard {
     return flight;
   }
 
-  /** Wait for a flight's result on behalf of one caller, who may abort alone. */
+  /** Wait for a flight's result on behalf of one caller, who may abort alone; the run is aborted when its last waiter gives up. */
   private await(flight: Flight, signal: AbortSignal | undefined): Promise<unknown> {
     if (signal === undefined || signal === NEVER_ABORTED) return flight.result;
-    return new Promise((resolve, reject) => {
-      const onAbort = (): void => {
-        reject(signal.reason);
-        if (--flight.waiting === 0) flight.controller.abort(signal.reason);
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      flight.result.then(
-        (v) => {
-          signal.removeEventListener('abort', onAbort);
-          resolve(v);
-        },
-        (e: unknown) => {
-          signal.removeEventListener('abort', onAbort);
-          reject(e);
-        },
-      );
+    return raceAbort(flight.result, signal, () => {
+      if (--flight.waiting === 0) flight.controller.abort(signal.reason);
     });
   }
 

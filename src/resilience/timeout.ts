@@ -18,32 +18,12 @@ import { WardenError, realClock, type Clock, type EventBus } from '../runtime/in
 import { LiveConfig, parseWith, reportConfigured, schemas, defined, type WiringOptions } from './options.ts';
 import { NEVER_ABORTED, type Policy, type PolicyContext, type Work } from './policy.ts';
 
-declare module '../runtime/index.ts' {
-  interface WardenEventMap {
-    /** A call passed its deadline; its signal was aborted. */
-    'timeout.timed_out': { readonly policy: string; readonly timeoutMs: number; readonly strategy: TimeoutStrategy };
-  }
-}
-
 export type TimeoutStrategy = 'cooperative' | 'aggressive';
 
 /** A call took longer than its timeout. Retryable: the next try may be faster. */
-export class TimeoutError extends WardenError {
-  readonly code = 'TIMEOUT';
-  override readonly retryable = true;
-  readonly policy: string;
-  readonly timeoutMs: number;
-  readonly strategy: TimeoutStrategy;
-
+export class TimeoutError extends WardenError<'TIMEOUT', { policy: string; timeoutMs: number; strategy: TimeoutStrategy }> {
   constructor(policy: string, timeoutMs: number, strategy: TimeoutStrategy, options?: { cause?: unknown }) {
-    super(`"${policy}" timed out after ${timeoutMs} ms (${strategy})`, options);
-    this.policy = policy;
-    this.timeoutMs = timeoutMs;
-    this.strategy = strategy;
-  }
-
-  protected override details(): Record<string, unknown> {
-    return { policy: this.policy, timeoutMs: this.timeoutMs, strategy: this.strategy };
+    super('TIMEOUT', `"${policy}" timed out after ${timeoutMs} ms (${strategy})`, { policy, timeoutMs, strategy }, { ...options, retryable: true });
   }
 }
 

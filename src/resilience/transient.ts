@@ -169,27 +169,22 @@ export function classifyFailure(error: unknown, nowMs: number = realClock.now())
  * A non-2xx HTTP response, thrown by {@link ensureOk}. It carries the status and the delay the
  * server asked for, so retry and breaker classify it like an SDK's API error.
  */
-export class HttpStatusError extends WardenError {
-  readonly code = 'HTTP_STATUS';
-  override readonly retryable: boolean;
-  readonly status: number;
-  readonly url: string;
-  /** Delay the server asked for (`retry-after-ms` / `retry-after`), in ms. */
-  readonly retryAfterMs: number | undefined;
-
+export class HttpStatusError extends WardenError<
+  'HTTP_STATUS',
+  {
+    status: number;
+    url: string;
+    /** Delay the server asked for (`retry-after-ms` / `retry-after`), in ms. */
+    retryAfterMs: number | undefined;
+  }
+> {
   constructor(status: number, url: string, retryAfterMs: number | undefined, retryable: boolean) {
     super(
-      `HTTP ${status} from ${url}` +
-        (retryAfterMs === undefined ? '' : `; the server asked to retry after ${Math.round(retryAfterMs)} ms`),
+      'HTTP_STATUS',
+      `HTTP ${status} from ${url}` + (retryAfterMs === undefined ? '' : `; the server asked to retry after ${Math.round(retryAfterMs)} ms`),
+      { status, url, retryAfterMs },
+      { retryable },
     );
-    this.status = status;
-    this.url = url;
-    this.retryAfterMs = retryAfterMs;
-    this.retryable = retryable;
-  }
-
-  protected override details(): Record<string, unknown> {
-    return { status: this.status, url: this.url, retryAfterMs: this.retryAfterMs };
   }
 }
 

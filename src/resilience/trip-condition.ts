@@ -7,6 +7,7 @@
  * in steps of `windowMs / buckets` (the oldest slice drops out whole). It is a few lines over the
  * injected clock, which no breaker library exposes on its own; so it is written here.
  */
+import { assertNever } from '../runtime/internal.ts';
 
 /** Open after `failures` failures in a row (a success resets the count). */
 export interface ConsecutiveTrip {
@@ -157,8 +158,4 @@ export function createTripCounter(spec: TripSpec, restore?: TripSnapshot): TripC
     default:
       return assertNever(spec);
   }
-}
-
-export function assertNever(x: never): never {
-  throw new Error(`unexpected value: ${JSON.stringify(x)}`);
 }
