@@ -20,6 +20,7 @@
  * });
  * ```
  */
+import './errors.ts';
 import './events.ts';
 
 export { supervisor, startSupervisor, SupervisorStartError } from './supervisor-process.ts';

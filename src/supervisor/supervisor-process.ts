@@ -29,17 +29,13 @@ import { PendingRestart, type SupervisorCore } from './supervisor-core.ts';
 import { resolveSupervisorSpec, specFailureReason } from './validate.ts';
 
 /** A supervisor could not start; `reason` is its exit reason (e.g. a child failed to start). */
-export class SupervisorStartError extends WardenError {
-  readonly code = 'SUPERVISOR_START_FAILED';
-  readonly reason: ExitReason;
-
+export class SupervisorStartError extends WardenError<'SUPERVISOR_START_FAILED', { reason: ExitReason }> {
   constructor(reason: ExitReason) {
-    super(`supervisor failed to start: ${formatReason(reason)}`);
-    this.reason = reason;
+    super('SUPERVISOR_START_FAILED', `supervisor failed to start: ${formatReason(reason)}`, { reason });
   }
 
   protected override details(): Record<string, unknown> {
-    return { reason: formatReason(this.reason) };
+    return { ...super.details(), reason: formatReason(this.reason) };
   }
 }
 

@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { InvalidSpecError, type Term } from '../runtime/index.ts';
+import { formatPath, valueAt } from '../runtime/internal.ts';
 import {
   AUTO_SHUTDOWNS,
   CHILD_DEFAULTS,
@@ -77,24 +78,6 @@ const supervisorSchema = z.strictObject(
   },
   { error: 'must be a supervisor spec object' },
 );
-
-function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const key of path) {
-    if (typeof key === 'number') out += `[${key}]`;
-    else out += out === '' ? String(key) : `.${String(key)}`;
-  }
-  return out;
-}
-
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  let v: unknown = root;
-  for (const key of path) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<PropertyKey, unknown>)[key];
-  }
-  return v;
-}
 
 /** OTP's name for an invalid value of each field (`invalid_restart_type`, ...). */
 const OTP_FIELD_ERRORS: Readonly<Record<string, string>> = {
