@@ -34,40 +34,27 @@ import {
 const TAG = '\u0000w';
 
 /** A value could not be sent across the boundary. */
-export class UnserializableMessageError extends WardenError {
-  readonly code = 'UNSERIALIZABLE_MESSAGE';
-  readonly path: string;
-  readonly kind: string;
-
+export class UnserializableMessageError extends WardenError<'UNSERIALIZABLE_MESSAGE', { path: string; kind: string }> {
   constructor(path: string, kind: string, cause?: unknown) {
-    super(`${path} is a ${kind}, which cannot be sent to another thread or process`, cause === undefined ? undefined : { cause });
-    this.path = path;
-    this.kind = kind;
-  }
-
-  protected override details(): Record<string, unknown> {
-    return { path: this.path, kind: this.kind };
+    super(
+      'UNSERIALIZABLE_MESSAGE',
+      `${path} is a ${kind}, which cannot be sent to another thread or process`,
+      { path, kind },
+      cause === undefined ? undefined : { cause },
+    );
   }
 }
 
 /** A Warden error that was thrown on the other side of a boundary, rebuilt with its code and fields. */
 export class RemoteWardenError extends WardenError {
-  readonly code: string;
-  override readonly retryable: boolean;
+  /** The subject fields it arrived with (each is also a property of the error). */
   readonly fields: Record<string, unknown>;
 
   constructor(data: { name: string; message: string; code: string; retryable?: boolean; stack?: string; fields?: Record<string, unknown> }) {
-    super(data.message);
+    super(data.code, data.message, data.fields ?? {}, { retryable: data.retryable === true });
     this.name = data.name;
-    this.code = data.code;
-    this.retryable = data.retryable === true;
     this.fields = data.fields ?? {};
     if (data.stack !== undefined) this.stack = data.stack;
-    Object.assign(this, this.fields);
-  }
-
-  protected override details(): Record<string, unknown> {
-    return this.fields;
   }
 }
 

@@ -21,6 +21,7 @@
  * });
  * ```
  */
+import './errors.ts';
 import './events.ts';
 
 export { moduleUrl } from './module-url.ts';
