@@ -34,24 +34,19 @@ export interface StoreLocationOptions {
 }
 
 /** A store location that cannot be used as given; nothing was opened or created. */
-export class InvalidStoreLocationError extends WardenError {
-  readonly code = 'STORE_LOCATION_INVALID';
-  /** What was given (a URL's password hidden). */
-  readonly given: string;
-  /** Where it came from: the option's name, or `WARDEN_DATABASE_URL`. */
-  readonly source: string;
-  readonly problem: string;
-
+export class InvalidStoreLocationError extends WardenError<
+  'STORE_LOCATION_INVALID',
+  {
+    /** What was given (a URL's password hidden). */
+    given: string;
+    /** Where it came from: the option's name, or `WARDEN_DATABASE_URL`. */
+    source: string;
+    problem: string;
+  }
+> {
   constructor(given: string, source: string, problem: string) {
     const shown = hidePassword(given);
-    super(`${source} "${shown}": ${problem}`);
-    this.given = shown;
-    this.source = source;
-    this.problem = problem;
-  }
-
-  protected override details(): Record<string, unknown> {
-    return { given: this.given, source: this.source, problem: this.problem };
+    super('STORE_LOCATION_INVALID', `${source} "${shown}": ${problem}`, { given: shown, source, problem });
   }
 }
 

@@ -5,6 +5,7 @@
  * an idle cancel may come from anyone. Releasing a run clears its owner, its owner process and
  * its run lease together.
  */
+import { assertNever } from '../runtime/internal.ts';
 import { journalEntryFromRow } from './sql-journal-rows.ts';
 import {
   jsonColumn,
@@ -219,8 +220,4 @@ export class SqlRunStore implements RunStore {
       return ids.length;
     });
   }
-}
-
-function assertNever(x: never): never {
-  throw new Error(`unexpected ${JSON.stringify(x)}`);
 }
