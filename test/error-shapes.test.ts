@@ -78,6 +78,7 @@ import {
   ToolLoopError,
   UnknownToolError,
 } from '../src/agent/index.ts';
+import { TestDatabaseError, WaitTimeoutError } from '../src/testing/index.ts';
 
 const pid = { node: 'local', id: 7, toString: () => '<0.7.0>' } as unknown as Pid;
 const cause = new Error('underlying');
@@ -169,6 +170,9 @@ const ERRORS: Record<string, () => Error> = {
   AgentRunError: () => new AgentRunError('ceo', 'run-1', stored as never),
   'AgentRunError (no code)': () => new AgentRunError('ceo', 'run-1', { name: 'Error', message: 'plain' } as never),
   NotApprovedError: () => new NotApprovedError('run-1', 'send email', 'no approve hook'),
+  // testing
+  WaitTimeoutError: () => new WaitTimeoutError('the run completes', 10_000, cause),
+  TestDatabaseError: () => new TestDatabaseError('postgres://u:secret@db/test', 'is not set, and CI is'),
 };
 
 /** What a user, the journal or another process can see of an error. */
@@ -207,6 +211,6 @@ describe('error shapes', () => {
 
   it('covers every class once', () => {
     const classes = new Set(Object.values(ERRORS).map((make) => make().constructor.name));
-    expect(classes.size).toBe(56);
+    expect(classes.size).toBe(58);
   });
 });
