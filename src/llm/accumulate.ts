@@ -3,6 +3,7 @@
  * index (the first fragment names the call, later ones add argument text), the last usage and
  * finish reason kept. One accumulator per attempt, so a discarded attempt leaves nothing behind.
  */
+import { assertNever } from '../runtime/internal.ts';
 import { parseArguments } from './request.ts';
 import type { FinishReason, StreamDelta, ToolCall, Usage } from './types.ts';
 
@@ -71,8 +72,4 @@ export class StreamAccumulator {
       .filter((c): c is PartialCall => c !== undefined)
       .map((c) => ({ id: c.id, name: c.name, argumentsText: c.args, arguments: parseArguments(c.args) }));
   }
-}
-
-export function assertNever(x: never): never {
-  throw new Error(`unexpected value ${JSON.stringify(x)}`);
 }

@@ -16,6 +16,9 @@
  * | `STREAM_STALLED` | no stream event within `streamIdleTimeoutMs` | yes |
  * | `STRUCTURED_OUTPUT_INVALID` | `responseFormat` asked for JSON and the answer is not (or fails the schema) | no |
  * | `MISSING_API_KEY` | no key in the options or the environment | no |
+ *
+ * Each class is registered in `WardenErrorMap`: `isWardenError(e, 'MODEL_RATE_LIMITED')` narrows
+ * `e` to a `ModelCallError` whose `code` is `'MODEL_RATE_LIMITED'`.
  */
 import { WardenError } from '../runtime/index.ts';
 import { redact } from './redact.ts';
@@ -28,20 +31,32 @@ export type ModelErrorCode =
   | 'MODEL_BAD_REQUEST'
   | 'MODEL_AUTH';
 
-/** A call to a provider failed (an HTTP error, an error event, or the connection). */
-export class ModelCallError extends WardenError {
-  readonly code: ModelErrorCode;
-  override readonly retryable: boolean;
-  readonly provider: string;
-  readonly model: string;
-  /** HTTP status, when there was a response. */
-  readonly status: number | undefined;
-  /** The provider's error type (`rate_limit_error`, `invalid_request_error`, ...), if it said. */
-  readonly errorType: string | undefined;
-  /** Delay the provider asked for (`retry-after-ms` / `retry-after`), ms. */
-  readonly retryAfterMs: number | undefined;
-  readonly requestId: string | undefined;
+declare module '../runtime/index.ts' {
+  interface WardenErrorMap {
+    ModelCallError: ModelCallError;
+    MalformedResponseError: MalformedResponseError;
+    StreamInterruptedError: StreamInterruptedError;
+    StreamStalledError: StreamStalledError;
+    StructuredOutputError: StructuredOutputError;
+    MissingApiKeyError: MissingApiKeyError;
+  }
+}
 
+/** A call to a provider failed (an HTTP error, an error event, or the connection). */
+export class ModelCallError extends WardenError<
+  ModelErrorCode,
+  {
+    provider: string;
+    model: string;
+    /** HTTP status, when there was a response. */
+    status: number | undefined;
+    /** The provider's error type (`rate_limit_error`, `invalid_request_error`, ...), if it said. */
+    errorType: string | undefined;
+    /** Delay the provider asked for (`retry-after-ms` / `retry-after`), ms. */
+    retryAfterMs: number | undefined;
+    requestId: string | undefined;
+  }
+> {
   constructor(
     fields: {
       code: ModelErrorCode;
@@ -57,49 +72,28 @@ export class ModelCallError extends WardenError {
     options?: { cause?: unknown },
   ) {
     super(
+      fields.code,
       redact(
         `${fields.provider} model "${fields.model}": ${fields.status === undefined ? '' : `HTTP ${fields.status} `}${fields.detail}` +
           (fields.retryAfterMs === undefined ? '' : ` (retry after ${Math.round(fields.retryAfterMs)} ms)`),
       ),
-      options,
+      {
+        provider: fields.provider,
+        model: fields.model,
+        status: fields.status,
+        errorType: fields.errorType,
+        retryAfterMs: fields.retryAfterMs,
+        requestId: fields.requestId,
+      },
+      { ...options, retryable: fields.retryable },
     );
-    this.code = fields.code;
-    this.retryable = fields.retryable;
-    this.provider = fields.provider;
-    this.model = fields.model;
-    this.status = fields.status;
-    this.errorType = fields.errorType;
-    this.retryAfterMs = fields.retryAfterMs;
-    this.requestId = fields.requestId;
-  }
-
-  protected override details(): Record<string, unknown> {
-    return {
-      provider: this.provider,
-      model: this.model,
-      status: this.status,
-      errorType: this.errorType,
-      retryAfterMs: this.retryAfterMs,
-      requestId: this.requestId,
-    };
   }
 }
 
 /** A response body or stream event was not in the provider's format (truncated, malformed). */
-export class MalformedResponseError extends WardenError {
-  readonly code = 'MALFORMED_RESPONSE';
-  override readonly retryable = true;
-  readonly provider: string;
-  readonly model: string;
-
+export class MalformedResponseError extends WardenError<'MALFORMED_RESPONSE', { provider: string; model: string }> {
   constructor(provider: string, model: string, detail: string, options?: { cause?: unknown }) {
-    super(redact(`${provider} model "${model}": malformed response: ${detail}`), options);
-    this.provider = provider;
-    this.model = model;
-  }
-
-  protected override details(): Record<string, unknown> {
-    return { provider: this.provider, model: this.model };
+    super('MALFORMED_RESPONSE', redact(`${provider} model "${model}": malformed response: ${detail}`), { provider, model }, { ...options, retryable: true });
   }
 }
 
@@ -107,88 +101,56 @@ export class MalformedResponseError extends WardenError {
  * A stream ended or broke before its final event: the connection was cut, the server closed it
  * early, or the caller's signal stopped the SDK's reader. What was received is partial.
  */
-export class StreamInterruptedError extends WardenError {
-  readonly code = 'STREAM_INTERRUPTED';
-  override readonly retryable = true;
-  readonly provider: string;
-  readonly model: string;
-  /** Stream events received before the cut. */
-  readonly eventsReceived: number;
-  /** Characters of text received before the cut. */
-  readonly partialTextChars: number;
-
+export class StreamInterruptedError extends WardenError<
+  'STREAM_INTERRUPTED',
+  {
+    provider: string;
+    model: string;
+    /** Stream events received before the cut. */
+    eventsReceived: number;
+    /** Characters of text received before the cut. */
+    partialTextChars: number;
+  }
+> {
   constructor(provider: string, model: string, eventsReceived: number, partialTextChars: number, detail: string, options?: { cause?: unknown }) {
     super(
+      'STREAM_INTERRUPTED',
       redact(`${provider} model "${model}": stream interrupted after ${eventsReceived} events (${partialTextChars} characters of text): ${detail}`),
-      options,
+      { provider, model, eventsReceived, partialTextChars },
+      { ...options, retryable: true },
     );
-    this.provider = provider;
-    this.model = model;
-    this.eventsReceived = eventsReceived;
-    this.partialTextChars = partialTextChars;
-  }
-
-  protected override details(): Record<string, unknown> {
-    return { provider: this.provider, model: this.model, eventsReceived: this.eventsReceived, partialTextChars: this.partialTextChars };
   }
 }
 
 /** No stream event arrived within the idle timeout. */
-export class StreamStalledError extends WardenError {
-  readonly code = 'STREAM_STALLED';
-  override readonly retryable = true;
-  readonly provider: string;
-  readonly model: string;
-  readonly idleTimeoutMs: number;
-
+export class StreamStalledError extends WardenError<'STREAM_STALLED', { provider: string; model: string; idleTimeoutMs: number }> {
   constructor(provider: string, model: string, idleTimeoutMs: number) {
-    super(`${provider} model "${model}": no stream event for ${idleTimeoutMs} ms`);
-    this.provider = provider;
-    this.model = model;
-    this.idleTimeoutMs = idleTimeoutMs;
-  }
-
-  protected override details(): Record<string, unknown> {
-    return { provider: this.provider, model: this.model, idleTimeoutMs: this.idleTimeoutMs };
+    super('STREAM_STALLED', `${provider} model "${model}": no stream event for ${idleTimeoutMs} ms`, { provider, model, idleTimeoutMs }, { retryable: true });
   }
 }
 
 /** A JSON answer was asked for and the model's answer is not JSON, or does not match the schema. */
-export class StructuredOutputError extends WardenError {
-  readonly code = 'STRUCTURED_OUTPUT_INVALID';
-  readonly provider: string;
-  readonly model: string;
-  /** The answer as received. */
+export class StructuredOutputError extends WardenError<
+  'STRUCTURED_OUTPUT_INVALID',
+  {
+    provider: string;
+    model: string;
+    /** What is wrong with it. */
+    problem: string;
+  }
+> {
+  /** The answer as received (not in the JSON form: it may be long). */
   readonly text: string;
-  /** What is wrong with it. */
-  readonly problem: string;
 
   constructor(provider: string, model: string, text: string, problem: string) {
-    super(`${provider} model "${model}": the answer is not the JSON asked for: ${problem}`);
-    this.provider = provider;
-    this.model = model;
+    super('STRUCTURED_OUTPUT_INVALID', `${provider} model "${model}": the answer is not the JSON asked for: ${problem}`, { provider, model, problem });
     this.text = text;
-    this.problem = problem;
-  }
-
-  protected override details(): Record<string, unknown> {
-    return { provider: this.provider, model: this.model, problem: this.problem };
   }
 }
 
 /** No API key was given in the options or the environment. */
-export class MissingApiKeyError extends WardenError {
-  readonly code = 'MISSING_API_KEY';
-  readonly provider: string;
-  readonly envVar: string;
-
+export class MissingApiKeyError extends WardenError<'MISSING_API_KEY', { provider: string; envVar: string }> {
   constructor(provider: string, envVar: string) {
-    super(`${provider}: no API key: pass \`apiKey\` or set ${envVar}`);
-    this.provider = provider;
-    this.envVar = envVar;
-  }
-
-  protected override details(): Record<string, unknown> {
-    return { provider: this.provider, envVar: this.envVar };
+    super('MISSING_API_KEY', `${provider}: no API key: pass \`apiKey\` or set ${envVar}`, { provider, envVar });
   }
 }

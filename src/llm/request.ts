@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { InvalidSpecError } from '../runtime/index.ts';
-import { parseWith } from '../resilience/index.ts';
+import { parseWith, zodIssues } from '../runtime/internal.ts';
 import type { JsonSchema, Message, ModelRequest, SchemaInput, ToolChoice } from './types.ts';
 
 /** A tool ready for an adapter: its parameters as a JSON Schema object. */
@@ -136,7 +136,7 @@ export function prepareRequest(request: ModelRequest, defaultMaxOutputTokens: nu
     const validate = isZod(source)
       ? (value: unknown): string | undefined => {
           const res = source.safeParse(value);
-          return res.success ? undefined : res.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+          return res.success ? undefined : zodIssues(res.error);
         }
       : undefined;
     responseFormat = { name: rf.name ?? 'output', schema, validate };
