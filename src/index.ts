@@ -100,7 +100,7 @@ export {
 export type {
   OpenStoreOptions, SqliteStoreOptions, PostgresStoreOptions, Store, StoreInfo, Json, StoredError,
   StoreTarget, StoreLocationOptions,
-  RunStatus, RunRequest, RunRecord, NewRun, ClaimOptions, ProcessIdentity, RunFilter, RunUpdate, CompactOptions,
+  RunStatus, RunRequest, RunRecord, NewRun, ClaimRunOptions, ProcessIdentity, RunFilter, RunUpdate, CompactOptions,
   JournalEntry, JournalKind, JournalOutcome, EffectRecord, EffectStatus, DeadLetter,
   DeadLetterStatus, Attempt, Approval, ApprovalStatus, Decision, AuditEntry, KeyLease,
   RunStore, JournalStore, EffectStore, DeadLetterStore, DeadLetterFilter, ApprovalStore, ApprovalFilter,

@@ -144,10 +144,10 @@ describe('warden runs / dlq / approvals / quarantine (sqlite)', () => {
     const list = await cli('quarantine', 'list', '--db', db);
     expect(list.out).toContain('inbox');
     expect(list.out).toContain('TypeError: cannot parse');
-    const [rec] = await store.quarantineList('inbox');
+    const [rec] = await store.listQuarantine('inbox');
     const r = await cli('quarantine', 'release', rec!.key.slice(0, 10), '--db', db);
     expect(r).toMatchObject({ code: 0, out: expect.stringContaining(`released ${rec!.key}`) });
-    expect(await store.quarantineList()).toEqual([]);
+    expect(await store.listQuarantine()).toEqual([]);
   });
 
   it.each([

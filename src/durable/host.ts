@@ -261,7 +261,7 @@ export class DurableHost {
   async recover(): Promise<readonly RunHandle[]> {
     this.assertOpen();
     const now = this.clock.now();
-    const candidates = await this.store.listRecoverable(this.owner, now, this.process.pidSpace);
+    const candidates = await this.store.listRecoverableRuns(this.owner, now, this.process.pidSpace);
     const handles: RunHandle[] = [];
     for (const run of candidates) {
       if (!this.definitions.has(run.name) || this.active.has(run.id)) continue;
@@ -477,7 +477,7 @@ export class DurableHost {
   async renewLeases(): Promise<number> {
     if (this.active.size === 0 || this.closed) return 0;
     const runs = [...this.active].map(([id, r]) => ({ id, epoch: r.epoch }));
-    return this.store.renewLeases(this.owner, runs, this.clock.now() + this.config.leaseMs).catch(() => 0);
+    return this.store.renewRunLeases(this.owner, runs, this.clock.now() + this.config.leaseMs).catch(() => 0);
   }
 
   private async execute(claimed: RunRecord, before: RunRecord, def: RunDefinition<unknown, unknown>, controller: AbortController): Promise<RunOutcome> {

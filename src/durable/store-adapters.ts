@@ -20,19 +20,19 @@ export class StoreQuarantineStore implements QuarantineStore {
   }
 
   async get(key: string): Promise<QuarantineRecord | undefined> {
-    return (await this.store.quarantineGet(this.namespace, key)) as QuarantineRecord | undefined;
+    return (await this.store.getQuarantine(this.namespace, key)) as QuarantineRecord | undefined;
   }
 
   async put(record: QuarantineRecord): Promise<void> {
-    await this.store.quarantinePut(this.namespace, record.key, record as unknown as Json);
+    await this.store.putQuarantine(this.namespace, record.key, record as unknown as Json);
   }
 
   delete(key: string): Promise<boolean> {
-    return this.store.quarantineDelete(this.namespace, key);
+    return this.store.deleteQuarantine(this.namespace, key);
   }
 
   async list(): Promise<readonly QuarantineRecord[]> {
-    return (await this.store.quarantineList(this.namespace)).map((r) => r.record as unknown as QuarantineRecord);
+    return (await this.store.listQuarantine(this.namespace)).map((r) => r.record as unknown as QuarantineRecord);
   }
 }
 
@@ -46,10 +46,10 @@ export class StoreSpawnKeyStore implements SpawnKeyStore {
   }
 
   claim(key: string, owner: string, expiresAt: number): Promise<boolean> {
-    return this.store.claimLease(`spawn:${key}`, owner, expiresAt, this.clock.now());
+    return this.store.claimKeyLease(`spawn:${key}`, owner, expiresAt, this.clock.now());
   }
 
   async release(key: string, owner: string): Promise<void> {
-    await this.store.releaseLease(`spawn:${key}`, owner);
+    await this.store.releaseKeyLease(`spawn:${key}`, owner);
   }
 }

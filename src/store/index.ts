@@ -38,7 +38,7 @@ export type {
   RunRequest,
   RunRecord,
   NewRun,
-  ClaimOptions,
+  ClaimRunOptions,
   ProcessIdentity,
   RunFilter,
   RunUpdate,

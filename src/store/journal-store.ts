@@ -30,10 +30,10 @@ export interface JournalStore {
    * transaction. Returns the stored entry (the existing one on a repeat).
    */
   appendJournal(entry: JournalEntry, epoch: number, effectDone?: string): Promise<JournalEntry>;
-  /** A run's entries in sequence order (none once the run was compacted: see `getArchive`). */
+  /** A run's entries in sequence order (none once the run was compacted: see `readArchivedJournal`). */
   readJournal(runId: string): Promise<readonly JournalEntry[]>;
   /** Remove entries at or after `fromSeq` (used to retry a failed run from its failed step); fenced. */
   truncateJournal(runId: string, epoch: number, fromSeq: number): Promise<number>;
   /** The journal of a run that `compactRuns` archived; undefined for a run that was not archived. */
-  getArchive(runId: string): Promise<readonly JournalEntry[] | undefined>;
+  readArchivedJournal(runId: string): Promise<readonly JournalEntry[] | undefined>;
 }

@@ -4,7 +4,7 @@
  * logical task at once and a crashed holder's key frees itself.
  *
  * A key lease is not a run lease: a run lease (`RunRecord.leaseExpiresAt`, renewed with
- * `renewLeases`) is part of a run's ownership and comes with an epoch; a key lease has
+ * `renewRunLeases`) is part of a run's ownership and comes with an epoch; a key lease has
  * neither run nor epoch. They live in different tables (key leases in `warden_leases`).
  */
 
@@ -20,9 +20,9 @@ export interface KeyLeaseStore {
    * Claim `key` for `owner` until `expiresAt`, unless another owner holds an unexpired lease on it
    * at `now`. The owner already holding it extends it. True if `owner` now holds the key.
    */
-  claimLease(key: string, owner: string, expiresAt: number, now: number): Promise<boolean>;
+  claimKeyLease(key: string, owner: string, expiresAt: number, now: number): Promise<boolean>;
   /** Release `key` if `owner` holds it; false if it did not. */
-  releaseLease(key: string, owner: string): Promise<boolean>;
+  releaseKeyLease(key: string, owner: string): Promise<boolean>;
   /** The key leases unexpired at `now`, by key. */
-  listLeases(now: number): Promise<readonly KeyLease[]>;
+  listKeyLeases(now: number): Promise<readonly KeyLease[]>;
 }

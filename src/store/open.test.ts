@@ -19,7 +19,7 @@ async function populated(dir: string): Promise<string> {
   const file = join(dir, 'warden.db');
   const store = await openSqliteStore({ path: file });
   await store.createRun({ id: 'r1', name: 'demo', input: { text: 'x'.repeat(20_000) }, traceId: 't', at: 1 });
-  for (let i = 0; i < 50; i++) await store.quarantinePut('q', `k${i}`, { pad: 'y'.repeat(2_000) });
+  for (let i = 0; i < 50; i++) await store.putQuarantine('q', `k${i}`, { pad: 'y'.repeat(2_000) });
   await store.close();
   return file;
 }
@@ -87,7 +87,7 @@ describe('opening a SQLite store', () => {
       const store = await openSqliteStore({ path: file });
       try {
         await store.listRuns();
-        await store.quarantineList();
+        await store.listQuarantine();
       } finally {
         await store.close().catch(() => undefined);
       }

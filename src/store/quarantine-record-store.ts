@@ -7,11 +7,11 @@
 import type { Json } from './types.ts';
 
 export interface QuarantineRecordStore {
-  quarantineGet(namespace: string, key: string): Promise<Json | undefined>;
+  getQuarantine(namespace: string, key: string): Promise<Json | undefined>;
   /** Write the record, replacing any under the same namespace and key. */
-  quarantinePut(namespace: string, key: string, record: Json): Promise<void>;
+  putQuarantine(namespace: string, key: string, record: Json): Promise<void>;
   /** False if there was no such record. */
-  quarantineDelete(namespace: string, key: string): Promise<boolean>;
+  deleteQuarantine(namespace: string, key: string): Promise<boolean>;
   /** One namespace's records, or every namespace's; by namespace, then key. */
-  quarantineList(namespace?: string): Promise<readonly { readonly namespace: string; readonly key: string; readonly record: Json }[]>;
+  listQuarantine(namespace?: string): Promise<readonly { readonly namespace: string; readonly key: string; readonly record: Json }[]>;
 }

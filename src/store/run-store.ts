@@ -67,7 +67,7 @@ export interface ProcessIdentity {
 }
 
 /** A claim of a run by an owner, giving it the next epoch and a run lease. */
-export interface ClaimOptions {
+export interface ClaimRunOptions {
   readonly owner: string;
   /** The claiming process, recorded with the owner so others on its machine can tell when it is gone. */
   readonly ownerProcess?: ProcessIdentity;
@@ -114,9 +114,9 @@ export interface RunStore {
   /** Newest first. */
   listRuns(filter?: RunFilter): Promise<readonly RunRecord[]>;
   /** Take ownership: epoch + 1, owner, run lease, status `running`, request cleared. Undefined if refused. */
-  claimRun(id: string, options: ClaimOptions): Promise<RunRecord | undefined>;
+  claimRun(id: string, options: ClaimRunOptions): Promise<RunRecord | undefined>;
   /** Extend the run leases this owner holds at these epochs; returns how many were extended. */
-  renewLeases(owner: string, runs: readonly { readonly id: string; readonly epoch: number }[], leaseExpiresAt: number): Promise<number>;
+  renewRunLeases(owner: string, runs: readonly { readonly id: string; readonly epoch: number }[], leaseExpiresAt: number): Promise<number>;
   /** Record the end (or suspension) of a run; fenced. Releases ownership. */
   finishRun(id: string, epoch: number, update: RunUpdate, at: number): Promise<void>;
   /** Leave a request for a host, or clear it with `undefined` (not fenced: anyone may ask). False if there is no such run. */
@@ -129,10 +129,10 @@ export interface RunStore {
    * in that pid space, whatever their lease: candidates for the caller to take over if it finds
    * that process gone.
    */
-  listRecoverable(owner: string, now: number, pidSpace?: string): Promise<readonly RunRecord[]>;
+  listRecoverableRuns(owner: string, now: number, pidSpace?: string): Promise<readonly RunRecord[]>;
   /**
    * Compact or delete finished runs, with their journal and effect rows; returns how many runs
-   * were affected. An archived run keeps its journal as one value (`getArchive`).
+   * were affected. An archived run keeps its journal as one value (`readArchivedJournal`).
    */
   compactRuns(options: CompactOptions): Promise<number>;
 }

@@ -45,7 +45,7 @@ export class SqlJournalStore implements JournalStore {
     });
   }
 
-  async getArchive(runId: string): Promise<readonly JournalEntry[] | undefined> {
+  async readArchivedJournal(runId: string): Promise<readonly JournalEntry[] | undefined> {
     const rows = await this.driver.read<{ archive: unknown }>('SELECT archive FROM warden_runs WHERE id = ?', [runId]);
     const a = rows[0]?.archive;
     return a === null || a === undefined ? undefined : (JSON.parse(String(a)) as JournalEntry[]);

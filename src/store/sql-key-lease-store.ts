@@ -14,7 +14,7 @@ export class SqlKeyLeaseStore implements KeyLeaseStore {
     this.driver = driver;
   }
 
-  async claimLease(key: string, owner: string, expiresAt: number, now: number): Promise<boolean> {
+  async claimKeyLease(key: string, owner: string, expiresAt: number, now: number): Promise<boolean> {
     const n = await this.driver.transaction((c) =>
       c.run(
         `INSERT INTO warden_leases (key, owner, expires_at) VALUES (?, ?, ?)
@@ -26,11 +26,11 @@ export class SqlKeyLeaseStore implements KeyLeaseStore {
     return n > 0;
   }
 
-  async releaseLease(key: string, owner: string): Promise<boolean> {
+  async releaseKeyLease(key: string, owner: string): Promise<boolean> {
     return (await this.driver.transaction((c) => c.run('DELETE FROM warden_leases WHERE key = ? AND owner = ?', [key, owner]))) > 0;
   }
 
-  async listLeases(now: number): Promise<readonly KeyLease[]> {
+  async listKeyLeases(now: number): Promise<readonly KeyLease[]> {
     const rows = await this.driver.read('SELECT * FROM warden_leases WHERE expires_at > ? ORDER BY key', [now]);
     return rows.map((r) => ({ key: String(r.key), owner: String(r.owner), expiresAt: numberColumn(r.expires_at) }));
   }

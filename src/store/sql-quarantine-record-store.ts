@@ -14,12 +14,12 @@ export class SqlQuarantineRecordStore implements QuarantineRecordStore {
     this.driver = driver;
   }
 
-  async quarantineGet(namespace: string, key: string): Promise<Json | undefined> {
+  async getQuarantine(namespace: string, key: string): Promise<Json | undefined> {
     const rows = await this.driver.read<{ record: string }>('SELECT record FROM warden_quarantine WHERE namespace = ? AND key = ?', [namespace, key]);
     return rows[0] === undefined ? undefined : jsonColumn(rows[0].record);
   }
 
-  async quarantinePut(namespace: string, key: string, record: Json): Promise<void> {
+  async putQuarantine(namespace: string, key: string, record: Json): Promise<void> {
     await this.driver.transaction((c) =>
       c.run('INSERT INTO warden_quarantine (namespace, key, record) VALUES (?, ?, ?) ON CONFLICT (namespace, key) DO UPDATE SET record = excluded.record', [
         namespace,
@@ -29,11 +29,11 @@ export class SqlQuarantineRecordStore implements QuarantineRecordStore {
     );
   }
 
-  async quarantineDelete(namespace: string, key: string): Promise<boolean> {
+  async deleteQuarantine(namespace: string, key: string): Promise<boolean> {
     return (await this.driver.transaction((c) => c.run('DELETE FROM warden_quarantine WHERE namespace = ? AND key = ?', [namespace, key]))) > 0;
   }
 
-  async quarantineList(namespace?: string): Promise<readonly { namespace: string; key: string; record: Json }[]> {
+  async listQuarantine(namespace?: string): Promise<readonly { namespace: string; key: string; record: Json }[]> {
     const rows = await this.driver.read<{ namespace: string; key: string; record: string }>(
       `SELECT namespace, key, record FROM warden_quarantine${namespace === undefined ? '' : ' WHERE namespace = ?'} ORDER BY namespace, key`,
       namespace === undefined ? [] : [namespace],

@@ -20,7 +20,7 @@ import {
 } from './sql-columns.ts';
 import type { SqlDriver } from './sql-driver.ts';
 import type { RunFence } from './run-fence.ts';
-import type { ClaimOptions, CompactOptions, NewRun, ProcessIdentity, RunFilter, RunRecord, RunRequest, RunStore, RunUpdate } from './run-store.ts';
+import type { ClaimRunOptions, CompactOptions, NewRun, ProcessIdentity, RunFilter, RunRecord, RunRequest, RunStore, RunUpdate } from './run-store.ts';
 import type { StoredError } from './types.ts';
 
 /** Columns that release a run's owner process (set together with `owner = NULL`). */
@@ -98,7 +98,7 @@ export class SqlRunStore implements RunStore {
     return rows.map(runFromRow);
   }
 
-  async claimRun(id: string, options: ClaimOptions): Promise<RunRecord | undefined> {
+  async claimRun(id: string, options: ClaimRunOptions): Promise<RunRecord | undefined> {
     const conditional = options.onlyIf !== undefined;
     const now = options.onlyIf?.now ?? 0;
     const me = options.onlyIf?.owner ?? '';
@@ -121,7 +121,7 @@ export class SqlRunStore implements RunStore {
     return rows[0] === undefined ? undefined : runFromRow(rows[0]);
   }
 
-  async renewLeases(owner: string, runs: readonly { id: string; epoch: number }[], leaseExpiresAt: number): Promise<number> {
+  async renewRunLeases(owner: string, runs: readonly { id: string; epoch: number }[], leaseExpiresAt: number): Promise<number> {
     if (runs.length === 0) return 0;
     return this.driver.transaction(async (c) => {
       let n = 0;
@@ -186,7 +186,7 @@ export class SqlRunStore implements RunStore {
     return rows[0] === undefined ? undefined : runFromRow(rows[0]);
   }
 
-  async listRecoverable(owner: string, now: number, pidSpace?: string): Promise<readonly RunRecord[]> {
+  async listRecoverableRuns(owner: string, now: number, pidSpace?: string): Promise<readonly RunRecord[]> {
     const rows = await this.driver.read(
       `SELECT * FROM warden_runs
         WHERE archived_at IS NULL AND

@@ -12,7 +12,7 @@ import type { EffectRecord } from './effect-store.ts';
 import type { JournalEntry } from './journal-store.ts';
 import type { KeyLease } from './key-lease-store.ts';
 import { RunFence } from './run-fence.ts';
-import type { ClaimOptions, CompactOptions, NewRun, RunFilter, RunRecord, RunRequest, RunUpdate } from './run-store.ts';
+import type { ClaimRunOptions, CompactOptions, NewRun, RunFilter, RunRecord, RunRequest, RunUpdate } from './run-store.ts';
 import { SqlApprovalStore } from './sql-approval-store.ts';
 import { SqlAuditStore } from './sql-audit-store.ts';
 import { SqlDeadLetterStore } from './sql-dead-letter-store.ts';
@@ -85,11 +85,11 @@ export class SqlStore implements Store {
   listRuns(filter?: RunFilter): Promise<readonly RunRecord[]> {
     return this.runs.listRuns(filter);
   }
-  claimRun(id: string, options: ClaimOptions): Promise<RunRecord | undefined> {
+  claimRun(id: string, options: ClaimRunOptions): Promise<RunRecord | undefined> {
     return this.runs.claimRun(id, options);
   }
-  renewLeases(owner: string, runs: readonly { id: string; epoch: number }[], leaseExpiresAt: number): Promise<number> {
-    return this.runs.renewLeases(owner, runs, leaseExpiresAt);
+  renewRunLeases(owner: string, runs: readonly { id: string; epoch: number }[], leaseExpiresAt: number): Promise<number> {
+    return this.runs.renewRunLeases(owner, runs, leaseExpiresAt);
   }
   finishRun(id: string, epoch: number, update: RunUpdate, at: number): Promise<void> {
     return this.runs.finishRun(id, epoch, update, at);
@@ -100,8 +100,8 @@ export class SqlStore implements Store {
   cancelIdleRun(id: string, error: StoredError, now: number): Promise<RunRecord | undefined> {
     return this.runs.cancelIdleRun(id, error, now);
   }
-  listRecoverable(owner: string, now: number, pidSpace?: string): Promise<readonly RunRecord[]> {
-    return this.runs.listRecoverable(owner, now, pidSpace);
+  listRecoverableRuns(owner: string, now: number, pidSpace?: string): Promise<readonly RunRecord[]> {
+    return this.runs.listRecoverableRuns(owner, now, pidSpace);
   }
   compactRuns(options: CompactOptions): Promise<number> {
     return this.runs.compactRuns(options);
@@ -117,8 +117,8 @@ export class SqlStore implements Store {
   truncateJournal(runId: string, epoch: number, fromSeq: number): Promise<number> {
     return this.journal.truncateJournal(runId, epoch, fromSeq);
   }
-  getArchive(runId: string): Promise<readonly JournalEntry[] | undefined> {
-    return this.journal.getArchive(runId);
+  readArchivedJournal(runId: string): Promise<readonly JournalEntry[] | undefined> {
+    return this.journal.readArchivedJournal(runId);
   }
 
   // ---- effects
@@ -177,27 +177,27 @@ export class SqlStore implements Store {
   }
 
   // ---- key leases
-  claimLease(key: string, owner: string, expiresAt: number, now: number): Promise<boolean> {
-    return this.keyLeases.claimLease(key, owner, expiresAt, now);
+  claimKeyLease(key: string, owner: string, expiresAt: number, now: number): Promise<boolean> {
+    return this.keyLeases.claimKeyLease(key, owner, expiresAt, now);
   }
-  releaseLease(key: string, owner: string): Promise<boolean> {
-    return this.keyLeases.releaseLease(key, owner);
+  releaseKeyLease(key: string, owner: string): Promise<boolean> {
+    return this.keyLeases.releaseKeyLease(key, owner);
   }
-  listLeases(now: number): Promise<readonly KeyLease[]> {
-    return this.keyLeases.listLeases(now);
+  listKeyLeases(now: number): Promise<readonly KeyLease[]> {
+    return this.keyLeases.listKeyLeases(now);
   }
 
   // ---- quarantine records
-  quarantineGet(namespace: string, key: string): Promise<Json | undefined> {
-    return this.quarantine.quarantineGet(namespace, key);
+  getQuarantine(namespace: string, key: string): Promise<Json | undefined> {
+    return this.quarantine.getQuarantine(namespace, key);
   }
-  quarantinePut(namespace: string, key: string, record: Json): Promise<void> {
-    return this.quarantine.quarantinePut(namespace, key, record);
+  putQuarantine(namespace: string, key: string, record: Json): Promise<void> {
+    return this.quarantine.putQuarantine(namespace, key, record);
   }
-  quarantineDelete(namespace: string, key: string): Promise<boolean> {
-    return this.quarantine.quarantineDelete(namespace, key);
+  deleteQuarantine(namespace: string, key: string): Promise<boolean> {
+    return this.quarantine.deleteQuarantine(namespace, key);
   }
-  quarantineList(namespace?: string): Promise<readonly { namespace: string; key: string; record: Json }[]> {
-    return this.quarantine.quarantineList(namespace);
+  listQuarantine(namespace?: string): Promise<readonly { namespace: string; key: string; record: Json }[]> {
+    return this.quarantine.listQuarantine(namespace);
   }
 }

@@ -76,8 +76,8 @@ for (const c of STORE_CASES) {
       await store.claimRun('r2', { owner: 'far:1', ownerProcess: { host: 'far', pidSpace: 'linux:boot-2:pidns-7', pid: 1 }, leaseExpiresAt: 100, at: 2 });
       expect(await (await reopen()).getRun('r1')).toMatchObject({ owner: 'box:4242', ownerProcess: here });
       expect((await store.getRun('r2'))?.ownerProcess).toEqual({ host: 'far', pidSpace: 'linux:boot-2:pidns-7', pid: 1 });
-      expect((await store.listRecoverable('me', 50)).map((r) => r.id)).toEqual([]);
-      expect((await store.listRecoverable('me', 50, here.pidSpace)).map((r) => r.id)).toEqual(['r1']);
+      expect((await store.listRecoverableRuns('me', 50)).map((r) => r.id)).toEqual([]);
+      expect((await store.listRecoverableRuns('me', 50, here.pidSpace)).map((r) => r.id)).toEqual(['r1']);
       // The lease holds against a plain conditional claim; the epoch seen lets a taker in, once.
       expect(await store.claimRun('r1', { owner: 'me', leaseExpiresAt: 200, at: 3, onlyIf: { now: 50, owner: 'me' } })).toBeUndefined();
       expect(await store.claimRun('r1', { owner: 'me', leaseExpiresAt: 200, at: 3, onlyIf: { now: 50, owner: 'me', epoch: held.epoch + 1 } })).toBeUndefined();
@@ -181,7 +181,7 @@ for (const c of STORE_CASES) {
       expect((await store.getRun('r1'))?.owner).toBeUndefined();
       expect(await store.claimRun('r1', { owner: 'x', leaseExpiresAt: 1, at: 11, onlyIf: { now: 11, owner: 'x' } })).toBeUndefined();
       expect(await store.requestRun('r1', 'resume', 12)).toBe(true);
-      expect((await store.listRecoverable('x', 12)).map((r) => r.id)).toEqual(['r1']);
+      expect((await store.listRecoverableRuns('x', 12)).map((r) => r.id)).toEqual(['r1']);
       epoch = (await store.claimRun('r1', { owner: 'x', leaseExpiresAt: 100, at: 13, onlyIf: { now: 13, owner: 'x' } }))!.epoch;
       await store.finishRun('r1', epoch, { status: 'failed', error: { name: 'Error', message: 'bad' } }, 14);
       expect(await store.getRun('r1')).toMatchObject({ status: 'failed', error: { message: 'bad' }, finishedAt: 14 });
@@ -226,7 +226,7 @@ for (const c of STORE_CASES) {
       expect(await store.compactRuns({ finishedBefore: 10, statuses: ['completed'], mode: 'archive', at: 30 })).toBe(0);
       expect(await store.compactRuns({ finishedBefore: 25, statuses: ['completed'], mode: 'archive', at: 30 })).toBe(2);
       expect(await store.readJournal('done')).toEqual([]);
-      expect(await store.getArchive('done')).toEqual([entry('done', 0)]);
+      expect(await store.readArchivedJournal('done')).toEqual([entry('done', 0)]);
       expect((await store.getRun('done'))?.archivedAt).toBe(30);
       expect(await store.compactRuns({ finishedBefore: 25, statuses: ['completed'], mode: 'delete', at: 31 })).toBe(0);
       expect((await store.readJournal('live')).length).toBe(1);
@@ -265,14 +265,14 @@ for (const c of STORE_CASES) {
     });
 
     it('stores quarantine records by namespace and key', async () => {
-      await store.quarantinePut('q', 'k1', { crashes: 1 });
-      await store.quarantinePut('q', 'k1', { crashes: 2 });
-      await store.quarantinePut('other', 'k1', { crashes: 9 });
-      expect(await store.quarantineGet('q', 'k1')).toEqual({ crashes: 2 });
-      expect((await store.quarantineList('q')).length).toBe(1);
-      expect((await store.quarantineList()).length).toBe(2);
-      expect(await store.quarantineDelete('q', 'k1')).toBe(true);
-      expect(await store.quarantineDelete('q', 'k1')).toBe(false);
+      await store.putQuarantine('q', 'k1', { crashes: 1 });
+      await store.putQuarantine('q', 'k1', { crashes: 2 });
+      await store.putQuarantine('other', 'k1', { crashes: 9 });
+      expect(await store.getQuarantine('q', 'k1')).toEqual({ crashes: 2 });
+      expect((await store.listQuarantine('q')).length).toBe(1);
+      expect((await store.listQuarantine()).length).toBe(2);
+      expect(await store.deleteQuarantine('q', 'k1')).toBe(true);
+      expect(await store.deleteQuarantine('q', 'k1')).toBe(false);
     });
 
     it('decides an approval once, writes the audit entry and asks the suspended run to resume', async () => {
@@ -293,15 +293,36 @@ for (const c of STORE_CASES) {
       expect(extra.id).toBeGreaterThan(audit[0]!.id);
     });
 
-    it('grants a lease to one owner at a time until it expires or is released', async () => {
-      expect(await store.claimLease('sync', 'a', 100, 0)).toBe(true);
-      expect(await store.claimLease('sync', 'b', 150, 50)).toBe(false);
-      expect(await store.claimLease('sync', 'a', 200, 60)).toBe(true);
-      expect(await store.claimLease('sync', 'b', 300, 200)).toBe(true);
-      expect(await store.releaseLease('sync', 'a')).toBe(false);
-      expect((await store.listLeases(250)).map((l) => l.owner)).toEqual(['b']);
-      expect(await store.releaseLease('sync', 'b')).toBe(true);
-      expect(await store.claimLease('sync', 'a', 400, 260)).toBe(true);
+    it('grants a key lease to one owner at a time until it expires or is released', async () => {
+      expect(await store.claimKeyLease('sync', 'a', 100, 0)).toBe(true);
+      expect(await store.claimKeyLease('sync', 'b', 150, 50)).toBe(false);
+      expect(await store.claimKeyLease('sync', 'a', 200, 60)).toBe(true);
+      expect(await store.claimKeyLease('sync', 'b', 300, 200)).toBe(true);
+      expect(await store.releaseKeyLease('sync', 'a')).toBe(false);
+      expect((await store.listKeyLeases(250)).map((l) => l.owner)).toEqual(['b']);
+      expect(await store.releaseKeyLease('sync', 'b')).toBe(true);
+      expect(await store.claimKeyLease('sync', 'a', 400, 260)).toBe(true);
+    });
+
+    it('renews only the run leases the owner holds at the given epochs, on running runs', async () => {
+      const held = await claimed('r1', 'host-a');
+      const otherOwner = await claimed('r2', 'host-b');
+      const superseded = await claimed('r3', 'host-a');
+      await store.claimRun('r3', { owner: 'host-a', leaseExpiresAt: 100, at: 3 });
+      const suspended = await claimed('r4', 'host-a');
+      await store.finishRun('r4', suspended, { status: 'suspended', reason: 'approval', detail: null }, 4);
+      const runs = [
+        { id: 'r1', epoch: held },
+        { id: 'r2', epoch: otherOwner },
+        { id: 'r3', epoch: superseded },
+        { id: 'r4', epoch: suspended },
+      ];
+      expect(await store.renewRunLeases('host-a', runs, 500)).toBe(1);
+      expect((await store.getRun('r1'))?.leaseExpiresAt).toBe(500);
+      expect((await store.getRun('r2'))?.leaseExpiresAt).toBe(100);
+      expect((await store.getRun('r3'))?.leaseExpiresAt).toBe(100);
+      expect((await store.getRun('r4'))?.leaseExpiresAt).toBeUndefined();
+      expect(await store.renewRunLeases('host-a', [], 600)).toBe(0);
     });
 
     it('keeps clock times with a fraction of a millisecond exactly', async () => {
@@ -310,11 +331,11 @@ for (const c of STORE_CASES) {
       const audit = await store.appendAudit({ at: 1795454238284.125, actor: 'a', action: 'x', subject: 's' });
       expect(await store.getRun('f')).toMatchObject({ createdAt: 1795454238282.1982, leaseExpiresAt: 1795454268282.5, updatedAt: 1795454238283.25 });
       expect(audit.at).toBe(1795454238284.125);
-      expect(await store.claimLease('k', 'o', 10.5, 0.25)).toBe(true);
+      expect(await store.claimKeyLease('k', 'o', 10.5, 0.25)).toBe(true);
     });
 
-    it('lets exactly one of many concurrent claimants take a lease', async () => {
-      const results = await Promise.all(Array.from({ length: 8 }, (_, i) => store.claimLease('job', `o${i}`, 100, 0)));
+    it('lets exactly one of many concurrent claimants take a key lease', async () => {
+      const results = await Promise.all(Array.from({ length: 8 }, (_, i) => store.claimKeyLease('job', `o${i}`, 100, 0)));
       expect(results.filter(Boolean)).toHaveLength(1);
     });
   });

@@ -42,7 +42,7 @@ Examples:
     if (key !== undefined && key.length < 8) throw new UsageError(`the key must have at least 8 characters (got "${key}")`);
     const namespace = args.values.namespace === undefined ? undefined : String(args.values.namespace);
     return withStore('quarantine', args, io, async (store) => {
-      const all = await store.quarantineList(namespace);
+      const all = await store.listQuarantine(namespace);
       if (sub === 'list') {
         const shown = all.filter((r) => args.values.all === true || (r.record as unknown as QuarantineRecord).quarantinedAt !== undefined);
         if (writeJsonList(io, format, shown)) return 0;
@@ -63,7 +63,7 @@ Examples:
       if (matches.length === 0) throw new UsageError(`nothing is recorded under key ${key}${namespace === undefined ? '' : ` in ${namespace}`}`);
       if (matches.length > 1) throw new UsageError(`key ${key} is ambiguous: ${matches.map((m) => `${m.namespace}/${m.key.slice(0, 16)}`).join(', ')}; give more of it or --namespace`);
       const m = matches[0]!;
-      await store.quarantineDelete(m.namespace, m.key);
+      await store.deleteQuarantine(m.namespace, m.key);
       await store.appendAudit({ at: realClock.now(), actor: 'cli', action: 'quarantine.released', subject: `quarantine:${m.namespace}/${m.key}` });
       io.stdout.write(`released ${m.key} from ${m.namespace}\n`);
       return 0;

@@ -102,7 +102,7 @@ Examples:
         case 'show': {
           const run = await store.getRun(id!);
           if (run === undefined) throw new UsageError(`no run ${id}`);
-          const journal = (await store.readJournal(run.id)).length > 0 || run.archivedAt === undefined ? await store.readJournal(run.id) : ((await store.getArchive(run.id)) ?? []);
+          const journal = (await store.readJournal(run.id)).length > 0 || run.archivedAt === undefined ? await store.readJournal(run.id) : ((await store.readArchivedJournal(run.id)) ?? []);
           const effects = await store.listEffects(run.id);
           const approvals = await store.listApprovals({ runId: run.id });
           if (args.values.json === true) {
