@@ -7,28 +7,47 @@
  */
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { EventBus, VirtualClock, WardenEvent } from '../runtime/index.ts';
+import { EventBus, VirtualClock, type WardenEvent } from '../runtime/index.ts';
 import { Quarantine, SpawnGuard } from '../resilience/index.ts';
-import { startDurableHarness, waitFor, withStores, type DurableHarness } from '../testing/index.ts';
+import { freshStore, openAt, STORE_CASES, type StoreLocation } from '../../test/support/stores.ts';
 import type { Store } from '../store/index.ts';
 import { DurableHost, StoreQuarantineStore, StoreSpawnKeyStore, defineRun, requireApproval, type DurableHostOptions, type RunDefinition, type RunHandle } from './index.ts';
 
-for (const c of withStores()) {
+async function waitFor(cond: () => boolean, what = 'condition'): Promise<void> {
+  for (let i = 0; !cond(); i++) {
+    if (i > 200_000) throw new Error(`waitFor: ${what} never held`);
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+for (const c of STORE_CASES) {
   describe.skipIf(c.skip)(`effects and approvals: ${c.title}`, () => {
-    let bench: DurableHarness;
     let store: Store;
+    let loc: StoreLocation;
+    let cleanup: () => Promise<void>;
     let clock: VirtualClock;
     let bus: EventBus;
     let events: WardenEvent[];
+    const hosts: DurableHost[] = [];
 
     beforeEach(async () => {
-      bench = await startDurableHarness({ store: c, startMs: 5_000, owner: 'worker-1' });
-      ({ store, clock, bus, events } = bench);
+      ({ store, loc, cleanup } = await freshStore(c.kind));
+      clock = new VirtualClock({ startMs: 5_000 });
+      bus = new EventBus(clock);
+      events = [];
+      bus.onAny((e) => events.push(e));
     });
-    afterEach(() => bench.close());
+    afterEach(async () => {
+      for (const h of hosts.splice(0)) await h.close();
+      await cleanup();
+    });
 
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const host = (runs: RunDefinition<any, any>[], options: Partial<DurableHostOptions> = {}): DurableHost => bench.host(runs, options);
+    function host(runs: RunDefinition<any, any>[], options: Partial<DurableHostOptions> = {}): DurableHost {
+      const h = new DurableHost({ store, runs, clock, bus, owner: 'worker-1', ...options });
+      hosts.push(h);
+      return h;
+    }
 
     /** A mail service that delivers once per idempotency key, as a real provider would. */
     function mailService() {
@@ -131,7 +150,9 @@ for (const c of withStores()) {
       expect(await result).toMatchObject({ status: 'suspended', reason: 'approval', detail: { approvalId: `${id}:0`, action: 'wire-money', reason: 'marked irreversible' } });
       expect(mail.attempts.size).toBe(0);
       // Restart: a new host on a reopened store.
-      store = await bench.restart();
+      for (const h of hosts.splice(0)) await h.close();
+      await store.close();
+      store = await openAt(loc);
       const h = host([def]);
       expect(await h.recover()).toEqual([]); // still waiting for a person
       const [pending] = await h.approvals.list({ status: 'pending' });
@@ -212,7 +233,8 @@ for (const c of withStores()) {
           throw new TypeError('cannot parse');
         }).catch(() => undefined);
       }
-      store = await bench.restart();
+      await store.close();
+      store = await openAt(loc);
       const again = new Quarantine({ name: 'inbox', maxCrashes: 2, store: new StoreQuarantineStore(store, 'inbox'), clock });
       await expect(again.run(poison, () => 'handled')).rejects.toMatchObject({ code: 'QUARANTINED', crashes: 2 });
       const [record] = await again.list();
@@ -294,7 +316,7 @@ for (const c of withStores()) {
           expect(outcome).toMatchObject({ status: 'completed', output: ['msg-1', 'msg-2', 'msg-3', 'msg-4'] });
           for (const count of mail.attempts.values()) expect(count).toBe(1);
           expect(mail.delivered.size).toBe(4);
-          await bench.closeHosts();
+          for (const h of hosts.splice(0)) await h.close();
         }),
         { numRuns: c.kind === 'sqlite' ? 40 : 15, seed: 42 },
       );
