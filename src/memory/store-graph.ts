@@ -1,6 +1,7 @@
 /**
- * The store backend: graphs in the Warden store's tables (schema v2), on SQLite or Postgres. A
- * store holds any number of graphs, by name (`default` unless told).
+ * The store backend: graphs in the memory layer's tables in a Warden store (migrations.ts, created
+ * when a graph first opens on the store), on SQLite or Postgres. A store holds any number of
+ * graphs, by name (`default` unless told).
  *
  * - **One transaction for many calls.** Calls that arrive in the same turn of the event loop, or
  *   while a transaction is being written, share the next one (group commit, up to `maxBatch`);
@@ -18,10 +19,11 @@
 import { createHash } from 'node:crypto';
 import type { EventBus } from '../runtime/index.ts';
 import type { Store } from '../store/index.ts';
-import { sqlAccessOf, type SqlAccess, type SqlConn } from '../store/internal.ts';
+import { openLayerTables, type SqlAccess, type SqlConn } from '../store/internal.ts';
 import { EntityNotFoundError, isCallerError, MemoryInputError } from './errors.ts';
 import { assertNever } from './graph-model.ts';
 import { GroupCommit } from './group-commit.ts';
+import { MEMORY_TABLES } from './migrations.ts';
 import { illFormedText } from './schemas.ts';
 import './events.ts';
 import type {
@@ -85,7 +87,7 @@ function unique(values: readonly string[]): string[] {
 
 /** A graph in a Warden store. */
 export async function openStoreGraph(options: StoreGraphOptions): Promise<MemoryGraph> {
-  const graph = new StoreGraph(options);
+  const graph = new StoreGraph(options, await openLayerTables(options.store, MEMORY_TABLES));
   const g = await graph.read({ tool: 'read_graph' });
   options.events?.emit({ type: 'memory.opened', backend: 'store', location: graph.info.location, entities: g.entities.length, relations: g.relations.length, repairs: 0 });
   return graph;
@@ -102,9 +104,9 @@ class StoreGraph implements MemoryGraph {
   private readonly writes: GroupCommit<Pending>;
   private closed = false;
 
-  constructor(options: StoreGraphOptions) {
+  constructor(options: StoreGraphOptions, sql: SqlAccess) {
     this.store = options.store;
-    this.sql = sqlAccessOf(options.store);
+    this.sql = sql;
     this.graph = options.graph ?? STORE_GRAPH_DEFAULTS.graph;
     this.ownsStore = options.ownsStore ?? false;
     this.events = options.events;

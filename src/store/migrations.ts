@@ -4,7 +4,12 @@
  * version intact). The version lives in `warden_meta`. A database whose version is newer than
  * {@link SCHEMA_VERSION} is refused with `SchemaTooNewError`: Warden never downgrades.
  *
- * Migrations are append-only: a released migration is never edited; a change is a new one.
+ * Migrations are append-only: a released migration is never edited; a change is a new one. The
+ * one exception, version 2, stopped creating the memory graph's tables when they moved to the
+ * memory layer, which creates the same tables itself (version 4 says why nothing is lost).
+ *
+ * These are the store's own tables. A higher layer's tables are that layer's: it declares their
+ * migrations with `defineLayerTables` and applies them with `openLayerTables` (layer-tables.ts).
  */
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -123,42 +128,17 @@ const v1: Migration = {
   },
 };
 
+/**
+ * The memory graph's tables were created here until the memory layer took them over
+ * (src/memory/migrations.ts): a database that this migration gave them keeps them, and version 4
+ * records them as the memory layer's version 1. It now creates nothing; a store gets the memory
+ * tables when the memory layer first opens on it.
+ */
 const v2: Migration = {
   version: 2,
-  description: 'memory graphs: entities, observations, relations (warden/memory)',
-  sql(dialect) {
-    const autoId = dialect === 'sqlite' ? 'INTEGER PRIMARY KEY AUTOINCREMENT' : 'BIGSERIAL PRIMARY KEY';
-    // Ids only grow, so ordering by id is insertion order (what read_graph returns). Observations
-    // are unique per entity by a hash of their text: Postgres cannot index long text directly.
-    // The *_lower columns hold JavaScript's toLowerCase() of the text, for search_nodes.
-    return [
-      `CREATE TABLE warden_memory_entities (
-        id ${autoId},
-        graph TEXT NOT NULL,
-        name TEXT NOT NULL,
-        entity_type TEXT NOT NULL,
-        name_lower TEXT NOT NULL,
-        type_lower TEXT NOT NULL,
-        UNIQUE (graph, name)
-      )`,
-      `CREATE TABLE warden_memory_observations (
-        id ${autoId},
-        entity_id BIGINT NOT NULL REFERENCES warden_memory_entities (id) ON DELETE CASCADE,
-        content TEXT NOT NULL,
-        content_hash TEXT NOT NULL,
-        content_lower TEXT NOT NULL,
-        UNIQUE (entity_id, content_hash)
-      )`,
-      `CREATE TABLE warden_memory_relations (
-        id ${autoId},
-        graph TEXT NOT NULL,
-        from_name TEXT NOT NULL,
-        to_name TEXT NOT NULL,
-        relation_type TEXT NOT NULL,
-        UNIQUE (graph, from_name, to_name, relation_type)
-      )`,
-      'CREATE INDEX warden_memory_relations_to ON warden_memory_relations (graph, to_name)',
-    ];
+  description: 'memory graphs (their tables now belong to the memory layer: see version 4)',
+  sql() {
+    return [];
   },
 };
 
@@ -175,8 +155,27 @@ const v3: Migration = {
   },
 };
 
+/**
+ * Layers keep their own tables in the store, each with its own migrations and version (a row of
+ * `warden_layer_versions`: see layer-tables.ts). A database that version 2 gave the memory
+ * graph's tables (its version was 2 or more before this one) records them as the memory layer's
+ * version 1, so they are kept as they are, never created again.
+ */
+const v4: Migration = {
+  version: 4,
+  description: "layers' own tables: warden_layer_versions; the memory tables of version 2 are the memory layer's version 1",
+  sql() {
+    return [
+      'CREATE TABLE warden_layer_versions (layer TEXT PRIMARY KEY, version INTEGER NOT NULL)',
+      // warden_meta still holds the version this database had before these migrations ran.
+      `INSERT INTO warden_layer_versions (layer, version)
+        SELECT 'memory', 1 FROM warden_meta WHERE key = 'schema_version' AND CAST(value AS INTEGER) >= 2`,
+    ];
+  },
+};
+
 /** Every migration, oldest first. */
-export const MIGRATIONS: readonly Migration[] = [v1, v2, v3];
+export const MIGRATIONS: readonly Migration[] = [v1, v2, v3, v4];
 
 /** The schema version this code writes. */
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
