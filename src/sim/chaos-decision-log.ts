@@ -2,26 +2,13 @@
  * What the chaos proxy remembers of its decisions: the latest ones, within a count and a byte
  * budget (a proxy that runs for days keeps bounded memory), running totals over every decision
  * however many were dropped, and the decision told to each `onDecision` listener and, as a
- * `chaos.request` event, to the bus. A listener that throws changes nothing the proxy does.
- * `reset()` forgets the decisions and the totals (the rules' counters are the planner's).
+ * `chaos.request` event (declared in events.ts), to the bus. A listener that throws changes
+ * nothing the proxy does. `reset()` forgets the decisions and the totals (the rules' counters are
+ * the planner's).
  */
 import { disposable, type Disposable, type EventBus } from '../runtime/index.ts';
 import { BoundedLog, utf8Bytes } from './bounded-log.ts';
 import type { ChaosDecision, ChaosFaultKind } from './chaos-rules.ts';
-
-declare module '../runtime/index.ts' {
-  interface WardenEventMap {
-    /** The chaos proxy decided what to do with a request (`fault` undefined: passed through). */
-    'chaos.request': {
-      readonly proxy: string;
-      readonly seq: number;
-      readonly method: string;
-      readonly path: string;
-      readonly fault: ChaosFaultKind | undefined;
-      readonly rule: string | undefined;
-    };
-  }
-}
 
 /** Counts over every request since start or `reset()`, kept decisions or not. */
 export interface ChaosTotals {

@@ -15,6 +15,8 @@
  * await sim.close();
  * ```
  */
+import './events.ts';
+
 export { startSimServer, SIM_RECORD_DEFAULTS } from './server.ts';
 export type { SimServer, SimServerOptions, SimRequestRecord } from './server.ts';
 export { parseScript, defaultSentence, valueForSchema } from './script.ts';
