@@ -33,6 +33,8 @@ declare module '../runtime/index.ts' {
     'dlq.discarded': { readonly id: string };
     'approval.requested': { readonly approvalId: string; readonly runId: string; readonly action: string; readonly reason: string };
     'approval.decided': { readonly approvalId: string; readonly runId: string; readonly decision: 'approved' | 'denied'; readonly by: string };
+    /** A background pass of `serve()` failed (the store was unreachable, ...); it is tried again next poll. */
+    'durable.poll_failed': { readonly owner: string; readonly error: unknown };
   }
 }
 

@@ -31,8 +31,12 @@ import './events.ts';
 
 export { defineRun } from './definition.ts';
 export type { RunDefinition, RunFunction } from './definition.ts';
-export { DurableHost, DURABLE_HOST_DEFAULTS, outcomeOfRecord } from './host.ts';
-export type { DurableHostOptions, DurableHostTunables, RunHandle, RunOutcome, RetentionPolicy } from './host.ts';
+export { DurableHost } from './host.ts';
+export { DURABLE_HOST_DEFAULTS } from './host-options.ts';
+export type { DurableHostOptions, DurableHostTunables } from './host-options.ts';
+export { outcomeOfRecord } from './run-outcome.ts';
+export type { RunHandle, RunOutcome } from './run-outcome.ts';
+export type { RetentionPolicy } from './retention.ts';
 export { RunContext } from './run-context.ts';
 export type { StepContext, EffectContext, StepOptions, EffectOptions, ReconcileResult } from './run-context.ts';
 export { requireApproval, approvalReason } from './approval-policy.ts';

@@ -1,0 +1,107 @@
+/**
+ * A host's run leases: claiming runs and keeping them. A claim gives the run a new owner epoch,
+ * which fences every earlier incarnation (its writes are refused by the store's epoch check),
+ * a run lease until now + `leaseMs`, and this process's identity (see process-identity.ts).
+ * While any run executes here its lease is renewed every `leaseMs / 3`; the next renewal is
+ * armed only after the last one is written, so a slow store never piles them up. A renewal that
+ * fails renews nothing: the run keeps executing, and if its lease runs out meanwhile another
+ * host may take it over, after which this incarnation's writes are refused (it stops
+ * `interrupted`).
+ *
+ * Who may claim a run that is still `running` under another owner:
+ * - anyone, once its lease has expired;
+ * - a host under the same owner name, at once (it *is* the owner, restarted);
+ * - any host on the same machine, at once, when the process holding it is gone (killed,
+ *   crashed), so a restarted program takes its runs back whatever its owner name. This is a
+ *   *takeover*: the claim is made only if the run is still at the epoch that was read, and
+ *   `run.taken_over` is emitted;
+ * - nobody else: a live process, or one on another machine, keeps its runs until the lease ends.
+ * `resume()` claims unconditionally (`'always'`), fencing even a live owner.
+ */
+import type { Clock, EventBus, Timer } from '../runtime/index.ts';
+import type { ProcessIdentity, RunRecord, Store } from '../store/index.ts';
+import type { ActiveRuns } from './active-runs.ts';
+import { currentProcess, processState } from './process-identity.ts';
+
+/** `if_recoverable`: only if the rules above allow it now; `always`: fencing whoever holds it. */
+export type ClaimCondition = 'if_recoverable' | 'always';
+
+export interface RunLeaseParts {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly bus: EventBus | undefined;
+  readonly owner: string;
+  readonly leaseMs: number;
+  /** The runs whose leases are renewed. */
+  readonly active: ActiveRuns;
+}
+
+export class RunLeaseKeeper {
+  /** This process, recorded with every claim. */
+  readonly process: ProcessIdentity = currentProcess();
+  private readonly parts: RunLeaseParts;
+  private renewal: Timer | undefined;
+  private stopped = false;
+
+  constructor(parts: RunLeaseParts) {
+    this.parts = parts;
+  }
+
+  /** Running under another owner whose lease has not expired at `now`. */
+  heldElsewhere(run: RunRecord, now: number): boolean {
+    return run.status === 'running' && run.owner !== undefined && run.owner !== this.parts.owner && (run.leaseExpiresAt ?? Number.NEGATIVE_INFINITY) > now;
+  }
+
+  /** The process that holds `run` was on this machine and is gone. */
+  ownerGone(run: RunRecord): boolean {
+    return run.status === 'running' && processState(run.ownerProcess) === 'gone';
+  }
+
+  /**
+   * Claim `run` for this host; undefined if the store refused (someone else claimed it first,
+   * or, with `if_recoverable`, it may not be taken now).
+   */
+  async claim(run: RunRecord, condition: ClaimCondition): Promise<RunRecord | undefined> {
+    const { store, clock, bus, owner, leaseMs } = this.parts;
+    const conditional = condition === 'if_recoverable';
+    const now = clock.now();
+    const takeOver = conditional && this.heldElsewhere(run, now) && this.ownerGone(run);
+    const claimed = await store.claimRun(run.id, {
+      owner,
+      ownerProcess: this.process,
+      leaseExpiresAt: now + leaseMs,
+      at: now,
+      ...(conditional ? { onlyIf: { now, owner, ...(takeOver ? { epoch: run.epoch } : {}) } } : {}),
+    });
+    if (claimed === undefined) return undefined;
+    if (takeOver && bus?.wants('run.taken_over')) {
+      bus.emit({ type: 'run.taken_over', runId: run.id, from: run.owner ?? '', pid: run.ownerProcess?.pid ?? 0, leaseExpiresAt: run.leaseExpiresAt ?? 0 });
+    }
+    return claimed;
+  }
+
+  /** Renew the leases every `leaseMs / 3` while any run executes here (arming is idempotent). */
+  keepRenewing(): void {
+    if (this.renewal !== undefined || this.stopped) return;
+    const every = Math.max(1, Math.floor(this.parts.leaseMs / 3));
+    this.renewal = this.parts.clock.setTimer(every, () => {
+      void this.renew().finally(() => {
+        this.renewal = undefined;
+        if (this.parts.active.size > 0) this.keepRenewing();
+      });
+    });
+  }
+
+  /** Extend the lease of every run executing here to now + `leaseMs`; how many were extended (0 if the store failed). */
+  async renew(): Promise<number> {
+    const { store, clock, owner, leaseMs, active } = this.parts;
+    if (active.size === 0 || this.stopped) return 0;
+    return store.renewRunLeases(owner, active.leases(), clock.now() + leaseMs).catch(() => 0);
+  }
+
+  /** No more renewals (the host is closing). */
+  stop(): void {
+    this.stopped = true;
+    this.renewal?.cancel();
+  }
+}
