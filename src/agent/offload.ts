@@ -4,12 +4,12 @@
  * names (`c1.2`), so the content stays in the store: `readOffloaded(store, runId)` lists it, for a
  * person, a dashboard or another agent (the run's own model reads it with `recall_context`).
  */
-import type { Store } from '../store/index.ts';
+import type { JournalStore } from '../store/index.ts';
 import type { OffloadedItem } from './context.ts';
 import type { CompactionRecord } from './journal-records.ts';
 
 /** What compaction offloaded from a run, in order; with `ref`, only that item (or none). */
-export async function readOffloaded(store: Store, runId: string, ref?: string): Promise<readonly (OffloadedItem & { readonly compaction: number })[]> {
+export async function readOffloaded(store: JournalStore, runId: string, ref?: string): Promise<readonly (OffloadedItem & { readonly compaction: number })[]> {
   const journal = (await store.readJournal(runId)) ?? [];
   const items: (OffloadedItem & { compaction: number })[] = [];
   for (const entry of journal) {

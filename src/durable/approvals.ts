@@ -5,7 +5,7 @@
  * its next poll). A decision is final: deciding again is refused, naming who decided first.
  */
 import { InvalidSpecError, realClock, type Clock, type EventBus } from '../runtime/index.ts';
-import type { Approval, ApprovalStatus, AuditEntry, Decision, Store } from '../store/index.ts';
+import type { Approval, ApprovalStatus, ApprovalStore, AuditEntry, AuditStore, Decision } from '../store/index.ts';
 import { DurableStateError } from './errors.ts';
 
 export interface DecisionInput {
@@ -16,12 +16,12 @@ export interface DecisionInput {
 }
 
 export class Approvals {
-  private readonly store: Store;
+  private readonly store: ApprovalStore & AuditStore;
   private readonly clock: Clock;
   private readonly bus: EventBus | undefined;
   private readonly onDecided: ((approval: Approval) => void) | undefined;
 
-  constructor(store: Store, options: { clock?: Clock; bus?: EventBus; onDecided?: (approval: Approval) => void } = {}) {
+  constructor(store: ApprovalStore & AuditStore, options: { clock?: Clock; bus?: EventBus; onDecided?: (approval: Approval) => void } = {}) {
     this.store = store;
     this.clock = options.clock ?? realClock;
     this.bus = options.bus;

@@ -10,7 +10,7 @@
  * deterministic id `replay-<letter id>`, so two processes replaying one letter start one run.
  */
 import { realClock, type Clock, type EventBus } from '../runtime/index.ts';
-import type { Attempt, DeadLetter, DeadLetterStatus, Json, Store, StoredError } from '../store/index.ts';
+import type { Attempt, AuditStore, DeadLetter, DeadLetterStatus, DeadLetterStore, Json, StoredError } from '../store/index.ts';
 import { DurableStateError } from './errors.ts';
 import { newId, newTraceId } from './ids.ts';
 import { toJournalJson, toStoredError } from './json.ts';
@@ -28,12 +28,12 @@ export interface DeadLetterInput {
 export type RunReplayer = (letter: DeadLetter, input: Json) => Promise<string | undefined>;
 
 export class DeadLetterQueue {
-  private readonly store: Store;
+  private readonly store: DeadLetterStore & AuditStore;
   private readonly clock: Clock;
   private readonly bus: EventBus | undefined;
   private readonly replayRun: RunReplayer | undefined;
 
-  constructor(store: Store, options: { clock?: Clock; bus?: EventBus; replayRun?: RunReplayer } = {}) {
+  constructor(store: DeadLetterStore & AuditStore, options: { clock?: Clock; bus?: EventBus; replayRun?: RunReplayer } = {}) {
     this.store = store;
     this.clock = options.clock ?? realClock;
     this.bus = options.bus;

@@ -2,19 +2,20 @@
  * The store behind two resilience policies: `StoreQuarantineStore` persists poison-quarantine
  * records (F11), so a quarantined input stays quarantined across restarts and is listed and
  * released from any process (or `warden quarantine`); `StoreSpawnKeyStore` holds spawn-guard
- * keys as leases with expiry on the injected clock (F12), so two processes on one database never
+ * keys as the store's key leases, with expiry on the injected clock (F12), so two processes on one database never
  * run the same logical task at once, and a crashed holder's key frees itself when it expires.
+ * Each asks only for the part of the store it uses.
  */
 import { realClock, type Clock } from '../runtime/index.ts';
 import type { QuarantineRecord, QuarantineStore, SpawnKeyStore } from '../resilience/index.ts';
-import type { Json, Store } from '../store/index.ts';
+import type { Json, KeyLeaseStore, QuarantineRecordStore } from '../store/index.ts';
 
 export class StoreQuarantineStore implements QuarantineStore {
-  private readonly store: Store;
+  private readonly store: QuarantineRecordStore;
   /** Which quarantine's records these are (one table holds them all). */
   readonly namespace: string;
 
-  constructor(store: Store, namespace = 'quarantine') {
+  constructor(store: QuarantineRecordStore, namespace = 'quarantine') {
     this.store = store;
     this.namespace = namespace;
   }
@@ -37,10 +38,10 @@ export class StoreQuarantineStore implements QuarantineStore {
 }
 
 export class StoreSpawnKeyStore implements SpawnKeyStore {
-  private readonly store: Store;
+  private readonly store: KeyLeaseStore;
   private readonly clock: Clock;
 
-  constructor(store: Store, clock: Clock = realClock) {
+  constructor(store: KeyLeaseStore, clock: Clock = realClock) {
     this.store = store;
     this.clock = clock;
   }
