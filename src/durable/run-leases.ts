@@ -26,6 +26,24 @@ import { currentProcess, processState } from './process-identity.ts';
 /** `if_recoverable`: only if the rules above allow it now; `always`: fencing whoever holds it. */
 export type ClaimCondition = 'if_recoverable' | 'always';
 
+/** `run` is running under another owner than `owner`, whose lease has not expired at `now`. */
+export function heldElsewhere(run: RunRecord, owner: string, now: number): boolean {
+  return run.status === 'running' && run.owner !== undefined && run.owner !== owner && (run.leaseExpiresAt ?? Number.NEGATIVE_INFINITY) > now;
+}
+
+/** `run` is running and the process holding it was on this machine and is gone. */
+export function ownerGone(run: RunRecord): boolean {
+  return run.status === 'running' && processState(run.ownerProcess) === 'gone';
+}
+
+/**
+ * Host `owner` must wait for the lease before claiming `run`: another owner holds it, its lease
+ * runs at `now`, and its process is not known to be gone (alive, on another machine, or not recorded).
+ */
+export function mustWaitForLease(run: RunRecord, owner: string, now: number): boolean {
+  return heldElsewhere(run, owner, now) && !ownerGone(run);
+}
+
 export interface RunLeaseParts {
   readonly store: Store;
   readonly clock: Clock;
@@ -47,16 +65,6 @@ export class RunLeaseKeeper {
     this.parts = parts;
   }
 
-  /** Running under another owner whose lease has not expired at `now`. */
-  heldElsewhere(run: RunRecord, now: number): boolean {
-    return run.status === 'running' && run.owner !== undefined && run.owner !== this.parts.owner && (run.leaseExpiresAt ?? Number.NEGATIVE_INFINITY) > now;
-  }
-
-  /** The process that holds `run` was on this machine and is gone. */
-  ownerGone(run: RunRecord): boolean {
-    return run.status === 'running' && processState(run.ownerProcess) === 'gone';
-  }
-
   /**
    * Claim `run` for this host; undefined if the store refused (someone else claimed it first,
    * or, with `if_recoverable`, it may not be taken now).
@@ -65,7 +73,7 @@ export class RunLeaseKeeper {
     const { store, clock, bus, owner, leaseMs } = this.parts;
     const conditional = condition === 'if_recoverable';
     const now = clock.now();
-    const takeOver = conditional && this.heldElsewhere(run, now) && this.ownerGone(run);
+    const takeOver = conditional && heldElsewhere(run, owner, now) && ownerGone(run);
     const claimed = await store.claimRun(run.id, {
       owner,
       ownerProcess: this.process,
