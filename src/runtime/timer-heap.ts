@@ -5,9 +5,8 @@
  * (which arms one native timeout for the earliest entry) and the virtual clock. A binary heap
  * is a few lines; no dependency needed for it.
  */
-import type { Timer } from './clock.ts';
-
-export class TimerEntry implements Timer {
+/** A scheduled callback; it is the `Timer` (clock.ts) the clocks hand out. */
+export class TimerEntry {
   readonly at: number;
   readonly seq: number;
   readonly callback: () => void;
