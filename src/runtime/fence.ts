@@ -9,6 +9,7 @@
  * within a runtime, so a restarted child always holds a higher generation than the one it
  * replaced. Stores that outlive a runtime add their own epoch (see the durable layer).
  */
+import { RUNNING, type ProcessRecord } from './core.ts';
 import { WardenError } from './errors.ts';
 
 export interface Fence {
@@ -36,3 +37,33 @@ export const UNFENCED: Fence = Object.freeze({
   isCurrent: () => true,
   check: () => {},
 });
+
+/** The fence of one process (`ctx.fence`): it stops being current the moment the process exits. */
+export class ProcessFence implements Fence {
+  private readonly proc: ProcessRecord;
+
+  constructor(proc: ProcessRecord) {
+    this.proc = proc;
+  }
+
+  get owner(): string {
+    return this.proc.label ?? String(this.proc);
+  }
+
+  get generation(): number {
+    return this.proc.id;
+  }
+
+  isCurrent(): boolean {
+    return this.proc.status === RUNNING;
+  }
+
+  check(operation: string): void {
+    if (this.proc.status === RUNNING) return;
+    const events = this.proc.core.events;
+    if (events.wants('process.fenced')) {
+      events.emit({ type: 'process.fenced', pid: this.proc, owner: this.owner, generation: this.generation, operation });
+    }
+    throw new FencedError(this.owner, this.generation, operation);
+  }
+}

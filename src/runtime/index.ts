@@ -18,17 +18,12 @@
  */
 // First, so that an unsupported Node.js is named before anything else loads.
 export { MINIMUM_NODE_VERSION } from './node-version.ts';
-export { Runtime, HANDLER_BUDGET, DEFAULT_CALL_TIMEOUT_MS } from './runtime.ts';
-export type { RuntimeOptions, ProcessInfo } from './runtime.ts';
-export type {
-  ProcessContext,
-  ProcessBody,
-  Dest,
-  SpawnOptions,
-  ReceiveOptions,
-  CallOptions,
-  SendWaitOptions,
-} from './context.ts';
+export { Runtime } from './runtime.ts';
+export { HANDLER_BUDGET } from './scheduler.ts';
+export { DEFAULT_CALL_TIMEOUT_MS } from './calls.ts';
+export type { ProcessContext, ProcessBody } from './runtime.ts';
+export type { ProcessInfo } from './inspect.ts';
+export type { RuntimeOptions, Dest, SpawnOptions, ReceiveOptions, CallOptions, SendWaitOptions } from './options.ts';
 export { isPid } from './pid.ts';
 export type { Pid } from './pid.ts';
 export { RealClock, realClock, sleepOn } from './clock.ts';

@@ -11,6 +11,7 @@
  * grows); selective receive scans from the oldest message, as in Erlang. Written here because
  * it needs removal from the middle and a per-kind count, which no queue library offers.
  */
+import { InvalidSpecError } from './errors.ts';
 import { SystemMessage } from './messages.ts';
 
 export type OverflowPolicy = 'reject' | 'drop_oldest' | 'block';
@@ -23,6 +24,29 @@ export interface MailboxOptions {
 }
 
 export const MAILBOX_DEFAULTS: MailboxOptions = Object.freeze({ capacity: 10_000, overflow: 'reject' });
+
+const OVERFLOW_POLICIES: readonly OverflowPolicy[] = ['reject', 'drop_oldest', 'block'];
+
+/**
+ * `given` over `base`, checked and frozen (`base` itself when nothing is given); `subject`
+ * names the operation in the error (`'runtime'`, `'spawn'`).
+ */
+export function resolveMailboxOptions(
+  given: Partial<MailboxOptions> | undefined,
+  base: MailboxOptions,
+  subject: string,
+): MailboxOptions {
+  if (given === undefined) return base;
+  const capacity = given.capacity ?? base.capacity;
+  const overflow = given.overflow ?? base.overflow;
+  if (!(Number.isInteger(capacity) && capacity > 0) && capacity !== Infinity) {
+    throw new InvalidSpecError(subject, 'mailbox.capacity', capacity, 'must be a positive integer');
+  }
+  if (!OVERFLOW_POLICIES.includes(overflow)) {
+    throw new InvalidSpecError(subject, 'mailbox.overflow', overflow, `must be one of ${OVERFLOW_POLICIES.join(', ')}`);
+  }
+  return Object.freeze({ capacity, overflow });
+}
 
 /** Returned by `take` when no message matches. */
 export const NOTHING: unique symbol = Symbol('nothing');

@@ -17,12 +17,15 @@
  * takes no other message until it settles. A server idles as a few hundred bytes: it is a
  * message handler, not a suspended async function.
  */
-import type { ProcessContext, SpawnOptions } from './context.ts';
+import { replyTo } from './calls.ts';
+import { RUNNING } from './core.ts';
+import { terminate } from './exits.ts';
 import { CallRequest, CastMessage, ExitMessage, StopRequest, type CallFrom } from './messages.ts';
+import type { SpawnOptions } from './options.ts';
 import type { Pid } from './pid.ts';
-import { RUNNING, type ProcessRecord } from './process.ts';
+import type { Process, ProcessContext, Runtime } from './runtime.ts';
+import { installHandler } from './scheduler.ts';
 import { IGNORE, startLink, type Ignore, type StartResult, type Starter } from './start-link.ts';
-import { Runtime } from './runtime.ts';
 import { Crash, type ExitReason } from './terms.ts';
 
 /** Answer the call with `value` and continue with `state`. */
@@ -102,7 +105,7 @@ export function startServer<S, A>(
     starter,
     (ctx) => behaviour.init(ctx, arg),
     (ctx, state) => {
-      new ServerLoop(behaviour, ctx as ProcessRecord, state).install();
+      new ServerLoop(behaviour, ctx as Process, state).install();
     },
     spawnOptions,
   );
@@ -136,16 +139,16 @@ export async function stopServer(
 class ServerLoop<S> {
   private state: S;
   private readonly behaviour: ServerBehaviour<S, never>;
-  private readonly ctx: ProcessRecord;
+  private readonly ctx: Process;
 
-  constructor(behaviour: ServerBehaviour<S, never>, ctx: ProcessRecord, state: S) {
+  constructor(behaviour: ServerBehaviour<S, never>, ctx: Process, state: S) {
     this.behaviour = behaviour;
     this.ctx = ctx;
     this.state = state;
   }
 
   install(): void {
-    this.ctx.runtime.installHandler(this.ctx, (message) => this.handle(message));
+    installHandler(this.ctx, (message) => this.handle(message));
   }
 
   private handle(message: unknown): unknown {
@@ -188,7 +191,7 @@ class ServerLoop<S> {
   private afterCall(from: CallFrom, r: Reply<S> | NoReply<S> | Stop<S>): unknown {
     if (r instanceof Reply) {
       this.state = r.state;
-      this.ctx.runtime.reply(from, r.value);
+      replyTo(from, r.value);
       return undefined;
     }
     if (r instanceof NoReply) {
@@ -197,7 +200,7 @@ class ServerLoop<S> {
     }
     if (r instanceof Stop) {
       this.state = r.state;
-      if (r.hasReply) this.ctx.runtime.reply(from, r.replyValue);
+      if (r.hasReply) replyTo(from, r.replyValue);
       return this.shutdown(r.reason);
     }
     return this.shutdown(
@@ -218,15 +221,15 @@ class ServerLoop<S> {
   private shutdown(reason: ExitReason): unknown {
     const ctx = this.ctx;
     if (ctx.status !== RUNNING) return undefined;
-    const terminate = this.behaviour.terminate;
-    const exit = (finalReason: ExitReason): void => ctx.runtime.terminate(ctx, finalReason);
-    if (terminate === undefined) {
+    const callback = this.behaviour.terminate;
+    const exit = (finalReason: ExitReason): void => terminate(ctx.core, ctx, finalReason);
+    if (callback === undefined) {
       exit(reason);
       return undefined;
     }
     let result: unknown;
     try {
-      result = terminate.call(this.behaviour, reason, this.state, ctx);
+      result = callback.call(this.behaviour, reason, this.state, ctx);
     } catch (error) {
       exit(new Crash(error));
       return undefined;

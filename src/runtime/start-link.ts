@@ -11,11 +11,12 @@
  * starter's mailbox, so a supervisor never mistakes a failed start for a crash of a running child.
  */
 import type { Timer } from './clock.ts';
-import type { ProcessContext, SpawnOptions } from './context.ts';
+import { ProcessRecord, RUNNING, type StartWatch } from './core.ts';
+import { terminate } from './exits.ts';
 import { ExitMessage } from './messages.ts';
+import type { SpawnOptions } from './options.ts';
 import type { Pid } from './pid.ts';
-import { ProcessRecord, RUNNING } from './process.ts';
-import { Runtime } from './runtime.ts';
+import { Runtime, type ProcessContext } from './runtime.ts';
 import type { ExitReason } from './terms.ts';
 
 /** Returned by an `init` to say "do not start" (OTP's `ignore`). */
@@ -63,9 +64,9 @@ export function startLink<S>(
         const state = await init(ctx);
         const self = ctx.self as ProcessRecord;
         if (self.status !== RUNNING) return undefined;
-        runtime.ackStart(self);
+        ackStart(self);
         if (state === IGNORE) {
-          runtime.terminate(self, 'normal');
+          terminate(self.core, self, 'normal');
           flushExit(parent, self);
           finish({ status: 'ignored' });
           return undefined;
@@ -77,7 +78,7 @@ export function startLink<S>(
       options,
       parent !== undefined,
     );
-    runtime.watchStart(child, {
+    watchStart(child, {
       onExitBeforeAck(reason) {
         flushExit(parent, child);
         finish({ status: 'failed', reason });
@@ -86,13 +87,23 @@ export function startLink<S>(
     if (timeoutMs !== Infinity) {
       timer = runtime.clock.setTimer(timeoutMs, () => {
         if (settled) return;
-        runtime.ackStart(child);
-        runtime.terminate(child, 'killed');
+        ackStart(child);
+        terminate(child.core, child, 'killed');
         flushExit(parent, child);
         finish({ status: 'failed', reason: 'timeout' });
       });
     }
   });
+}
+
+/** Watch `proc` until it acknowledges its start: its death before that is reported to `watch` (exits.ts). */
+function watchStart(proc: ProcessRecord, watch: StartWatch): void {
+  proc.ensureExtras().startWatch = watch;
+}
+
+/** The process finished starting (or is being killed for taking too long): stop watching. */
+function ackStart(proc: ProcessRecord): void {
+  if (proc.extras !== null) proc.extras.startWatch = undefined;
 }
 
 /** Remove the EXIT message `child`'s death left in `parent`'s mailbox (OTP's unlink-and-flush). */

@@ -1,41 +1,60 @@
 /**
  * Pub/sub topics: processes subscribe to a topic name and `publish` sends the message, as is,
  * to every live subscriber (like Erlang's `pg` groups). Subscriptions end when the process
- * exits.
+ * exits. The subscribers live in the core (`core.subscribers`); a process's own topics in its
+ * extras, so an exit finds them without a search.
  */
-import { InvalidSpecError } from './errors.ts';
-import type { ProcessRecord } from './process.ts';
+import { InvalidSpecError, ProcessExitedError } from './errors.ts';
+import { RUNNING, type Core, type ProcessRecord } from './core.ts';
+import { deliver } from './delivery.ts';
+import type { Pid } from './pid.ts';
 
-export class Topics {
-  private readonly subscribers = new Map<string, Set<ProcessRecord>>();
+/** Subscribe `pid` (a live process of this runtime) to `topic`. */
+export function subscribeTo(core: Core, topic: string, pid: Pid): void {
+  const proc = core.recordOf(pid);
+  if (proc === undefined || proc.status !== RUNNING) {
+    throw new ProcessExitedError(pid, proc?.exitReason ?? 'noproc', 'subscribe');
+  }
+  if (typeof topic !== 'string' || topic === '') {
+    throw new InvalidSpecError('subscribe', 'topic', topic, 'must be a non-empty string');
+  }
+  let set = core.subscribers.get(topic);
+  if (set === undefined) core.subscribers.set(topic, (set = new Set()));
+  set.add(proc);
+  (proc.ensureExtras().topics ??= new Set()).add(topic);
+}
 
-  subscribe(topic: string, proc: ProcessRecord): void {
-    if (typeof topic !== 'string' || topic === '') {
-      throw new InvalidSpecError('subscribe', 'topic', topic, 'must be a non-empty string');
+export function unsubscribeFrom(core: Core, topic: string, pid: Pid): void {
+  const proc = core.recordOf(pid);
+  if (proc !== undefined) unsubscribeRecord(core, topic, proc);
+}
+
+function unsubscribeRecord(core: Core, topic: string, proc: ProcessRecord): void {
+  const set = core.subscribers.get(topic);
+  if (set === undefined) return;
+  set.delete(proc);
+  if (set.size === 0) core.subscribers.delete(topic);
+  proc.extras?.topics?.delete(topic);
+}
+
+/** Send `message` to every subscriber of `topic`; returns how many got it. */
+export function publishTo(core: Core, topic: string, message: unknown): number {
+  if (message === undefined) throw new InvalidSpecError('publish', 'message', message, 'must not be undefined');
+  let n = 0;
+  for (const proc of [...(core.subscribers.get(topic) ?? [])]) {
+    try {
+      deliver(core, proc, message);
+      n++;
+    } catch {
+      // A full subscriber mailbox drops this publication for that subscriber only.
     }
-    let set = this.subscribers.get(topic);
-    if (set === undefined) this.subscribers.set(topic, (set = new Set()));
-    set.add(proc);
-    (proc.extras().topics ??= new Set()).add(topic);
   }
+  return n;
+}
 
-  unsubscribe(topic: string, proc: ProcessRecord): void {
-    const set = this.subscribers.get(topic);
-    if (set === undefined) return;
-    set.delete(proc);
-    if (set.size === 0) this.subscribers.delete(topic);
-    proc.x?.topics?.delete(topic);
-  }
-
-  /** Live subscribers of a topic, in subscription order. */
-  members(topic: string): ProcessRecord[] {
-    return [...(this.subscribers.get(topic) ?? [])];
-  }
-
-  /** Called when a process exits. */
-  release(proc: ProcessRecord): void {
-    const topics = proc.x?.topics;
-    if (topics === undefined) return;
-    for (const topic of [...topics]) this.unsubscribe(topic, proc);
-  }
+/** `proc` exited: it leaves every topic. */
+export function releaseTopics(core: Core, proc: ProcessRecord): void {
+  const topics = proc.extras?.topics;
+  if (topics === undefined) return;
+  for (const topic of [...topics]) unsubscribeRecord(core, topic, proc);
 }
