@@ -11,7 +11,7 @@
  * the suspension found the run still running, so the store left no resume request for it.
  */
 import { isWardenError, type Clock, type EventBus, type Fence } from '../runtime/index.ts';
-import type { Json, RunRecord, Store } from '../store/index.ts';
+import type { ApprovalStore, Json, RunRecord, RunStore } from '../store/index.ts';
 import type { DeadLetterQueue } from './dead-letters.ts';
 import { NotSerializableError, RunCancelledError, StepFailedError } from './errors.ts';
 import { toJournalJson, toStoredError } from './json.ts';
@@ -19,7 +19,7 @@ import { Interruption, Suspension, type RunContext } from './run-context.ts';
 import type { RunOutcome } from './run-outcome.ts';
 
 export interface OutcomeRecorderParts {
-  readonly store: Store;
+  readonly store: RunStore & ApprovalStore;
   readonly clock: Clock;
   readonly bus: EventBus | undefined;
   readonly fence: Fence;

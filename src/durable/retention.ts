@@ -5,7 +5,7 @@
  * by default `completed` and `cancelled`.
  */
 import type { Clock } from '../runtime/index.ts';
-import type { RunStatus, Store } from '../store/index.ts';
+import type { RunStatus, RunStore } from '../store/index.ts';
 
 /** Compaction of finished runs. */
 export interface RetentionPolicy {
@@ -18,7 +18,7 @@ export interface RetentionPolicy {
 }
 
 /** Apply `policy` now; returns how many runs were compacted. */
-export function compactFinishedRuns(store: Store, clock: Clock, policy: RetentionPolicy): Promise<number> {
+export function compactFinishedRuns(store: RunStore, clock: Clock, policy: RetentionPolicy): Promise<number> {
   return store.compactRuns({
     finishedBefore: clock.now() - policy.keepFinishedMs,
     statuses: policy.statuses ?? ['completed', 'cancelled'],

@@ -5,13 +5,13 @@
  * host picks up on its next poll.
  */
 import type { Clock, EventBus } from '../runtime/index.ts';
-import type { Store } from '../store/index.ts';
+import type { AuditStore, EffectStore, RunStore } from '../store/index.ts';
 import type { ActiveRuns } from './active-runs.ts';
 import { DurableStateError, RunCancelledError } from './errors.ts';
 import { toStoredError } from './json.ts';
 
 export interface RunControlParts {
-  readonly store: Store;
+  readonly store: RunStore & EffectStore & AuditStore;
   readonly clock: Clock;
   readonly bus: EventBus | undefined;
   readonly active: ActiveRuns;

@@ -19,7 +19,7 @@
  * `resume()` claims unconditionally (`'always'`), fencing even a live owner.
  */
 import type { Clock, EventBus, Timer } from '../runtime/index.ts';
-import type { ProcessIdentity, RunRecord, Store } from '../store/index.ts';
+import type { ProcessIdentity, RunRecord, RunStore } from '../store/index.ts';
 import type { ActiveRuns } from './active-runs.ts';
 import { currentProcess, processState } from './process-identity.ts';
 
@@ -45,7 +45,7 @@ export function mustWaitForLease(run: RunRecord, owner: string, now: number): bo
 }
 
 export interface RunLeaseParts {
-  readonly store: Store;
+  readonly store: RunStore;
   readonly clock: Clock;
   readonly bus: EventBus | undefined;
   readonly owner: string;

@@ -7,7 +7,7 @@
  * unreachable, ...) emits `durable.poll_failed`, and the next pass tries again.
  */
 import { disposable, type Clock, type Disposable, type EventBus, type Timer } from '../runtime/index.ts';
-import type { RunRecord, Store } from '../store/index.ts';
+import type { DeadLetterStore, RunRecord, RunStore } from '../store/index.ts';
 import type { ActiveRuns } from './active-runs.ts';
 import type { DeadLetterQueue } from './dead-letters.ts';
 import type { RunHandle } from './run-outcome.ts';
@@ -15,7 +15,7 @@ import { mustWaitForLease, type RunLeaseKeeper } from './run-leases.ts';
 import type { RunRegistry } from './run-registry.ts';
 
 export interface RunPollerParts {
-  readonly store: Store;
+  readonly store: RunStore & DeadLetterStore;
   readonly clock: Clock;
   readonly bus: EventBus | undefined;
   readonly owner: string;
