@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, type CliRun } from './support/cli-harness.ts';
+import { runCli } from './support/cli-harness.ts';
 import { openSqliteStore } from '../src/store/index.ts';
 
 const repo = new URL('..', import.meta.url).pathname;

@@ -138,7 +138,7 @@ async function langgraph(synchronous: 'FULL' | 'default'): Promise<Record<string
   if (synchronous === 'FULL') saver.db.pragma('synchronous = FULL');
   const State = Annotation.Root({ x: Annotation<number>() });
   const build = (count: number) => {
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    // biome-ignore lint/suspicious/noExplicitAny: each addNode returns a graph of a new type; a loop adding `count` nodes cannot be typed
     let g: any = new StateGraph(State);
     for (let i = 0; i < count; i++) g = g.addNode(`s${i}`, (s: { x: number }) => ({ x: s.x + 1 }));
     g = g.addEdge(START, 's0');

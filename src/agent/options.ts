@@ -37,7 +37,7 @@ export interface AgentOptions<O = string> {
   /** The system prompt. Part of the task anchor: never compacted. @default none */
   readonly system?: string;
   /** Tools by name (`^[A-Za-z0-9_-]{1,64}$`), each built with `tool()`. @default {} */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: tools of any input and output (a tool's `run` takes its input, so `Tool<unknown, unknown>` would accept none)
   readonly tools?: Readonly<Record<string, Tool<any, any>>>;
   /** The final answer's schema (zod): the answer is JSON, validated, re-asked when it fails. @default none (the answer is text) */
   readonly output?: z.ZodType<O>;

@@ -37,5 +37,3 @@ declare module '../runtime/index.ts' {
     'durable.poll_failed': { readonly owner: string; readonly error: unknown };
   }
 }
-
-export {};

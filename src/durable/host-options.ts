@@ -26,7 +26,7 @@ export const DURABLE_HOST_DEFAULTS: DurableHostTunables = Object.freeze({ leaseM
 export interface DurableHostOptions extends Partial<DurableHostTunables> {
   readonly store: Store;
   /** The run definitions this host can execute. */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: definitions of any input and output (a run function takes its input, so `RunDefinition<unknown>` would accept none)
   readonly runs?: readonly RunDefinition<any, any>[];
   /**
    * This host's name in the store. A restart under the same name takes its runs back at once; so

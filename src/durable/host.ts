@@ -94,7 +94,7 @@ export class DurableHost {
   }
 
   /** Register a run definition (its name must be unique on this host). */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: definitions of any input and output (a run function takes its input, so `RunDefinition<unknown>` would accept none)
   register(def: RunDefinition<any, any>): void {
     this.definitions.register(def);
   }

@@ -10,7 +10,7 @@ import { UnknownRunError } from './errors.ts';
 export class RunRegistry {
   private readonly definitions = new Map<string, RunDefinition<unknown, unknown>>();
 
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: definitions of any input and output (a run function takes its input, so `RunDefinition<unknown>` would accept none)
   register(def: RunDefinition<any, any>): void {
     if (this.definitions.has(def.name) && this.definitions.get(def.name) !== def) {
       throw new InvalidSpecError('durable host', 'runs', def.name, 'registers two different definitions under one name');

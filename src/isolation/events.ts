@@ -23,5 +23,3 @@ declare module '../runtime/index.ts' {
     'watchdog.killed': { readonly pid: Pid; readonly graceMs: number };
   }
 }
-
-export {};

@@ -59,8 +59,12 @@ export function hold(budgets: readonly Budget[], estimate: Spend): Hold | undefi
     throw e;
   }
   return {
-    commit: (spend) => held.forEach((r) => r.commit(spend)),
-    release: () => held.forEach((r) => r.release()),
+    commit: (spend) => {
+      for (const r of held) r.commit(spend);
+    },
+    release: () => {
+      for (const r of held) r.release();
+    },
   };
 }
 

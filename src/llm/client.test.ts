@@ -115,7 +115,7 @@ it('openai adapter: asks for JSON without a schema as json_object, and reports i
     .complete({ messages: [{ role: 'user', content: 'bad json' }], responseFormat: { type: 'json' } })
     .catch((e: unknown) => e);
   expect(error).toMatchObject({ code: 'STRUCTURED_OUTPUT_INVALID', text: 'not json at all' });
-  expect((sim.requests[0]?.body as { response_format: unknown }).response_format).toEqual({ type: 'json_object' });
+  expect((sim.requests[0]?.body as { response_format?: unknown } | undefined)?.response_format).toEqual({ type: 'json_object' });
 });
 
 it('anthropic adapter: joins system messages, merges tool results into one user turn, and sends max_tokens', () => {

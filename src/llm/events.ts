@@ -79,5 +79,3 @@ declare module '../runtime/index.ts' {
     'llm.failed': CallEvent & { readonly attempts: number; readonly error: ErrorSummary };
   }
 }
-
-export {};

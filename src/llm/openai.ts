@@ -17,6 +17,7 @@ import type OpenAI from 'openai';
 import { ProviderAdapter, estimateTokens, readKey, type AdapterOptions, type AttemptResult, type StreamMeta } from './adapter.ts';
 import { makeUsage, type OutputDelta } from './accumulate.ts';
 import { MalformedResponseError, MissingApiKeyError, ModelCallError, StreamInterruptedError } from './errors.ts';
+import { assertNever } from '../runtime/internal.ts';
 import { toModelError } from './provider-error.ts';
 import { registerSecret } from './redact.ts';
 import { parseArguments, promptChars, type PreparedRequest } from './request.ts';
@@ -116,6 +117,8 @@ export class OpenAIAdapter extends ProviderAdapter {
         }
         case 'tool':
           return { role: 'tool', tool_call_id: m.toolCallId, content: m.content };
+        default:
+          return assertNever(m);
       }
     });
     const body: Body = { ...this.extraBody, model: this.model, messages, [this.maxTokensParam]: request.maxOutputTokens };

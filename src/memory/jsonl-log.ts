@@ -230,7 +230,7 @@ export function parseLog(buf: Buffer, firstLine: number, continuesOpenLine: bool
         units.push({ line, records });
       } else {
         rejected.push({ line, text: text(s), reason: `header of a write whose line ${bad.line} is corrupt (${bad.reason}); the whole write is set aside` });
-        members.forEach((m, k) => rejected.push({ line: line + 1 + k, text: text(m), reason: `part of the write at line ${line}, whose line ${bad!.line} is corrupt` }));
+        for (const [k, m] of members.entries()) rejected.push({ line: line + 1 + k, text: text(m), reason: `part of the write at line ${line}, whose line ${bad.line} is corrupt` });
       }
       consume(s, true);
       for (const m of members) consume(m, true);

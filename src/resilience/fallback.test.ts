@@ -15,7 +15,7 @@ describe('Fallback', () => {
       name: 'chat',
       bus,
       candidates: [
-        { name: 'gpt', run: (q) => (calls.push('gpt'), down('gpt')()) },
+        { name: 'gpt', run: () => (calls.push('gpt'), down('gpt')()) },
         { name: 'claude', run: (q) => (calls.push('claude'), `claude: ${q}`) },
         { name: 'local', run: () => (calls.push('local'), 'local') },
       ],

@@ -110,7 +110,7 @@ export function reportConfigured(
   policy: string,
   changed: readonly string[],
 ): void {
-  if (bus !== undefined && bus.wants('policy.configured')) {
+  if (bus?.wants('policy.configured')) {
     bus.emit({ type: 'policy.configured', kind, policy, changed });
   }
 }

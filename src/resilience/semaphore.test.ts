@@ -40,7 +40,7 @@ describe('Semaphore', () => {
     await calls[1];
     await Promise.resolve();
     expect(order).toEqual([0, 1, 2]);
-    gates.forEach((g) => g.resolve());
+    for (const g of gates) g.resolve();
     await Promise.all(calls);
     expect(order).toEqual([0, 1, 2, 3]);
     expect(peak).toBe(2);

@@ -100,6 +100,7 @@ export type WardenError<C extends string = string> = WardenErrorBase<C>;
  * and every field of `Fields` as a read-only property; the constructor takes the code, the
  * message, the fields and the options (`cause`, `retryable`).
  */
+// biome-ignore lint/complexity/noBannedTypes: `{}` is the neutral element of `& Readonly<F>`: an error with no fields adds no properties
 export const WardenError: (abstract new <C extends string = string, F extends object = {}>(
   code: C,
   message: string,

@@ -12,7 +12,9 @@ describe('TimerHeap', () => {
       fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 50 }), fc.boolean()), { maxLength: 3000 }), (spec) => {
         const heap = new TimerHeap();
         const entries = spec.map(([at], i) => ({ at, i, e: heap.add(at, () => {}) }));
-        spec.forEach(([, cancel], i) => cancel && entries[i]?.e.cancel());
+        spec.forEach(([, cancel], i) => {
+          if (cancel) entries[i]?.e.cancel();
+        });
         const expected = entries.filter((_, i) => !spec[i]?.[1]).sort((a, b) => a.at - b.at || a.i - b.i).map((x) => x.e);
         const got = [];
         for (let e = heap.take(); e !== undefined; e = heap.take()) got.push(e);

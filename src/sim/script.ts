@@ -251,7 +251,6 @@ export function valueForSchema(schema: unknown, seed: string, depth = 0): unknow
       return null;
     case 'array':
       return depth > 6 ? [] : [valueForSchema(s.items, `${seed}/0`, depth + 1)];
-    case 'object':
     default: {
       const props = (typeof s.properties === 'object' && s.properties !== null ? s.properties : {}) as Record<string, unknown>;
       const out: Record<string, unknown> = {};

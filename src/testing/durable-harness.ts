@@ -33,7 +33,7 @@ export interface DurableHarness extends AsyncDisposable {
   readonly store: Store;
   readonly location: TestStoreLocation;
   /** A durable host on the current store with the harness's clock, bus and owner (`options` win). */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: definitions of any input and output (a run function takes its input, so `RunDefinition<unknown>` would accept none)
   host(runs: readonly RunDefinition<any, any>[], options?: Partial<DurableHostOptions>): DurableHost;
   /** Close every host made so far. */
   closeHosts(): Promise<void>;

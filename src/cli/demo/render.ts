@@ -247,7 +247,9 @@ export function renderTree(root: TreeNode, stats: DemoStats, p: Painter): string
     const head = [p.paint('bold', node.id), pid, status].filter((x) => x !== '').join(' ');
     lines.push(`${prefix}${branch}${head}${extra.length > 0 ? `  ${extra.join(' · ')}` : ''}`);
     const next = depth === 0 ? '' : prefix + (isLast ? '   ' : '│  ');
-    node.children.forEach((c, i) => walk(c, next, i === node.children.length - 1, depth + 1));
+    node.children.forEach((c, i) => {
+      walk(c, next, i === node.children.length - 1, depth + 1);
+    });
   };
   walk(root, '', true, 0);
   return lines.join('\n');
