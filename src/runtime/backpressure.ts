@@ -18,13 +18,7 @@ import type { Dest, SendWaitOptions } from './options.ts';
 const DEFAULT_SEND_WAIT_TIMEOUT_MS = 5000;
 
 /** `sendWait` from `sender` (undefined: from outside any process). */
-export function sendWaitFrom(
-  core: Core,
-  sender: ProcessRecord | undefined,
-  to: Dest,
-  message: unknown,
-  options: SendWaitOptions | undefined,
-): Promise<void> {
+export function sendWaitFrom(core: Core, sender: ProcessRecord | undefined, to: Dest, message: unknown, options: SendWaitOptions | undefined): Promise<void> {
   if (message === undefined) {
     return Promise.reject(new InvalidSpecError('sendWait', 'message', message, 'must not be undefined'));
   }

@@ -20,13 +20,7 @@ import type { ExitReason } from './terms.ts';
 export const DEFAULT_CALL_TIMEOUT_MS = 5000;
 
 /** `call` from `caller` (undefined: from outside any process). */
-export function callFrom(
-  core: Core,
-  caller: ProcessRecord | undefined,
-  to: Dest,
-  request: unknown,
-  options: CallOptions | undefined,
-): Promise<unknown> {
+export function callFrom(core: Core, caller: ProcessRecord | undefined, to: Dest, request: unknown, options: CallOptions | undefined): Promise<unknown> {
   const timeoutMs = options?.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
   let target: ProcessRecord | undefined;
   try {

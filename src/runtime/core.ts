@@ -300,14 +300,7 @@ export class Core {
   /** What a killed process's pending receive is resolved with (exits.ts), made once. */
   cancelledReceive: Promise<never> | undefined = undefined;
 
-  constructor(
-    owner: object,
-    clock: Clock,
-    node: string,
-    events: EventBus,
-    defaultMailbox: MailboxOptions,
-    drainRunQueue: (core: Core) => void,
-  ) {
+  constructor(owner: object, clock: Clock, node: string, events: EventBus, defaultMailbox: MailboxOptions, drainRunQueue: (core: Core) => void) {
     this.owner = owner;
     this.clock = clock;
     this.node = node;

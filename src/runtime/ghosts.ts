@@ -24,11 +24,11 @@ export function makeGhost(record: ProcessRecord, node: string, endpoint: RemoteE
 /** Count a ghost as one of this runtime's processes: listed, counted, and ended by `killAll`. */
 export function listGhost(core: Core, ghost: Pid): void {
   const proc = core.recordOf(ghost);
-  if (proc !== undefined && proc.isGhost && proc.status === RUNNING && !core.isListed(proc)) core.attach(proc);
+  if (proc?.isGhost && proc.status === RUNNING && !core.isListed(proc)) core.attach(proc);
 }
 
 /** The real process behind a ghost died: the ghost dies with the same reason. */
 export function endGhost(core: Core, ghost: Pid, reason: ExitReason): void {
   const proc = core.recordOf(ghost);
-  if (proc !== undefined && proc.isGhost) terminate(core, proc, reason);
+  if (proc?.isGhost) terminate(core, proc, reason);
 }

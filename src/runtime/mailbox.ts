@@ -31,11 +31,7 @@ const OVERFLOW_POLICIES: readonly OverflowPolicy[] = ['reject', 'drop_oldest', '
  * `given` over `base`, checked and frozen (`base` itself when nothing is given); `subject`
  * names the operation in the error (`'runtime'`, `'spawn'`).
  */
-export function resolveMailboxOptions(
-  given: Partial<MailboxOptions> | undefined,
-  base: MailboxOptions,
-  subject: string,
-): MailboxOptions {
+export function resolveMailboxOptions(given: Partial<MailboxOptions> | undefined, base: MailboxOptions, subject: string): MailboxOptions {
   if (given === undefined) return base;
   const capacity = given.capacity ?? base.capacity;
   const overflow = given.overflow ?? base.overflow;

@@ -14,11 +14,7 @@ import type { ReceiveOptions } from './options.ts';
  * `ctx.receive`: resolves with the message, or `undefined` once `timeoutMs` passes; rejects
  * if the process is killed meanwhile (exits.ts resolves the wait with a rejection).
  */
-export function receiveMessage(
-  proc: ProcessRecord,
-  match: ((message: unknown) => boolean) | undefined,
-  options: ReceiveOptions | undefined,
-): Promise<never> {
+export function receiveMessage(proc: ProcessRecord, match: ((message: unknown) => boolean) | undefined, options: ReceiveOptions | undefined): Promise<never> {
   if (proc.status !== RUNNING) return Promise.reject(proc.refused('receive'));
   if (proc.waitResolve !== null) {
     return Promise.reject(new Error(`process ${String(proc)}: receive() called while another receive is pending`));

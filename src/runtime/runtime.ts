@@ -136,13 +136,7 @@ export class Runtime {
   }
 
   /** @internal Spawn on behalf of `parent` (optionally linked to it). */
-  spawnFrom<A>(
-    parent: ProcessRecord | undefined,
-    body: ProcessBody<A>,
-    arg: A | undefined,
-    options: SpawnOptions | undefined,
-    link: boolean,
-  ): Process {
+  spawnFrom<A>(parent: ProcessRecord | undefined, body: ProcessBody<A>, arg: A | undefined, options: SpawnOptions | undefined, link: boolean): Process {
     return spawnProcess(this.core, parent, body, arg, options, link);
   }
 
@@ -346,10 +340,7 @@ export class Process extends ProcessRecord implements ProcessContext {
     noteBeat(this.core, this);
   }
 
-  receive(
-    matchOrOptions?: ((message: unknown) => boolean) | ReceiveOptions,
-    maybeOptions?: ReceiveOptions,
-  ): Promise<never> {
+  receive(matchOrOptions?: ((message: unknown) => boolean) | ReceiveOptions, maybeOptions?: ReceiveOptions): Promise<never> {
     if (typeof matchOrOptions === 'function') return receiveMessage(this, matchOrOptions, maybeOptions);
     return receiveMessage(this, undefined, matchOrOptions);
   }
@@ -471,8 +462,7 @@ function spawnProcess<A>(
   link: boolean,
 ): Process {
   if (typeof body !== 'function') throw new InvalidSpecError('spawn', 'body', body, 'must be a function');
-  const mailbox =
-    options?.mailbox === undefined ? core.defaultMailbox : resolveMailboxOptions(options.mailbox, core.defaultMailbox, 'spawn');
+  const mailbox = options?.mailbox === undefined ? core.defaultMailbox : resolveMailboxOptions(options.mailbox, core.defaultMailbox, 'spawn');
   const proc = new Process(core, core.nextId++, parent, body, arg, options, mailbox);
   if (options?.name !== undefined) registerRecord(core, options.name, proc);
   core.attach(proc);

@@ -25,7 +25,7 @@ export function drainRunQueue(core: Core): void {
     for (const proc of queue) {
       proc.scheduled = false;
       if (proc.status !== RUNNING) continue;
-      if (proc.body !== null) startBody(core, proc);
+      if (proc.body !== null) startBody(proc);
       else if (proc.handler !== null && !proc.busy) runHandler(core, proc);
     }
   }
@@ -39,7 +39,7 @@ export function installHandler(proc: ProcessRecord, handler: (message: unknown) 
   proc.handler = handler;
 }
 
-function startBody(core: Core, proc: ProcessRecord): void {
+function startBody(proc: ProcessRecord): void {
   // Every record is a `Process` (runtime.ts): the ProcessContext the body was written for.
   const body = proc.body as unknown as (ctx: ProcessRecord, arg: unknown) => unknown;
   const arg = proc.arg;
@@ -118,9 +118,5 @@ function handlerFailed(core: Core, proc: ProcessRecord, error: unknown): void {
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
+  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function';
 }

@@ -94,12 +94,7 @@ export interface StartServerOptions extends SpawnOptions {
  * Start a server. From inside a process the server is linked to it (and that process is its
  * parent); from a `Runtime` it has no parent.
  */
-export function startServer<S, A>(
-  starter: Starter,
-  behaviour: ServerBehaviour<S, A>,
-  arg: A,
-  options?: StartServerOptions,
-): Promise<StartResult> {
+export function startServer<S, A>(starter: Starter, behaviour: ServerBehaviour<S, A>, arg: A, options?: StartServerOptions): Promise<StartResult> {
   const spawnOptions: StartServerOptions = { ...options, trapExits: behaviour.trapExits ?? false };
   return startLink<S>(
     starter,
@@ -115,12 +110,7 @@ export function startServer<S, A>(
  * Ask a server (or supervisor) to stop with `reason`, running its `terminate`; wait up to
  * `timeoutMs` for it to exit, then kill it. Resolves with the reason it exited with.
  */
-export async function stopServer(
-  runtime: Runtime,
-  pid: Pid | string,
-  reason: ExitReason = 'normal',
-  timeoutMs = 5000,
-): Promise<ExitReason> {
+export async function stopServer(runtime: Runtime, pid: Pid | string, reason: ExitReason = 'normal', timeoutMs = 5000): Promise<ExitReason> {
   const target = typeof pid === 'string' ? runtime.whereis(pid) : pid;
   if (target === undefined || !runtime.isAlive(target)) return 'noproc';
   const exited = runtime.whenExited(target);
@@ -203,9 +193,7 @@ class ServerLoop<S> {
       if (r.hasReply) replyTo(from, r.replyValue);
       return this.shutdown(r.reason);
     }
-    return this.shutdown(
-      new Crash(new TypeError(`handleCall must return reply(), noreply() or stop() (got ${String(r)})`)),
-    );
+    return this.shutdown(new Crash(new TypeError(`handleCall must return reply(), noreply() or stop() (got ${String(r)})`)));
   }
 
   private afterNext(r: S | Stop<S>): unknown {
