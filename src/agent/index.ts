@@ -7,6 +7,7 @@
  * import { defineAgent, tool, agentChild } from 'warden/agent';
  * import { createModelClient, openaiChat } from 'warden/llm';
  * import { openStore } from 'warden/store';
+ * import { supervisor } from 'warden/supervisor';
  *
  * const researcher = defineAgent({
  *   name: 'researcher',

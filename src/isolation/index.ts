@@ -13,6 +13,9 @@
  * incarnation from acting.
  *
  * ```ts
+ * import { childProcess, moduleUrl, thread, withWatchdog } from 'warden/isolation';
+ * import { supervisor } from 'warden/supervisor';
+ *
  * const tree = supervisor({
  *   children: [
  *     { id: 'crawler', start: withWatchdog(thread(moduleUrl('./crawler.ts', import.meta.url)), { timeoutMs: 30_000 }) },

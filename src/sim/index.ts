@@ -5,6 +5,7 @@
  * endpoint. Tests, benchmarks and demos run real SDK clients against them, with no network.
  *
  * ```ts
+ * import OpenAI from 'openai';
  * import { startSimServer, startChaosProxy } from 'warden/sim';
  *
  * const sim = await startSimServer({ script: { rules: [{ match: { lastUser: 'weather' }, reply: { text: 'Sunny.' } }] } });
