@@ -5,189 +5,153 @@
  * restarts, and the durable run lands in the dead-letter queue with the code intact.
  *
  * Errors cross processes and the journal as data (`toJSON()`); `errorFromStored` rebuilds the
- * agent's own errors (and keeps the code of any other) from that data.
+ * agent's own errors (and keeps the code of any other) from that data. Each class is registered
+ * in `WardenErrorMap`, so `isWardenError(e, 'UNKNOWN_TOOL')` narrows `e` to `UnknownToolError`.
  */
 import { WardenError, showValue } from '../runtime/index.ts';
 import { BudgetExceededError, type BudgetUnit } from '../resilience/index.ts';
 import type { StoredError } from '../store/index.ts';
 
+declare module '../runtime/index.ts' {
+  interface WardenErrorMap {
+    UnknownToolError: UnknownToolError;
+    ToolLoopError: ToolLoopError;
+    MaxStepsError: MaxStepsError;
+    OutputInvalidError: OutputInvalidError;
+    AgentStoppedError: AgentStoppedError;
+    AgentRunError: AgentRunError;
+    NotApprovedError: NotApprovedError;
+  }
+}
+
 /** Which guard stopped an agent. */
 export type AgentGuard = 'unknown_tool' | 'tool_loop' | 'max_steps' | 'output_invalid' | 'budget';
 
 /** The model called a tool the agent does not have (a hallucinated name). Not retryable as is. */
-export class UnknownToolError extends WardenError {
-  readonly code = 'UNKNOWN_TOOL';
-  readonly agent: string;
-  readonly runId: string;
-  /** The model step (1-based) whose answer called it. */
-  readonly step: number;
-  readonly tool: string;
-  readonly known: readonly string[];
-
+export class UnknownToolError extends WardenError<
+  'UNKNOWN_TOOL',
+  {
+    agent: string;
+    runId: string;
+    /** The model step (1-based) whose answer called it. */
+    step: number;
+    tool: string;
+    known: readonly string[];
+  }
+> {
   constructor(agent: string, runId: string, step: number, tool: string, known: readonly string[]) {
     super(
+      'UNKNOWN_TOOL',
       `agent "${agent}" (run ${runId}), step ${step}: the model called a tool that does not exist: "${tool}" ` +
         `(tools: ${known.length === 0 ? 'none' : known.join(', ')}); the run stops here rather than guess what was meant`,
+      { agent, runId, step, tool, known },
     );
-    this.agent = agent;
-    this.runId = runId;
-    this.step = step;
-    this.tool = tool;
-    this.known = known;
-  }
-
-  protected override details(): Record<string, unknown> {
-    return { agent: this.agent, runId: this.runId, step: this.step, tool: this.tool, known: this.known };
   }
 }
 
 /** The model asked for the same tool call (name and arguments) more often than allowed: a loop. */
-export class ToolLoopError extends WardenError {
-  readonly code = 'TOOL_LOOP_DETECTED';
-  readonly agent: string;
-  readonly runId: string;
-  readonly step: number;
-  readonly tool: string;
-  /** The arguments in canonical JSON (keys sorted), cut to 200 characters. */
-  readonly args: string;
-  /** How often this exact call was already executed in the run. */
-  readonly executed: number;
-  /** `maxIdenticalToolCalls`. */
-  readonly limit: number;
-
+export class ToolLoopError extends WardenError<
+  'TOOL_LOOP_DETECTED',
+  {
+    agent: string;
+    runId: string;
+    step: number;
+    tool: string;
+    /** The arguments in canonical JSON (keys sorted), cut to 200 characters. */
+    args: string;
+    /** How often this exact call was already executed in the run. */
+    executed: number;
+    /** `maxIdenticalToolCalls`. */
+    limit: number;
+  }
+> {
   constructor(agent: string, runId: string, step: number, tool: string, args: string, executed: number, limit: number) {
     super(
+      'TOOL_LOOP_DETECTED',
       `agent "${agent}" (run ${runId}), step ${step}: the model asked for ${tool}(${args}) again after ${executed} identical calls ` +
         `(maxIdenticalToolCalls ${limit}); it is going round in circles, so the run stops before spending more`,
+      { agent, runId, step, tool, args, executed, limit },
     );
-    this.agent = agent;
-    this.runId = runId;
-    this.step = step;
-    this.tool = tool;
-    this.args = args;
-    this.executed = executed;
-    this.limit = limit;
-  }
-
-  protected override details(): Record<string, unknown> {
-    return { agent: this.agent, runId: this.runId, step: this.step, tool: this.tool, args: this.args, executed: this.executed, limit: this.limit };
   }
 }
 
 /** The agent used all its model steps without finishing. */
-export class MaxStepsError extends WardenError {
-  readonly code = 'MAX_STEPS_EXCEEDED';
-  readonly agent: string;
-  readonly runId: string;
-  readonly maxSteps: number;
-
+export class MaxStepsError extends WardenError<'MAX_STEPS_EXCEEDED', { agent: string; runId: string; maxSteps: number }> {
   constructor(agent: string, runId: string, maxSteps: number) {
-    super(`agent "${agent}" (run ${runId}) made ${maxSteps} model calls without finishing (maxSteps ${maxSteps}); raise maxSteps or narrow the task`);
-    this.agent = agent;
-    this.runId = runId;
-    this.maxSteps = maxSteps;
-  }
-
-  protected override details(): Record<string, unknown> {
-    return { agent: this.agent, runId: this.runId, maxSteps: this.maxSteps };
+    super(
+      'MAX_STEPS_EXCEEDED',
+      `agent "${agent}" (run ${runId}) made ${maxSteps} model calls without finishing (maxSteps ${maxSteps}); raise maxSteps or narrow the task`,
+      { agent, runId, maxSteps },
+    );
   }
 }
 
 /** The final answer failed the output schema after every allowed re-ask. */
-export class OutputInvalidError extends WardenError {
-  readonly code = 'OUTPUT_INVALID';
-  readonly agent: string;
-  readonly runId: string;
-  readonly step: number;
-  /** Answers checked, the re-asked ones included. */
-  readonly attempts: number;
-  /** What is wrong with the last answer. */
-  readonly problem: string;
-  /** The last answer, cut to 500 characters. */
-  readonly text: string;
-
+export class OutputInvalidError extends WardenError<
+  'OUTPUT_INVALID',
+  {
+    agent: string;
+    runId: string;
+    step: number;
+    /** Answers checked, the re-asked ones included. */
+    attempts: number;
+    /** What is wrong with the last answer. */
+    problem: string;
+    /** The last answer, cut to 500 characters. */
+    text: string;
+  }
+> {
   constructor(agent: string, runId: string, step: number, attempts: number, problem: string, text: string) {
     super(
+      'OUTPUT_INVALID',
       `agent "${agent}" (run ${runId}), step ${step}: the answer does not match the output schema after ${attempts} attempts ` +
         `(${attempts - 1} re-asks): ${problem}`,
+      { agent, runId, step, attempts, problem, text: text.length > 500 ? `${text.slice(0, 499)}…` : text },
     );
-    this.agent = agent;
-    this.runId = runId;
-    this.step = step;
-    this.attempts = attempts;
-    this.problem = problem;
-    this.text = text.length > 500 ? `${text.slice(0, 499)}…` : text;
-  }
-
-  protected override details(): Record<string, unknown> {
-    return { agent: this.agent, runId: this.runId, step: this.step, attempts: this.attempts, problem: this.problem, text: this.text };
   }
 }
 
-/** The agent was asked to stop (its process's `stopSignal`, e.g. a watchdog's soft stop). */
-export class AgentStoppedError extends WardenError {
-  readonly code = 'AGENT_STOPPED';
-  override readonly retryable = true;
-  readonly agent: string;
-  readonly runId: string;
-  /** The stop signal's reason. */
-  readonly reason: unknown;
-
+/** The agent was asked to stop (its process's `stopSignal`, e.g. a watchdog's soft stop). Retryable. */
+export class AgentStoppedError extends WardenError<
+  'AGENT_STOPPED',
+  {
+    agent: string;
+    runId: string;
+    /** The stop signal's reason (in JSON, as text). */
+    reason: unknown;
+  }
+> {
   constructor(agent: string, runId: string, reason: unknown) {
-    super(`agent "${agent}" (run ${runId}) was asked to stop: ${showValue(reason, 120)}`);
-    this.agent = agent;
-    this.runId = runId;
-    this.reason = reason;
+    super('AGENT_STOPPED', `agent "${agent}" (run ${runId}) was asked to stop: ${showValue(reason, 120)}`, { agent, runId, reason }, { retryable: true });
   }
 
   protected override details(): Record<string, unknown> {
-    return { agent: this.agent, runId: this.runId, reason: showValue(this.reason, 200) };
+    return { ...super.details(), reason: showValue(this.reason, 200) };
   }
 }
 
 /**
  * A durable agent run ended without an answer for a reason that has no error class of its own
  * here (a provider that stayed down, a tool's own error, a cancellation, a run held by another
- * owner). Its `code` is the original failure's code, so `isWardenError(e, 'FALLBACK_EXHAUSTED')`
- * still answers; `stored` is the failure as the journal keeps it.
+ * owner). Its `code` is the original failure's code (`AGENT_RUN_FAILED` when it had none), so
+ * `isWardenError(e, 'FALLBACK_EXHAUSTED')` still answers, and it is retryable when the original
+ * was; `stored` is the failure as the journal keeps it.
  */
-export class AgentRunError extends WardenError {
-  readonly code: string;
-  override readonly retryable: boolean;
-  readonly agent: string;
-  readonly runId: string;
-  readonly stored: StoredError;
-
+export class AgentRunError extends WardenError<string, { agent: string; runId: string; stored: StoredError }> {
   constructor(agent: string, runId: string, stored: StoredError) {
-    super(`agent "${agent}" (run ${runId}): ${stored.message}`);
-    this.code = typeof stored.code === 'string' ? stored.code : 'AGENT_RUN_FAILED';
-    this.retryable = stored.retryable === true;
-    this.agent = agent;
-    this.runId = runId;
-    this.stored = stored;
-  }
-
-  protected override details(): Record<string, unknown> {
-    return { agent: this.agent, runId: this.runId, stored: this.stored };
+    super(
+      typeof stored.code === 'string' ? stored.code : 'AGENT_RUN_FAILED',
+      `agent "${agent}" (run ${runId}): ${stored.message}`,
+      { agent, runId, stored },
+      { retryable: stored.retryable === true },
+    );
   }
 }
 
 /** An irreversible action in an ephemeral run was not approved (or no `approve` hook was given). */
-export class NotApprovedError extends WardenError {
-  readonly code = 'APPROVAL_DENIED';
-  readonly runId: string;
-  readonly action: string;
-  readonly reason: string;
-
+export class NotApprovedError extends WardenError<'APPROVAL_DENIED', { runId: string; action: string; reason: string }> {
   constructor(runId: string, action: string, reason: string) {
-    super(`run ${runId}: "${action}" was not approved (${reason}); it was not executed`);
-    this.runId = runId;
-    this.action = action;
-    this.reason = reason;
-  }
-
-  protected override details(): Record<string, unknown> {
-    return { runId: this.runId, action: this.action, reason: this.reason };
+    super('APPROVAL_DENIED', `run ${runId}: "${action}" was not approved (${reason}); it was not executed`, { runId, action, reason });
   }
 }
 
