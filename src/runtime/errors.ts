@@ -25,7 +25,6 @@
  */
 import { formatReason, showValue, type ExitReason, type Term } from './terms.ts';
 import type { Pid } from './pid.ts';
-import type { FencedError } from './fence.ts';
 
 const BRAND = Symbol.for('warden.error');
 
@@ -129,7 +128,6 @@ export interface WardenErrorMap {
   ProcessExitedError: ProcessExitedError;
   NameTakenError: NameTakenError;
   NameNotRegisteredError: NameNotRegisteredError;
-  FencedError: FencedError;
 }
 
 /** The code type a class declares (`string` for classes that carry another error's code). */

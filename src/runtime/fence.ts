@@ -23,6 +23,13 @@ export interface Fence {
   check(operation: string): void;
 }
 
+// FencedError joins the error map from here, so errors.ts imports nothing back from this file.
+declare module './errors.ts' {
+  interface WardenErrorMap {
+    FencedError: FencedError;
+  }
+}
+
 /** An operation by a superseded or dead incarnation was refused. */
 export class FencedError extends WardenError<'FENCED', { owner: string; generation: number; operation: string }> {
   constructor(owner: string, generation: number, operation: string) {
