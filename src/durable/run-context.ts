@@ -17,6 +17,7 @@
  */
 import type { Clock, EventBus, Fence } from '../runtime/index.ts';
 import { InvalidSpecError, isWardenError } from '../runtime/index.ts';
+import { raceAbort } from '../runtime/internal.ts';
 import type { Policy } from '../resilience/index.ts';
 import type { Attempt, JournalEntry, JournalKind, Json, Store, StoredError } from '../store/index.ts';
 import { approvalReason, type ActionDescriptor, type ApprovalPolicy } from './approval-policy.ts';
@@ -95,29 +96,6 @@ export interface RunEnv {
   readonly traceId: string;
   readonly epoch: number;
   readonly signal: AbortSignal;
-}
-
-/**
- * Stop waiting for `value` once the run is cancelled or its host closes, even if the step's code
- * ignores its signal (the code may go on running; its result is never journaled).
- */
-function raceAbort<T>(value: T | PromiseLike<T>, signal: AbortSignal): T | Promise<T> {
-  if (value === null || typeof value !== 'object' || typeof (value as PromiseLike<T>).then !== 'function') return value as T;
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    (value as PromiseLike<T>).then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
 }
 
 const STEP_NAME = /^[^\s].{0,199}$/s;
@@ -326,6 +304,8 @@ export class RunContext {
     const once = async (ctx?: { signal: AbortSignal }): Promise<unknown> => {
       attempt++;
       try {
+        // Stop waiting once the run is cancelled or its host closes, even if the step's code
+        // ignores its signal (it may go on running; its result is never journaled).
         return await raceAbort(call(attempt, ctx?.signal ?? this.signal), this.signal);
       } catch (e) {
         attempts.push({ attempt, at: this.env.clock.now(), error: toStoredError(e) });
