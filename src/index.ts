@@ -70,9 +70,9 @@ export {
   BudgetExceededError, BudgetConfigError, BUDGET_DEFAULTS, costUsd, totalTokens, definePricing,
   UnpricedModelError, RateLimitedError, Semaphore, SEMAPHORE_DEFAULTS, TokenBucket,
   TOKEN_BUCKET_DEFAULTS, ProviderLimiter, PROVIDER_LIMITER_DEFAULTS, Fallback,
-  FallbackExhaustedError, FALLBACK_DEFAULTS, DegradationLadder, LADDER_DEFAULTS, MemoryResultCache,
-  MEMORY_CACHE_DEFAULTS, canonicalJson, stableHash, Quarantine, QuarantinedError,
-  MemoryQuarantineStore, QUARANTINE_DEFAULTS, SpawnGuard, SpawnConflictError, MemorySpawnKeyStore,
+  FallbackExhaustedError, FALLBACK_DEFAULTS, DegradationLadder, LADDER_DEFAULTS, InProcessResultCache,
+  IN_PROCESS_RESULT_CACHE_DEFAULTS, canonicalJson, stableHash, Quarantine, QuarantinedError,
+  InProcessQuarantineStore, QUARANTINE_DEFAULTS, SpawnGuard, SpawnConflictError, InProcessSpawnKeyStore,
   SPAWN_GUARD_DEFAULTS, ResourceManager, DeadlockDetectedError, ResourceTimeoutError,
   RESOURCE_MANAGER_DEFAULTS,
 } from './resilience/index.ts';

@@ -9,7 +9,7 @@
  */
 import { inspect } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Budget, MemoryResultCache, ProviderLimiter } from '../src/resilience/index.ts';
+import { Budget, InProcessResultCache, ProviderLimiter } from '../src/resilience/index.ts';
 import { VirtualClock, isWardenError } from '../src/runtime/index.ts';
 import { ResilientModelClient, anthropicMessages, createModelClient, openaiChat, type ModelRequest, type ModelResponse, type ProviderAdapter, type StreamDelta } from '../src/llm/index.ts';
 import { startSimServer, type ChaosFault, type ChaosRule } from '../src/sim/index.ts';
@@ -283,7 +283,7 @@ describe('fallback and degradation', () => {
 
   it('serves the cache, then a static answer, when every model fails, saying which level answered', async () => {
     const h = await setup({ rules: [] });
-    const cache = new MemoryResultCache<ModelResponse>({ clock: h.clock });
+    const cache = new InProcessResultCache<ModelResponse>({ clock: h.clock });
     const client = createModelClient({
       models: [adapter(h, 'openai')],
       clock: h.clock,

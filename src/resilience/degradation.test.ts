@@ -2,14 +2,14 @@
 import { describe, expect, it } from 'vitest';
 import { EventBus, VirtualClock, type WardenEvent } from '../runtime/index.ts';
 import { DegradationLadder } from './degradation.ts';
-import { MemoryResultCache } from './result-cache.ts';
+import { InProcessResultCache } from './result-cache.ts';
 
 function ladder(primaryUp: { value: boolean }, fallbackUp: { value: boolean }) {
   const clock = new VirtualClock({ startMs: 1000 });
   const bus = new EventBus(clock);
   const events: WardenEvent[] = [];
   bus.onAny((e) => events.push(e));
-  const cache = new MemoryResultCache<string>({ clock });
+  const cache = new InProcessResultCache<string>({ clock });
   const queued: string[] = [];
   const l = new DegradationLadder<{ q: string }, string, { ticket: number }>({
     name: 'answer',

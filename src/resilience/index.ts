@@ -81,14 +81,14 @@ export { Fallback, FallbackExhaustedError, FALLBACK_DEFAULTS } from './fallback.
 export type { FallbackOptions, FallbackTunables, FallbackResult, Candidate } from './fallback.ts';
 export { DegradationLadder, LADDER_DEFAULTS } from './degradation.ts';
 export type { LadderOptions, LadderTunables, DegradedResult, DegradationLevel } from './degradation.ts';
-export { MemoryResultCache, MEMORY_CACHE_DEFAULTS } from './result-cache.ts';
+export { InProcessResultCache, IN_PROCESS_RESULT_CACHE_DEFAULTS } from './result-cache.ts';
 export type { ResultCache, CachedValue } from './result-cache.ts';
 
 export { canonicalJson, stableHash } from './stable-hash.ts';
-export { Quarantine, QuarantinedError, MemoryQuarantineStore, QUARANTINE_DEFAULTS } from './quarantine.ts';
+export { Quarantine, QuarantinedError, InProcessQuarantineStore, QUARANTINE_DEFAULTS } from './quarantine.ts';
 export type { QuarantineOptions, QuarantineTunables, QuarantineRecord, QuarantineStore } from './quarantine.ts';
 
-export { SpawnGuard, SpawnConflictError, MemorySpawnKeyStore, SPAWN_GUARD_DEFAULTS } from './spawn-guard.ts';
+export { SpawnGuard, SpawnConflictError, InProcessSpawnKeyStore, SPAWN_GUARD_DEFAULTS } from './spawn-guard.ts';
 export type { SpawnGuardOptions, SpawnGuardTunables, SpawnKeyStore, OnConflict } from './spawn-guard.ts';
 
 export {

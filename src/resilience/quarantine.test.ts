@@ -1,7 +1,7 @@
 /** Poison quarantine: crash counting, quarantine, listing and release. */
 import { describe, expect, it } from 'vitest';
 import { EventBus, VirtualClock, isWardenError, type WardenEvent } from '../runtime/index.ts';
-import { MemoryQuarantineStore, Quarantine, QuarantinedError } from './quarantine.ts';
+import { InProcessQuarantineStore, Quarantine, QuarantinedError } from './quarantine.ts';
 
 const bug = () => {
   throw new TypeError("Cannot read properties of undefined (reading 'text')");
@@ -76,7 +76,7 @@ describe('Quarantine', () => {
   });
 
   it('counts every one of many concurrent crashes of one input', async () => {
-    const store = new MemoryQuarantineStore();
+    const store = new InProcessQuarantineStore();
     const { q } = setup({ store, maxCrashes: 10 });
     await Promise.all(Array.from({ length: 5 }, () => q.run('same', bug).catch(() => undefined)));
     expect((await store.get(q.keyOf('same')))?.crashes).toBe(5);

@@ -11,7 +11,7 @@
  *
  * Only crashes count: by default a failure classified as transient (a 503, a timeout) says
  * nothing about the input and is not recorded, nor is the caller's abort. Records live behind the
- * small {@link QuarantineStore} interface (in memory here; the durable layer persists them).
+ * small {@link QuarantineStore} interface (held in this process here; the durable layer persists them).
  * Updates to one key are serialised in this process, so concurrent crashes are all counted.
  */
 import { z } from 'zod';
@@ -42,8 +42,8 @@ export interface QuarantineStore {
   list(): Promise<readonly QuarantineRecord[]>;
 }
 
-/** Crash records in memory (lost on exit). */
-export class MemoryQuarantineStore implements QuarantineStore {
+/** Crash records held in this process (lost on exit). */
+export class InProcessQuarantineStore implements QuarantineStore {
   private readonly records = new Map<string, QuarantineRecord>();
 
   async get(key: string): Promise<QuarantineRecord | undefined> {
@@ -88,7 +88,7 @@ export interface QuarantineTunables {
 export const QUARANTINE_DEFAULTS: QuarantineTunables = Object.freeze({ name: 'quarantine', maxCrashes: 3, crashWindowMs: Infinity });
 
 export interface QuarantineOptions extends Partial<QuarantineTunables> {
-  /** @default a new MemoryQuarantineStore */
+  /** @default a new InProcessQuarantineStore */
   readonly store?: QuarantineStore;
   /** Which failures count as the input crashing the handler. @default not transient (classifyFailure) */
   readonly isCrash?: (error: unknown) => boolean;
@@ -127,7 +127,7 @@ export class Quarantine {
   constructor(options: QuarantineOptions = {}) {
     const subject = typeof options.name === 'string' ? `quarantine "${options.name}"` : 'quarantine';
     const { store, isCrash, clock, bus, ...rest } = parseWith(subject, optionsSchema, options);
-    this.store = store ?? new MemoryQuarantineStore();
+    this.store = store ?? new InProcessQuarantineStore();
     this.clock = clock ?? realClock;
     this.bus = bus;
     this.isCrash = isCrash ?? ((e) => !classifyFailure(e, this.clock.now()).transient);

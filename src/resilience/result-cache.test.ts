@@ -1,12 +1,12 @@
-/** The in-memory result cache behind the degradation ladder's cache level. */
+/** The in-process result cache behind the degradation ladder's cache level. */
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../runtime/index.ts';
-import { MemoryResultCache } from './result-cache.ts';
+import { InProcessResultCache } from './result-cache.ts';
 
-describe('MemoryResultCache', () => {
+describe('InProcessResultCache', () => {
   it('evicts the least recently used entry and ages entries out on the clock', async () => {
     const clock = new VirtualClock();
-    const c = new MemoryResultCache<number>({ clock, maxEntries: 2, ttlMs: 100 });
+    const c = new InProcessResultCache<number>({ clock, maxEntries: 2, ttlMs: 100 });
     c.set('a', 1);
     c.set('b', 2);
     c.get('a');

@@ -1,5 +1,5 @@
 /**
- * A small in-memory cache of good results, for the degradation ladder's cache level: bounded
+ * A small cache of good results held in this process, for the degradation ladder's cache level: bounded
  * (least recently used entries go first) and optionally aged out on the injected clock. The
  * ladder talks to any {@link ResultCache}, so a durable or shared cache can replace this one.
  */
@@ -19,7 +19,7 @@ export interface ResultCache<T> {
   set(key: string, value: T): void | PromiseLike<void>;
 }
 
-export const MEMORY_CACHE_DEFAULTS = Object.freeze({ maxEntries: 1000, ttlMs: Infinity });
+export const IN_PROCESS_RESULT_CACHE_DEFAULTS = Object.freeze({ maxEntries: 1000, ttlMs: Infinity });
 
 const optionsSchema = z.strictObject({
   maxEntries: schemas.positiveInt.optional(),
@@ -27,16 +27,17 @@ const optionsSchema = z.strictObject({
   clock: schemas.clock.optional(),
 });
 
-export class MemoryResultCache<T> implements ResultCache<T> {
+/** Results held in this process (lost on exit). Not the memory server, which is a knowledge graph (`warden/memory`). */
+export class InProcessResultCache<T> implements ResultCache<T> {
   private readonly entries = new Map<string, CachedValue<T>>();
   private readonly maxEntries: number;
   private readonly ttlMs: number;
   private readonly clock: Clock;
 
   constructor(options: { maxEntries?: number; ttlMs?: number; clock?: Clock } = {}) {
-    const o = parseWith('memory cache', optionsSchema, options);
-    this.maxEntries = o.maxEntries ?? MEMORY_CACHE_DEFAULTS.maxEntries;
-    this.ttlMs = o.ttlMs ?? MEMORY_CACHE_DEFAULTS.ttlMs;
+    const o = parseWith('in-process result cache', optionsSchema, options);
+    this.maxEntries = o.maxEntries ?? IN_PROCESS_RESULT_CACHE_DEFAULTS.maxEntries;
+    this.ttlMs = o.ttlMs ?? IN_PROCESS_RESULT_CACHE_DEFAULTS.ttlMs;
     this.clock = o.clock ?? realClock;
   }
 

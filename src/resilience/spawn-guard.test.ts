@@ -2,14 +2,14 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { EventBus, VirtualClock, settle, type WardenEvent } from '../runtime/index.ts';
-import { MemorySpawnKeyStore, SpawnConflictError, SpawnGuard } from './spawn-guard.ts';
+import { InProcessSpawnKeyStore, SpawnConflictError, SpawnGuard } from './spawn-guard.ts';
 
 function setup(maxHoldMs = 60_000) {
   const clock = new VirtualClock();
   const bus = new EventBus(clock);
   const events: WardenEvent[] = [];
   bus.onAny((e) => events.push(e));
-  const store = new MemorySpawnKeyStore(clock);
+  const store = new InProcessSpawnKeyStore(clock);
   return { clock, events, store, guard: new SpawnGuard({ clock, bus, store, maxHoldMs }) };
 }
 
@@ -90,7 +90,7 @@ describe('SpawnGuard', () => {
 
   it('refuses when another process holds the key in a shared store', async () => {
     const clock = new VirtualClock();
-    const store = new MemorySpawnKeyStore(clock);
+    const store = new InProcessSpawnKeyStore(clock);
     const here = new SpawnGuard({ clock, store });
     const there = new SpawnGuard({ clock, store });
     const a = here.run('k', () => clock.sleep(50));

@@ -50,8 +50,8 @@ export interface SpawnKeyStore {
   release(key: string, owner: string): Promise<void>;
 }
 
-/** In-flight keys in memory, with lease expiry on the given clock. */
-export class MemorySpawnKeyStore implements SpawnKeyStore {
+/** In-flight keys held in this process, with lease expiry on the given clock. */
+export class InProcessSpawnKeyStore implements SpawnKeyStore {
   private readonly held = new Map<string, { owner: string; expiresAt: number }>();
   private readonly clock: Clock;
 
@@ -89,7 +89,7 @@ export interface SpawnGuardTunables {
 export const SPAWN_GUARD_DEFAULTS: SpawnGuardTunables = Object.freeze({ name: 'spawn-guard', maxHoldMs: 600_000 });
 
 export interface SpawnGuardOptions extends Partial<SpawnGuardTunables> {
-  /** @default a MemorySpawnKeyStore on the same clock */
+  /** @default a InProcessSpawnKeyStore on the same clock */
   readonly store?: SpawnKeyStore;
   readonly clock?: Clock;
   readonly bus?: EventBus;
@@ -130,7 +130,7 @@ export class SpawnGuard {
     const subject = typeof options.name === 'string' ? `spawn guard "${options.name}"` : 'spawn guard';
     const { store, clock, bus, ...rest } = parseWith(subject, optionsSchema, options);
     this.clock = clock ?? realClock;
-    this.store = store ?? new MemorySpawnKeyStore(this.clock);
+    this.store = store ?? new InProcessSpawnKeyStore(this.clock);
     this.bus = bus;
     this.live = new LiveConfig(subject, tunableShape, tunableShape.partial(), { ...SPAWN_GUARD_DEFAULTS, ...defined(rest) } as SpawnGuardTunables);
   }
