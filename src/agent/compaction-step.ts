@@ -69,7 +69,13 @@ export class CompactionStep {
   }
 
   /** The journaled work: what the plan takes out, and the summary of the turns it summarises. */
-  private async summarize(settings: ResolvedCompaction, compaction: number, plan: CompactionPlan, tokensBefore: number, stepSignal: AbortSignal): Promise<CompactionRecord> {
+  private async summarize(
+    settings: ResolvedCompaction,
+    compaction: number,
+    plan: CompactionPlan,
+    tokensBefore: number,
+    stepSignal: AbortSignal,
+  ): Promise<CompactionRecord> {
     const messages = this.conversation.messages;
     const offloaded = offloadedBy(messages, plan, compaction);
     let summary = '';

@@ -36,7 +36,12 @@ function conversation(withSystem: boolean, turns: readonly Turn[]): Message[] {
   let id = 0;
   for (const t of turns) {
     if (t.kind === 'tools') {
-      const calls = Array.from({ length: t.calls }, () => ({ id: `call_${++id}`, name: 'search', argumentsText: `{"q":"${id}"}`, arguments: { q: String(id) } }));
+      const calls = Array.from({ length: t.calls }, () => ({
+        id: `call_${++id}`,
+        name: 'search',
+        argumentsText: `{"q":"${id}"}`,
+        arguments: { q: String(id) },
+      }));
       messages.push({ role: 'assistant', content: '', toolCalls: calls });
       for (const c of calls) messages.push({ role: 'tool', toolCallId: c.id, content: 'r'.repeat(t.size) });
     } else if (t.kind === 'text') {
@@ -61,7 +66,9 @@ describe('token accounting', () => {
   it('estimates about four characters per token plus framing, tool calls included', () => {
     expect(estimateMessageTokens({ role: 'user', content: 'x'.repeat(400) })).toBe(104);
     const call = { id: 'c1', name: 'search', argumentsText: '{"q":"otp"}', arguments: { q: 'otp' } };
-    expect(estimateMessageTokens({ role: 'assistant', content: '', toolCalls: [call] })).toBeGreaterThan(estimateMessageTokens({ role: 'assistant', content: '' }));
+    expect(estimateMessageTokens({ role: 'assistant', content: '', toolCalls: [call] })).toBeGreaterThan(
+      estimateMessageTokens({ role: 'assistant', content: '' }),
+    );
   });
 
   it('uses the exact count the model reported and estimates only what came after it', () => {

@@ -125,7 +125,12 @@ export function offloadedBy(messages: readonly Message[], plan: CompactionPlan, 
   const take = (i: number): void => {
     const message = messages[i];
     if (message === undefined || message.role !== 'tool' || isStub(message)) return;
-    items.push({ ref: `c${compaction}.${items.length + 1}`, source: names.get(message.toolCallId) ?? 'tool', toolCallId: message.toolCallId, content: message.content });
+    items.push({
+      ref: `c${compaction}.${items.length + 1}`,
+      source: names.get(message.toolCallId) ?? 'tool',
+      toolCallId: message.toolCallId,
+      content: message.content,
+    });
   };
   for (let i = plan.anchor; i < plan.summarizeTo; i++) take(i);
   for (const i of plan.clear) take(i);

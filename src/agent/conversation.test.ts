@@ -20,7 +20,11 @@ const ANCHOR = [
 function researching(): Conversation {
   const conversation = new Conversation('You research.', 'Find out about OTP.');
   for (let n = 1; n <= 3; n++) {
-    conversation.add({ role: 'assistant', content: '', toolCalls: [{ id: `call_${n}`, name: 'search', argumentsText: `{"q":"${n}"}`, arguments: { q: String(n) } }] });
+    conversation.add({
+      role: 'assistant',
+      content: '',
+      toolCalls: [{ id: `call_${n}`, name: 'search', argumentsText: `{"q":"${n}"}`, arguments: { q: String(n) } }],
+    });
     conversation.addToolResult(`call_${n}`, { content: `result ${n}; `.repeat(50), isError: false });
   }
   conversation.add({ role: 'assistant', content: 'Still looking.' });
@@ -31,10 +35,24 @@ function researching(): Conversation {
 function compaction(conversation: Conversation): CompactionRecord {
   const plan = planCompaction(conversation.messages, { keepRecentMessages: 3, keepToolResults: 0 });
   if (plan === undefined) throw new Error('nothing to compact');
-  return { plan, summary: 'Searched three times.', offloaded: offloadedBy(conversation.messages, plan, 1), tokensBefore: conversation.tokens(), spent: NOTHING_SPENT };
+  return {
+    plan,
+    summary: 'Searched three times.',
+    offloaded: offloadedBy(conversation.messages, plan, 1),
+    tokensBefore: conversation.tokens(),
+    spent: NOTHING_SPENT,
+  };
 }
 
-const toolContext: ToolContext = { signal: new AbortController().signal, attempt: 1, agent: 'a', runId: 'r', callId: 'c', idempotencyKey: undefined, beat() {} };
+const toolContext: ToolContext = {
+  signal: new AbortController().signal,
+  attempt: 1,
+  agent: 'a',
+  runId: 'r',
+  callId: 'c',
+  idempotencyKey: undefined,
+  beat() {},
+};
 
 describe('conversation', () => {
   it('starts with the task anchor: the system prompt, then the task', () => {
@@ -68,7 +86,10 @@ describe('conversation', () => {
     conversation.compact(record, 1, true);
     const messages = conversation.messages;
     expect(messages.slice(0, 2)).toEqual(ANCHOR);
-    expect(messages[2]).toEqual({ role: 'user', content: expect.stringMatching(/^\[Summary of earlier work \(compaction 1; 4 messages\)\]\nSearched three times\.$/) });
+    expect(messages[2]).toEqual({
+      role: 'user',
+      content: expect.stringMatching(/^\[Summary of earlier work \(compaction 1; 4 messages\)\]\nSearched three times\.$/),
+    });
     expect(messages[2]?.content.startsWith(SUMMARY_MARK)).toBe(true);
     const stubbed = messages.filter((m) => m.role === 'tool');
     expect(stubbed).toHaveLength(1);

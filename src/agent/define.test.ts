@@ -12,7 +12,8 @@ import { tool } from './tool.ts';
 /** Never called: nothing here runs a model. */
 const model = createModelClient({ models: [openaiChat({ model: 'sim-small', apiKey: 'sk-test', baseURL: 'http://127.0.0.1:9/v1' })] });
 
-const webSearch = () => tool({ description: 'Search the web; returns titles and URLs.', input: z.object({ q: z.string() }), run: ({ q }) => [{ title: `About ${q}` }] });
+const webSearch = () =>
+  tool({ description: 'Search the web; returns titles and URLs.', input: z.object({ q: z.string() }), run: ({ q }) => [{ title: `About ${q}` }] });
 
 describe('definition', () => {
   it('names the bad field of an agent or tool spec', () => {

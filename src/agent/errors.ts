@@ -167,13 +167,27 @@ export function errorFromStored(agent: string, runId: string, stored: StoredErro
     case 'UNKNOWN_TOOL':
       return new UnknownToolError(agent, runId, asNumber(fields.step), asString(fields.tool), Array.isArray(fields.known) ? fields.known.map(String) : []);
     case 'TOOL_LOOP_DETECTED':
-      return new ToolLoopError(agent, runId, asNumber(fields.step), asString(fields.tool), asString(fields.args), asNumber(fields.executed), asNumber(fields.limit));
+      return new ToolLoopError(
+        agent,
+        runId,
+        asNumber(fields.step),
+        asString(fields.tool),
+        asString(fields.args),
+        asNumber(fields.executed),
+        asNumber(fields.limit),
+      );
     case 'MAX_STEPS_EXCEEDED':
       return new MaxStepsError(agent, runId, asNumber(fields.maxSteps));
     case 'OUTPUT_INVALID':
       return new OutputInvalidError(agent, runId, asNumber(fields.step), asNumber(fields.attempts), asString(fields.problem), asString(fields.text));
     case 'BUDGET_EXCEEDED':
-      return new BudgetExceededError(asString(fields.scope), asString(fields.unit, 'usd') as BudgetUnit, asNumber(fields.limit), asNumber(fields.spent), asNumber(fields.requested));
+      return new BudgetExceededError(
+        asString(fields.scope),
+        asString(fields.unit, 'usd') as BudgetUnit,
+        asNumber(fields.limit),
+        asNumber(fields.spent),
+        asNumber(fields.requested),
+      );
     default:
       return new AgentRunError(agent, runId, inner);
   }

@@ -69,7 +69,14 @@ class AgentRun<O> {
     execution.emit({ type: 'agent.started', ...base, durable: execution.journal.durable, resumed: execution.journal.isReplaying });
     try {
       const result = await this.loopUntilAnswered();
-      execution.emit({ type: 'agent.completed', ...base, steps: result.steps, toolCalls: result.toolCalls, costUsd: result.costUsd, replayedSteps: result.replayed.steps });
+      execution.emit({
+        type: 'agent.completed',
+        ...base,
+        steps: result.steps,
+        toolCalls: result.toolCalls,
+        costUsd: result.costUsd,
+        replayedSteps: result.replayed.steps,
+      });
       return result;
     } catch (error) {
       if (error instanceof Error && !isWardenError(error, 'FENCED')) {

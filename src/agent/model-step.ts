@@ -72,7 +72,15 @@ export class ModelStep {
       this.rejected++;
       this.emitModelCalled(step, record, replaying);
       const { name, maxOutputRetries } = execution.agent;
-      execution.emit({ type: 'agent.output_rejected', agent: name, runId: execution.runId, step, attempt: this.rejected, maxAttempts: maxOutputRetries + 1, problem: record.problem });
+      execution.emit({
+        type: 'agent.output_rejected',
+        agent: name,
+        runId: execution.runId,
+        step,
+        attempt: this.rejected,
+        maxAttempts: maxOutputRetries + 1,
+        problem: record.problem,
+      });
       this.conversation.add({ role: 'assistant', content: record.text });
       this.conversation.add({ role: 'user', content: reaskMessage(record.problem) });
       return undefined;
@@ -113,7 +121,14 @@ export class ModelStep {
     if (toolCalls.length === 0 && agent.output !== undefined) {
       const checked = checkOutput(agent.output, response.text, response.output);
       if ('problem' in checked) {
-        return this.rejectOutput(step, { kind: 'invalid', text: response.text, problem: checked.problem, provider: response.provider, model: response.model, spent });
+        return this.rejectOutput(step, {
+          kind: 'invalid',
+          text: response.text,
+          problem: checked.problem,
+          provider: response.provider,
+          model: response.model,
+          spent,
+        });
       }
       output = checked.output;
     }
@@ -147,14 +162,22 @@ export class ModelStep {
       false,
     );
     if (looping !== undefined) {
-      throw this.refused(step, record, new ToolLoopError(agent.name, runId, step, looping.call.name, showArgs(looping.call), looping.executed, this.loopGuard.limit));
+      throw this.refused(
+        step,
+        record,
+        new ToolLoopError(agent.name, runId, step, looping.call.name, showArgs(looping.call), looping.executed, this.loopGuard.limit),
+      );
     }
   }
 
   /** A rejected answer: asked again while re-asks are left, else the run stops here. */
   private rejectOutput(step: number, record: InvalidRecord): InvalidRecord {
     if (this.rejected >= this.execution.agent.maxOutputRetries) {
-      throw this.refused(step, record, new OutputInvalidError(this.execution.agent.name, this.execution.runId, step, this.rejected + 1, record.problem, record.text));
+      throw this.refused(
+        step,
+        record,
+        new OutputInvalidError(this.execution.agent.name, this.execution.runId, step, this.rejected + 1, record.problem, record.text),
+      );
     }
     return record;
   }

@@ -67,7 +67,7 @@ export interface AgentOptions<O = string> {
 }
 
 export const SUMMARY_INSTRUCTIONS =
-  'You summarise the earlier part of an agent\'s work so it can continue with less context. Keep every fact, number, ' +
+  "You summarise the earlier part of an agent's work so it can continue with less context. Keep every fact, number, " +
   'name, URL and decision it will need for the task; drop pleasantries and repetition. Write short plain sentences, ' +
   'no preamble.';
 
@@ -135,7 +135,12 @@ const optionsSchema = z.strictObject({
   name: z.string().regex(NAME, 'must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit'),
   model: z.custom<ModelClient>(isModel, { message: 'must be a model client (createModelClient, openaiChat, anthropicMessages)' }),
   system: z.string().optional(),
-  tools: z.record(z.string().regex(TOOL_NAME, 'must match ^[A-Za-z0-9_-]{1,64}$'), z.custom<Tool>(isTool, { message: 'must be built with tool({ description, input, run })' })).optional(),
+  tools: z
+    .record(
+      z.string().regex(TOOL_NAME, 'must match ^[A-Za-z0-9_-]{1,64}$'),
+      z.custom<Tool>(isTool, { message: 'must be built with tool({ description, input, run })' }),
+    )
+    .optional(),
   output: z.custom<z.ZodType>(isZod, { message: 'must be a zod schema' }).optional(),
   maxSteps: positiveInt.optional(),
   maxIdenticalToolCalls: positiveInt.optional(),
@@ -164,7 +169,9 @@ const optionsSchema = z.strictObject({
       parent: z.custom<Budget>((v) => v instanceof Budget, { message: 'must be a Budget' }).optional(),
     })
     .optional(),
-  bus: z.custom<EventBus>((v) => typeof v === 'object' && v !== null && typeof (v as EventBus).emit === 'function', { message: 'must be an EventBus' }).optional(),
+  bus: z
+    .custom<EventBus>((v) => typeof v === 'object' && v !== null && typeof (v as EventBus).emit === 'function', { message: 'must be an EventBus' })
+    .optional(),
 });
 
 /** Check `options` and resolve them with their defaults into a frozen configuration. */
@@ -174,7 +181,12 @@ export function resolveAgent<O>(options: AgentOptions<O>): ResolvedAgent<O> {
   const tools = new Map<string, Tool>(Object.entries(options.tools ?? {}) as [string, Tool][]);
   const compaction = resolveCompaction(options.compaction === false ? undefined : options.compaction);
   if (compaction?.recallTool === true && tools.has(RECALL_TOOL)) {
-    throw new InvalidSpecError(subject, `tools.${RECALL_TOOL}`, RECALL_TOOL, 'is the name of the built-in recall tool of compaction (rename the tool, or set compaction.recallTool: false)');
+    throw new InvalidSpecError(
+      subject,
+      `tools.${RECALL_TOOL}`,
+      RECALL_TOOL,
+      'is the name of the built-in recall tool of compaction (rename the tool, or set compaction.recallTool: false)',
+    );
   }
   return Object.freeze({
     name: checked.name,

@@ -142,7 +142,15 @@ export async function runAgent<O>(ctx: ProcessContext, agent: Agent<O>, options:
  * person to resolve an uncertain effect), check every `pollMs` whether it was resumed, here or by
  * any host (`agent.suspended` is emitted once per wait).
  */
-async function outcomeAfterSuspensions(ctx: ProcessContext, host: DurableHost, store: Store, agent: string, runId: string, first: RunOutcome, pollMs: number): Promise<Exclude<RunOutcome, { status: 'suspended' }>> {
+async function outcomeAfterSuspensions(
+  ctx: ProcessContext,
+  host: DurableHost,
+  store: Store,
+  agent: string,
+  runId: string,
+  first: RunOutcome,
+  pollMs: number,
+): Promise<Exclude<RunOutcome, { status: 'suspended' }>> {
   let outcome = first;
   let announced = false;
   while (outcome.status === 'suspended') {

@@ -52,7 +52,12 @@ describe('run spend', () => {
     const spend = runSpend({ usd: 0.5 });
     spend.add({ usd: 0.75, tokens: 10 }, true, true);
     expect(spend.budget().config.limits).toEqual({ usd: 0 });
-    expect(isWardenError(refusal(() => spend.budget().reserve({ usd: 0.01 })), 'BUDGET_EXCEEDED')).toBe(true);
+    expect(
+      isWardenError(
+        refusal(() => spend.budget().reserve({ usd: 0.01 })),
+        'BUDGET_EXCEEDED',
+      ),
+    ).toBe(true);
   });
 
   it('creates the run scope once, under the parent scope, and measures a step from it', () => {

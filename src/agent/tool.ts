@@ -52,7 +52,10 @@ export interface ToolSpec<I, O> {
    * For effects: decide one whose outcome was lost in a crash (was the key done?). Without it, an
    * uncertain effect suspends the run until a person says what happened.
    */
-  readonly reconcile?: (info: { readonly idempotencyKey: string; readonly args: Json | undefined }) => PromiseLike<{ done: true; value?: unknown } | { done: false }> | { done: true; value?: unknown } | { done: false };
+  readonly reconcile?: (info: {
+    readonly idempotencyKey: string;
+    readonly args: Json | undefined;
+  }) => PromiseLike<{ done: true; value?: unknown } | { done: false }> | { done: true; value?: unknown } | { done: false };
   /** Retry policy for the call (e.g. `new Retry({ maxAttempts: 3 })`); every attempt is journaled. @default none */
   readonly retry?: Pick<Policy, 'execute'>;
 }
@@ -118,7 +121,8 @@ export function tool<I, O>(spec: ToolSpec<I, O>): Tool<I, O> {
   for (const flag of ['effect', 'irreversible'] as const) {
     if (spec[flag] !== undefined && typeof spec[flag] !== 'boolean') throw new InvalidSpecError(subject, flag, spec[flag], 'must be a boolean');
   }
-  if (spec.reconcile !== undefined && typeof spec.reconcile !== 'function') throw new InvalidSpecError(subject, 'reconcile', spec.reconcile, 'must be a function');
+  if (spec.reconcile !== undefined && typeof spec.reconcile !== 'function')
+    throw new InvalidSpecError(subject, 'reconcile', spec.reconcile, 'must be a function');
   if (spec.reconcile !== undefined && spec.effect !== true && spec.irreversible !== true) {
     throw new InvalidSpecError(subject, 'reconcile', 'reconcile', 'only applies to effects (set effect: true)');
   }
