@@ -80,7 +80,12 @@ async function client(variant: VariantName, url: string): Promise<void> {
   if (variant === 'bare-sdk') {
     const { default: OpenAI } = await import('openai');
     const c = new OpenAI({ apiKey: KEY, baseURL: `${url}/v1`, maxRetries: 0 });
-    const tools = [{ type: 'function' as const, function: { name: 'lookup', description: 'Look a key up', parameters: { type: 'object', properties: { key: { type: 'string' } }, required: ['key'] } } }];
+    const tools = [
+      {
+        type: 'function' as const,
+        function: { name: 'lookup', description: 'Look a key up', parameters: { type: 'object', properties: { key: { type: 'string' } }, required: ['key'] } },
+      },
+    ];
     runOnce = async () => {
       const messages: Parameters<typeof c.chat.completions.create>[0]['messages'] = [
         { role: 'system', content: 'You look keys up.' },

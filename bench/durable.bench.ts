@@ -20,7 +20,10 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { ensureBenchPeers } from './support/ensure-peers.ts';
 
-const { values } = parseArgs({ options: { rounds: { type: 'string' }, steps: { type: 'string' }, concurrentSteps: { type: 'string' }, peerConcurrentSteps: { type: 'string' } }, strict: true });
+const { values } = parseArgs({
+  options: { rounds: { type: 'string' }, steps: { type: 'string' }, concurrentSteps: { type: 'string' }, peerConcurrentSteps: { type: 'string' } },
+  strict: true,
+});
 const rounds = Number(values.rounds ?? 5);
 const steps = Number(values.steps ?? 500);
 const concurrentSteps = Number(values.concurrentSteps ?? 100);
@@ -43,7 +46,11 @@ function measure(variant: string, mode: string, n: number, dir?: string, tagOver
     maxBuffer: 16 * 1024 * 1024,
   });
   if (dir === undefined) rmSync(workDir, { recursive: true, force: true });
-  const line = r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
+  const line = r.stdout
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .pop();
   if (r.status !== 0 || line === undefined) throw new Error(`${variant} ${mode} failed (exit ${r.status}):\n${r.stderr.slice(-2000)}`);
   return JSON.parse(line) as Result;
 }
@@ -124,7 +131,9 @@ out.push('| --- | ---: |');
 out.push(`| Warden, SQLite | ${fmt(m('resume warden-sqlite'), 1)} |`);
 out.push(`| Warden, Postgres | ${fmt(m('resume warden-postgres'), 1)} |`);
 out.push('');
-out.push(`Faster peer per step: ${fasterPeerSqlite <= fasterPeerPg ? 'LangGraph.js (SQLite, synchronous=FULL)' : 'DBOS Transact (Postgres)'}, ${fmt(fasterPeer)} µs.`);
+out.push(
+  `Faster peer per step: ${fasterPeerSqlite <= fasterPeerPg ? 'LangGraph.js (SQLite, synchronous=FULL)' : 'DBOS Transact (Postgres)'}, ${fmt(fasterPeer)} µs.`,
+);
 out.push('');
 out.push('Raw values (one per round, in round order):');
 out.push('');

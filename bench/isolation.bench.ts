@@ -42,7 +42,12 @@ const med = (mode: string, key: string): number => {
 const f = (x: number, d = 1): string => x.toFixed(d);
 const rows = [
   ['thread: hung → replacement ready (ms, median)', med('warden-thread', 'median_ms'), med('raw-replace-thread', 'median_ms'), med('raw-thread', 'median_ms')],
-  ['process: hung → replacement ready (ms, median)', med('warden-process', 'median_ms'), med('raw-replace-process', 'median_ms'), med('raw-process', 'median_ms')],
+  [
+    'process: hung → replacement ready (ms, median)',
+    med('warden-process', 'median_ms'),
+    med('raw-replace-process', 'median_ms'),
+    med('raw-process', 'median_ms'),
+  ],
 ] as const;
 const lines = [
   '| measure | Warden | raw: kill + respawn | raw: spawn | Warden / raw kill + respawn | Warden / raw spawn | target |',
@@ -54,6 +59,8 @@ const lines = [
   `| memory per idle thread child (MiB of process RSS) | ${f(med('memory-warden-thread', 'mib_per_child'))} | ${f(med('memory-raw-thread', 'mib_per_child'))} | ${f(med('memory-warden-thread', 'mib_per_child') / med('memory-raw-thread', 'mib_per_child'), 2)}× |`,
   `| memory per idle process child (MiB of its RSS) | ${f(med('memory-warden-process', 'mib_per_child'))} | ${f(med('memory-raw-process', 'mib_per_child'))} | ${f(med('memory-warden-process', 'mib_per_child') / med('memory-raw-process', 'mib_per_child'), 2)}× |`,
 ];
-process.stdout.write(`${lines.join('\n')}\n\n${rounds} rounds × ${samples} samples; ${cpus().length} cores, Node ${process.version}.\n\nRaw values:\n\n${Object.entries(raw)
-  .map(([mode, rs]) => `- ${mode}: ${rs.map((r) => JSON.stringify(r)).join('; ')}`)
-  .join('\n')}\n`);
+process.stdout.write(
+  `${lines.join('\n')}\n\n${rounds} rounds × ${samples} samples; ${cpus().length} cores, Node ${process.version}.\n\nRaw values:\n\n${Object.entries(raw)
+    .map(([mode, rs]) => `- ${mode}: ${rs.map((r) => JSON.stringify(r)).join('; ')}`)
+    .join('\n')}\n`,
+);

@@ -25,7 +25,12 @@ import { startServerProcess, stopServerProcess, type ServerProcess } from './sup
 const self = fileURLToPath(import.meta.url);
 const KEY = 'sk-bench-000000000000';
 const BODY = (stream: boolean): string =>
-  JSON.stringify({ model: 'sim-small', messages: [{ role: 'user', content: 'Summarise supervision trees in one line.' }], stream, ...(stream ? { stream_options: { include_usage: true } } : {}) });
+  JSON.stringify({
+    model: 'sim-small',
+    messages: [{ role: 'user', content: 'Summarise supervision trees in one line.' }],
+    stream,
+    ...(stream ? { stream_options: { include_usage: true } } : {}),
+  });
 
 function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -56,7 +61,14 @@ async function load(url: string, concurrency: number, total: number, stream: boo
   const one = (): Promise<void> =>
     new Promise((resolve, reject) => {
       const req = request(
-        { hostname: target.hostname, port: target.port, path: target.pathname, method: 'POST', agent, headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}`, 'content-length': Buffer.byteLength(body) } },
+        {
+          hostname: target.hostname,
+          port: target.port,
+          path: target.pathname,
+          method: 'POST',
+          agent,
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}`, 'content-length': Buffer.byteLength(body) },
+        },
         (res) => {
           if (res.statusCode !== 200) reject(new Error(`status ${res.statusCode}`));
           res.resume();
@@ -95,7 +107,9 @@ async function client(variant: VariantName, url: string, calls: number, warmup: 
   if (variant === 'bare-openai') {
     const { default: OpenAI } = await import('openai');
     const c = new OpenAI({ apiKey: KEY, baseURL: `${url}/v1`, maxRetries: 0 });
-    call = async () => (await c.chat.completions.create({ model: 'sim-small', max_completion_tokens: 4096, messages: [{ role: 'user', content: question }] })).choices[0]?.message.content ?? '';
+    call = async () =>
+      (await c.chat.completions.create({ model: 'sim-small', max_completion_tokens: 4096, messages: [{ role: 'user', content: question }] })).choices[0]
+        ?.message.content ?? '';
   } else if (variant === 'bare-anthropic') {
     const { default: Anthropic } = await import('@anthropic-ai/sdk');
     const c = new Anthropic({ apiKey: KEY, baseURL: url, maxRetries: 0 });
@@ -112,7 +126,10 @@ async function client(variant: VariantName, url: string, calls: number, warmup: 
     bus.onAny(() => seen++);
     const pricing = { 'sim-small': { inputPerMTok: 0.15, outputPerMTok: 0.6 }, 'sim-large': { inputPerMTok: 0.8, outputPerMTok: 4 } };
     const budget = new Budget({ scope: 'bench', limits: { usd: 1_000_000, tokens: 1e12 }, bus });
-    const model = variant === 'warden-openai' ? llm.openaiChat({ model: 'sim-small', apiKey: KEY, baseURL: `${url}/v1` }) : llm.anthropicMessages({ model: 'sim-large', apiKey: KEY, baseURL: url });
+    const model =
+      variant === 'warden-openai'
+        ? llm.openaiChat({ model: 'sim-small', apiKey: KEY, baseURL: `${url}/v1` })
+        : llm.anthropicMessages({ model: 'sim-large', apiKey: KEY, baseURL: url });
     const c = llm.createModelClient({ models: [model], budget, pricing, bus, retry: { maxAttempts: 3 }, timeoutMs: 30_000 });
     call = async () => {
       const r = await c.complete({ messages: [{ role: 'user', content: question }] });
@@ -195,9 +212,12 @@ async function parent(rounds: number): Promise<void> {
   lines.push('');
   lines.push('| simulated server | requests/s (median) | rounds |');
   lines.push('|---|---:|---|');
-  for (const [k, xs] of Object.entries(throughput)) lines.push(`| ${k} chat completion, 32 connections | ${f(median(xs), 0)} | ${xs.map((x) => f(x, 0)).join(', ')} |`);
+  for (const [k, xs] of Object.entries(throughput))
+    lines.push(`| ${k} chat completion, 32 connections | ${f(median(xs), 0)} | ${xs.map((x) => f(x, 0)).join(', ')} |`);
   lines.push('');
-  lines.push('| added latency | SDK | bare SDK call (ms) | Warden full stack (ms) | wall overhead (ms) | wall overhead / 100 ms | client CPU bare (µs/call) | client CPU Warden (µs/call) | CPU overhead / 100 ms |');
+  lines.push(
+    '| added latency | SDK | bare SDK call (ms) | Warden full stack (ms) | wall overhead (ms) | wall overhead / 100 ms | client CPU bare (µs/call) | client CPU Warden (µs/call) | CPU overhead / 100 ms |',
+  );
   lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const [label, per] of Object.entries(overhead)) {
     for (const sdk of ['openai', 'anthropic'] as const) {
@@ -213,11 +233,13 @@ async function parent(rounds: number): Promise<void> {
   lines.push('');
   lines.push('Raw per-round medians (ms per call, in round order):');
   lines.push('');
-  for (const [label, per] of Object.entries(overhead)) for (const [v, xs] of Object.entries(per)) lines.push(`- ${label} ${v}: ${xs.map((x) => f(x, 3)).join(', ')}`);
+  for (const [label, per] of Object.entries(overhead))
+    for (const [v, xs] of Object.entries(per)) lines.push(`- ${label} ${v}: ${xs.map((x) => f(x, 3)).join(', ')}`);
   lines.push('');
   lines.push('Raw per-round client CPU (µs per call, in round order):');
   lines.push('');
-  for (const [label, per] of Object.entries(cpuUs)) for (const [v, xs] of Object.entries(per)) lines.push(`- ${label} ${v}: ${xs.map((x) => f(x, 0)).join(', ')}`);
+  for (const [label, per] of Object.entries(cpuUs))
+    for (const [v, xs] of Object.entries(per)) lines.push(`- ${label} ${v}: ${xs.map((x) => f(x, 0)).join(', ')}`);
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 

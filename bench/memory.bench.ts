@@ -45,7 +45,9 @@ for (let round = 0; round < rounds; round++) {
   for (const v of order) {
     const r = measure(v);
     results.get(v)!.push(r);
-    process.stderr.write(`round ${round + 1} ${v}: ${r.opsPerSec.toFixed(1)} ops/s, median ${r.medianMs.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms, lost ${r.lost}/${r.writes}\n`);
+    process.stderr.write(
+      `round ${round + 1} ${v}: ${r.opsPerSec.toFixed(1)} ops/s, median ${r.medianMs.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms, lost ${r.lost}/${r.writes}\n`,
+    );
   }
 }
 const median = (xs: number[]): number => {
@@ -60,7 +62,17 @@ for (const v of VARIANTS) {
   const ops = median(rs.map((r) => r.opsPerSec));
   const lost = rs.reduce((a, r) => a + r.lost, 0);
   const total = rs.reduce((a, r) => a + r.writes, 0);
-  console.log(`| ${v} | ${ops.toFixed(1)} | ${(ops / ref).toFixed(1)}× | ${median(rs.map((r) => r.medianMs)).toFixed(2)} | ${median(rs.map((r) => r.p99Ms)).toFixed(2)} | ${lost} of ${total} |`);
+  console.log(
+    `| ${v} | ${ops.toFixed(1)} | ${(ops / ref).toFixed(1)}× | ${median(rs.map((r) => r.medianMs)).toFixed(2)} | ${median(rs.map((r) => r.p99Ms)).toFixed(2)} | ${lost} of ${total} |`,
+  );
 }
-console.log(`\n${rounds} rounds; 8 clients; ${writes} writes per client (reference: ${referenceWrites}); ${os.cpus().length} cores, Node ${process.version}.\n\nRaw values:\n`);
-for (const v of VARIANTS) console.log(`- ${v}: ${results.get(v)!.map((r) => JSON.stringify(r)).join('; ')}`);
+console.log(
+  `\n${rounds} rounds; 8 clients; ${writes} writes per client (reference: ${referenceWrites}); ${os.cpus().length} cores, Node ${process.version}.\n\nRaw values:\n`,
+);
+for (const v of VARIANTS)
+  console.log(
+    `- ${v}: ${results
+      .get(v)!
+      .map((r) => JSON.stringify(r))
+      .join('; ')}`,
+  );

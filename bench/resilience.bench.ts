@@ -195,7 +195,9 @@ function parent(rounds: number): void {
   ];
   const f = (x: number | undefined): string => (x === undefined ? '-' : x.toFixed(0));
   const lines: string[] = [];
-  lines.push(`Node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'} (${os.cpus().length} cores), ${os.platform()} ${os.arch()}; ${rounds} rounds, ${CALLS.toLocaleString('en')} calls per measurement.`);
+  lines.push(
+    `Node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'} (${os.cpus().length} cores), ${os.platform()} ${os.arch()}; ${rounds} rounds, ${CALLS.toLocaleString('en')} calls per measurement.`,
+  );
   lines.push('');
   lines.push('| Warden | ns/call | peer | ns/call | Warden / peer |');
   lines.push('|---|---:|---|---:|---:|');

@@ -71,25 +71,109 @@ for (let round = 0; round < rounds; round++) {
   }
 }
 
-const m = (mode: string, runner: Runner, key: string): number =>
-  median((raw[mode]?.[runner] ?? []).map((r) => Number(r[key])));
+const m = (mode: string, runner: Runner, key: string): number => median((raw[mode]?.[runner] ?? []).map((r) => Number(r[key])));
 const fmt = (x: number, digits = 2): string => (Number.isFinite(x) ? x.toFixed(digits) : '—');
 
 const rows: string[][] = [];
-const row = (metric: string, w: number, otp: number, otp1: number, ratioOf: (a: number, b: number) => number, target: string, ok: (r: number) => boolean, digits = 2): void => {
+const row = (
+  metric: string,
+  w: number,
+  otp: number,
+  otp1: number,
+  ratioOf: (a: number, b: number) => number,
+  target: string,
+  ok: (r: number) => boolean,
+  digits = 2,
+): void => {
   const r = ratioOf(w, otp);
   const r1 = ratioOf(w, otp1);
   rows.push([metric, fmt(w, digits), fmt(otp, digits), fmt(otp1, digits), `${fmt(r)}×`, `${fmt(r1)}×`, target, ok(r) ? 'met' : 'missed']);
 };
-row('restart latency, median (µs)', m('restart', 'warden', 'median_us'), m('restart', 'otp', 'median_us'), m('restart', 'otp-s1', 'median_us'), (a, b) => a / b, '≤ 0.5× OTP', (r) => r <= 0.5);
-row('restart latency, p99 (µs)', m('restart', 'warden', 'p99_us'), m('restart', 'otp', 'p99_us'), m('restart', 'otp-s1', 'p99_us'), (a, b) => a / b, '(reported)', () => true);
-row('messages/s, server receiver (millions)', m('server-messages', 'warden', 'msgs_per_s') / 1e6, m('messages', 'otp', 'msgs_per_s') / 1e6, m('messages', 'otp-s1', 'msgs_per_s') / 1e6, (a, b) => a / b, '≥ 2× OTP', (r) => r >= 2);
-row('messages/s, receive loop (millions)', m('messages', 'warden', 'msgs_per_s') / 1e6, m('messages', 'otp', 'msgs_per_s') / 1e6, m('messages', 'otp-s1', 'msgs_per_s') / 1e6, (a, b) => a / b, '(reported)', () => true);
-row('call round trip (µs)', m('call', 'warden', 'round_trip_us'), m('call', 'otp', 'round_trip_us'), m('call', 'otp-s1', 'round_trip_us'), (a, b) => a / b, '≤ 1× OTP', (r) => r <= 1);
-row('bytes per idle process', m('memory', 'warden', 'bytes_per_process'), m('memory', 'otp', 'bytes_per_process'), NaN, (a, b) => a / b, '≤ 1000 bytes', () => m('memory', 'warden', 'bytes_per_process') <= 1000, 0);
-row('bytes per idle server', m('server-memory', 'warden', 'bytes_per_process'), m('memory', 'otp', 'bytes_per_process'), NaN, (a, b) => a / b, '≤ 1000 bytes', () => m('server-memory', 'warden', 'bytes_per_process') <= 1000, 0);
-row('spawn 1,000,000 processes (ms)', m('spawn', 'warden', 'ms'), m('spawn', 'otp', 'ms'), NaN, (a, b) => a / b, '(reported)', () => true, 0);
-row('memory with 1,000,000 processes (MiB)', m('spawn', 'warden', 'heap_mib'), m('spawn', 'otp', 'total_mib'), NaN, (a, b) => a / b, '< 1024 MiB', () => m('spawn', 'warden', 'heap_mib') < 1024, 0);
+row(
+  'restart latency, median (µs)',
+  m('restart', 'warden', 'median_us'),
+  m('restart', 'otp', 'median_us'),
+  m('restart', 'otp-s1', 'median_us'),
+  (a, b) => a / b,
+  '≤ 0.5× OTP',
+  (r) => r <= 0.5,
+);
+row(
+  'restart latency, p99 (µs)',
+  m('restart', 'warden', 'p99_us'),
+  m('restart', 'otp', 'p99_us'),
+  m('restart', 'otp-s1', 'p99_us'),
+  (a, b) => a / b,
+  '(reported)',
+  () => true,
+);
+row(
+  'messages/s, server receiver (millions)',
+  m('server-messages', 'warden', 'msgs_per_s') / 1e6,
+  m('messages', 'otp', 'msgs_per_s') / 1e6,
+  m('messages', 'otp-s1', 'msgs_per_s') / 1e6,
+  (a, b) => a / b,
+  '≥ 2× OTP',
+  (r) => r >= 2,
+);
+row(
+  'messages/s, receive loop (millions)',
+  m('messages', 'warden', 'msgs_per_s') / 1e6,
+  m('messages', 'otp', 'msgs_per_s') / 1e6,
+  m('messages', 'otp-s1', 'msgs_per_s') / 1e6,
+  (a, b) => a / b,
+  '(reported)',
+  () => true,
+);
+row(
+  'call round trip (µs)',
+  m('call', 'warden', 'round_trip_us'),
+  m('call', 'otp', 'round_trip_us'),
+  m('call', 'otp-s1', 'round_trip_us'),
+  (a, b) => a / b,
+  '≤ 1× OTP',
+  (r) => r <= 1,
+);
+row(
+  'bytes per idle process',
+  m('memory', 'warden', 'bytes_per_process'),
+  m('memory', 'otp', 'bytes_per_process'),
+  NaN,
+  (a, b) => a / b,
+  '≤ 1000 bytes',
+  () => m('memory', 'warden', 'bytes_per_process') <= 1000,
+  0,
+);
+row(
+  'bytes per idle server',
+  m('server-memory', 'warden', 'bytes_per_process'),
+  m('memory', 'otp', 'bytes_per_process'),
+  NaN,
+  (a, b) => a / b,
+  '≤ 1000 bytes',
+  () => m('server-memory', 'warden', 'bytes_per_process') <= 1000,
+  0,
+);
+row(
+  'spawn 1,000,000 processes (ms)',
+  m('spawn', 'warden', 'ms'),
+  m('spawn', 'otp', 'ms'),
+  NaN,
+  (a, b) => a / b,
+  '(reported)',
+  () => true,
+  0,
+);
+row(
+  'memory with 1,000,000 processes (MiB)',
+  m('spawn', 'warden', 'heap_mib'),
+  m('spawn', 'otp', 'total_mib'),
+  NaN,
+  (a, b) => a / b,
+  '< 1024 MiB',
+  () => m('spawn', 'warden', 'heap_mib') < 1024,
+  0,
+);
 
 const header = ['measure', 'Warden', 'OTP', 'OTP +S 1', 'Warden/OTP', 'Warden/OTP +S 1', 'target', ''];
 const table = [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');

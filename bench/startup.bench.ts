@@ -43,10 +43,7 @@ function install(): void {
   cpSync(`${repo}package.json`, `${installed}package.json`);
   writeFileSync(`${app}package.json`, JSON.stringify({ name: 'startup-bench-app', private: true, type: 'module' }));
   // One script per import, timing the import alone and printing it.
-  writeFileSync(
-    `${app}import.mjs`,
-    'const t = performance.now(); await import(process.argv[2]); process.stdout.write(String(performance.now() - t));\n',
-  );
+  writeFileSync(`${app}import.mjs`, 'const t = performance.now(); await import(process.argv[2]); process.stdout.write(String(performance.now() - t));\n');
 }
 
 interface Variant {
@@ -102,10 +99,7 @@ for (let round = 0; round < rounds; round++) {
 }
 
 const ms = (n: number | undefined): string => (n === undefined || Number.isNaN(n) ? '—' : n.toFixed(0));
-const lines = [
-  `| command | peer | wall median (ms) | wall p95 (ms) | wall worst (ms) | import alone, median (ms) |`,
-  `| --- | --- | --- | --- | --- | --- |`,
-];
+const lines = [`| command | peer | wall median (ms) | wall p95 (ms) | wall worst (ms) | import alone, median (ms) |`, `| --- | --- | --- | --- | --- | --- |`];
 for (const v of variants) {
   const s = samples.get(v.name) ?? [];
   const wall = s.map((x) => x.wallMs);

@@ -28,7 +28,7 @@ import { openStore } from 'warden/store';
 const calls = (name: string, args: Record<string, unknown>) => ({ toolCalls: [{ name, arguments: args }] });
 const rules: SimRule[] = [
   // CEO: consults the CTO and the COO, writes the priorities down, answers.
-  { match: { system: 'the CEO', toolResult: 'noted' }, reply: { text: 'Priorities: ship Friday\'s launch; keep the platform stable.' } },
+  { match: { system: 'the CEO', toolResult: 'noted' }, reply: { text: "Priorities: ship Friday's launch; keep the platform stable." } },
   { match: { system: 'the CEO', toolResult: 'COO says' }, reply: calls('remember', { topic: 'priorities', fact: 'Ship the launch on Friday.' }) },
   { match: { system: 'the CEO', toolResult: 'CTO says' }, reply: calls('ask_department', { department: 'coo', question: 'Is the launch on track?' }) },
   { match: { system: 'the CEO' }, reply: calls('ask_department', { department: 'cto', question: 'Is the platform stable?' }) },
@@ -76,7 +76,11 @@ async function main(): Promise<void> {
   const sim = await startSimServer({ script: { rules } });
   const rt = new Runtime();
   // The provider the CTO uses is overloaded: the CTO's calls fall back to the other one.
-  const proxy = await startChaosProxy({ target: sim.url, seed: 3, rules: [{ match: { path: '/v1/chat/completions', body: 'the CTO' }, times: 2, fault: { kind: 'overloaded' } }] });
+  const proxy = await startChaosProxy({
+    target: sim.url,
+    seed: 3,
+    rules: [{ match: { path: '/v1/chat/completions', body: 'the CTO' }, times: 2, fault: { kind: 'overloaded' } }],
+  });
   const pricing = { 'sim-small': { inputPerMTok: 0.15, outputPerMTok: 0.6 }, 'sim-large': { inputPerMTok: 0.8, outputPerMTok: 4 } };
   const model = createModelClient({
     models: [
@@ -119,15 +123,27 @@ async function main(): Promise<void> {
     });
   const departments = [
     department('ceo', 'the CEO', { ask_department: askDepartment as unknown as Tool, remember: remember as unknown as Tool }),
-    department('cfo', 'the CFO', { ledger: simple('Read the ledger of a month', z.object({ month: z.string() }), () => 'cash 18,400; burn 1,300 a month') }, {
-      budget: { limits: { steps: 1 }, parent: company },
-    }),
+    department(
+      'cfo',
+      'the CFO',
+      { ledger: simple('Read the ledger of a month', z.object({ month: z.string() }), () => 'cash 18,400; burn 1,300 a month') },
+      {
+        budget: { limits: { steps: 1 }, parent: company },
+      },
+    ),
     department('coo', 'the COO', { schedule: simple('Put a meeting on the calendar', z.object({ what: z.string(), when: z.string() }), () => 'scheduled') }),
     department('marketing', 'Marketing', {
-      post_to_social: tool({ description: 'Post to social media', input: z.object({ text: z.string() }), irreversible: true, run: () => 'posted' }) as unknown as Tool,
+      post_to_social: tool({
+        description: 'Post to social media',
+        input: z.object({ text: z.string() }),
+        irreversible: true,
+        run: () => 'posted',
+      }) as unknown as Tool,
     }),
     department('accountant', 'the Accountant', {}, { output: z.object({ month: z.string(), revenue: z.number(), expenses: z.number() }) }),
-    department('lawyer', 'the Lawyer', { review_contract: simple('Review a contract', z.object({ name: z.string() }), () => 'clause 7: renewal needs 30 days notice') }),
+    department('lawyer', 'the Lawyer', {
+      review_contract: simple('Review a contract', z.object({ name: z.string() }), () => 'clause 7: renewal needs 30 days notice'),
+    }),
     department('cto', 'the CTO', { recall: simple('Read the shared notes on a topic', z.object({ topic: z.string() }), () => 'no incidents') }),
     department('improver', 'the Improver', { suggest: simple('Draft a suggestion for an agent', z.object({ agent: z.string() }), () => 'draft saved') }),
   ];
@@ -135,10 +151,14 @@ async function main(): Promise<void> {
   // ---- what the console shows ----
   const t0 = rt.clock.now();
   const log = (who: string, text: string): void => console.log(`${((rt.clock.now() - t0) / 1000).toFixed(2).padStart(6)}s  ${who.padEnd(10)} ${text}`);
-  rt.events.on('agent.guard_tripped', (e) => log(e.agent, `guard ${e.error.code}: ${e.error.message.replace(/^agent "[^"]+" \(run [^)]+\)(, step \d+)?: /, '').slice(0, 90)}`));
+  rt.events.on('agent.guard_tripped', (e) =>
+    log(e.agent, `guard ${e.error.code}: ${e.error.message.replace(/^agent "[^"]+" \(run [^)]+\)(, step \d+)?: /, '').slice(0, 90)}`),
+  );
   rt.events.on('agent.output_rejected', (e) => log(e.agent, `answer rejected by its schema; asking again (${e.attempt} of ${e.maxAttempts})`));
   rt.events.on('agent.suspended', (e) => log(e.agent, `waiting for approval (${e.reason})`));
-  rt.events.on('agent.completed', (e) => log(e.agent, `done: ${e.steps} model call${e.steps === 1 ? '' : 's'}${e.replayedSteps > 0 ? `, ${e.replayedSteps} journal entries replayed` : ''}`));
+  rt.events.on('agent.completed', (e) =>
+    log(e.agent, `done: ${e.steps} model call${e.steps === 1 ? '' : 's'}${e.replayedSteps > 0 ? `, ${e.replayedSteps} journal entries replayed` : ''}`),
+  );
   rt.events.on('llm.fallback', (e) => log('model', `${e.from.provider} failed (${e.error.code}); falling back to ${e.to.provider}`));
   rt.events.on('supervisor.child_exited', (e) => {
     if (e.reason instanceof Crash) log(e.childId, `crashed: ${(e.reason.error as { code?: string }).code ?? 'error'}`);
@@ -182,7 +202,10 @@ async function main(): Promise<void> {
       for (let attempt = 1; ; attempt++) {
         try {
           const result = await rt.call<AgentResult<unknown>>(name, { task, id: `day-1-${name}` }, { timeoutMs: 60_000 });
-          outcome.set(name, `${typeof result.output === 'string' ? result.output : JSON.stringify(result.output)} (${result.steps} model call${result.steps === 1 ? '' : 's'}, $${result.costUsd.toFixed(6)})`);
+          outcome.set(
+            name,
+            `${typeof result.output === 'string' ? result.output : JSON.stringify(result.output)} (${result.steps} model call${result.steps === 1 ? '' : 's'}, $${result.costUsd.toFixed(6)})`,
+          );
           return;
         } catch (e) {
           const reason = (e as { reason?: unknown }).reason;

@@ -35,8 +35,20 @@ describe('bad input', () => {
     [['chaos-proxy'], '--target is required'],
     [['chaos-proxy', '--target', 'localhost'], '--target must be an http(s) URL (got "localhost")'],
     [['chaos-proxy', '--target', 'http://127.0.0.1:1', '--seed', '1.5'], '--seed must be an integer'],
-    [['chaos-proxy', '--target', 'http://127.0.0.1:1', '--rules', file('bad-rules.json', JSON.stringify([{ fault: { kind: 'explode' } }]))], 'rules[0].fault.kind must be one of'],
-    [['chaos-proxy', '--target', 'http://127.0.0.1:1', '--rules', file('bad-prob.json', JSON.stringify({ rules: [{ probability: 3, fault: { kind: 'reset' } }] }))], 'rules[0].probability must be <= 1'],
+    [
+      ['chaos-proxy', '--target', 'http://127.0.0.1:1', '--rules', file('bad-rules.json', JSON.stringify([{ fault: { kind: 'explode' } }]))],
+      'rules[0].fault.kind must be one of',
+    ],
+    [
+      [
+        'chaos-proxy',
+        '--target',
+        'http://127.0.0.1:1',
+        '--rules',
+        file('bad-prob.json', JSON.stringify({ rules: [{ probability: 3, fault: { kind: 'reset' } }] })),
+      ],
+      'rules[0].probability must be <= 1',
+    ],
   ])('%j exits 2: %s', async (argv, message) => {
     const r = await cli(...argv);
     expect(r.code).toBe(2);
@@ -77,7 +89,9 @@ describe('the real executables', () => {
     const anthropic = new Anthropic({ apiKey: 'k', baseURL: proxy.url, maxRetries: 0 });
     const o = await openai.chat.completions.create({ model: 'sim-small', messages: [{ role: 'user', content: 'ping' }] });
     expect(o.choices[0]?.message.content).toBe('pong');
-    const overloaded = await anthropic.messages.create({ model: 'sim-large', max_tokens: 10, messages: [{ role: 'user', content: 'ping' }] }).catch((e: unknown) => e);
+    const overloaded = await anthropic.messages
+      .create({ model: 'sim-large', max_tokens: 10, messages: [{ role: 'user', content: 'ping' }] })
+      .catch((e: unknown) => e);
     expect(overloaded).toMatchObject({ status: 529 });
     const a = await anthropic.messages.create({ model: 'sim-large', max_tokens: 10, messages: [{ role: 'user', content: 'ping' }] });
     expect(a.content).toEqual([{ type: 'text', text: 'pong' }]);

@@ -106,14 +106,18 @@ describe('a Postgres server that accepts and never answers', () => {
   it('gives up after --db-timeout-ms with one line naming the server, the password hidden', async () => {
     const r = await runCli(['runs', 'list', '--db', `postgres://warden:secret@127.0.0.1:${port}/jobs`, '--db-timeout-ms', '200'], { cwd: fresh() });
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(new RegExp(`^warden runs: postgres://warden:\\*\\*\\*@127\\.0\\.0\\.1:${port}/jobs: no answer from the database server within 200 ms; [^\\n]+\\n$`));
+    expect(r.err).toMatch(
+      new RegExp(`^warden runs: postgres://warden:\\*\\*\\*@127\\.0\\.0\\.1:${port}/jobs: no answer from the database server within 200 ms; [^\\n]+\\n$`),
+    );
     expect(accepted.length).toBeGreaterThan(0);
   });
 
   it("gives up after the URL's connect_timeout, for the memory server's store too", async () => {
     const r = await runCli(['memory', 'export', '--db', `postgres://warden@127.0.0.1:${port}/jobs?connect_timeout=0.2`], { cwd: fresh() });
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/^warden memory: postgres:\/\/warden@127\.0\.0\.1:\d+\/jobs\?connect_timeout=0\.2: no answer from the database server within 200 ms; [^\n]+\n$/);
+    expect(r.err).toMatch(
+      /^warden memory: postgres:\/\/warden@127\.0\.0\.1:\d+\/jobs\?connect_timeout=0\.2: no answer from the database server within 200 ms; [^\n]+\n$/,
+    );
   });
 });
 
@@ -149,7 +153,9 @@ describe('warden memory serve on a store that will not open', () => {
     mkdirSync(dir, { recursive: true });
     const bad = join(dir, 'notes.db');
     writeFileSync(bad, 'these are my notes, not a database\n'.repeat(50));
-    const r = await promisify(execFile)(process.execPath, [join(repo, 'bin/warden'), 'memory', 'serve', '--db', bad, '--isolation', isolation], { cwd: dir }).then(
+    const r = await promisify(execFile)(process.execPath, [join(repo, 'bin/warden'), 'memory', 'serve', '--db', bad, '--isolation', isolation], {
+      cwd: dir,
+    }).then(
       () => ({ code: 0, stderr: '' }),
       (e: { code: number; stderr: string }) => e,
     );

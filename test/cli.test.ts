@@ -32,7 +32,8 @@ describe('warden CLI', () => {
   it('names in its help only files that exist', async () => {
     for (const c of commands) {
       const help = (await cli(c.name, '--help')).out;
-      for (const [path] of help.matchAll(/\b(?:test|examples|docs|bench|src)\/[\w./-]*\w/g)) expect(existsSync(join(repo, path)), `${c.name} --help names ${path}`).toBe(true);
+      for (const [path] of help.matchAll(/\b(?:test|examples|docs|bench|src)\/[\w./-]*\w/g))
+        expect(existsSync(join(repo, path)), `${c.name} --help names ${path}`).toBe(true);
     }
   });
 

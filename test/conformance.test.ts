@@ -68,7 +68,12 @@ describe('the comparison itself', () => {
     const swapped = [...actual];
     [swapped[7], swapped[8]] = [swapped[8] as Record<string, unknown>, swapped[7] as Record<string, unknown>];
     expect(compareTraces(expected, swapped)).not.toEqual([]);
-    expect(compareTraces(expected, actual.map((e, i) => (i === 4 ? { ...e, reason: 'other' } : e)))).not.toEqual([]);
+    expect(
+      compareTraces(
+        expected,
+        actual.map((e, i) => (i === 4 ? { ...e, reason: 'other' } : e)),
+      ),
+    ).not.toEqual([]);
     expect(compareTraces(expected, actual.slice(0, -1))).not.toEqual([]);
   });
 

@@ -58,7 +58,9 @@ describe('warden demo', () => {
     }
     // Causes whole: the guard's message to its last word, wrapped onto an indented line, never cut.
     expect(out).not.toContain('…');
-    expect(out).toMatch(/guard UNKNOWN_TOOL: the model called a tool that does not exist: "web_serch" \(tools: web_search\); the run\n {21}stops here rather than guess what was meant\n/);
+    expect(out).toMatch(
+      /guard UNKNOWN_TOOL: the model called a tool that does not exist: "web_serch" \(tools: web_search\); the run\n {21}stops here rather than guess what was meant\n/,
+    );
     // The report.
     const report = out.slice(out.indexOf('\nreport\n'));
     expect(report).toMatch(/answer {7}Supervision trees keep AI agents running/);
@@ -105,14 +107,19 @@ describe('warden demo', () => {
   it('keeps its fresh journal under ./.warden/ with --keep, naming it in the report', async () => {
     const r = await cli(['demo', '--virtual', '--quiet', '--keep']);
     expect(r.code).toBe(0);
-    const kept = /journal {6}(\.\/\.warden\/demo-[\d-]+\.db): 3 runs, \d+ journal entries \(npx warden runs list --db \.\/\.warden\/demo-[\d-]+\.db\)/.exec(r.out);
+    const kept = /journal {6}(\.\/\.warden\/demo-[\d-]+\.db): 3 runs, \d+ journal entries \(npx warden runs list --db \.\/\.warden\/demo-[\d-]+\.db\)/.exec(
+      r.out,
+    );
     expect(kept).not.toBeNull();
     expect(existsSync(join(dir, kept![1]!))).toBe(true);
     rmSync(join(dir, '.warden'), { recursive: true, force: true });
   });
 
   it('runs as CI runs it: a real process on the real clock, exiting 0 on its own and deleting its journal', async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, [join(repo, 'bin/warden'), 'demo', '--quiet'], { cwd: dir, env: { ...process.env, NO_COLOR: '1' } });
+    const { stdout } = await promisify(execFile)(process.execPath, [join(repo, 'bin/warden'), 'demo', '--quiet'], {
+      cwd: dir,
+      env: { ...process.env, NO_COLOR: '1' },
+    });
     expect(stdout).toContain('answer       Supervision trees keep AI agents running');
     expect(stdout).toMatch(/journal {6}3 runs, \d+ journal entries, in a file deleted at the end \(--keep keeps it\)/);
     expect(readdirSync(join(dir, '.warden'))).toEqual([]);

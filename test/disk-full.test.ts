@@ -40,8 +40,18 @@ function smallDisk(sizeKb: number): SmallDisk {
 const suite = SMALL_DISK_SKIP === undefined ? 'on a full disk' : `on a full disk (${SMALL_DISK_SKIP})`;
 
 const BACKENDS = [
-  { kind: 'sqlite', title: 'SQLite store', args: (dir: string) => ['--db', join(dir, 'warden.db')], fullError: (dir: string) => `${join(dir, 'warden.db')}: the disk is full, so this write was not made` },
-  { kind: 'file', title: 'JSONL file', args: (dir: string) => ['--file', join(dir, 'memory.jsonl')], fullError: () => /memory\.jsonl(\.lock)?: cannot [a-z ]+: the disk is full \(ENOSPC\); nothing of the call was applied/ },
+  {
+    kind: 'sqlite',
+    title: 'SQLite store',
+    args: (dir: string) => ['--db', join(dir, 'warden.db')],
+    fullError: (dir: string) => `${join(dir, 'warden.db')}: the disk is full, so this write was not made`,
+  },
+  {
+    kind: 'file',
+    title: 'JSONL file',
+    args: (dir: string) => ['--file', join(dir, 'memory.jsonl')],
+    fullError: () => /memory\.jsonl(\.lock)?: cannot [a-z ]+: the disk is full \(ENOSPC\); nothing of the call was applied/,
+  },
 ] as const;
 
 /** An observation big enough that it never fits in room a file system or SQLite has kept aside. */
@@ -119,7 +129,10 @@ describe.skipIf(SMALL_DISK_SKIP !== undefined)(suite, () => {
     disk.fill();
     disk.leaveRoom(4096); // room for the lock, not for the write
     const r = await callTool(server.client, 'add_observations', { observations: [{ entityName: 'hub', contents: [observation('torn')] }] });
-    expect(r).toMatchObject({ ok: false, error: expect.stringMatching(`${file}: cannot append to the file: the disk is full \\(ENOSPC\\); nothing of the call was applied`) });
+    expect(r).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(`${file}: cannot append to the file: the disk is full \\(ENOSPC\\); nothing of the call was applied`),
+    });
     expect(readFileSync(file, 'utf8')).toBe(`${JSON.stringify({ type: 'entity', name: 'hub', entityType: 'shared', observations: ['first'] })}\n`);
     expect(existsSync(`${file}.rejected`)).toBe(false);
     expect((await readGraph(server.client)).entities).toEqual([{ name: 'hub', entityType: 'shared', observations: ['first'] }]);
@@ -185,7 +198,9 @@ describe.skipIf(SMALL_DISK_SKIP !== undefined)(suite, () => {
       const db = join(disk.dir, 'demo.db');
       const r = await runCli(['demo', '--virtual', '--quiet', '--db', db]);
       expect(r.code).toBe(1);
-      expect(r.err).toBe(`warden demo: ${db}: the disk is full, so this write was not made (nothing committed is lost; reads go on). Free some space: writes succeed again once there is room\n`);
+      expect(r.err).toBe(
+        `warden demo: ${db}: the disk is full, so this write was not made (nothing committed is lost; reads go on). Free some space: writes succeed again once there is room\n`,
+      );
     });
 
     it('on a disk that fills up mid-run, reports that the journal’s disk is full, not "too many failures"', async () => {
@@ -196,7 +211,9 @@ describe.skipIf(SMALL_DISK_SKIP !== undefined)(suite, () => {
       disk.leaveRoom(128 * 1024);
       const r = await runCli(['demo', '--virtual', '--quiet', '--db', db]);
       expect(r.code).toBe(1);
-      expect(r.out).toMatch(/answer {7}none: the disk holding the journal filled up, so the agents could not record their steps; free some space and run the demo again/);
+      expect(r.out).toMatch(
+        /answer {7}none: the disk holding the journal filled up, so the agents could not record their steps; free some space and run the demo again/,
+      );
       expect(r.err).toMatch(new RegExp(`^warden demo: .*${db}: the disk is full`));
       expect(r.err).not.toMatch(/\n\s+at /);
     });

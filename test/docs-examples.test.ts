@@ -99,9 +99,13 @@ describe('README.md and docs/*.md', () => {
     }
   });
 
-  it.each(programs.map((e) => [e.where, e] as const))('%s runs to the end', async (_where, example) => {
-    await runs.get(example);
-  }, 120_000);
+  it.each(programs.map((e) => [e.where, e] as const))(
+    '%s runs to the end',
+    async (_where, example) => {
+      await runs.get(example);
+    },
+    120_000,
+  );
 
   it('docs/durable.md states the schema version the code writes', () => {
     const page = readFileSync(`${REPO}/docs/durable.md`, 'utf8');
@@ -120,7 +124,8 @@ function limit(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
       return await fn();
     } finally {
       const next = waiting.shift();
-      if (next) next(); // the slot passes straight to the next in line
+      if (next)
+        next(); // the slot passes straight to the next in line
       else active--;
     }
   };

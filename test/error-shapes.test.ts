@@ -69,15 +69,7 @@ import {
   MemoryLockTimeoutError,
   MemoryUnavailableError,
 } from '../src/memory/index.ts';
-import {
-  AgentRunError,
-  AgentStoppedError,
-  MaxStepsError,
-  NotApprovedError,
-  OutputInvalidError,
-  ToolLoopError,
-  UnknownToolError,
-} from '../src/agent/index.ts';
+import { AgentRunError, AgentStoppedError, MaxStepsError, NotApprovedError, OutputInvalidError, ToolLoopError, UnknownToolError } from '../src/agent/index.ts';
 import { TestDatabaseError, WaitTimeoutError } from '../src/testing/index.ts';
 
 const pid = { node: 'local', id: 7, toString: () => '<0.7.0>' } as unknown as Pid;
@@ -105,14 +97,24 @@ const ERRORS: Record<string, () => Error> = {
   UnserializableMessageError: () => new UnserializableMessageError('message.reply', 'function'),
   'UnserializableMessageError (cause)': () => new UnserializableMessageError('message', 'symbol', cause),
   RemoteWardenError: () =>
-    new RemoteWardenError({ name: 'BudgetExceededError', message: 'over', code: 'BUDGET_EXCEEDED', retryable: false, fields: { scope: 'global', limit: 1, retryable: false } }),
+    new RemoteWardenError({
+      name: 'BudgetExceededError',
+      message: 'over',
+      code: 'BUDGET_EXCEEDED',
+      retryable: false,
+      fields: { scope: 'global', limit: 1, retryable: false },
+    }),
   // resilience
   SpawnConflictError: () => new SpawnConflictError('sync', 'memory-sync', true),
   DeadlockDetectedError: () => new DeadlockDetectedError('locks', 'a', 'db', cycle),
   ResourceTimeoutError: () => new ResourceTimeoutError('db', 'a', 250, ['b', 'c']),
   TimeoutError: () => new TimeoutError('llm', 30_000, 'cooperative', { cause }),
   UnpricedModelError: () => new UnpricedModelError('gpt-x'),
-  FallbackExhaustedError: () => new FallbackExhaustedError('models', [{ source: 'primary', error: cause }, { source: 'backup', error: 'down' }]),
+  FallbackExhaustedError: () =>
+    new FallbackExhaustedError('models', [
+      { source: 'primary', error: cause },
+      { source: 'backup', error: 'down' },
+    ]),
   'FallbackExhaustedError (none)': () => new FallbackExhaustedError('models', []),
   RateLimitedError: () => new RateLimitedError('openai', 'token_bucket', 'would_wait_too_long', 1_234.5),
   'RateLimitedError (over capacity)': () => new RateLimitedError('pool', 'semaphore', 'over_capacity'),
@@ -132,10 +134,21 @@ const ERRORS: Record<string, () => Error> = {
   // llm
   ModelCallError: () =>
     new ModelCallError(
-      { code: 'MODEL_RATE_LIMITED', retryable: true, provider: 'openai', model: 'gpt-4o', status: 429, errorType: 'rate_limit_error', retryAfterMs: 1_200, requestId: 'req_1', detail: 'slow down' },
+      {
+        code: 'MODEL_RATE_LIMITED',
+        retryable: true,
+        provider: 'openai',
+        model: 'gpt-4o',
+        status: 429,
+        errorType: 'rate_limit_error',
+        retryAfterMs: 1_200,
+        requestId: 'req_1',
+        detail: 'slow down',
+      },
       { cause },
     ),
-  'ModelCallError (no response)': () => new ModelCallError({ code: 'MODEL_CONNECTION', retryable: true, provider: 'anthropic', model: 'claude', detail: 'ECONNRESET' }),
+  'ModelCallError (no response)': () =>
+    new ModelCallError({ code: 'MODEL_CONNECTION', retryable: true, provider: 'anthropic', model: 'claude', detail: 'ECONNRESET' }),
   MalformedResponseError: () => new MalformedResponseError('openai', 'gpt-4o', 'truncated JSON', { cause }),
   StreamInterruptedError: () => new StreamInterruptedError('anthropic', 'claude', 12, 345, 'socket hang up'),
   StreamStalledError: () => new StreamStalledError('anthropic', 'claude', 30_000),
@@ -145,10 +158,17 @@ const ERRORS: Record<string, () => Error> = {
   NonDeterminismError: () => new NonDeterminismError('run-1', 2, 'step "fetch"', 'step "summarise"'),
   NotSerializableError: () => new NotSerializableError('run-1', 'step "fetch"', '$.items[2].at', 'is a function'),
   StepFailedError: () =>
-    new StepFailedError('run-1', 'fetch', 3, { name: 'Error', message: 'boom' }, [
-      { at: 1, error: { name: 'Error', message: 'boom' } },
-      { at: 2, error: { name: 'Error', message: 'boom' } },
-    ] as never, { cause }),
+    new StepFailedError(
+      'run-1',
+      'fetch',
+      3,
+      { name: 'Error', message: 'boom' },
+      [
+        { at: 1, error: { name: 'Error', message: 'boom' } },
+        { at: 2, error: { name: 'Error', message: 'boom' } },
+      ] as never,
+      { cause },
+    ),
   JournalFullError: () => new JournalFullError('run-1', 'the outcome of step "fetch"', 5, enospc),
   ApprovalDeniedError: () => new ApprovalDeniedError('run-1', 'ap-1', 'send email', 'alice', 'not today'),
   RunCancelledError: () => new RunCancelledError('run-1', 'by the operator'),

@@ -84,7 +84,11 @@ function declaredSurface(source: string): Surface {
     if (m === null) throw new Error(`${source}: an entry may only re-export named lists; found: ${text.slice(at, at + 80)}`);
     at = statement.lastIndex;
     for (const item of (m[2] ?? '').split(',')) {
-      const name = item.trim().split(/\s+as\s+/).pop()!.trim();
+      const name = item
+        .trim()
+        .split(/\s+as\s+/)
+        .pop()!
+        .trim();
       if (name !== '') (m[1] === undefined ? values : types).push(name);
     }
   }
@@ -162,7 +166,10 @@ describe('public entry points', () => {
   it('keeps the plumbing layers share inside Warden out of every entry', async () => {
     for (const { specifier } of entries) {
       const surface = await loadedSurface(specifier);
-      expect([...surface.values, ...surface.types].filter((n) => PLUMBING.includes(n)), specifier).toEqual([]);
+      expect(
+        [...surface.values, ...surface.types].filter((n) => PLUMBING.includes(n)),
+        specifier,
+      ).toEqual([]);
     }
   });
 

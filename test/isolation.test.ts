@@ -17,14 +17,7 @@ import {
   type Pid,
   type ProcessContext,
 } from '../src/runtime/index.ts';
-import {
-  childProcess,
-  startChildProcess,
-  startThread,
-  thread,
-  withWatchdog,
-  type HostOptions,
-} from '../src/isolation/index.ts';
+import { childProcess, startChildProcess, startThread, thread, withWatchdog, type HostOptions } from '../src/isolation/index.ts';
 import { startSupervisor, stopSupervisor, whichChildren, worker, type ChildStart } from '../src/supervisor/index.ts';
 
 const FIXTURE = new URL('./fixtures/hosted/echo.ts', import.meta.url);
@@ -274,8 +267,18 @@ describe('watchdogs', () => {
   });
 
   it('rejects bad options naming the field', () => {
-    expect(() => withWatchdog(worker(() => {}), { timeoutMs: 0 })).toThrow(expect.objectContaining({ code: 'INVALID_SPEC', path: 'timeoutMs' }));
-    expect(() => withWatchdog(worker(() => {}), { timeoutMs: 10, graceMs: -1 })).toThrow(expect.objectContaining({ path: 'graceMs' }));
+    expect(() =>
+      withWatchdog(
+        worker(() => {}),
+        { timeoutMs: 0 },
+      ),
+    ).toThrow(expect.objectContaining({ code: 'INVALID_SPEC', path: 'timeoutMs' }));
+    expect(() =>
+      withWatchdog(
+        worker(() => {}),
+        { timeoutMs: 10, graceMs: -1 },
+      ),
+    ).toThrow(expect.objectContaining({ path: 'graceMs' }));
   });
 });
 
@@ -321,7 +324,12 @@ describe.each(HOSTS)('kill and restart cycles of a %s child', (host) => {
     const cycles = host === 'thread' ? 60 : 30;
     const sup = await startSupervisor(rt, { intensity: 10_000, periodSeconds: 1, children: [{ id: 'c', start: hosted(host) }] });
     await stopSupervisor(rt, sup); // warm up once so lazily created threads exist before the baseline
-    const baseline = { threads: osThreads(), children: childPids().length, handles: process.getActiveResourcesInfo().length, listeners: process.listenerCount('exit') };
+    const baseline = {
+      threads: osThreads(),
+      children: childPids().length,
+      handles: process.getActiveResourcesInfo().length,
+      listeners: process.listenerCount('exit'),
+    };
     let ended = 0;
     let allEnded!: () => void;
     const done = new Promise<void>((r) => (allEnded = r));

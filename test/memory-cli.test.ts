@@ -31,7 +31,10 @@ describe('warden memory import and export', () => {
     writeFileSync(input, lines.join('\n'));
     const db = join(dir, 'w.db');
     const imported = await run(['import', input, '--db', db]);
-    expect(imported).toMatchObject({ code: 0, stdout: 'imported in.jsonl: 2 entities created, 1 observations added, 1 relations created\n'.replace('in.jsonl', input) });
+    expect(imported).toMatchObject({
+      code: 0,
+      stdout: 'imported in.jsonl: 2 entities created, 1 observations added, 1 relations created\n'.replace('in.jsonl', input),
+    });
     const exported = await run(['export', '--db', db]);
     expect(exported.stdout).toBe(`${lines.join('\n')}\n`);
     const out = join(dir, 'out.jsonl');

@@ -8,7 +8,17 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { BACKEND_CASES, callTool, freshBackend, httpClient, readGraph, tool, wardenHttp, type Backend, type HttpServerProcess } from './support/memory-harness.ts';
+import {
+  BACKEND_CASES,
+  callTool,
+  freshBackend,
+  httpClient,
+  readGraph,
+  tool,
+  wardenHttp,
+  type Backend,
+  type HttpServerProcess,
+} from './support/memory-harness.ts';
 
 const CLIENTS = 8;
 const WRITES = 1_000;
@@ -99,16 +109,19 @@ describe.each(BACKEND_CASES)('8 clients × 1,000 concurrent writes on the $title
 
 // Without the shared writer each server writes for itself, serialised by the store's own lock.
 // (Postgres never shares a writer: the case above is already this one.)
-describe.each(BACKEND_CASES.filter((c) => c.kind !== 'postgres'))('8 clients × 1,000 concurrent writes on the $title, without the shared writer', ({ kind, skip }) => {
-  it.skipIf(skip)('against two server processes each writing for itself (--no-share): every write is there afterwards, seen by both', async () => {
-    const backend = freshBackend(kind);
-    backends.push(backend);
-    const [a, b] = await Promise.all([wardenHttp([...backend.args, '--no-share']), wardenHttp([...backend.args, '--no-share'])]);
-    servers.push(a!, b!);
-    const { failures } = await hammer([a!.url, b!.url]);
-    expect(failures).toEqual([]);
-    await expectEveryWrite(a!.url);
-    await expectEveryWrite(b!.url);
-    expect([a!.stderr(), b!.stderr()].join('')).not.toMatch(/writes for every server|writes go to the server/);
-  });
-});
+describe.each(BACKEND_CASES.filter((c) => c.kind !== 'postgres'))(
+  '8 clients × 1,000 concurrent writes on the $title, without the shared writer',
+  ({ kind, skip }) => {
+    it.skipIf(skip)('against two server processes each writing for itself (--no-share): every write is there afterwards, seen by both', async () => {
+      const backend = freshBackend(kind);
+      backends.push(backend);
+      const [a, b] = await Promise.all([wardenHttp([...backend.args, '--no-share']), wardenHttp([...backend.args, '--no-share'])]);
+      servers.push(a!, b!);
+      const { failures } = await hammer([a!.url, b!.url]);
+      expect(failures).toEqual([]);
+      await expectEveryWrite(a!.url);
+      await expectEveryWrite(b!.url);
+      expect([a!.stderr(), b!.stderr()].join('')).not.toMatch(/writes for every server|writes go to the server/);
+    });
+  },
+);

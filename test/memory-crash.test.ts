@@ -71,7 +71,9 @@ describe.each(BACKEND_CASES)('kill -9 during writes, on the $title', ({ kind, sk
     expect(acked.observed.filter((id) => !hub.has(id))).toEqual([]);
     if (backend.file !== undefined) {
       // Whatever the kill left at the end of the file was read or kept aside; the file is whole again.
-      const lines = readFileSync(backend.file, 'utf8').split('\n').filter((l) => l.trim() !== '');
+      const lines = readFileSync(backend.file, 'utf8')
+        .split('\n')
+        .filter((l) => l.trim() !== '');
       for (const line of lines) expect(() => JSON.parse(line) as unknown).not.toThrow();
     }
     await tool(second.client, 'add_observations', { observations: [{ entityName: 'hub', contents: ['after the crash'] }] });
@@ -87,7 +89,12 @@ describe('supervision', () => {
     const server = await wardenStdio([...backend.args, '--isolation', 'process']);
     cleanups.push(() => server.close());
     await tool(server.client, 'create_entities', { entities: [{ name: 'hub', entityType: 'shared', observations: [] }] });
-    const graphPid = Number(execFileSync('ps', ['-o', 'pid=', '--ppid', String(server.pid)]).toString().trim().split(/\s+/)[0]);
+    const graphPid = Number(
+      execFileSync('ps', ['-o', 'pid=', '--ppid', String(server.pid)])
+        .toString()
+        .trim()
+        .split(/\s+/)[0],
+    );
     expect(graphPid).toBeGreaterThan(0);
     const acked = await writeUntilKilled(server, 200, () => process.kill(graphPid, 'SIGKILL'), 4);
     // Calls in flight when the service died were refused (MEMORY_UNAVAILABLE: it may or may not

@@ -52,7 +52,13 @@ const INITIALIZE = JSON.stringify({
 function post(port: number, headers: Record<string, string>, body = INITIALIZE): Promise<{ status: number; body: string; session: string | undefined }> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port, path: '/mcp', method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers } },
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/mcp',
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+      },
       (res) => {
         let text = '';
         res.setEncoding('utf8');
@@ -87,7 +93,12 @@ describe('Host and Origin on loopback (DNS rebinding)', () => {
     expect(r.session).toBeUndefined();
     expect(http.sessions).toBe(0);
     // A tools/call on its own cannot write either.
-    const call = JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'create_entities', arguments: { entities: [{ name: 'x', entityType: 't', observations: [] }] } } });
+    const call = JSON.stringify({
+      jsonrpc: '2.0',
+      id: 2,
+      method: 'tools/call',
+      params: { name: 'create_entities', arguments: { entities: [{ name: 'x', entityType: 't', observations: [] }] } },
+    });
     expect((await post(http.port, { host, origin: `http://${host}` }, call)).status).toBe(403);
     expect((await graph.read({ tool: 'read_graph' })).entities).toEqual([]);
   });
@@ -123,7 +134,10 @@ describe('the bearer token', () => {
       code: 'INVALID_SPEC',
       message: expect.stringMatching(/host is not loopback, so a token is required .*WARDEN_MEMORY_TOKEN.* \(got "0\.0\.0\.0"\)$/),
     });
-    await expect(startMemoryHttp(graph, { token: 'short' })).rejects.toMatchObject({ code: 'INVALID_SPEC', message: expect.stringContaining('token must be at least 16 characters') });
+    await expect(startMemoryHttp(graph, { token: 'short' })).rejects.toMatchObject({
+      code: 'INVALID_SPEC',
+      message: expect.stringContaining('token must be at least 16 characters'),
+    });
   });
 
   it('on loopback, when given, is required on every request (401 otherwise)', async () => {
@@ -263,8 +277,14 @@ describe('sessions', () => {
 
   it('refuses bad limits naming the option', async () => {
     const graph = await graphAt();
-    await expect(startMemoryHttp(graph, { maxSessions: 0 })).rejects.toMatchObject({ code: 'INVALID_SPEC', message: 'memory HTTP server: maxSessions must be an integer >= 1 (got 0)' });
-    await expect(startMemoryHttp(graph, { sessionIdleMs: 1.5 })).rejects.toMatchObject({ code: 'INVALID_SPEC', message: 'memory HTTP server: sessionIdleMs must be an integer >= 1 (got 1.5)' });
+    await expect(startMemoryHttp(graph, { maxSessions: 0 })).rejects.toMatchObject({
+      code: 'INVALID_SPEC',
+      message: 'memory HTTP server: maxSessions must be an integer >= 1 (got 0)',
+    });
+    await expect(startMemoryHttp(graph, { sessionIdleMs: 1.5 })).rejects.toMatchObject({
+      code: 'INVALID_SPEC',
+      message: 'memory HTTP server: sessionIdleMs must be an integer >= 1 (got 1.5)',
+    });
   });
 
   it('takes --max-sessions and --session-idle-ms on the command line', async () => {

@@ -34,28 +34,46 @@ const relationId = (r: { from: string; to: string; relationType: string }): stri
 
 type Call = { name: string; args: Record<string, unknown> };
 
-const w = <T,>(weight: number, arbitrary: fc.Arbitrary<T>): { weight: number; arbitrary: fc.Arbitrary<T> } => ({ weight, arbitrary });
+const w = <T>(weight: number, arbitrary: fc.Arbitrary<T>): { weight: number; arbitrary: fc.Arbitrary<T> } => ({ weight, arbitrary });
 
 const call: fc.Arbitrary<Call> = fc.oneof(
-  w(5, fc.uniqueArray(entity, { minLength: 1, maxLength: 3, selector: (e) => e.name }).map((entities) => ({ name: 'create_entities', args: { entities } }))),
-  w(3, fc.uniqueArray(relation, { minLength: 1, maxLength: 3, selector: relationId }).map((relations) => ({ name: 'create_relations', args: { relations } }))),
+  w(
+    5,
+    fc.uniqueArray(entity, { minLength: 1, maxLength: 3, selector: (e) => e.name }).map((entities) => ({ name: 'create_entities', args: { entities } })),
+  ),
+  w(
+    3,
+    fc.uniqueArray(relation, { minLength: 1, maxLength: 3, selector: relationId }).map((relations) => ({ name: 'create_relations', args: { relations } })),
+  ),
   w(
     4,
     fc
       .array(fc.record({ entityName: name, contents: fc.uniqueArray(fc.constantFrom(...OBSERVATIONS), { maxLength: 3 }) }), { maxLength: 2 })
       .map((observations) => ({ name: 'add_observations', args: { observations } })),
   ),
-  w(1, fc.array(name, { maxLength: 3 }).map((entityNames) => ({ name: 'delete_entities', args: { entityNames } }))),
+  w(
+    1,
+    fc.array(name, { maxLength: 3 }).map((entityNames) => ({ name: 'delete_entities', args: { entityNames } })),
+  ),
   w(
     2,
     fc
       .array(fc.record({ entityName: name, observations: fc.array(fc.constantFrom(...OBSERVATIONS), { maxLength: 3 }) }), { maxLength: 2 })
       .map((deletions) => ({ name: 'delete_observations', args: { deletions } })),
   ),
-  w(2, fc.array(relation, { maxLength: 2 }).map((relations) => ({ name: 'delete_relations', args: { relations } }))),
+  w(
+    2,
+    fc.array(relation, { maxLength: 2 }).map((relations) => ({ name: 'delete_relations', args: { relations } })),
+  ),
   w(1, fc.constant({ name: 'read_graph', args: {} })),
-  w(4, fc.constantFrom(...QUERIES).map((query) => ({ name: 'search_nodes', args: { query } }))),
-  w(2, fc.array(fc.constantFrom(...NAMES, 'Nobody'), { maxLength: 3 }).map((names) => ({ name: 'open_nodes', args: { names } }))),
+  w(
+    4,
+    fc.constantFrom(...QUERIES).map((query) => ({ name: 'search_nodes', args: { query } })),
+  ),
+  w(
+    2,
+    fc.array(fc.constantFrom(...NAMES, 'Nobody'), { maxLength: 3 }).map((names) => ({ name: 'open_nodes', args: { names } })),
+  ),
   // Malformed input: both refuse it the same way.
   w(
     1,
@@ -77,7 +95,11 @@ async function clear(server: StdioServer): Promise<void> {
 function stripDescriptions(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(stripDescriptions);
   if (typeof v === 'object' && v !== null) {
-    return Object.fromEntries(Object.entries(v).filter(([k]) => k !== 'description').map(([k, x]) => [k, stripDescriptions(x)]));
+    return Object.fromEntries(
+      Object.entries(v)
+        .filter(([k]) => k !== 'description')
+        .map(([k, x]) => [k, stripDescriptions(x)]),
+    );
   }
   return v;
 }
@@ -103,7 +125,13 @@ describe.each(BACKEND_CASES)('Warden on the $title and the reference server', ({
     const [ours, theirs] = await Promise.all([warden.client.listTools(), reference.client.listTools()]);
     const shape = (tools: typeof ours.tools): unknown =>
       tools
-        .map((t) => ({ name: t.name, title: t.title, inputSchema: stripDescriptions(t.inputSchema), outputSchema: stripDescriptions(t.outputSchema), annotations: t.annotations }))
+        .map((t) => ({
+          name: t.name,
+          title: t.title,
+          inputSchema: stripDescriptions(t.inputSchema),
+          outputSchema: stripDescriptions(t.outputSchema),
+          annotations: t.annotations,
+        }))
         .sort((a, b) => a.name.localeCompare(b.name));
     expect(ours.tools).toHaveLength(9);
     expect(shape(ours.tools)).toEqual(shape(theirs.tools));
@@ -128,12 +156,44 @@ describe.each(BACKEND_CASES)('Warden on the $title and the reference server', ({
     await Promise.all([clear(reference), clear(warden)]);
     const script: Call[] = [
       { name: 'create_entities', args: { entities: [{ name: 'Ada', entityType: 'person', observations: ['math'] }] } },
-      { name: 'create_entities', args: { entities: [{ name: 'Ada', entityType: 'robot', observations: ['other'] }, { name: 'Bob', entityType: 'person', observations: [] }] } },
+      {
+        name: 'create_entities',
+        args: {
+          entities: [
+            { name: 'Ada', entityType: 'robot', observations: ['other'] },
+            { name: 'Bob', entityType: 'person', observations: [] },
+          ],
+        },
+      },
       { name: 'create_relations', args: { relations: [{ from: 'Ada', to: 'Ghost', relationType: 'haunts' }] } },
       { name: 'create_relations', args: { relations: [{ from: 'Ada', to: 'Ghost', relationType: 'haunts' }] } },
-      { name: 'add_observations', args: { observations: [{ entityName: 'Ada', contents: ['math', 'poetry'] }, { entityName: 'Ghost', contents: ['boo'] }] } },
-      { name: 'add_observations', args: { observations: [{ entityName: 'Ada', contents: ['poetry'] }, { entityName: 'Ada', contents: ['poetry', 'engines'] }] } },
-      { name: 'delete_observations', args: { deletions: [{ entityName: 'Nobody', observations: ['x'] }, { entityName: 'Ada', observations: ['nope', 'math'] }] } },
+      {
+        name: 'add_observations',
+        args: {
+          observations: [
+            { entityName: 'Ada', contents: ['math', 'poetry'] },
+            { entityName: 'Ghost', contents: ['boo'] },
+          ],
+        },
+      },
+      {
+        name: 'add_observations',
+        args: {
+          observations: [
+            { entityName: 'Ada', contents: ['poetry'] },
+            { entityName: 'Ada', contents: ['poetry', 'engines'] },
+          ],
+        },
+      },
+      {
+        name: 'delete_observations',
+        args: {
+          deletions: [
+            { entityName: 'Nobody', observations: ['x'] },
+            { entityName: 'Ada', observations: ['nope', 'math'] },
+          ],
+        },
+      },
       { name: 'delete_relations', args: { relations: [{ from: 'Ada', to: 'Bob', relationType: 'never-made' }] } },
       { name: 'search_nodes', args: { query: 'POET' } },
       { name: 'search_nodes', args: { query: 'ADA' } },
@@ -142,7 +202,15 @@ describe.each(BACKEND_CASES)('Warden on the $title and the reference server', ({
       { name: 'search_nodes', args: { query: 'ghost' } },
       { name: 'open_nodes', args: { names: ['Ada', 'Ada', 'Nobody'] } },
       { name: 'delete_entities', args: { entityNames: ['Ghost', 'Nobody'] } },
-      { name: 'create_entities', args: { entities: [{ name: 'Ada', entityType: 'x', observations: [] }, { name: 'Cy', entityType: 'person', observations: [] }] } },
+      {
+        name: 'create_entities',
+        args: {
+          entities: [
+            { name: 'Ada', entityType: 'x', observations: [] },
+            { name: 'Cy', entityType: 'person', observations: [] },
+          ],
+        },
+      },
       { name: 'delete_entities', args: { entityNames: ['Ada'] } },
       { name: 'create_entities', args: { entities: [{ name: 'Ada', entityType: 'reborn', observations: ['again'] }] } },
       { name: 'read_graph', args: {} },
@@ -162,7 +230,12 @@ describe.each(BACKEND_CASES)('Warden on the $title and the reference server', ({
 
   it.skipIf(skip)('differ only as documented: duplicates inside one call are kept once, not twice', async () => {
     await Promise.all([clear(reference), clear(warden)]);
-    const dup = { entities: [{ name: 'Twin', entityType: 'a', observations: ['x', 'x'] }, { name: 'Twin', entityType: 'b', observations: [] }] };
+    const dup = {
+      entities: [
+        { name: 'Twin', entityType: 'a', observations: ['x', 'x'] },
+        { name: 'Twin', entityType: 'b', observations: [] },
+      ],
+    };
     const theirs = await tool(reference.client, 'create_entities', dup);
     const ours = await tool(warden.client, 'create_entities', dup);
     expect(theirs).toEqual(dup);

@@ -23,8 +23,13 @@ describe('a message over the size limit on stdio', () => {
     cleanups.push(() => server.close());
     await tool(server.client, 'create_entities', { entities: [{ name: 'Ada', entityType: 'person', observations: [] }] });
     const huge = 'x'.repeat(11 * 1024 * 1024);
-    const refused = server.client.callTool({ name: 'add_observations', arguments: { observations: [{ entityName: 'Ada', contents: [huge] }] } }, undefined, { timeout: 30_000 });
-    await expect(refused).rejects.toMatchObject({ code: -32600, message: expect.stringMatching(/a message of \d+ bytes is over the limit of 10485760 bytes; it was not read/) });
+    const refused = server.client.callTool({ name: 'add_observations', arguments: { observations: [{ entityName: 'Ada', contents: [huge] }] } }, undefined, {
+      timeout: 30_000,
+    });
+    await expect(refused).rejects.toMatchObject({
+      code: -32600,
+      message: expect.stringMatching(/a message of \d+ bytes is over the limit of 10485760 bytes; it was not read/),
+    });
     await server.stderrMatches(/refused a message of \d+ bytes on stdin \(the limit is 10485760\)/);
     // Still serving, on the same connection.
     await tool(server.client, 'add_observations', { observations: [{ entityName: 'Ada', contents: ['math'] }] });
@@ -35,7 +40,12 @@ describe('a message over the size limit on stdio', () => {
     const input = new PassThrough();
     const output = new PassThrough();
     const answers = createInterface({ input: output })[Symbol.asyncIterator]();
-    const server: MemoryServerHandle = await serveMemory({ backend: { file: join(tempDir(), 'memory.jsonl') }, transport: 'stdio', stdio: { input, output }, maxMessageBytes: 1_000 });
+    const server: MemoryServerHandle = await serveMemory({
+      backend: { file: join(tempDir(), 'memory.jsonl') },
+      transport: 'stdio',
+      stdio: { input, output },
+      maxMessageBytes: 1_000,
+    });
     cleanups.push(() => server.close());
     const refused: unknown[] = [];
     server.runtime.events.on('memory.message_refused', (e) => refused.push(e));
@@ -44,8 +54,14 @@ describe('a message over the size limit on stdio', () => {
     const line = `{"jsonrpc":"2.0","method":"ping","id":5,"params":{"pad":"${'y'.repeat(1_200)}"}}`;
     input.write(line.slice(0, 600));
     input.write(`${line.slice(600)}\n`);
-    input.write(`${JSON.stringify({ jsonrpc: '2.0', id: 6, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } })}\n`);
-    expect(await next()).toEqual({ jsonrpc: '2.0', id: null, error: { code: -32600, message: expect.stringContaining(`a message of ${line.length} bytes is over the limit of 1000 bytes`) } });
+    input.write(
+      `${JSON.stringify({ jsonrpc: '2.0', id: 6, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } })}\n`,
+    );
+    expect(await next()).toEqual({
+      jsonrpc: '2.0',
+      id: null,
+      error: { code: -32600, message: expect.stringContaining(`a message of ${line.length} bytes is over the limit of 1000 bytes`) },
+    });
     expect(await next()).toMatchObject({ jsonrpc: '2.0', id: 6, result: { serverInfo: { name: 'warden-memory' } } });
     expect(refused).toEqual([expect.objectContaining({ transport: 'stdio', bytes: line.length, limit: 1_000, id: null })]);
   });

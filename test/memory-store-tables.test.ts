@@ -18,8 +18,12 @@ import { openSqliteStore, SCHEMA_VERSION, type Store } from '../src/store/index.
 import { dropLocation, freshLocation, openAt, STORE_CASES, type StoreLocation } from './support/stores.ts';
 
 const fixtures = new URL('./fixtures/', import.meta.url).pathname;
-const memoryStores = readdirSync(fixtures).filter((f) => /^memory-store-v\d+\.db$/.test(f)).sort();
-const goldenJournals = readdirSync(fixtures).filter((f) => /^golden-journal-v\d+\.db$/.test(f)).sort();
+const memoryStores = readdirSync(fixtures)
+  .filter((f) => /^memory-store-v\d+\.db$/.test(f))
+  .sort();
+const goldenJournals = readdirSync(fixtures)
+  .filter((f) => /^golden-journal-v\d+\.db$/.test(f))
+  .sort();
 const versionOf = (file: string): number => Number(/-v(\d+)\.db$/.exec(file)![1]);
 
 /** What make-memory-store.ts writes. */
@@ -44,7 +48,10 @@ function copyOf(fixture: string): string {
 function sqliteMemoryTables(file: string): Record<string, string> {
   const db = new Database(file, { readonly: true });
   try {
-    const rows = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name LIKE 'warden_memory_%' ORDER BY name").all() as { name: string; sql: string }[];
+    const rows = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name LIKE 'warden_memory_%' ORDER BY name").all() as {
+      name: string;
+      sql: string;
+    }[];
     return Object.fromEntries(rows.map((r) => [r.name, r.sql]));
   } finally {
     db.close();
@@ -83,7 +90,11 @@ describe('memory stores written by released versions', () => {
     const graph = await openMemoryGraph({ db: file });
     try {
       await graph.write({ tool: 'add_observations', observations: [{ entityName: 'Ada', contents: ['still here'] }] });
-      expect((await graph.read({ tool: 'open_nodes', names: ['Ada'] })).entities[0]!.observations).toEqual(['wrote the first program', 'Ünïcödé ✓', 'still here']);
+      expect((await graph.read({ tool: 'open_nodes', names: ['Ada'] })).entities[0]!.observations).toEqual([
+        'wrote the first program',
+        'Ünïcödé ✓',
+        'still here',
+      ]);
     } finally {
       await graph.close();
     }

@@ -48,12 +48,22 @@ describe.each(BACKEND_CASES)('a lone surrogate on the $title', ({ kind, skip }) 
     const backend = backendOf(kind);
     const graph = await openMemoryGraph(backend.options);
     cleanups.push(() => graph.close());
-    await expect(graph.write({ tool: 'create_entities', entities: [{ name: 'ok', entityType: 't', observations: [] }, { name: LONE, entityType: 't', observations: [] }] })).rejects.toMatchObject({
+    await expect(
+      graph.write({
+        tool: 'create_entities',
+        entities: [
+          { name: 'ok', entityType: 't', observations: [] },
+          { name: LONE, entityType: 't', observations: [] },
+        ],
+      }),
+    ).rejects.toMatchObject({
       code: 'MEMORY_INPUT',
       path: 'entities[1].name',
       message: expect.stringMatching(/^create_entities: entities\[1\]\.name must be well-formed Unicode: .* \(got .*\)$/),
     });
-    await expect(graph.write({ tool: 'import', graph: { entities: [], relations: [{ from: 'a', to: 'b', relationType: `r${LONE}` }] } })).rejects.toMatchObject({ code: 'MEMORY_INPUT', path: 'graph.relations[0].relationType' });
+    await expect(graph.write({ tool: 'import', graph: { entities: [], relations: [{ from: 'a', to: 'b', relationType: `r${LONE}` }] } })).rejects.toMatchObject(
+      { code: 'MEMORY_INPUT', path: 'graph.relations[0].relationType' },
+    );
     expect(await graph.read({ tool: 'read_graph' })).toEqual({ entities: [], relations: [] });
   });
 });

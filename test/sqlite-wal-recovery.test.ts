@@ -83,7 +83,10 @@ describe('a WAL-mode SQLite file whose main file is shorter than its header says
     const file = join(dir, 'live.db');
     const graph = await openMemoryGraph({ db: file });
     const names = Array.from({ length: 20 }, (_, i) => `entity-${i}`);
-    await graph.write({ tool: 'create_entities', entities: names.map((name) => ({ name, entityType: 'thing', observations: [`${name} ${'o'.repeat(1_500)}`] })) });
+    await graph.write({
+      tool: 'create_entities',
+      entities: names.map((name) => ({ name, entityType: 'thing', observations: [`${name} ${'o'.repeat(1_500)}`] })),
+    });
     await graph.write({ tool: 'create_relations', relations: [{ from: names[0]!, to: names[1]!, relationType: 'knows' }] });
     const expected = await graph.read({ tool: 'read_graph' });
     const copy = join(dir, 'copy.db');

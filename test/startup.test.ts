@@ -14,7 +14,13 @@ const repo = new URL('..', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'warden-loads-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const HEAVY = ['/node_modules/openai/', '/node_modules/@anthropic-ai/sdk/', '/node_modules/@modelcontextprotocol/sdk/', '/node_modules/pg/', '/node_modules/better-sqlite3/'];
+const HEAVY = [
+  '/node_modules/openai/',
+  '/node_modules/@anthropic-ai/sdk/',
+  '/node_modules/@modelcontextprotocol/sdk/',
+  '/node_modules/pg/',
+  '/node_modules/better-sqlite3/',
+];
 
 let n = 0;
 /** The packages (of HEAVY) that running `args` with node loaded. */
@@ -45,7 +51,8 @@ describe('start-up', () => {
   });
 
   it('a model adapter loads its SDK on its first call, not when it is built', () => {
-    const build = "const { openaiChat, anthropicMessages } = await import('warden/llm'); openaiChat({ model: 'm', apiKey: 'k', baseURL: 'http://127.0.0.1:9' }); anthropicMessages({ model: 'm', apiKey: 'k', baseURL: 'http://127.0.0.1:9' });";
+    const build =
+      "const { openaiChat, anthropicMessages } = await import('warden/llm'); openaiChat({ model: 'm', apiKey: 'k', baseURL: 'http://127.0.0.1:9' }); anthropicMessages({ model: 'm', apiKey: 'k', baseURL: 'http://127.0.0.1:9' });";
     expect(heavyLoads(['--input-type=module', '-e', build])).toEqual([]);
   });
 });

@@ -26,7 +26,8 @@ async function wardenHost(kind: 'sqlite' | 'postgres') {
   const { openSqliteStore, openPostgresStore } = await import('../../src/store/index.ts');
   const { DurableHost, defineRun } = await import('../../src/durable/index.ts');
   const t0 = now();
-  const store = kind === 'sqlite' ? await openSqliteStore({ path: join(dir!, 'warden.db') }) : await openPostgresStore({ url: pgUrl!, schema, maxConnections: 4 });
+  const store =
+    kind === 'sqlite' ? await openSqliteStore({ path: join(dir!, 'warden.db') }) : await openPostgresStore({ url: pgUrl!, schema, maxConnections: 4 });
   const openMs = now() - t0;
   let firstNewStep: number | undefined;
   const steps = defineRun('bench-steps', async (run, input: { n: number }) => {

@@ -6,5 +6,8 @@ enableCompileCache();
 const args = process.argv.slice(1);
 await import(args[0] as string);
 process.send?.('ready');
-if (args[1] === 'spin') process.on('message', () => { for (;;) {} });
+if (args[1] === 'spin')
+  process.on('message', () => {
+    for (;;) {}
+  });
 setInterval(() => {}, 1 << 30);

@@ -131,9 +131,7 @@ async function memory(kind: 'warden-thread' | 'warden-process' | 'raw-thread' | 
     }
   }
   await realClock.sleep(500); // let start-up garbage be collected before reading memory
-  const perChild = kind.endsWith('process')
-    ? osPids.reduce((sum, p) => sum + rssOf(p), 0) / n
-    : (process.memoryUsage().rss - before) / n;
+  const perChild = kind.endsWith('process') ? osPids.reduce((sum, p) => sum + rssOf(p), 0) / n : (process.memoryUsage().rss - before) / n;
   for (const c of cleanup) await c();
   return { mib_per_child: perChild / 2 ** 20 };
 }

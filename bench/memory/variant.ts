@@ -27,8 +27,17 @@ const repo = new URL('../../', import.meta.url).pathname;
 
 const seed = join(dir, 'seed.jsonl');
 const lines: string[] = [];
-for (let i = 0; i < ENTITIES; i++) lines.push(JSON.stringify({ type: 'entity', name: `entity-${i}`, entityType: ['person', 'project', 'decision'][i % 3], observations: [`observation ${i} a`, `observation ${i} b`, `batch ${i % 17}`] }));
-for (let i = 0; i < ENTITIES; i++) lines.push(JSON.stringify({ type: 'relation', from: `entity-${i}`, to: `entity-${(i * 7 + 1) % ENTITIES}`, relationType: 'relates_to' }));
+for (let i = 0; i < ENTITIES; i++)
+  lines.push(
+    JSON.stringify({
+      type: 'entity',
+      name: `entity-${i}`,
+      entityType: ['person', 'project', 'decision'][i % 3],
+      observations: [`observation ${i} a`, `observation ${i} b`, `batch ${i % 17}`],
+    }),
+  );
+for (let i = 0; i < ENTITIES; i++)
+  lines.push(JSON.stringify({ type: 'relation', from: `entity-${i}`, to: `entity-${(i * 7 + 1) % ENTITIES}`, relationType: 'relates_to' }));
 writeFileSync(seed, lines.join('\n'));
 
 let command: string[];
@@ -78,7 +87,10 @@ if (variant.startsWith('warden-http-')) {
 async function connect(): Promise<Client> {
   const client = new Client({ name: 'bench', version: '1.0.0' });
   if (httpUrl !== undefined) await client.connect(new StreamableHTTPClientTransport(httpUrl));
-  else await client.connect(new StdioClientTransport({ command: process.execPath, args: command, env: { ...(process.env as Record<string, string>), ...env }, stderr: 'ignore' }));
+  else
+    await client.connect(
+      new StdioClientTransport({ command: process.execPath, args: command, env: { ...(process.env as Record<string, string>), ...env }, stderr: 'ignore' }),
+    );
   return client;
 }
 
@@ -122,4 +134,15 @@ const byName = new Map(g.entities.map((e) => [e.name, new Set(e.observations)]))
 const lost = acked.filter((a) => (a.kind === 'entity' ? !byName.has(a.id) : byName.get(a.entity!)?.has(a.id) !== true)).length;
 latencies.sort((a, b) => a - b);
 const q = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!;
-console.log(JSON.stringify({ variant, writes: CLIENTS * writes, opsPerSec: (CLIENTS * writes) / seconds, medianMs: q(0.5), p99Ms: q(0.99), failed, lost, entitiesAfter: g.entities.length }));
+console.log(
+  JSON.stringify({
+    variant,
+    writes: CLIENTS * writes,
+    opsPerSec: (CLIENTS * writes) / seconds,
+    medianMs: q(0.5),
+    p99Ms: q(0.99),
+    failed,
+    lost,
+    entitiesAfter: g.entities.length,
+  }),
+);

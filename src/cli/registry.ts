@@ -15,13 +15,33 @@ export interface CommandEntry {
 }
 
 export const commands: readonly CommandEntry[] = [
-  { name: 'demo', summary: 'a research pipeline of durable agents against a flaky simulated model, recovering as you watch', load: async () => (await import('./commands/demo.ts')).demoCommand },
-  { name: 'conformance', summary: "run OTP conformance scenarios on Warden's supervisors", load: async () => (await import('./commands/conformance.ts')).conformanceCommand },
-  { name: 'sim', summary: 'run the simulated model server (OpenAI and Anthropic APIs, scripted answers)', load: async () => (await import('./commands/sim.ts')).simCommand },
-  { name: 'chaos-proxy', summary: 'inject provider failures (429, 529, 5xx, hangs, resets, cut streams) in front of an endpoint', load: async () => (await import('./commands/chaos-proxy.ts')).chaosProxyCommand },
+  {
+    name: 'demo',
+    summary: 'a research pipeline of durable agents against a flaky simulated model, recovering as you watch',
+    load: async () => (await import('./commands/demo.ts')).demoCommand,
+  },
+  {
+    name: 'conformance',
+    summary: "run OTP conformance scenarios on Warden's supervisors",
+    load: async () => (await import('./commands/conformance.ts')).conformanceCommand,
+  },
+  {
+    name: 'sim',
+    summary: 'run the simulated model server (OpenAI and Anthropic APIs, scripted answers)',
+    load: async () => (await import('./commands/sim.ts')).simCommand,
+  },
+  {
+    name: 'chaos-proxy',
+    summary: 'inject provider failures (429, 529, 5xx, hangs, resets, cut streams) in front of an endpoint',
+    load: async () => (await import('./commands/chaos-proxy.ts')).chaosProxyCommand,
+  },
   { name: 'runs', summary: 'list, inspect, resume and cancel durable runs', load: async () => (await import('./commands/runs.ts')).runsCommand },
   { name: 'dlq', summary: 'list, inspect, replay and discard dead letters', load: async () => (await import('./commands/dlq.ts')).dlqCommand },
   { name: 'approvals', summary: 'list pending approvals; approve or deny them', load: async () => (await import('./commands/approvals.ts')).approvalsCommand },
   { name: 'quarantine', summary: 'list quarantined inputs and release them', load: async () => (await import('./commands/quarantine.ts')).quarantineCommand },
-  { name: 'memory', summary: 'the memory server: a knowledge graph over MCP (stdio or HTTP); import and export JSONL', load: async () => (await import('./commands/memory.ts')).memoryCommand },
+  {
+    name: 'memory',
+    summary: 'the memory server: a knowledge graph over MCP (stdio or HTTP); import and export JSONL',
+    load: async () => (await import('./commands/memory.ts')).memoryCommand,
+  },
 ];

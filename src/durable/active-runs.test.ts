@@ -16,7 +16,11 @@ function untilAborted(id: string): (controller: AbortController) => Promise<RunO
     new Promise((resolve) =>
       controller.signal.addEventListener('abort', () => {
         const reason: unknown = controller.signal.reason;
-        resolve(reason instanceof Interruption ? { status: 'interrupted', runId: id, why: reason.why } : { status: 'cancelled', runId: id, reason: (reason as Error).message });
+        resolve(
+          reason instanceof Interruption
+            ? { status: 'interrupted', runId: id, why: reason.why }
+            : { status: 'cancelled', runId: id, reason: (reason as Error).message },
+        );
       }),
     );
 }
@@ -74,7 +78,14 @@ describe('ActiveRuns', () => {
   it('aborts with an error a run can tell by its code', async () => {
     const active = new ActiveRuns();
     let reason: unknown;
-    const h = active.track('r1', 1, (controller) => new Promise((resolve) => controller.signal.addEventListener('abort', () => ((reason = controller.signal.reason), resolve({ status: 'cancelled', runId: 'r1', reason: 'x' })))));
+    const h = active.track(
+      'r1',
+      1,
+      (controller) =>
+        new Promise((resolve) =>
+          controller.signal.addEventListener('abort', () => ((reason = controller.signal.reason), resolve({ status: 'cancelled', runId: 'r1', reason: 'x' }))),
+        ),
+    );
     active.cancel('r1', 'stop');
     await h.result;
     expect(isWardenError(reason, 'RUN_CANCELLED')).toBe(true);

@@ -44,9 +44,10 @@ export class DeadLetterQueue {
   async add(letter: DeadLetterInput): Promise<DeadLetter> {
     const checked = toJournalJson(letter.input);
     if ('problem' in checked) throw new DurableStateError(`dead letter from ${letter.source}`, `its input ${checked.problem.path} ${checked.problem.why}`);
-    const stored: StoredError = letter.error !== null && typeof letter.error === 'object' && 'message' in letter.error && 'name' in letter.error && !(letter.error instanceof Error)
-      ? (letter.error as StoredError)
-      : toStoredError(letter.error);
+    const stored: StoredError =
+      letter.error !== null && typeof letter.error === 'object' && 'message' in letter.error && 'name' in letter.error && !(letter.error instanceof Error)
+        ? (letter.error as StoredError)
+        : toStoredError(letter.error);
     const added = await this.store.addDeadLetter({
       id: newId(),
       source: letter.source,
@@ -71,7 +72,12 @@ export class DeadLetterQueue {
 
   /** Ask a host to replay it (what the CLI does); `input` replaces the original input. */
   async requestReplay(id: string, input?: Json): Promise<DeadLetter> {
-    const updated = await this.store.updateDeadLetter(id, ['pending'], { status: 'replay_requested', ...(input === undefined ? {} : { replayInput: input }) }, this.clock.now());
+    const updated = await this.store.updateDeadLetter(
+      id,
+      ['pending'],
+      { status: 'replay_requested', ...(input === undefined ? {} : { replayInput: input }) },
+      this.clock.now(),
+    );
     if (updated === undefined) throw await this.notMovable(id, 'replay');
     return updated;
   }
@@ -81,13 +87,21 @@ export class DeadLetterQueue {
    * run of its definition on this host. Resolves with the new run id (run letters) or the handler's
    * result.
    */
-  async replay<T = unknown>(id: string, options: { input?: Json; handler?: (input: Json, letter: DeadLetter) => Promise<T> | T } = {}): Promise<{ letter: DeadLetter; runId?: string; result?: T }> {
+  async replay<T = unknown>(
+    id: string,
+    options: { input?: Json; handler?: (input: Json, letter: DeadLetter) => Promise<T> | T } = {},
+  ): Promise<{ letter: DeadLetter; runId?: string; result?: T }> {
     const letter = await this.store.getDeadLetter(id);
     if (letter === undefined) throw new DurableStateError(`dead letter ${id}`, 'no such dead letter');
     if (letter.status !== 'pending' && letter.status !== 'replay_requested') throw await this.notMovable(id, 'replay');
     const input = options.input ?? letter.replayInput ?? letter.input;
     if (options.handler !== undefined) {
-      const moved = await this.store.updateDeadLetter(id, ['pending', 'replay_requested'], { status: 'replayed', ...(options.input === undefined ? {} : { replayInput: options.input }) }, this.clock.now());
+      const moved = await this.store.updateDeadLetter(
+        id,
+        ['pending', 'replay_requested'],
+        { status: 'replayed', ...(options.input === undefined ? {} : { replayInput: options.input }) },
+        this.clock.now(),
+      );
       if (moved === undefined) throw await this.notMovable(id, 'replay');
       if (this.bus?.wants('dlq.replayed')) this.bus.emit({ type: 'dlq.replayed', id, runId: undefined });
       const result = await options.handler(input, moved);
@@ -98,7 +112,12 @@ export class DeadLetterQueue {
     }
     const runId = await this.replayRun(letter, input);
     if (runId === undefined) throw new DurableStateError(`dead letter ${id}`, `no run definition "${letter.source}" is registered on this host`);
-    const moved = await this.store.updateDeadLetter(id, ['pending', 'replay_requested'], { status: 'replayed', replayedAs: runId, ...(options.input === undefined ? {} : { replayInput: options.input }) }, this.clock.now());
+    const moved = await this.store.updateDeadLetter(
+      id,
+      ['pending', 'replay_requested'],
+      { status: 'replayed', replayedAs: runId, ...(options.input === undefined ? {} : { replayInput: options.input }) },
+      this.clock.now(),
+    );
     if (this.bus?.wants('dlq.replayed')) this.bus.emit({ type: 'dlq.replayed', id, runId });
     return { letter: moved ?? letter, runId };
   }
@@ -107,7 +126,13 @@ export class DeadLetterQueue {
   async discard(id: string, options: { by?: string; reason?: string } = {}): Promise<DeadLetter> {
     const updated = await this.store.updateDeadLetter(id, ['pending', 'replay_requested'], { status: 'discarded' }, this.clock.now());
     if (updated === undefined) throw await this.notMovable(id, 'discard');
-    await this.store.appendAudit({ at: this.clock.now(), actor: options.by ?? 'api', action: 'dlq.discarded', subject: `dlq:${id}`, ...(options.reason === undefined ? {} : { reason: options.reason }) });
+    await this.store.appendAudit({
+      at: this.clock.now(),
+      actor: options.by ?? 'api',
+      action: 'dlq.discarded',
+      subject: `dlq:${id}`,
+      ...(options.reason === undefined ? {} : { reason: options.reason }),
+    });
     if (this.bus?.wants('dlq.discarded')) this.bus.emit({ type: 'dlq.discarded', id });
     return updated;
   }
@@ -115,6 +140,9 @@ export class DeadLetterQueue {
   private async notMovable(id: string, what: string): Promise<DurableStateError> {
     const letter = await this.store.getDeadLetter(id);
     if (letter === undefined) return new DurableStateError(`dead letter ${id}`, 'no such dead letter');
-    return new DurableStateError(`dead letter ${id}`, `cannot ${what} it: it is ${letter.status}${letter.replayedAs === undefined ? '' : ` (as run ${letter.replayedAs})`}`);
+    return new DurableStateError(
+      `dead letter ${id}`,
+      `cannot ${what} it: it is ${letter.status}${letter.replayedAs === undefined ? '' : ` (as run ${letter.replayedAs})`}`,
+    );
   }
 }

@@ -10,7 +10,13 @@ declare module '../runtime/index.ts' {
     'run.started': { readonly runId: string; readonly name: string; readonly traceId: string };
     /** A run was claimed again (after a crash, a suspension or a retry) and is replaying its journal. */
     'run.resumed': { readonly runId: string; readonly name: string; readonly epoch: number; readonly journaled: number };
-    'run.step_completed': { readonly runId: string; readonly step: string; readonly seq: number; readonly kind: 'step' | 'effect'; readonly outcome: 'ok' | 'error' };
+    'run.step_completed': {
+      readonly runId: string;
+      readonly step: string;
+      readonly seq: number;
+      readonly kind: 'step' | 'effect';
+      readonly outcome: 'ok' | 'error';
+    };
     /** A step's result came from the journal; the step did not run. */
     'run.step_replayed': { readonly runId: string; readonly step: string; readonly seq: number };
     'run.suspended': { readonly runId: string; readonly reason: string; readonly detail: unknown };

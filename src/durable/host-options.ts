@@ -56,11 +56,21 @@ export interface HostSettings {
 }
 
 const optionsSchema = z.strictObject({
-  store: z.custom<Store>((v) => typeof v === 'object' && v !== null && typeof (v as Store).appendJournal === 'function', { message: 'must be a Store (openStore())' }),
-  runs: z.array(z.custom<RunDefinition>((v) => typeof v === 'object' && v !== null && typeof (v as RunDefinition).fn === 'function', { message: 'must be a defineRun(...) result' })).optional(),
+  store: z.custom<Store>((v) => typeof v === 'object' && v !== null && typeof (v as Store).appendJournal === 'function', {
+    message: 'must be a Store (openStore())',
+  }),
+  runs: z
+    .array(
+      z.custom<RunDefinition>((v) => typeof v === 'object' && v !== null && typeof (v as RunDefinition).fn === 'function', {
+        message: 'must be a defineRun(...) result',
+      }),
+    )
+    .optional(),
   owner: z.string().min(1).optional(),
   clock: z.custom<Clock>((v) => typeof v === 'object' && v !== null && typeof (v as Clock).now === 'function', { message: 'must be a Clock' }).optional(),
-  bus: z.custom<EventBus>((v) => typeof v === 'object' && v !== null && typeof (v as EventBus).emit === 'function', { message: 'must be an EventBus' }).optional(),
+  bus: z
+    .custom<EventBus>((v) => typeof v === 'object' && v !== null && typeof (v as EventBus).emit === 'function', { message: 'must be an EventBus' })
+    .optional(),
   fence: z.custom<Fence>((v) => typeof v === 'object' && v !== null && typeof (v as Fence).check === 'function', { message: 'must be a Fence' }).optional(),
   approvalPolicies: z.array(z.custom<ApprovalPolicy>((v) => typeof v === 'function', { message: 'must be a function' })).optional(),
   retention: z

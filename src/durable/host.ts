@@ -144,7 +144,8 @@ export class DurableHost {
     this.definitions.get(run.name);
     const running = this.active.handle(id);
     if (running !== undefined) return running;
-    if (run.status === 'completed' || run.status === 'cancelled') throw new DurableStateError(`run ${id}`, `it is ${run.status}; only running, suspended or failed runs can be resumed`);
+    if (run.status === 'completed' || run.status === 'cancelled')
+      throw new DurableStateError(`run ${id}`, `it is ${run.status}; only running, suspended or failed runs can be resumed`);
     const handle = await this.launch(run, 'always');
     if (handle === undefined) throw new DurableStateError(`run ${id}`, 'could not be claimed');
     return handle;

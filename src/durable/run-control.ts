@@ -59,6 +59,12 @@ export async function resolveUncertainEffect(
   const effect = await store.getEffect(key);
   if (effect === undefined || effect.runId !== runId) throw new DurableStateError(`effect ${key}`, `no such effect in run ${runId}`);
   if (!(await store.resolveEffect(key, outcome, clock.now()))) throw new DurableStateError(`effect ${key}`, `it is ${effect.status}, not uncertain`);
-  await store.appendAudit({ at: clock.now(), actor: options.by ?? 'api', action: `effect.${outcome}`, subject: `effect:${key}`, ...(options.reason === undefined ? {} : { reason: options.reason }) });
+  await store.appendAudit({
+    at: clock.now(),
+    actor: options.by ?? 'api',
+    action: `effect.${outcome}`,
+    subject: `effect:${key}`,
+    ...(options.reason === undefined ? {} : { reason: options.reason }),
+  });
   await store.requestRun(runId, 'resume', clock.now());
 }

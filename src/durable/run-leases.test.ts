@@ -54,9 +54,12 @@ describe('run leases', () => {
     ['another owner, no lease', 'host-b', undefined, 'alive', false],
     ['this owner (restarted), lease running', ME, NOW + 1, 'alive', false],
     ['no owner', undefined, undefined, 'unrecorded', false],
-  ] as const)('makes a host wait for the lease of a running run only while it is held elsewhere by a process not known gone: %s', (_label, owner, lease, holder, wait) => {
-    expect(mustWaitForLease(run('running', owner, lease, holder), ME, NOW)).toBe(wait);
-  });
+  ] as const)(
+    'makes a host wait for the lease of a running run only while it is held elsewhere by a process not known gone: %s',
+    (_label, owner, lease, holder, wait) => {
+      expect(mustWaitForLease(run('running', owner, lease, holder), ME, NOW)).toBe(wait);
+    },
+  );
 
   it.each(['suspended', 'completed', 'failed', 'cancelled'] as const)('never makes a host wait for a %s run, and never calls its holder gone', (status) => {
     const r = run(status, 'host-b', NOW + 1, 'gone');

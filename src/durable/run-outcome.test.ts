@@ -12,11 +12,23 @@ const base: RunRecord = { id: 'r1', name: 'job', status: 'running', input: null,
 describe('outcomeOfRecord', () => {
   it.each([
     ['completed', { status: 'completed', output: { n: 1 } }, { status: 'completed', runId: 'r1', output: { n: 1 } }],
-    ['failed', { status: 'failed', error: { name: 'Error', message: 'boom', code: 'STEP_FAILED' } }, { status: 'failed', runId: 'r1', error: { name: 'Error', message: 'boom', code: 'STEP_FAILED' } }],
+    [
+      'failed',
+      { status: 'failed', error: { name: 'Error', message: 'boom', code: 'STEP_FAILED' } },
+      { status: 'failed', runId: 'r1', error: { name: 'Error', message: 'boom', code: 'STEP_FAILED' } },
+    ],
     ['failed without an error', { status: 'failed' }, { status: 'failed', runId: 'r1', error: { name: 'Error', message: 'failed' } }],
-    ['cancelled', { status: 'cancelled', error: { name: 'RunCancelledError', message: 'run r1 was cancelled: by hand' } }, { status: 'cancelled', runId: 'r1', reason: 'run r1 was cancelled: by hand' }],
+    [
+      'cancelled',
+      { status: 'cancelled', error: { name: 'RunCancelledError', message: 'run r1 was cancelled: by hand' } },
+      { status: 'cancelled', runId: 'r1', reason: 'run r1 was cancelled: by hand' },
+    ],
     ['cancelled without an error', { status: 'cancelled' }, { status: 'cancelled', runId: 'r1', reason: 'cancelled' }],
-    ['suspended', { status: 'suspended', suspendReason: 'approval', suspendDetail: { approvalId: 'r1:0' } }, { status: 'suspended', runId: 'r1', reason: 'approval', detail: { approvalId: 'r1:0' } }],
+    [
+      'suspended',
+      { status: 'suspended', suspendReason: 'approval', suspendDetail: { approvalId: 'r1:0' } },
+      { status: 'suspended', runId: 'r1', reason: 'approval', detail: { approvalId: 'r1:0' } },
+    ],
     ['suspended without a reason', { status: 'suspended' }, { status: 'suspended', runId: 'r1', reason: 'unknown', detail: null }],
     ['running', { status: 'running', owner: 'host-b' }, { status: 'interrupted', runId: 'r1', why: 'run r1 is executing under host-b' }],
     ['running without an owner', { status: 'running' }, { status: 'interrupted', runId: 'r1', why: 'run r1 is executing under another owner' }],
@@ -25,6 +37,10 @@ describe('outcomeOfRecord', () => {
   });
 
   it('reports a status it does not know as interrupted, naming it', () => {
-    expect(outcomeOfRecord({ ...base, status: 'archived' } as unknown as RunRecord)).toEqual({ status: 'interrupted', runId: 'r1', why: 'unknown status archived' });
+    expect(outcomeOfRecord({ ...base, status: 'archived' } as unknown as RunRecord)).toEqual({
+      status: 'interrupted',
+      runId: 'r1',
+      why: 'unknown status archived',
+    });
   });
 });

@@ -21,7 +21,9 @@ describe('RunRegistry', () => {
   it('refuses a different definition under a taken name, naming it, and keeps the first', () => {
     const r = new RunRegistry();
     r.register(digest);
-    expect(() => r.register(defineRun('digest', async () => 'other'))).toThrow(expect.objectContaining({ code: 'INVALID_SPEC', path: 'runs', value: 'digest' }));
+    expect(() => r.register(defineRun('digest', async () => 'other'))).toThrow(
+      expect.objectContaining({ code: 'INVALID_SPEC', path: 'runs', value: 'digest' }),
+    );
     expect(r.get('digest')).toBe(digest);
   });
 

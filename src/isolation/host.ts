@@ -15,17 +15,7 @@
  * - When the main process ends, the thread or process is ended too: nothing of the old
  *   incarnation outlives it. Frames that arrive afterwards are dropped (`process.fenced`).
  */
-import {
-  Crash,
-  Runtime,
-  VirtualClock,
-  realClock,
-  type ExitReason,
-  type Pid,
-  type ProcessContext,
-  type StartResult,
-  type Starter,
-} from '../runtime/index.ts';
+import { Crash, Runtime, VirtualClock, realClock, type ExitReason, type Pid, type ProcessContext, type StartResult, type Starter } from '../runtime/index.ts';
 import { NodeChannel, type TimedFrame, type Transport } from './channel.ts';
 import { decode, encode } from './codec.ts';
 import type { GuestInit } from './guest/guest.ts';
@@ -69,13 +59,7 @@ export interface Launcher {
 let hostedCount = 0;
 
 /** Start a hosted child from `starter` (linked to it when it is a process). */
-export function startHosted(
-  starter: Starter,
-  launcher: Launcher,
-  module: string | URL,
-  options: HostOptions,
-  dynamicArg: unknown,
-): Promise<StartResult> {
+export function startHosted(starter: Starter, launcher: Launcher, module: string | URL, options: HostOptions, dynamicArg: unknown): Promise<StartResult> {
   const runtime = starter instanceof Runtime ? starter : starter.runtime;
   const parent = starter instanceof Runtime ? undefined : (starter as ProcessContext);
   const peerNode = `${runtime.node}/${launcher.host === 'thread' ? 't' : 'p'}${++hostedCount}`;

@@ -12,15 +12,7 @@
  * free again; it is then stopped and killed, but no code can interrupt a synchronous loop on
  * the same thread: run such work in a `thread` (see `watchEventLoop` to detect it).
  */
-import {
-  DownMessage,
-  InvalidSpecError,
-  type ExitReason,
-  type Pid,
-  type ProcessContext,
-  type Runtime,
-  type StartResult,
-} from '../runtime/index.ts';
+import { DownMessage, InvalidSpecError, type ExitReason, type Pid, type ProcessContext, type Runtime, type StartResult } from '../runtime/index.ts';
 import type { ChildStart } from '../supervisor/index.ts';
 import './events.ts';
 

@@ -139,7 +139,12 @@ export class AnthropicAdapter extends ProviderAdapter {
     const choice = request.toolChoice;
     if (output !== undefined) {
       if (request.tools.some((t) => t.name === output)) {
-        throw new InvalidSpecError('model request', 'responseFormat.name', output, 'must differ from every tool name (anthropic carries structured output as a tool)');
+        throw new InvalidSpecError(
+          'model request',
+          'responseFormat.name',
+          output,
+          'must differ from every tool name (anthropic carries structured output as a tool)',
+        );
       }
       tools.push({
         name: output,
@@ -159,7 +164,9 @@ export class AnthropicAdapter extends ProviderAdapter {
   async send(request: PreparedRequest, signal: AbortSignal): Promise<AttemptResult> {
     let message: Anthropic.Message;
     try {
-      message = (await (await this.sdk()).messages.create({ ...this.body(request), stream: false } as unknown as Anthropic.MessageCreateParamsNonStreaming, {
+      message = (await (
+        await this.sdk()
+      ).messages.create({ ...this.body(request), stream: false } as unknown as Anthropic.MessageCreateParamsNonStreaming, {
         signal,
       })) as Anthropic.Message;
     } catch (error) {
@@ -195,7 +202,9 @@ export class AnthropicAdapter extends ProviderAdapter {
   async *open(request: PreparedRequest, signal: AbortSignal, meta: StreamMeta): AsyncIterable<OutputDelta> {
     let stream: AsyncIterable<Anthropic.RawMessageStreamEvent>;
     try {
-      stream = await (await this.sdk()).messages.create({ ...this.body(request), stream: true } as unknown as Anthropic.MessageCreateParamsStreaming, { signal });
+      stream = await (await this.sdk()).messages.create({ ...this.body(request), stream: true } as unknown as Anthropic.MessageCreateParamsStreaming, {
+        signal,
+      });
     } catch (error) {
       throw toModelError(error, this.name, this.model, signal, this.clock);
     }

@@ -72,7 +72,10 @@ describe('hold', () => {
           }
           expect(a.spending.tokens).toBe(b.spending.tokens);
           // What is not spent can be held again in full: no refused hold left a reservation behind.
-          for (const [scope, cap] of [[a, 100], [b, 60]] as const) {
+          for (const [scope, cap] of [
+            [a, 100],
+            [b, 60],
+          ] as const) {
             const room = cap - scope.spending.tokens;
             if (room > 0) expect(() => scope.reserve({ tokens: room, steps: 0 }).release()).not.toThrow();
           }

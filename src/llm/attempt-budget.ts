@@ -85,7 +85,13 @@ export interface CallSpend {
  * Commit what an attempt spent to its hold (with the call's step, if not counted yet) and add it
  * to the call's totals. Returns the attempt's cost in USD (`undefined` without pricing).
  */
-export function chargeAttempt(call: CallSpend, reservation: Hold | undefined, pricing: PricingTable | undefined, model: string, usage: Usage): number | undefined {
+export function chargeAttempt(
+  call: CallSpend,
+  reservation: Hold | undefined,
+  pricing: PricingTable | undefined,
+  model: string,
+  usage: Usage,
+): number | undefined {
   const cost = priceOf(pricing, model, usage);
   reservation?.commit({ ...(cost === undefined ? {} : { usd: cost }), tokens: usage.totalTokens, steps: call.stepCounted ? 0 : 1 });
   call.stepCounted = true;

@@ -26,7 +26,13 @@ import { consumeStream } from './stream-attempt.ts';
 import type { ModelResponse } from './types.ts';
 
 /** One HTTP call: reserve, send (or stream), meter, commit. */
-export async function runAttempt(settings: ClientSettings, state: CallState, target: ModelTarget, level: 'primary' | 'fallback', signal: AbortSignal): Promise<ModelResponse> {
+export async function runAttempt(
+  settings: ClientSettings,
+  state: CallState,
+  target: ModelTarget,
+  level: 'primary' | 'fallback',
+  signal: AbortSignal,
+): Promise<ModelResponse> {
   const adapter = target.adapter;
   const attempt = ++state.attempts;
   const bus = settings.bus;
@@ -36,7 +42,8 @@ export async function runAttempt(settings: ClientSettings, state: CallState, tar
   const resumeText = state.resumeTarget === target ? state.resumeText : '';
   if (resumeText === '' && state.dirty) voidPartial(state, state.lastError);
   const first = state.prepared;
-  let prepared = first !== undefined && first.maxOutputTokens === (state.request.maxOutputTokens ?? adapter.maxOutputTokens) ? first : adapter.prepare(state.request);
+  let prepared =
+    first !== undefined && first.maxOutputTokens === (state.request.maxOutputTokens ?? adapter.maxOutputTokens) ? first : adapter.prepare(state.request);
   if (resumeText !== '') prepared = withResumedText(prepared, resumeText);
   const inputTokens = estimateTokens(promptChars(prepared));
   const outputTokens = prepared.maxOutputTokens;
@@ -59,11 +66,14 @@ export async function runAttempt(settings: ClientSettings, state: CallState, tar
     result =
       target.limiter === undefined
         ? await send(signal)
-        : await target.limiter.run(async (ctx) => {
-            const r = await send(ctx.signal);
-            ctx.reportTokens(r.usage.totalTokens);
-            return r;
-          }, { tokens: inputTokens + outputTokens, signal });
+        : await target.limiter.run(
+            async (ctx) => {
+              const r = await send(ctx.signal);
+              ctx.reportTokens(r.usage.totalTokens);
+              return r;
+            },
+            { tokens: inputTokens + outputTokens, signal },
+          );
   } catch (error) {
     attemptFailed(settings, state, target, base, error, acc, inputTokens, reservation, started, resumeText);
     throw error;

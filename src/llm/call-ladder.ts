@@ -28,17 +28,23 @@ type Failures = readonly { readonly source: string; readonly error: unknown }[];
 const STOPPERS = new Set(['BUDGET_EXCEEDED', 'BUDGET_NO_PRICING', 'INVALID_SPEC', 'UNPRICED_MODEL']);
 
 /** The ladder of a client over `targets` (at least one), with the levels `options` configures. */
-export function buildCallLadder<Q>(settings: ClientSettings, targets: readonly ModelTarget[], options: ModelClientOptions<Q>): DegradationLadder<CallState, ModelResponse, Q> {
+export function buildCallLadder<Q>(
+  settings: ClientSettings,
+  targets: readonly ModelTarget[],
+  options: ModelClientOptions<Q>,
+): DegradationLadder<CallState, ModelResponse, Q> {
   const first = targets[0] as ModelTarget;
   const cache = options.cache;
   return new DegradationLadder<CallState, ModelResponse, Q>({
     name: settings.name,
     primary: (s, ctx) => runOnModel(settings, s, first, 0, ctx.signal),
-    fallbacks: targets.slice(1).map(
-      (t, i): Candidate<CallState, ModelResponse> => ({ name: t.label, run: (s, ctx) => runOnModel(settings, s, t, i + 1, ctx.signal) }),
-    ),
+    fallbacks: targets
+      .slice(1)
+      .map((t, i): Candidate<CallState, ModelResponse> => ({ name: t.label, run: (s, ctx) => runOnModel(settings, s, t, i + 1, ctx.signal) })),
     ...(cache === undefined ? {} : { cache, cacheKey: (s: CallState) => cacheKeyOf(s) }),
-    ...(options.staticAnswer === undefined ? {} : { staticAnswer: (s: CallState, failures: Failures) => staticResponse(s, options.staticAnswer!(s.request, failures)) }),
+    ...(options.staticAnswer === undefined
+      ? {}
+      : { staticAnswer: (s: CallState, failures: Failures) => staticResponse(s, options.staticAnswer!(s.request, failures)) }),
     ...(options.queue === undefined ? {} : { queue: (s: CallState, failures: Failures) => options.queue!(s.request, failures) }),
     shouldDegrade: (error) => !(isWardenError(error) && STOPPERS.has(error.code)),
     ...(settings.bus === undefined ? {} : { bus: settings.bus }),
@@ -64,12 +70,14 @@ function runOnModel(settings: ClientSettings, state: CallState, target: ModelTar
     }
   }
   const level = index === 0 ? 'primary' : 'fallback';
-  return target.policy.execute(({ signal: attemptSignal }) => runAttempt(settings, state, target, level, attemptSignal), signal).catch((error: unknown) => {
-    // A policy may refuse without an attempt (an open breaker): the next model still hears why.
-    state.lastTarget = target;
-    state.lastError = error;
-    throw error;
-  });
+  return target.policy
+    .execute(({ signal: attemptSignal }) => runAttempt(settings, state, target, level, attemptSignal), signal)
+    .catch((error: unknown) => {
+      // A policy may refuse without an attempt (an open breaker): the next model still hears why.
+      state.lastTarget = target;
+      state.lastError = error;
+      throw error;
+    });
 }
 
 /** The static level's answer (`text` from the client's `staticAnswer`), also delivered to a stream. */

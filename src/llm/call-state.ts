@@ -44,7 +44,14 @@ export interface CallState extends CallSpend {
 }
 
 /** A call before its first attempt. `costUsd` starts at 0 when the client prices, else stays undefined. */
-export function newCallState(callId: string, request: ModelRequest, budgets: readonly Budget[], stream: boolean, push: Push | undefined, priced: boolean): CallState {
+export function newCallState(
+  callId: string,
+  request: ModelRequest,
+  budgets: readonly Budget[],
+  stream: boolean,
+  push: Push | undefined,
+  priced: boolean,
+): CallState {
   return {
     callId,
     request,

@@ -43,13 +43,37 @@ describe('resolveClientOptions', () => {
     const bus = new EventBus(clock);
     const budget = new Budget({ scope: 'run', limits: { usd: 1 } });
     const pricing = { small: { inputPerMTok: 1, outputPerMTok: 2 } };
-    const settings = resolveClientOptions({ name: 'writer', models: [model()], clock, bus, budget, pricing, timeoutMs: 5, streamIdleTimeoutMs: 2, streamFailure: 'resume' });
-    expect(settings).toMatchObject({ subject: 'model client "writer"', name: 'writer', clock, bus, budget, pricing, timeoutMs: 5, idleMs: 2, streamFailure: 'resume' });
+    const settings = resolveClientOptions({
+      name: 'writer',
+      models: [model()],
+      clock,
+      bus,
+      budget,
+      pricing,
+      timeoutMs: 5,
+      streamIdleTimeoutMs: 2,
+      streamFailure: 'resume',
+    });
+    expect(settings).toMatchObject({
+      subject: 'model client "writer"',
+      name: 'writer',
+      clock,
+      bus,
+      budget,
+      pricing,
+      timeoutMs: 5,
+      idleMs: 2,
+      streamFailure: 'resume',
+    });
   });
 
   it.each([
     ['a budget capping usd without pricing', { models: [model()], budget: new Budget({ scope: 'run', limits: { usd: 1 } }) }, 'pricing'],
-    ['a budget whose parent caps usd, without pricing', { models: [model()], budget: new Budget({ scope: 'org', limits: { usd: 1 } }).child({ scope: 'run' }) }, 'pricing'],
+    [
+      'a budget whose parent caps usd, without pricing',
+      { models: [model()], budget: new Budget({ scope: 'org', limits: { usd: 1 } }).child({ scope: 'run' }) },
+      'pricing',
+    ],
     ['a model with no price', { models: [model('small'), model('large')], pricing: { small: { inputPerMTok: 1, outputPerMTok: 1 } } }, 'models[1]'],
     ['a zero timeout', { models: [model()], timeoutMs: 0 }, 'timeoutMs'],
   ])('refuses %s, naming %s', (_label, options, path) => {

@@ -60,7 +60,9 @@ export const MODEL_CLIENT_DEFAULTS = Object.freeze({
 
 const optionsSchema = z.strictObject({
   name: z.string().min(1).optional(),
-  models: z.array(z.custom<ProviderAdapter>((v) => v instanceof ProviderAdapter, { message: 'must be a model adapter (openaiChat, anthropicMessages)' })).min(1),
+  models: z
+    .array(z.custom<ProviderAdapter>((v) => v instanceof ProviderAdapter, { message: 'must be a model adapter (openaiChat, anthropicMessages)' }))
+    .min(1),
   retry: z.union([z.literal(false), z.record(z.string(), z.unknown())]).optional(),
   breaker: z.union([z.literal(false), z.record(z.string(), z.unknown())]).optional(),
   timeoutMs: z.number().gt(0).optional(),
@@ -68,8 +70,17 @@ const optionsSchema = z.strictObject({
   streamFailure: z.enum(['discard', 'resume']).optional(),
   budget: z.custom<Budget>((v) => v instanceof Budget, { message: 'must be a Budget' }).optional(),
   pricing: z.record(z.string(), z.unknown()).optional(),
-  limiters: z.record(z.string(), z.custom<ProviderLimiter>((v) => v instanceof ProviderLimiter, { message: 'must be a ProviderLimiter' })).optional(),
-  cache: z.custom<ResultCache<ModelResponse>>((v) => typeof v === 'object' && v !== null && typeof (v as { get?: unknown }).get === 'function', { message: 'must be a cache (get, set)' }).optional(),
+  limiters: z
+    .record(
+      z.string(),
+      z.custom<ProviderLimiter>((v) => v instanceof ProviderLimiter, { message: 'must be a ProviderLimiter' }),
+    )
+    .optional(),
+  cache: z
+    .custom<ResultCache<ModelResponse>>((v) => typeof v === 'object' && v !== null && typeof (v as { get?: unknown }).get === 'function', {
+      message: 'must be a cache (get, set)',
+    })
+    .optional(),
   staticAnswer: z.custom<(...a: never[]) => unknown>((v) => typeof v === 'function', { message: 'must be a function' }).optional(),
   queue: z.custom<(...a: never[]) => unknown>((v) => typeof v === 'function', { message: 'must be a function' }).optional(),
   clock: z.custom<Clock>((v) => typeof (v as Clock | undefined)?.now === 'function', { message: 'must be a Clock' }).optional(),

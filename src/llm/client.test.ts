@@ -33,7 +33,10 @@ beforeEach(() => sim.reset());
 const key = 'sk-test-client-0000000';
 const openai = () => openaiChat({ model: 'sim-small', apiKey: key, baseURL: sim.openaiBaseURL });
 const anthropic = () => anthropicMessages({ model: 'sim-large', apiKey: key, baseURL: sim.anthropicBaseURL });
-const adapters = [['openai', openai], ['anthropic', anthropic]] as const;
+const adapters = [
+  ['openai', openai],
+  ['anthropic', anthropic],
+] as const;
 
 const Person = z.object({ name: z.string(), age: z.number().int() });
 
@@ -43,7 +46,10 @@ describe('requests', () => {
     [{ messages: [{ role: 'robot', content: 'x' }] }, 'messages[0].role'],
     [{ messages: [{ role: 'user', content: 'x' }], tools: [{ name: 'bad name!', parameters: {} }] }, 'tools[0].name'],
     [{ messages: [{ role: 'user', content: 'x' }], tools: [{ name: 't', parameters: { type: 'string' } }] }, 'tools[0].parameters'],
-    [{ messages: [{ role: 'user', content: 'x' }], toolChoice: { name: 'missing' }, tools: [{ name: 't', parameters: { type: 'object' } }] }, 'toolChoice.name'],
+    [
+      { messages: [{ role: 'user', content: 'x' }], toolChoice: { name: 'missing' }, tools: [{ name: 't', parameters: { type: 'object' } }] },
+      'toolChoice.name',
+    ],
     [{ messages: [{ role: 'tool', toolCallId: 'c9', content: 'x' }] }, 'messages[0].toolCallId'],
     [{ messages: [{ role: 'user', content: 'x' }], maxOutputTokens: 0 }, 'maxOutputTokens'],
     [{ messages: [{ role: 'user', content: 'x' }], temperature: 3 }, 'temperature'],
@@ -62,7 +68,9 @@ describe('requests', () => {
     const schema = { type: 'object', properties: { city: { type: 'string', description: 'City name' } }, required: ['city'], additionalProperties: false };
     expect(o?.tools).toEqual([{ type: 'function', function: { name: 'weather', description: 'Current weather', parameters: schema } }]);
     expect(a?.tools).toEqual([{ name: 'weather', description: 'Current weather', input_schema: schema }]);
-    expect(prepareRequest({ messages: [{ role: 'user', content: 'x' }], tools }, 10).tools[0]?.parameters).toBe(prepareRequest({ messages: [{ role: 'user', content: 'x' }], tools }, 10).tools[0]?.parameters);
+    expect(prepareRequest({ messages: [{ role: 'user', content: 'x' }], tools }, 10).tools[0]?.parameters).toBe(
+      prepareRequest({ messages: [{ role: 'user', content: 'x' }], tools }, 10).tools[0]?.parameters,
+    );
   });
 });
 
@@ -126,7 +134,14 @@ it('anthropic adapter: joins system messages, merges tool results into one user 
           { role: 'system', content: 'A' },
           { role: 'system', content: 'B' },
           { role: 'user', content: 'go' },
-          { role: 'assistant', content: 'calling', toolCalls: [{ id: 't1', name: 'x', argumentsText: '{}', arguments: {} }, { id: 't2', name: 'y', argumentsText: '{"a":1}', arguments: { a: 1 } }] },
+          {
+            role: 'assistant',
+            content: 'calling',
+            toolCalls: [
+              { id: 't1', name: 'x', argumentsText: '{}', arguments: {} },
+              { id: 't2', name: 'y', argumentsText: '{"a":1}', arguments: { a: 1 } },
+            ],
+          },
           { role: 'tool', toolCallId: 't1', content: 'one' },
           { role: 'tool', toolCallId: 't2', content: 'two', isError: true },
         ],
@@ -140,8 +155,21 @@ it('anthropic adapter: joins system messages, merges tool results into one user 
     system: 'A\n\nB',
     messages: [
       { role: 'user', content: 'go' },
-      { role: 'assistant', content: [{ type: 'text', text: 'calling' }, { type: 'tool_use', id: 't1', name: 'x', input: {} }, { type: 'tool_use', id: 't2', name: 'y', input: { a: 1 } }] },
-      { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't1', content: 'one' }, { type: 'tool_result', tool_use_id: 't2', content: 'two', is_error: true }] },
+      {
+        role: 'assistant',
+        content: [
+          { type: 'text', text: 'calling' },
+          { type: 'tool_use', id: 't1', name: 'x', input: {} },
+          { type: 'tool_use', id: 't2', name: 'y', input: { a: 1 } },
+        ],
+      },
+      {
+        role: 'user',
+        content: [
+          { type: 'tool_result', tool_use_id: 't1', content: 'one' },
+          { type: 'tool_result', tool_use_id: 't2', content: 'two', is_error: true },
+        ],
+      },
     ],
   });
 });
@@ -156,7 +184,16 @@ describe('the resilient client', () => {
     const r = await client.complete({ messages: [{ role: 'user', content: 'hi' }] });
     const llm = events.filter((e) => e.type.startsWith('llm.'));
     expect(llm.map((e) => e.type)).toEqual(['llm.request', 'llm.response', 'llm.completed']);
-    expect(llm[0]).toMatchObject({ client: 'writer', callId: 'writer#1', provider: 'anthropic', model: 'sim-large', attempt: 1, stream: false, level: 'primary', resumed: false });
+    expect(llm[0]).toMatchObject({
+      client: 'writer',
+      callId: 'writer#1',
+      provider: 'anthropic',
+      model: 'sim-large',
+      attempt: 1,
+      stream: false,
+      level: 'primary',
+      resumed: false,
+    });
     expect(llm[1]).toMatchObject({ usage: r.usage, costUsd: r.costUsd, finishReason: 'stop', usageEstimated: false });
     expect(llm[2]).toMatchObject({ level: 'primary', attempts: 1, totalUsage: r.usage });
   });

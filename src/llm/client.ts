@@ -105,7 +105,8 @@ export class ResilientModelClient<Q = never> implements ModelClient<Q> {
     } catch (error) {
       voidPartial(state, error);
       const thrown = error instanceof FallbackExhaustedError && !this.hasOtherLevels && error.failures.length === 1 ? error.failures[0]?.error : error;
-      if (bus?.wants('llm.failed')) bus.emit({ type: 'llm.failed', client: this.name, callId: state.callId, attempts: state.attempts, error: describeError(thrown) });
+      if (bus?.wants('llm.failed'))
+        bus.emit({ type: 'llm.failed', client: this.name, callId: state.callId, attempts: state.attempts, error: describeError(thrown) });
       throw thrown;
     }
     let result: ModelResponse | QueuedResult<Q>;
@@ -124,7 +125,15 @@ export class ResilientModelClient<Q = never> implements ModelClient<Q> {
         break;
     }
     if (bus?.wants('llm.completed')) {
-      bus.emit({ type: 'llm.completed', client: this.name, callId: state.callId, level: result.level, attempts: state.attempts, totalUsage: state.totalUsage, costUsd: state.costUsd });
+      bus.emit({
+        type: 'llm.completed',
+        client: this.name,
+        callId: state.callId,
+        level: result.level,
+        attempts: state.attempts,
+        totalUsage: state.totalUsage,
+        costUsd: state.costUsd,
+      });
     }
     return result as ModelResult<Q>;
   }

@@ -23,13 +23,7 @@
 import { WardenError } from '../runtime/index.ts';
 import { redact } from './redact.ts';
 
-export type ModelErrorCode =
-  | 'MODEL_RATE_LIMITED'
-  | 'MODEL_OVERLOADED'
-  | 'MODEL_UNAVAILABLE'
-  | 'MODEL_CONNECTION'
-  | 'MODEL_BAD_REQUEST'
-  | 'MODEL_AUTH';
+export type ModelErrorCode = 'MODEL_RATE_LIMITED' | 'MODEL_OVERLOADED' | 'MODEL_UNAVAILABLE' | 'MODEL_CONNECTION' | 'MODEL_BAD_REQUEST' | 'MODEL_AUTH';
 
 declare module '../runtime/index.ts' {
   interface WardenErrorMap {

@@ -11,10 +11,7 @@ import type { ModelResult, ModelStream, StreamDelta } from './types.ts';
 
 export type Push = (delta: StreamDelta) => void;
 
-export function createModelStream<Q>(
-  producer: (push: Push, signal: AbortSignal) => Promise<ModelResult<Q>>,
-  parent: AbortSignal | undefined,
-): ModelStream<Q> {
+export function createModelStream<Q>(producer: (push: Push, signal: AbortSignal) => Promise<ModelResult<Q>>, parent: AbortSignal | undefined): ModelStream<Q> {
   const controller = new AbortController();
   const onParentAbort = (): void => controller.abort(parent?.reason);
   if (parent !== undefined) {

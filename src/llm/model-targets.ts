@@ -38,9 +38,12 @@ export function buildTargets<Q>(
     seen.add(label);
     const parts: Policy[] = [];
     if (options.retry !== false) {
-      parts.push(new Retry({ ...MODEL_CLIENT_DEFAULTS.retry, ...(options.retry ?? {}), name: `${settings.name}:${label}`, random: settings.random, ...wiring }));
+      parts.push(
+        new Retry({ ...MODEL_CLIENT_DEFAULTS.retry, ...(options.retry ?? {}), name: `${settings.name}:${label}`, random: settings.random, ...wiring }),
+      );
     }
-    const breaker = options.breaker === false ? undefined : new CircuitBreaker({ ...MODEL_CLIENT_DEFAULTS.breaker, ...(options.breaker ?? {}), name: label, ...wiring });
+    const breaker =
+      options.breaker === false ? undefined : new CircuitBreaker({ ...MODEL_CLIENT_DEFAULTS.breaker, ...(options.breaker ?? {}), name: label, ...wiring });
     breakers.push(breaker);
     if (breaker !== undefined) parts.push(breaker);
     parts.push(new Timeout({ timeoutMs: settings.timeoutMs, name: `${settings.name}:${label}`, ...wiring }));

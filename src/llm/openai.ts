@@ -86,7 +86,15 @@ export class OpenAIAdapter extends ProviderAdapter {
     this.supportsPrefill = options.supportsPrefill ?? false;
     this.maxTokensParam = options.maxTokensParam ?? 'max_completion_tokens';
     this.extraBody = options.extraBody ?? {};
-    this.clientOptions = { apiKey, baseURL, maxRetries: 0, timeout: options.sdkTimeoutMs ?? 600_000, organization: null, project: null, logLevel: options.sdkLogLevel ?? 'off' };
+    this.clientOptions = {
+      apiKey,
+      baseURL,
+      maxRetries: 0,
+      timeout: options.sdkTimeoutMs ?? 600_000,
+      organization: null,
+      project: null,
+      logLevel: options.sdkLogLevel ?? 'off',
+    };
   }
 
   override async loadSdk(): Promise<void> {
@@ -142,10 +150,11 @@ export class OpenAIAdapter extends ProviderAdapter {
   async send(request: PreparedRequest, signal: AbortSignal): Promise<AttemptResult> {
     let completion: OpenAI.Chat.Completions.ChatCompletion;
     try {
-      completion = (await (await this.sdk()).chat.completions.create(
-        { ...this.body(request), stream: false } as unknown as OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming,
-        { signal },
-      )) as OpenAI.Chat.Completions.ChatCompletion;
+      completion = (await (
+        await this.sdk()
+      ).chat.completions.create({ ...this.body(request), stream: false } as unknown as OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming, {
+        signal,
+      })) as OpenAI.Chat.Completions.ChatCompletion;
     } catch (error) {
       throw toModelError(error, this.name, this.model, signal, this.clock);
     }
@@ -173,7 +182,11 @@ export class OpenAIAdapter extends ProviderAdapter {
     let stream: AsyncIterable<OpenAI.Chat.Completions.ChatCompletionChunk>;
     try {
       stream = await (await this.sdk()).chat.completions.create(
-        { ...this.body(request), stream: true, stream_options: { include_usage: true } } as unknown as OpenAI.Chat.Completions.ChatCompletionCreateParamsStreaming,
+        {
+          ...this.body(request),
+          stream: true,
+          stream_options: { include_usage: true },
+        } as unknown as OpenAI.Chat.Completions.ChatCompletionCreateParamsStreaming,
         { signal },
       );
     } catch (error) {

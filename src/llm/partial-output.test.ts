@@ -111,8 +111,17 @@ describe('replayAnswer', () => {
     const { state, deltas } = streamedCall();
     state.attempts = 3;
     const response = {
-      id: 'static-model#1', provider: 'static', model: 'static', text: 'Try again later.', toolCalls: [], finishReason: 'stop' as const,
-      usage: ZERO_USAGE, totalUsage: ZERO_USAGE, costUsd: undefined, level: 'static' as const, attempts: 3,
+      id: 'static-model#1',
+      provider: 'static',
+      model: 'static',
+      text: 'Try again later.',
+      toolCalls: [],
+      finishReason: 'stop' as const,
+      usage: ZERO_USAGE,
+      totalUsage: ZERO_USAGE,
+      costUsd: undefined,
+      level: 'static' as const,
+      attempts: 3,
     };
     replayAnswer(state, response);
     expect(deltas).toEqual([

@@ -90,7 +90,15 @@ export function toModelError(error: unknown, provider: string, model: string, si
       // An error sent inside a stream (no HTTP status): its type says what happened.
       const code = codeForType(type);
       return new ModelCallError(
-        { code, retryable: code !== 'MODEL_BAD_REQUEST' && code !== 'MODEL_AUTH', provider, model, errorType: type, requestId, detail: message ?? (error as Error).message },
+        {
+          code,
+          retryable: code !== 'MODEL_BAD_REQUEST' && code !== 'MODEL_AUTH',
+          provider,
+          model,
+          errorType: type,
+          requestId,
+          detail: message ?? (error as Error).message,
+        },
         { cause: error },
       );
     }

@@ -66,9 +66,7 @@ const requestSchema = z.strictObject({
     )
     .optional(),
   toolChoice: z.union([z.enum(['auto', 'none', 'required']), z.strictObject({ name: z.string().min(1) })]).optional(),
-  responseFormat: z
-    .strictObject({ type: z.literal('json'), schema: schemaInput.optional(), name: z.string().regex(TOOL_NAME).optional() })
-    .optional(),
+  responseFormat: z.strictObject({ type: z.literal('json'), schema: schemaInput.optional(), name: z.string().regex(TOOL_NAME).optional() }).optional(),
   maxOutputTokens: z.number().int().min(1).optional(),
   temperature: z.number().min(0).max(2).optional(),
   stopSequences: z.array(z.string().min(1)).optional(),

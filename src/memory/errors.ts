@@ -133,6 +133,10 @@ export class MemoryUnavailableError extends WardenError {
 
 /** Errors that are the caller's (bad input, a missing entity): the service answers them and keeps running. */
 export function isCallerError(e: unknown): boolean {
-  return e instanceof EntityNotFoundError || e instanceof MemoryInputError ||
-    ((e as { code?: unknown } | null)?.code === 'MEMORY_ENTITY_NOT_FOUND' || (e as { code?: unknown } | null)?.code === 'MEMORY_INPUT');
+  return (
+    e instanceof EntityNotFoundError ||
+    e instanceof MemoryInputError ||
+    (e as { code?: unknown } | null)?.code === 'MEMORY_ENTITY_NOT_FOUND' ||
+    (e as { code?: unknown } | null)?.code === 'MEMORY_INPUT'
+  );
 }

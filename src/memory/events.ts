@@ -5,7 +5,13 @@
 declare module '../runtime/index.ts' {
   interface WardenEventMap {
     /** A graph was opened (and repaired, if `repairs` > 0). */
-    'memory.opened': { readonly backend: 'store' | 'file'; readonly location: string; readonly entities: number; readonly relations: number; readonly repairs: number };
+    'memory.opened': {
+      readonly backend: 'store' | 'file';
+      readonly location: string;
+      readonly entities: number;
+      readonly relations: number;
+      readonly repairs: number;
+    };
     /** A write tool call was applied and is durable; `changes` counts the records it wrote (0: nothing to change). */
     'memory.write': { readonly backend: 'store' | 'file'; readonly tool: string; readonly changes: number; readonly batch: number };
     /** A write was refused (bad input, a missing entity) and nothing of it applied. */

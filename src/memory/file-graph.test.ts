@@ -27,12 +27,22 @@ function setup(content?: string): { file: string; events: WardenEvent[]; bus: Ev
 
 function rejectedLines(file: string): { line: number; reason: string; text: string }[] {
   if (!existsSync(`${file}.rejected`)) return [];
-  return readFileSync(`${file}.rejected`, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { line: number; reason: string; text: string });
+  return readFileSync(`${file}.rejected`, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { line: number; reason: string; text: string });
 }
 
 describe('repair on load', () => {
   it('skips corrupt and truncated lines with a warning naming each, keeps them aside and compacts the file', async () => {
-    const content = [e('Ada', ['math']), '{"type":"entity","name":', 'not json at all', e('Bob'), r('Ada', 'Bob'), '{"type":"entity","name":"Cy","entityType":"x","observ'].join('\n');
+    const content = [
+      e('Ada', ['math']),
+      '{"type":"entity","name":',
+      'not json at all',
+      e('Bob'),
+      r('Ada', 'Bob'),
+      '{"type":"entity","name":"Cy","entityType":"x","observ',
+    ].join('\n');
     const { file, bus, events, warnings } = setup(content);
     const g = await openFileGraph({ path: file, events: bus, warn: (m) => warnings.push(m) });
     expect(await g.read({ tool: 'read_graph' })).toEqual({
@@ -76,7 +86,10 @@ describe('repair on load', () => {
         { from: 'Bob', to: 'Ada', relationType: 'knows' },
       ],
     });
-    expect(warnings.map((w) => w.replaceAll(file, 'F'))).toEqual(['F:3: duplicate entity "Ada" collapsed into the first', 'F:5: duplicate relation "Ada -[knows]-> Bob" collapsed into the first']);
+    expect(warnings.map((w) => w.replaceAll(file, 'F'))).toEqual([
+      'F:3: duplicate entity "Ada" collapsed into the first',
+      'F:5: duplicate relation "Ada -[knows]-> Bob" collapsed into the first',
+    ]);
     await g.close();
   });
 
@@ -124,7 +137,10 @@ describe('writes', () => {
       sizes.push(readFileSync(file).length);
     }
     // Between compactions each write grows the file by one short line.
-    const growth = sizes.slice(1).map((s, i) => s - sizes[i]!).filter((d) => d > 0);
+    const growth = sizes
+      .slice(1)
+      .map((s, i) => s - sizes[i]!)
+      .filter((d) => d > 0);
     expect(Math.max(...growth)).toBeLessThan(100);
     const compactions = events.filter((x) => x.type === 'memory.compacted');
     expect(compactions.length).toBeGreaterThan(0);
@@ -161,7 +177,13 @@ describe('writes', () => {
     const g = await openFileGraph({ path: file });
     const [ok, refused] = await Promise.allSettled([
       g.write({ tool: 'create_entities', entities: [{ name: 'A', entityType: 't', observations: [] }] }),
-      g.write({ tool: 'add_observations', observations: [{ entityName: 'A', contents: ['x'] }, { entityName: 'missing', contents: ['y'] }] }),
+      g.write({
+        tool: 'add_observations',
+        observations: [
+          { entityName: 'A', contents: ['x'] },
+          { entityName: 'missing', contents: ['y'] },
+        ],
+      }),
     ]);
     expect(ok.status).toBe('fulfilled');
     expect(refused.status === 'rejected' && isWardenError(refused.reason, 'MEMORY_ENTITY_NOT_FOUND')).toBe(true);
@@ -185,7 +207,10 @@ describe('the file lock', () => {
   it('waits for a live holder and gives up with MEMORY_LOCK_TIMEOUT, leaving the file untouched', async () => {
     const { file } = setup(`${e('Ada')}\n`);
     writeFileSync(`${file}.lock`, JSON.stringify({ host: hostname(), pid: process.pid, token: 'someone-else-here' }));
-    await expect(openFileGraph({ path: file, lockTimeoutMs: 30 })).rejects.toMatchObject({ code: 'MEMORY_LOCK_TIMEOUT', holder: `pid ${process.pid} on ${hostname()}` });
+    await expect(openFileGraph({ path: file, lockTimeoutMs: 30 })).rejects.toMatchObject({
+      code: 'MEMORY_LOCK_TIMEOUT',
+      holder: `pid ${process.pid} on ${hostname()}`,
+    });
     expect(readFileSync(file, 'utf8')).toBe(`${e('Ada')}\n`);
   });
 });

@@ -76,7 +76,9 @@ describe('the memory file lock', () => {
     const tenSecondsAgo = new Date(Date.now() - 10_000);
     utimesSync(path, tenSecondsAgo, tenSecondsAgo);
     expect(await acquireOn(clock, lock)).toEqual({ elapsedMs: 0 });
-    expect(broken(events)).toEqual([expect.objectContaining({ lock: path, holder: 'an unreadable lock', why: expect.stringMatching(/^unreadable lock \(empty or garbled\) \d+ ms old$/) })]);
+    expect(broken(events)).toEqual([
+      expect.objectContaining({ lock: path, holder: 'an unreadable lock', why: expect.stringMatching(/^unreadable lock \(empty or garbled\) \d+ ms old$/) }),
+    ]);
     expect(JSON.parse(readFileSync(path, 'utf8'))).toMatchObject({ pid: process.pid });
   });
 
@@ -112,6 +114,8 @@ describe('the memory file lock', () => {
     holder.kill('SIGKILL');
     await exited;
     expect(await acquireOn(clock, lock)).toEqual({ elapsedMs: 0 });
-    expect(broken(events)).toEqual([expect.objectContaining({ holder: `pid ${holder.pid} on ${hostname()}`, why: `its holder (pid ${holder.pid}) is not running` })]);
+    expect(broken(events)).toEqual([
+      expect.objectContaining({ holder: `pid ${holder.pid} on ${hostname()}`, why: `its holder (pid ${holder.pid}) is not running` }),
+    ]);
   });
 });

@@ -35,7 +35,8 @@ const hostedMemoryServer: ServerBehaviour<MemoryServerHandle, HostedMemoryServer
     return reply({ osPid: process.pid, url: server.url }, server);
   },
   handleInfo(message, server) {
-    if (message instanceof Stopped) return stop(message.reason === 'normal' ? 'normal' : new Crash(new Error(`the memory server stopped: ${String(message.reason)}`)), server);
+    if (message instanceof Stopped)
+      return stop(message.reason === 'normal' ? 'normal' : new Crash(new Error(`the memory server stopped: ${String(message.reason)}`)), server);
     return server;
   },
   async terminate(_reason, server) {

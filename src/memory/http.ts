@@ -89,7 +89,12 @@ const SUBJECT = 'memory HTTP server';
 export function checkMemoryHttpOptions(options: MemoryHttpOptions): void {
   const integer = (path: string, value: number | undefined, min: number, max = Number.MAX_SAFE_INTEGER): void => {
     if (value !== undefined && (!Number.isSafeInteger(value) || value < min || value > max)) {
-      throw new InvalidSpecError(SUBJECT, path, value, max === Number.MAX_SAFE_INTEGER ? `must be an integer >= ${min}` : `must be an integer from ${min} to ${max}`);
+      throw new InvalidSpecError(
+        SUBJECT,
+        path,
+        value,
+        max === Number.MAX_SAFE_INTEGER ? `must be an integer >= ${min}` : `must be an integer from ${min} to ${max}`,
+      );
     }
   };
   integer('port', options.port, 0, 65535);
@@ -98,11 +103,21 @@ export function checkMemoryHttpOptions(options: MemoryHttpOptions): void {
   const token = options.token;
   if (token !== undefined && (typeof token !== 'string' || token.length < MIN_TOKEN_LENGTH || /\s/.test(token))) {
     // The value is a secret: only its length is shown.
-    throw new InvalidSpecError(SUBJECT, 'token', `${typeof token === 'string' ? token.length : typeof token} characters`, `must be at least ${MIN_TOKEN_LENGTH} characters with no whitespace`);
+    throw new InvalidSpecError(
+      SUBJECT,
+      'token',
+      `${typeof token === 'string' ? token.length : typeof token} characters`,
+      `must be at least ${MIN_TOKEN_LENGTH} characters with no whitespace`,
+    );
   }
   const host = options.host ?? MEMORY_HTTP_DEFAULTS.host;
   if (token === undefined && !isLoopbackHost(host)) {
-    throw new InvalidSpecError(SUBJECT, 'host', host, 'is not loopback, so a token is required (anyone who can reach the port could read and change the graph): give --token or set WARDEN_MEMORY_TOKEN');
+    throw new InvalidSpecError(
+      SUBJECT,
+      'host',
+      host,
+      'is not loopback, so a token is required (anyone who can reach the port could read and change the graph): give --token or set WARDEN_MEMORY_TOKEN',
+    );
   }
 }
 
@@ -212,12 +227,16 @@ export async function startMemoryHttp(access: MemoryAccess, options: MemoryHttpO
     if (url.pathname !== path) return refuse(res, 404, -32000, `not found: the MCP endpoint is ${path}`);
     if (guarded) {
       const h = req.headers.host;
-      if (!isLoopbackHostHeader(h)) return refuse(res, 403, -32000, `Host ${JSON.stringify(h ?? '')} refused: this server answers loopback names only (localhost, 127.0.0.0/8, [::1])`);
+      if (!isLoopbackHostHeader(h))
+        return refuse(res, 403, -32000, `Host ${JSON.stringify(h ?? '')} refused: this server answers loopback names only (localhost, 127.0.0.0/8, [::1])`);
       const origin = req.headers.origin;
-      if (origin !== undefined && !isLoopbackOrigin(origin)) return refuse(res, 403, -32000, `Origin ${JSON.stringify(origin)} refused: this server answers loopback pages only`);
+      if (origin !== undefined && !isLoopbackOrigin(origin))
+        return refuse(res, 403, -32000, `Origin ${JSON.stringify(origin)} refused: this server answers loopback pages only`);
     }
     if (authorized !== undefined && !authorized(req.headers.authorization)) {
-      return refuse(res, 401, -32000, 'Unauthorized: send the server token as "Authorization: Bearer <token>"', { 'www-authenticate': 'Bearer realm="warden-memory"' });
+      return refuse(res, 401, -32000, 'Unauthorized: send the server token as "Authorization: Bearer <token>"', {
+        'www-authenticate': 'Bearer realm="warden-memory"',
+      });
     }
     const header = req.headers['mcp-session-id'];
     const sessionId = Array.isArray(header) ? header[0] : header;
@@ -225,7 +244,12 @@ export async function startMemoryHttp(access: MemoryAccess, options: MemoryHttpO
       const s = sessions.get(sessionId);
       if (s === undefined) {
         // The MCP spec's answer: the client must start a new session with an initialize request.
-        return refuse(res, 404, -32001, 'Session not found: it was closed (unused for long, evicted to make room, or the server restarted); send a new initialize request');
+        return refuse(
+          res,
+          404,
+          -32001,
+          'Session not found: it was closed (unused for long, evicted to make room, or the server restarted); send a new initialize request',
+        );
       }
       track(sessionId, s, req, res);
       await s.transport.handleRequest(req, res);
@@ -234,14 +258,16 @@ export async function startMemoryHttp(access: MemoryAccess, options: MemoryHttpO
     if (req.method !== 'POST') return refuse(res, 400, -32000, 'Bad Request: no session (send an initialize request first)');
     // Read the request here, so that only an initialize request can make a session take room.
     const body = await readBody(req, MAX_INITIALIZE_BYTES);
-    if (body === undefined) return refuse(res, 413, -32600, `Request too large: a request without a session (an initialize request) may have at most ${MAX_INITIALIZE_BYTES} bytes`);
+    if (body === undefined)
+      return refuse(res, 413, -32600, `Request too large: a request without a session (an initialize request) may have at most ${MAX_INITIALIZE_BYTES} bytes`);
     let message: unknown;
     try {
       message = JSON.parse(body.toString('utf8'));
     } catch (e) {
       return refuse(res, 400, -32700, `Parse error: ${(e as Error).message}`);
     }
-    if (!isInitializeRequest(message)) return refuse(res, 400, -32000, 'Bad Request: no session (send an initialize request first, without an Mcp-Session-Id header)');
+    if (!isInitializeRequest(message))
+      return refuse(res, 400, -32000, 'Bad Request: no session (send an initialize request first, without an Mcp-Session-Id header)');
     if (!makeRoom()) return refuse(res, 503, -32000, `too many sessions: all ${maxSessions} are in a call; try again shortly (or raise --max-sessions)`);
     opening++;
     let opened = false;

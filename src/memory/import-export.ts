@@ -44,7 +44,11 @@ export function toJsonl(graph: KnowledgeGraph): string {
 }
 
 /** Merge a reference JSONL file into `graph` (one write). Throws naming the first bad line unless `skipInvalid`. */
-export async function importJsonl(graph: MemoryGraph, file: string, options: { readonly skipInvalid?: boolean } = {}): Promise<ImportSummary & { readonly rejected: readonly RejectedLine[] }> {
+export async function importJsonl(
+  graph: MemoryGraph,
+  file: string,
+  options: { readonly skipInvalid?: boolean } = {},
+): Promise<ImportSummary & { readonly rejected: readonly RejectedLine[] }> {
   const parsed = parseJsonl(readFileSync(file, 'utf8'));
   if (parsed.rejected.length > 0 && options.skipInvalid !== true) {
     const first = parsed.rejected[0]!;

@@ -124,7 +124,8 @@ export function decodeLine(text: string): Decoded {
       if (!Number.isSafeInteger(o.lines) || (o.lines as number) < 2) return { reason: 'a "warden.group" header needs "lines" as an integer >= 2' };
       const lines = o.lines as number;
       if (o.bytes === undefined) return { group: lines, bytes: undefined };
-      if (!Number.isSafeInteger(o.bytes) || (o.bytes as number) < 2 * lines) return { reason: 'a "warden.group" header needs "bytes" (when given) as an integer of at least twice "lines"' };
+      if (!Number.isSafeInteger(o.bytes) || (o.bytes as number) < 2 * lines)
+        return { reason: 'a "warden.group" header needs "bytes" (when given) as an integer of at least twice "lines"' };
       return { group: lines, bytes: o.bytes as number };
     }
     default:
@@ -212,10 +213,18 @@ export function parseLog(buf: Buffer, firstLine: number, continuesOpenLine: bool
       if (frame !== 'whole') {
         if (frame === 'cut short') {
           const last = members.length === 0 ? s : members[members.length - 1]!;
-          return finish({ line, text: buf.toString('utf8', s.start, last.end), reason: `a write cut short (${members.filter((m) => m.terminated).length} of its ${decoded.group} lines)` });
+          return finish({
+            line,
+            text: buf.toString('utf8', s.start, last.end),
+            reason: `a write cut short (${members.filter((m) => m.terminated).length} of its ${decoded.group} lines)`,
+          });
         }
         // Not the header of what follows: set it aside alone, and read the lines after it on their own.
-        rejected.push({ line, text: text(s), reason: `a "warden.group" header that does not fit the lines after it (${frame}); set aside alone, the lines after it are read on their own` });
+        rejected.push({
+          line,
+          text: text(s),
+          reason: `a "warden.group" header that does not fit the lines after it (${frame}); set aside alone, the lines after it are read on their own`,
+        });
         consume(s, true);
         continue;
       }
@@ -230,7 +239,8 @@ export function parseLog(buf: Buffer, firstLine: number, continuesOpenLine: bool
         units.push({ line, records });
       } else {
         rejected.push({ line, text: text(s), reason: `header of a write whose line ${bad.line} is corrupt (${bad.reason}); the whole write is set aside` });
-        for (const [k, m] of members.entries()) rejected.push({ line: line + 1 + k, text: text(m), reason: `part of the write at line ${line}, whose line ${bad.line} is corrupt` });
+        for (const [k, m] of members.entries())
+          rejected.push({ line: line + 1 + k, text: text(m), reason: `part of the write at line ${line}, whose line ${bad.line} is corrupt` });
       }
       consume(s, true);
       for (const m of members) consume(m, true);

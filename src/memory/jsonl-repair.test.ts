@@ -13,9 +13,14 @@ import { openFileGraph } from './file-graph.ts';
 
 const e = (name: string, observations: string[] = [], entityType = 'thing'): string => JSON.stringify({ type: 'entity', name, entityType, observations });
 const r = (from: string, to: string, relationType = 'knows'): string => JSON.stringify({ type: 'relation', from, to, relationType });
-const header = (lines: number, bytes?: number): string => JSON.stringify(bytes === undefined ? { type: 'warden.group', lines } : { type: 'warden.group', lines, bytes });
+const header = (lines: number, bytes?: number): string =>
+  JSON.stringify(bytes === undefined ? { type: 'warden.group', lines } : { type: 'warden.group', lines, bytes });
 /** The header our writer puts before `members`. */
-const frame = (members: string[]): string => header(members.length, members.reduce((n, m) => n + Buffer.byteLength(m) + 1, 0));
+const frame = (members: string[]): string =>
+  header(
+    members.length,
+    members.reduce((n, m) => n + Buffer.byteLength(m) + 1, 0),
+  );
 
 function fileWith(content: string): string {
   const file = join(mkdtempSync(join(tmpdir(), 'warden-jsonl-repair-')), 'memory.jsonl');
@@ -25,7 +30,10 @@ function fileWith(content: string): string {
 
 function rejected(file: string): { line: number; reason: string; text: string }[] {
   if (!existsSync(`${file}.rejected`)) return [];
-  return readFileSync(`${file}.rejected`, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { line: number; reason: string; text: string });
+  return readFileSync(`${file}.rejected`, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { line: number; reason: string; text: string });
 }
 
 async function open(file: string): Promise<{ names: string[]; relations: number; warnings: string[]; close: () => Promise<void> }> {
@@ -45,7 +53,11 @@ describe('a group header that does not fit the lines after it', () => {
     expect(g.names).toEqual(['Ada', 'Bob', 'Cy']);
     expect(g.relations).toBe(1);
     expect(rejected(file).map((x) => [x.line, x.text])).toEqual([[2, header(1000)]]);
-    expect(g.warnings).toEqual([expect.stringMatching(/^F:2: a "warden\.group" header that does not fit the lines after it \(1000 lines declared, and the 3 whole records after it end the file\); set aside alone/)]);
+    expect(g.warnings).toEqual([
+      expect.stringMatching(
+        /^F:2: a "warden\.group" header that does not fit the lines after it \(1000 lines declared, and the 3 whole records after it end the file\); set aside alone/,
+      ),
+    ]);
     await g.close();
   });
 
@@ -100,13 +112,18 @@ describe('duplicates merged on load', () => {
     const file = fileWith([e('Ada', ['a'], 'person'), e('Bob'), e('Ada', ['b'], 'robot'), r('Ada', 'Bob'), r('Ada', 'Bob')].join('\n'));
     const g = await open(file);
     expect(g.names).toEqual(['Ada', 'Bob']);
-    expect(g.warnings).toEqual(['F:3: duplicate entity "Ada" collapsed into the first', 'F:5: duplicate relation "Ada -[knows]-> Bob" collapsed into the first']);
+    expect(g.warnings).toEqual([
+      'F:3: duplicate entity "Ada" collapsed into the first',
+      'F:5: duplicate relation "Ada -[knows]-> Bob" collapsed into the first',
+    ]);
     await g.close();
     expect(rejected(file).map((x) => [x.line, x.text])).toEqual([
       [3, e('Ada', ['b'], 'robot')],
       [5, r('Ada', 'Bob')],
     ]);
-    expect(rejected(file)[0]!.reason).toBe('duplicate entity "Ada" collapsed into the first (its observations were added to it); the line is kept here as it was');
+    expect(rejected(file)[0]!.reason).toBe(
+      'duplicate entity "Ada" collapsed into the first (its observations were added to it); the line is kept here as it was',
+    );
     const reopened = await openFileGraph({ path: file });
     expect((await reopened.read({ tool: 'read_graph' })).entities[0]).toEqual({ name: 'Ada', entityType: 'person', observations: ['a', 'b'] });
     await reopened.close();

@@ -7,7 +7,7 @@
  * supervisor gives up, the front closes and `done` resolves with the reason.
  */
 import { resolve } from 'node:path';
-import { Readable, Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { InvalidSpecError, Runtime, type ExitReason, type Pid } from '../runtime/index.ts';
 import { startSupervisor, stopSupervisor } from '../supervisor/index.ts';
 import { isPostgresUrl, storeLocation } from '../store/index.ts';
@@ -46,7 +46,13 @@ export interface ServeMemoryOptions {
   readonly shareWrites?: boolean;
 }
 
-export const SERVE_MEMORY_DEFAULTS = { isolation: 'inline', intensity: 5, periodSeconds: 10, shareWrites: true, maxMessageBytes: BOUNDED_STDIO_DEFAULTS.maxMessageBytes } as const;
+export const SERVE_MEMORY_DEFAULTS = {
+  isolation: 'inline',
+  intensity: 5,
+  periodSeconds: 10,
+  shareWrites: true,
+  maxMessageBytes: BOUNDED_STDIO_DEFAULTS.maxMessageBytes,
+} as const;
 
 /** Where the writer for this backend listens; `undefined` for Postgres, or when the path is too long for a socket. */
 function writerAddressOf(backend: MemoryBackendOptions): string | undefined {
@@ -80,7 +86,8 @@ export async function serveMemory(options: ServeMemoryOptions): Promise<MemorySe
   // Refuse bad HTTP options (listening off loopback without a token) before anything starts.
   if (options.transport !== 'stdio') checkMemoryHttpOptions(options.transport.http);
   const max = options.maxMessageBytes;
-  if (max !== undefined && (!Number.isSafeInteger(max) || max < 1)) throw new InvalidSpecError('memory server', 'maxMessageBytes', max, 'must be an integer >= 1');
+  if (max !== undefined && (!Number.isSafeInteger(max) || max < 1))
+    throw new InvalidSpecError('memory server', 'maxMessageBytes', max, 'must be an integer >= 1');
   const rt = options.runtime ?? new Runtime();
   const isolation = options.isolation ?? SERVE_MEMORY_DEFAULTS.isolation;
   const supervisor = await startSupervisor(rt, {
@@ -97,7 +104,7 @@ export async function serveMemory(options: ServeMemoryOptions): Promise<MemorySe
     ],
   });
   const service = await serviceAccess(rt, supervisor, 'graph');
-  const address = options.shareWrites ?? SERVE_MEMORY_DEFAULTS.shareWrites ? writerAddressOf(options.backend) : undefined;
+  const address = (options.shareWrites ?? SERVE_MEMORY_DEFAULTS.shareWrites) ? writerAddressOf(options.backend) : undefined;
   const shared = address === undefined ? undefined : shareWrites(service, { address, events: rt.events, clock: rt.clock });
   const access = shared ?? service;
   let closeFront: () => Promise<void>;

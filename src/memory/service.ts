@@ -33,7 +33,10 @@ import type { MemoryAccess } from './mcp-server.ts';
 import { openMemoryGraph, type MemoryBackendOptions } from './open.ts';
 import type { KnowledgeGraph, MemoryGraph, ReadOp, WriteOp, WriteResult } from './types.ts';
 
-export type MemoryServiceRequest = { readonly kind: 'write'; readonly op: WriteOp } | { readonly kind: 'read'; readonly op: ReadOp } | { readonly kind: 'os_pid' };
+export type MemoryServiceRequest =
+  | { readonly kind: 'write'; readonly op: WriteOp }
+  | { readonly kind: 'read'; readonly op: ReadOp }
+  | { readonly kind: 'os_pid' };
 export type MemoryServiceReply = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown };
 
 interface State {
@@ -120,7 +123,12 @@ export const SERVICE_ACCESS_DEFAULTS = { timeoutMs: 60_000, restartWaitMs: 10_00
  * A {@link MemoryAccess} that calls the service started as child `childId` of supervisor `sup`.
  * `dispose()` stops following the supervisor's events.
  */
-export async function serviceAccess(rt: Runtime, sup: Pid, childId: string, options: ServiceAccessOptions = {}): Promise<MemoryAccess & { dispose(): void; servicePid(): Pid | undefined }> {
+export async function serviceAccess(
+  rt: Runtime,
+  sup: Pid,
+  childId: string,
+  options: ServiceAccessOptions = {},
+): Promise<MemoryAccess & { dispose(): void; servicePid(): Pid | undefined }> {
   const timeoutMs = options.timeoutMs ?? SERVICE_ACCESS_DEFAULTS.timeoutMs;
   const restartWaitMs = options.restartWaitMs ?? SERVICE_ACCESS_DEFAULTS.restartWaitMs;
   let pid: Pid | undefined;

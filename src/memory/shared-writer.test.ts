@@ -135,7 +135,12 @@ describe('shareWrites', () => {
     const send = (m: unknown): boolean => child.stdin.write(`${JSON.stringify(m)}\n`);
     send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } });
     send({ jsonrpc: '2.0', method: 'notifications/initialized' });
-    send({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'create_entities', arguments: { entities: [{ name: 'hub', entityType: 'x', observations: [] }] } } });
+    send({
+      jsonrpc: '2.0',
+      id: 2,
+      method: 'tools/call',
+      params: { name: 'create_entities', arguments: { entities: [{ name: 'hub', entityType: 'x', observations: [] }] } },
+    });
     await writerElected;
 
     const b = counted(await graphOn(file));

@@ -161,12 +161,15 @@ class WriterEndpoint {
       const id = message.id;
       if (this.closing) return send({ id, ok: false, notApplied: true } satisfies Reply);
       this.inFlight++;
-      local.write(message.op as WriteOp).then(
-        (value) => send({ id, ok: true, value } satisfies Reply),
-        (error: unknown) => send({ id, ok: false, error: encodeError(error) as Record<string, unknown> } satisfies Reply),
-      ).finally(() => {
-        if (--this.inFlight === 0) this.idle?.();
-      });
+      local
+        .write(message.op as WriteOp)
+        .then(
+          (value) => send({ id, ok: true, value } satisfies Reply),
+          (error: unknown) => send({ id, ok: false, error: encodeError(error) as Record<string, unknown> } satisfies Reply),
+        )
+        .finally(() => {
+          if (--this.inFlight === 0) this.idle?.();
+        });
     });
   }
 

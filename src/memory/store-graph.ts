@@ -89,7 +89,14 @@ function unique(values: readonly string[]): string[] {
 export async function openStoreGraph(options: StoreGraphOptions): Promise<MemoryGraph> {
   const graph = new StoreGraph(options, await openLayerTables(options.store, MEMORY_TABLES));
   const g = await graph.read({ tool: 'read_graph' });
-  options.events?.emit({ type: 'memory.opened', backend: 'store', location: graph.info.location, entities: g.entities.length, relations: g.relations.length, repairs: 0 });
+  options.events?.emit({
+    type: 'memory.opened',
+    backend: 'store',
+    location: graph.info.location,
+    entities: g.entities.length,
+    relations: g.relations.length,
+    repairs: 0,
+  });
   return graph;
 }
 
@@ -124,7 +131,8 @@ class StoreGraph implements MemoryGraph {
     if (illFormed !== undefined) return Promise.reject(illFormed);
     if (this.sql.dialect === 'postgres') {
       const nul = findNul(op);
-      if (nul !== undefined) return Promise.reject(new MemoryInputError(op.tool, nul.path, 'contains a NUL character (\\u0000), which Postgres cannot store', nul.value));
+      if (nul !== undefined)
+        return Promise.reject(new MemoryInputError(op.tool, nul.path, 'contains a NUL character (\\u0000), which Postgres cannot store', nul.value));
     }
     return new Promise((resolve, reject) => {
       this.writes.add({ op, resolve: resolve as (v: unknown) => void, reject });
@@ -152,7 +160,8 @@ class StoreGraph implements MemoryGraph {
     } catch (e) {
       for (const p of batch) {
         p.reject(e);
-        if (isCallerError(e)) this.events?.emit({ type: 'memory.write_refused', tool: p.op.tool, code: (e as { code: string }).code, message: (e as Error).message });
+        if (isCallerError(e))
+          this.events?.emit({ type: 'memory.write_refused', tool: p.op.tool, code: (e as { code: string }).code, message: (e as Error).message });
       }
       return;
     }
@@ -212,7 +221,10 @@ class StoreGraph implements MemoryGraph {
   private async entityIds(c: SqlConn, names: readonly string[]): Promise<Map<string, string>> {
     const ids = new Map<string, string>();
     for (const part of chunks(unique(names))) {
-      const rows = await c.all<{ id: unknown; name: string }>(`SELECT id, name FROM warden_memory_entities WHERE graph = ? AND name IN (${marks(part.length)})`, [this.graph, ...part]);
+      const rows = await c.all<{ id: unknown; name: string }>(
+        `SELECT id, name FROM warden_memory_entities WHERE graph = ? AND name IN (${marks(part.length)})`,
+        [this.graph, ...part],
+      );
       for (const r of rows) ids.set(r.name, String(r.id));
     }
     return ids;
@@ -262,7 +274,10 @@ class StoreGraph implements MemoryGraph {
   }
 
   private async addObservations(c: SqlConn, items: readonly ObservationAddition[]): Promise<{ result: AddedObservations[]; changes: number }> {
-    const ids = await this.entityIds(c, items.map((i) => i.entityName));
+    const ids = await this.entityIds(
+      c,
+      items.map((i) => i.entityName),
+    );
     for (const i of items) if (!ids.has(i.entityName)) throw new EntityNotFoundError(i.entityName);
     const results: AddedObservations[] = [];
     let changes = 0;
@@ -291,13 +306,19 @@ class StoreGraph implements MemoryGraph {
   }
 
   private async deleteObservations(c: SqlConn, deletions: readonly ObservationDeletion[]): Promise<number> {
-    const ids = await this.entityIds(c, deletions.map((d) => d.entityName));
+    const ids = await this.entityIds(
+      c,
+      deletions.map((d) => d.entityName),
+    );
     let changes = 0;
     for (const d of deletions) {
       const id = ids.get(d.entityName);
       if (id === undefined) continue;
       for (const part of chunks(unique(d.observations))) {
-        changes += await c.run(`DELETE FROM warden_memory_observations WHERE entity_id = ? AND content_hash IN (${marks(part.length)})`, [id, ...part.map(hash)]);
+        changes += await c.run(`DELETE FROM warden_memory_observations WHERE entity_id = ? AND content_hash IN (${marks(part.length)})`, [
+          id,
+          ...part.map(hash),
+        ]);
       }
     }
     return changes;

@@ -21,7 +21,7 @@ function tree() {
 }
 
 describe('Budget', () => {
-  it('counts a run\'s spend toward its agent and the global scope', () => {
+  it("counts a run's spend toward its agent and the global scope", () => {
     const { global, agent, run } = tree();
     run.reserve({ usd: 0.1 }).commit({ model: 'gpt-x', inputTokens: 100_000, outputTokens: 10_000 });
     expect(run.spending).toMatchObject({ usd: 0.28, tokens: 110_000, steps: 1 });
@@ -51,7 +51,7 @@ describe('Budget', () => {
     expect(() => run.reserve()).toThrow(BudgetExceededError);
   });
 
-  it('stops on the parent\'s cap when the child still has room', () => {
+  it("stops on the parent's cap when the child still has room", () => {
     const { agent, run } = tree();
     const other = agent.child({ scope: 'run:2' });
     other.reserve().commit({ usd: 4.95 });
@@ -111,18 +111,22 @@ describe('Budget', () => {
 describe('Budget properties', () => {
   it('overshoots a cap by at most one call when calls run one at a time', () => {
     fc.assert(
-      fc.property(fc.double({ min: 0.01, max: 100, noNaN: true }), fc.array(fc.double({ min: 0, max: 10, noNaN: true }), { maxLength: 100 }), (limit, costs) => {
-        const b = new Budget({ scope: 's', limits: { usd: limit }, clock: new VirtualClock() });
-        for (const cost of costs) {
-          try {
-            b.reserve().commit({ usd: cost });
-          } catch (e) {
-            if (!(e instanceof BudgetExceededError)) throw e;
+      fc.property(
+        fc.double({ min: 0.01, max: 100, noNaN: true }),
+        fc.array(fc.double({ min: 0, max: 10, noNaN: true }), { maxLength: 100 }),
+        (limit, costs) => {
+          const b = new Budget({ scope: 's', limits: { usd: limit }, clock: new VirtualClock() });
+          for (const cost of costs) {
+            try {
+              b.reserve().commit({ usd: cost });
+            } catch (e) {
+              if (!(e instanceof BudgetExceededError)) throw e;
+            }
           }
-        }
-        const max = Math.max(0, ...costs);
-        return b.spending.usd <= limit + max + 1e-9;
-      }),
+          const max = Math.max(0, ...costs);
+          return b.spending.usd <= limit + max + 1e-9;
+        },
+      ),
     );
   });
 
@@ -130,7 +134,9 @@ describe('Budget properties', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 50 }),
-        fc.array(fc.record({ estimate: fc.integer({ min: 0, max: 10 }), frac: fc.double({ min: 0, max: 1, noNaN: true }), settleNow: fc.boolean() }), { maxLength: 80 }),
+        fc.array(fc.record({ estimate: fc.integer({ min: 0, max: 10 }), frac: fc.double({ min: 0, max: 1, noNaN: true }), settleNow: fc.boolean() }), {
+          maxLength: 80,
+        }),
         (limit, calls) => {
           const clock = new VirtualClock();
           const global = new Budget({ scope: 'g', limits: { tokens: limit }, clock });

@@ -222,7 +222,10 @@ export class Budget implements Policy {
    * reservation it receives; otherwise the estimate is committed, whether `fn` succeeds or fails
    * (a failed call may still have cost money; counting the estimate errs on the safe side).
    */
-  async run<T>(fn: (reservation: Reservation, context: PolicyContext) => PromiseLike<T> | T, options: { estimate?: Spend; signal?: AbortSignal } = {}): Promise<T> {
+  async run<T>(
+    fn: (reservation: Reservation, context: PolicyContext) => PromiseLike<T> | T,
+    options: { estimate?: Spend; signal?: AbortSignal } = {},
+  ): Promise<T> {
     const r = this.reserve(options.estimate ?? this.live.current.defaultEstimate);
     try {
       return await fn(r, contextFor(options.signal));

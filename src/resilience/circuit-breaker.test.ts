@@ -13,7 +13,10 @@ function setup(options: BreakerOptions = {}) {
   const events: WardenEvent[] = [];
   bus.onAny((e) => events.push(e));
   const breaker = new CircuitBreaker({ clock, bus, name: 'dep', ...options });
-  const kinds = () => events.filter((e) => e.type === 'breaker.state_changed').map((e) => `${(e as WardenEvent<'breaker.state_changed'>).from}>${(e as WardenEvent<'breaker.state_changed'>).to}`);
+  const kinds = () =>
+    events
+      .filter((e) => e.type === 'breaker.state_changed')
+      .map((e) => `${(e as WardenEvent<'breaker.state_changed'>).from}>${(e as WardenEvent<'breaker.state_changed'>).to}`);
   return { clock, bus, events, breaker, kinds };
 }
 

@@ -147,21 +147,18 @@ export interface BreakerOptions extends Partial<Omit<BreakerTunables, 'trip'>>, 
   readonly initialState?: BreakerSnapshot;
 }
 
-export type TripSpecInput =
-  | { readonly kind: 'consecutive'; readonly failures?: number }
-  | ({ readonly kind: 'rate' } & Partial<Omit<RateTrip, 'kind'>>);
+export type TripSpecInput = { readonly kind: 'consecutive'; readonly failures?: number } | ({ readonly kind: 'rate' } & Partial<Omit<RateTrip, 'kind'>>);
 type RateTrip = Extract<TripSpec, { kind: 'rate' }>;
 
 const tripSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('consecutive'), failures: schemas.positiveInt.default(5) }),
-  z
-    .strictObject({
-      kind: z.literal('rate'),
-      threshold: z.number().gt(0).max(1).default(RATE_TRIP_DEFAULTS.threshold),
-      windowMs: z.number().gt(0).finite().default(RATE_TRIP_DEFAULTS.windowMs),
-      minThroughput: schemas.positiveInt.default(RATE_TRIP_DEFAULTS.minThroughput),
-      buckets: schemas.positiveInt.max(1000).default(RATE_TRIP_DEFAULTS.buckets),
-    }),
+  z.strictObject({
+    kind: z.literal('rate'),
+    threshold: z.number().gt(0).max(1).default(RATE_TRIP_DEFAULTS.threshold),
+    windowMs: z.number().gt(0).finite().default(RATE_TRIP_DEFAULTS.windowMs),
+    minThroughput: schemas.positiveInt.default(RATE_TRIP_DEFAULTS.minThroughput),
+    buckets: schemas.positiveInt.max(1000).default(RATE_TRIP_DEFAULTS.buckets),
+  }),
 ]);
 
 const tunableShape = z.strictObject({
@@ -197,9 +194,7 @@ const snapshotSchema = z.object({
     z.object({ kind: z.literal('consecutive'), failures: schemas.nonNegativeInt }),
     z.object({
       kind: z.literal('rate'),
-      slices: z.array(
-        z.object({ index: z.number().int(), successes: schemas.nonNegativeInt, failures: schemas.nonNegativeInt }),
-      ),
+      slices: z.array(z.object({ index: z.number().int(), successes: schemas.nonNegativeInt, failures: schemas.nonNegativeInt })),
     }),
   ]),
 });
@@ -241,12 +236,7 @@ export class CircuitBreaker implements Policy {
       ...defined(rest),
     } as BreakerTunables);
     if (initialState !== undefined && initialState.trip.kind !== this.live.current.trip.kind) {
-      throw new InvalidSpecError(
-        subject,
-        'initialState.trip.kind',
-        initialState.trip.kind,
-        `must match trip.kind ("${this.live.current.trip.kind}")`,
-      );
+      throw new InvalidSpecError(subject, 'initialState.trip.kind', initialState.trip.kind, `must match trip.kind ("${this.live.current.trip.kind}")`);
     }
     this.trip = createTripCounter(this.live.current.trip, initialState?.trip);
     this.current = initialState === undefined ? { kind: 'closed', since: this.clock.now() } : restoreState(initialState.state);

@@ -67,10 +67,13 @@ const tunableShape = z.strictObject({ name: schemas.name, skip: z.array(z.string
 const optionsSchema = tunableShape.partial().extend({
   primary: schemas.fn<unknown>(),
   fallbacks: z.array(z.strictObject({ name: schemas.name, run: schemas.fn<unknown>() })).optional(),
-  cache: z.custom<ResultCache<unknown>>(
-    (v) => typeof v === 'object' && v !== null && typeof (v as ResultCache<unknown>).get === 'function' && typeof (v as ResultCache<unknown>).set === 'function',
-    { message: 'must be a cache (get, set)' },
-  ).optional(),
+  cache: z
+    .custom<ResultCache<unknown>>(
+      (v) =>
+        typeof v === 'object' && v !== null && typeof (v as ResultCache<unknown>).get === 'function' && typeof (v as ResultCache<unknown>).set === 'function',
+      { message: 'must be a cache (get, set)' },
+    )
+    .optional(),
   cacheKey: schemas.fn<unknown>().optional(),
   staticAnswer: schemas.fn<unknown>().optional(),
   queue: schemas.fn<unknown>().optional(),

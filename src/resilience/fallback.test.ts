@@ -28,7 +28,12 @@ describe('Fallback', () => {
   });
 
   it('throws FallbackExhaustedError listing every failure when all candidates fail', async () => {
-    const fb = new Fallback<void, string>({ candidates: [{ name: 'a', run: down('a') }, { name: 'b', run: down('b') }] });
+    const fb = new Fallback<void, string>({
+      candidates: [
+        { name: 'a', run: down('a') },
+        { name: 'b', run: down('b') },
+      ],
+    });
     const err = await fb.execute().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(FallbackExhaustedError);
     expect((err as FallbackExhaustedError).failures.map((f) => f.source)).toEqual(['a', 'b']);
@@ -45,17 +50,36 @@ describe('Fallback', () => {
       ],
     });
     await expect(fb.execute(undefined, ac.signal)).rejects.toThrow('aborted');
-    const strict = new Fallback<void, string>({ shouldFallBack: () => false, candidates: [{ name: 'a', run: down('a') }, { name: 'b', run: () => 'b' }] });
+    const strict = new Fallback<void, string>({
+      shouldFallBack: () => false,
+      candidates: [
+        { name: 'a', run: down('a') },
+        { name: 'b', run: () => 'b' },
+      ],
+    });
     await expect(strict.execute()).rejects.toThrow('a down');
     expect(second).toBe(false);
   });
 
   it('passes over candidates listed in skip, changeable at run time', async () => {
-    const fb = new Fallback<void, string>({ candidates: [{ name: 'a', run: () => 'a' }, { name: 'b', run: () => 'b' }] });
+    const fb = new Fallback<void, string>({
+      candidates: [
+        { name: 'a', run: () => 'a' },
+        { name: 'b', run: () => 'b' },
+      ],
+    });
     fb.configure({ skip: ['a'] });
     await expect(fb.execute()).resolves.toMatchObject({ value: 'b', index: 1 });
     expect(() => fb.configure({ skip: 'a' as never })).toThrow(/skip must be an array/);
     expect(() => new Fallback({ candidates: [] })).toThrow(/candidates must have at least 1 item/);
-    expect(() => new Fallback({ candidates: [{ name: 'a', run: () => 1 }, { name: 'a', run: () => 2 }] })).toThrow(/candidates\[1\].name must be unique/);
+    expect(
+      () =>
+        new Fallback({
+          candidates: [
+            { name: 'a', run: () => 1 },
+            { name: 'a', run: () => 2 },
+          ],
+        }),
+    ).toThrow(/candidates\[1\].name must be unique/);
   });
 });

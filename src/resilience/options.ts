@@ -25,10 +25,7 @@ const isClock = (v: unknown): v is Clock =>
   typeof (v as Clock).sleep === 'function';
 
 const isBus = (v: unknown): v is EventBus =>
-  typeof v === 'object' &&
-  v !== null &&
-  typeof (v as EventBus).emit === 'function' &&
-  typeof (v as EventBus).wants === 'function';
+  typeof v === 'object' && v !== null && typeof (v as EventBus).emit === 'function' && typeof (v as EventBus).wants === 'function';
 
 /** Schema pieces reused by every policy's options. */
 export const schemas = {
@@ -84,9 +81,7 @@ export class LiveConfig<C extends object> {
     for (const [k, v] of Object.entries(parsed)) if (v !== undefined) merged[k] = v;
     const next = Object.freeze(parseWith(this.subject, this.fullSchema, merged) as C);
     const previous = this.value;
-    const changed = Object.keys(next).filter(
-      (k) => !sameValue((previous as Record<string, unknown>)[k], (next as Record<string, unknown>)[k]),
-    );
+    const changed = Object.keys(next).filter((k) => !sameValue((previous as Record<string, unknown>)[k], (next as Record<string, unknown>)[k]));
     this.value = next;
     return { previous, changed };
   }
@@ -104,12 +99,7 @@ function sameValue(a: unknown, b: unknown): boolean {
 }
 
 /** Emit `policy.configured` if anyone listens. */
-export function reportConfigured(
-  bus: EventBus | undefined,
-  kind: string,
-  policy: string,
-  changed: readonly string[],
-): void {
+export function reportConfigured(bus: EventBus | undefined, kind: string, policy: string, changed: readonly string[]): void {
   if (bus?.wants('policy.configured')) {
     bus.emit({ type: 'policy.configured', kind, policy, changed });
   }

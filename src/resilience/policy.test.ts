@@ -1,17 +1,7 @@
 /** Composition with wrap, and hot configuration across policies. */
 import { describe, expect, it } from 'vitest';
 import { EventBus, VirtualClock, seededRandom, type WardenEvent } from '../runtime/index.ts';
-import {
-  Budget,
-  CircuitBreaker,
-  ProviderLimiter,
-  Retry,
-  Semaphore,
-  SpawnGuard,
-  Timeout,
-  wrap,
-  type Policy,
-} from './index.ts';
+import { Budget, CircuitBreaker, ProviderLimiter, Retry, Semaphore, SpawnGuard, Timeout, wrap, type Policy } from './index.ts';
 
 function setup() {
   const clock = new VirtualClock();
@@ -63,7 +53,7 @@ describe('wrap', () => {
     expect(events.find((e) => e.type === 'retry.gave_up')).toMatchObject({ reason: 'retry_after_too_long', attempts: 3 });
   });
 
-  it('passes the caller\'s signal through every layer to the work', async () => {
+  it("passes the caller's signal through every layer to the work", async () => {
     const { clock } = setup();
     const ac = new AbortController();
     const policy = wrap(new Retry({ clock }), new Semaphore({ clock }), new Timeout({ clock, timeoutMs: 10_000 }));
@@ -98,7 +88,7 @@ describe('wrap', () => {
 });
 
 describe('hot configuration', () => {
-  it('changes a composed policy\'s behaviour at run time without recreating anything', async () => {
+  it("changes a composed policy's behaviour at run time without recreating anything", async () => {
     const { clock, bus, events } = setup();
     const retry = new Retry({ clock, bus, maxAttempts: 1, baseDelayMs: 0 });
     const timeout = new Timeout({ clock, bus, timeoutMs: 100 });

@@ -68,9 +68,7 @@ export function costUsd(table: PricingTable, usage: TokenUsage): number {
   const p = table[usage.model] ?? table['*'];
   if (p === undefined) throw new UnpricedModelError(usage.model);
   return (
-    (usage.inputTokens * p.inputPerMTok +
-      (usage.cachedInputTokens ?? 0) * (p.cachedInputPerMTok ?? p.inputPerMTok) +
-      usage.outputTokens * p.outputPerMTok) /
+    (usage.inputTokens * p.inputPerMTok + (usage.cachedInputTokens ?? 0) * (p.cachedInputPerMTok ?? p.inputPerMTok) + usage.outputTokens * p.outputPerMTok) /
     1_000_000
   );
 }

@@ -65,18 +65,10 @@ export class ProviderLimiter implements Policy {
     this.queueTimeoutMs = o.queueTimeoutMs ?? PROVIDER_LIMITER_DEFAULTS.queueTimeoutMs;
     const wiring = { clock: this.clock, ...(bus === undefined ? {} : { bus }) };
     const common = { maxQueue, queueTimeoutMs: this.queueTimeoutMs, ...wiring };
-    this.requests =
-      o.requestsPerMinute === undefined
-        ? undefined
-        : new TokenBucket({ name: `${o.provider}:rpm`, perMinute: o.requestsPerMinute, ...common });
-    this.tokens =
-      o.tokensPerMinute === undefined
-        ? undefined
-        : new TokenBucket({ name: `${o.provider}:tpm`, perMinute: o.tokensPerMinute, ...common });
+    this.requests = o.requestsPerMinute === undefined ? undefined : new TokenBucket({ name: `${o.provider}:rpm`, perMinute: o.requestsPerMinute, ...common });
+    this.tokens = o.tokensPerMinute === undefined ? undefined : new TokenBucket({ name: `${o.provider}:tpm`, perMinute: o.tokensPerMinute, ...common });
     this.concurrency =
-      o.maxConcurrent === undefined
-        ? undefined
-        : new Semaphore({ name: `${o.provider}:concurrency`, maxConcurrent: o.maxConcurrent, ...common });
+      o.maxConcurrent === undefined ? undefined : new Semaphore({ name: `${o.provider}:concurrency`, maxConcurrent: o.maxConcurrent, ...common });
   }
 
   /**

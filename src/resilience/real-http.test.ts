@@ -159,7 +159,9 @@ describe('retry + breaker over real HTTP', () => {
     ];
     const message = await drive(
       clock,
-      policy.execute(({ signal }) => client.messages.create({ model: 'claude-test', max_tokens: 16, messages: [{ role: 'user', content: 'ping' }] }, { signal })),
+      policy.execute(({ signal }) =>
+        client.messages.create({ model: 'claude-test', max_tokens: 16, messages: [{ role: 'user', content: 'ping' }] }, { signal }),
+      ),
     );
     expect(message.content[0]).toMatchObject({ type: 'text', text: 'pong' });
     expect(delays()[0]).toBe(1500);
@@ -174,7 +176,9 @@ describe('retry + breaker over real HTTP', () => {
     script = [unavailable, unavailable, unavailable, unavailable];
     const error = await drive(
       clock,
-      policy.execute(({ signal }) => client.messages.create({ model: 'claude-test', max_tokens: 16, messages: [{ role: 'user', content: 'ping' }] }, { signal })),
+      policy.execute(({ signal }) =>
+        client.messages.create({ model: 'claude-test', max_tokens: 16, messages: [{ role: 'user', content: 'ping' }] }, { signal }),
+      ),
     ).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'BROKEN_CIRCUIT', breaker: 'llm', state: 'open' });
     // the third attempt came one backoff after the breaker opened: still most of the 30 s to wait

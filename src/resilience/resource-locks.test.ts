@@ -71,7 +71,10 @@ describe('ResourceManager', () => {
   it('refuses a holder waiting for a mutex it already holds', async () => {
     const { rm } = setup();
     await rm.acquire('a', 'r');
-    await expect(rm.acquire('a', 'r')).rejects.toMatchObject({ code: 'DEADLOCK_DETECTED', cycle: [{ holder: 'a', waitsFor: 'r', blockedBy: 'a', relation: 'holds' }] });
+    await expect(rm.acquire('a', 'r')).rejects.toMatchObject({
+      code: 'DEADLOCK_DETECTED',
+      cycle: [{ holder: 'a', waitsFor: 'r', blockedBy: 'a', relation: 'holds' }],
+    });
   });
 
   it('does not report a deadlock when another holder of a shared resource can still free a unit', async () => {
@@ -112,30 +115,34 @@ describe('ResourceManager properties', () => {
   it('leaves no deadlock standing: every holder finishes, whatever order they take resources in', async () => {
     const script = fc.array(fc.constantFrom('r1', 'r2', 'r3', 'pool'), { minLength: 1, maxLength: 4 });
     await fc.assert(
-      fc.asyncProperty(fc.array(script, { minLength: 1, maxLength: 5 }), fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 20 }), async (scripts, yields) => {
-        const clock = new VirtualClock();
-        const rm = new ResourceManager({ clock, acquireTimeoutMs: Infinity, resources: { pool: { capacity: 2 } } });
-        const finished: boolean[] = scripts.map(() => false);
-        let y = 0;
-        const runs = scripts.map(async (steps, i) => {
-          const holder = `h${i}`;
-          const leases = [];
-          try {
-            for (const r of steps) {
-              leases.push(await rm.acquire(holder, r));
-              for (let k = yields[y++ % Math.max(1, yields.length)] ?? 0; k > 0; k--) await Promise.resolve();
+      fc.asyncProperty(
+        fc.array(script, { minLength: 1, maxLength: 5 }),
+        fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 20 }),
+        async (scripts, yields) => {
+          const clock = new VirtualClock();
+          const rm = new ResourceManager({ clock, acquireTimeoutMs: Infinity, resources: { pool: { capacity: 2 } } });
+          const finished: boolean[] = scripts.map(() => false);
+          let y = 0;
+          const runs = scripts.map(async (steps, i) => {
+            const holder = `h${i}`;
+            const leases = [];
+            try {
+              for (const r of steps) {
+                leases.push(await rm.acquire(holder, r));
+                for (let k = yields[y++ % Math.max(1, yields.length)] ?? 0; k > 0; k--) await Promise.resolve();
+              }
+            } catch (e) {
+              if (!(e instanceof DeadlockDetectedError)) throw e;
+            } finally {
+              for (const l of leases.reverse()) l.release();
+              finished[i] = true;
             }
-          } catch (e) {
-            if (!(e instanceof DeadlockDetectedError)) throw e;
-          } finally {
-            for (const l of leases.reverse()) l.release();
-            finished[i] = true;
-          }
-        });
-        for (let i = 0; i < 20; i++) await settle();
-        await Promise.race([Promise.all(runs), settle()]);
-        return finished.every(Boolean);
-      }),
+          });
+          for (let i = 0; i < 20; i++) await settle();
+          await Promise.race([Promise.all(runs), settle()]);
+          return finished.every(Boolean);
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -219,7 +219,12 @@ export class ResourceManager {
   }
 
   /** Hold `resources` while `fn` runs; released on every exit path. */
-  async run<T>(holder: string, resources: readonly string[], fn: (context: PolicyContext) => PromiseLike<T> | T, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<T> {
+  async run<T>(
+    holder: string,
+    resources: readonly string[],
+    fn: (context: PolicyContext) => PromiseLike<T> | T,
+    options: { timeoutMs?: number; signal?: AbortSignal } = {},
+  ): Promise<T> {
     const lease = await this.acquireAll(holder, resources, options);
     try {
       return await fn(contextFor(options.signal));

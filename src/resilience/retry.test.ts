@@ -31,7 +31,7 @@ describe('Retry', () => {
     expect(starts).toEqual([0, expected]);
   });
 
-  it('stops after maxAttempts and rethrows the last attempt\'s own error', async () => {
+  it("stops after maxAttempts and rethrows the last attempt's own error", async () => {
     const { clock, retry, events } = setup({ maxAttempts: 4 });
     const errors: Error[] = [];
     const p = retry.execute(() => {
@@ -99,7 +99,10 @@ describe('Retry', () => {
     await clock.runUntil(() => starts.length === 3);
     await expect(p).resolves.toBe('parsed');
     const failed = events.filter((e): e is WardenEvent<'retry.attempt_failed'> => e.type === 'retry.attempt_failed');
-    expect(failed.map((e) => [e.attempt, e.transient, e.delayMs !== undefined])).toEqual([[1, false, true], [2, false, true]]);
+    expect(failed.map((e) => [e.attempt, e.transient, e.delayMs !== undefined])).toEqual([
+      [1, false, true],
+      [2, false, true],
+    ]);
     expect(starts[1]! - starts[0]!).toBe(failed[0]!.delayMs);
     expect(events.find((e) => e.type === 'retry.recovered')).toMatchObject({ attempts: 3 });
 
@@ -155,7 +158,7 @@ describe('Retry', () => {
     expect(events.find((e) => e.type === 'retry.gave_up')).toMatchObject({ reason: 'retry_after_too_long' });
   });
 
-  it('rejects with the signal\'s reason when aborted during a wait and starts no new attempt', async () => {
+  it("rejects with the signal's reason when aborted during a wait and starts no new attempt", async () => {
     const { clock, retry, events } = setup({ baseDelayMs: 1000 });
     const ac = new AbortController();
     let calls = 0;
@@ -172,7 +175,7 @@ describe('Retry', () => {
     expect(events.find((e) => e.type === 'retry.gave_up')).toMatchObject({ reason: 'aborted' });
   });
 
-  it('passes the caller\'s signal and the attempt number to the work', async () => {
+  it("passes the caller's signal and the attempt number to the work", async () => {
     const { clock, retry } = setup({ baseDelayMs: 0 });
     const ac = new AbortController();
     const seen: [AbortSignal, number][] = [];
@@ -183,7 +186,11 @@ describe('Retry', () => {
     }, ac.signal);
     await clock.advance(0);
     await expect(p).resolves.toBe(3);
-    expect(seen.map(([s, a]) => [s === ac.signal, a])).toEqual([[true, 1], [true, 2], [true, 3]]);
+    expect(seen.map(([s, a]) => [s === ac.signal, a])).toEqual([
+      [true, 1],
+      [true, 2],
+      [true, 3],
+    ]);
   });
 
   it('emits retry.recovered when a retried call finally succeeds', async () => {

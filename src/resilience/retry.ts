@@ -184,7 +184,15 @@ export class Retry implements Policy<RetryContext> {
       if (reason !== undefined && bus.wants('retry.gave_up')) {
         bus.emit(
           reason === 'not_transient'
-            ? { type: 'retry.gave_up', policy: cfg.name, attempts: attempt, error, reason, classification: verdict.reason, hint: notTransientHint(verdict.reason) }
+            ? {
+                type: 'retry.gave_up',
+                policy: cfg.name,
+                attempts: attempt,
+                error,
+                reason,
+                classification: verdict.reason,
+                hint: notTransientHint(verdict.reason),
+              }
             : { type: 'retry.gave_up', policy: cfg.name, attempts: attempt, error, reason },
         );
       }

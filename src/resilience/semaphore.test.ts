@@ -76,7 +76,7 @@ describe('Semaphore', () => {
     expect(sem.running).toBe(0);
   });
 
-  it('removes an aborted waiter and rejects it with the signal\'s reason', async () => {
+  it("removes an aborted waiter and rejects it with the signal's reason", async () => {
     const { sem } = setup({ maxConcurrent: 1 });
     const gate = deferred();
     const a = sem.execute(() => gate.promise);

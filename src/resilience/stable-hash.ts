@@ -43,7 +43,9 @@ function write(value: unknown, path: string, seen: Set<object>): string {
         out = `[${value.map((v, i) => (v === undefined ? 'null' : write(v, `${path}[${i}]`, seen))).join(',')}]`;
       } else {
         const o = value as Record<string, unknown>;
-        const keys = Object.keys(o).filter((k) => o[k] !== undefined).sort();
+        const keys = Object.keys(o)
+          .filter((k) => o[k] !== undefined)
+          .sort();
         out = `{${keys.map((k) => `${JSON.stringify(k)}:${write(o[k], `${path}.${k}`, seen)}`).join(',')}}`;
       }
       seen.delete(value);

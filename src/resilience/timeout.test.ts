@@ -65,7 +65,7 @@ describe('Timeout (cooperative)', () => {
     await expect(p).resolves.toBe(true);
   });
 
-  it('passes the caller\'s abort to the work', async () => {
+  it("passes the caller's abort to the work", async () => {
     const { clock, timeout } = setup();
     const ac = new AbortController();
     const p = timeout.execute(work(clock, 5000, 'x'), ac.signal);
@@ -91,7 +91,7 @@ describe('Timeout (aggressive)', () => {
     await clock.advance(60_000); // the late result is discarded, not unhandled
   });
 
-  it('rejects at once with the caller\'s reason when the caller aborts', async () => {
+  it("rejects at once with the caller's reason when the caller aborts", async () => {
     const { clock, timeout } = setup({ strategy: 'aggressive' });
     const ac = new AbortController();
     const p = timeout.execute(() => clock.sleep(60_000), ac.signal);
@@ -100,7 +100,7 @@ describe('Timeout (aggressive)', () => {
     expect(await settled).toMatchObject({ message: 'stop' });
   });
 
-  it('passes through the work\'s own failure and synchronous throws', async () => {
+  it("passes through the work's own failure and synchronous throws", async () => {
     const { timeout } = setup({ strategy: 'aggressive' });
     await expect(timeout.execute(() => Promise.reject(new Error('inner')))).rejects.toThrow('inner');
     await expect(

@@ -73,7 +73,12 @@ describe('TokenBucket', () => {
           const pending: Promise<unknown>[] = [];
           for (const r of requests) {
             await clock.advance(r.gap);
-            pending.push(bucket.take(r.cost).then(() => grants.push({ at: clock.now(), cost: r.cost }), () => undefined));
+            pending.push(
+              bucket.take(r.cost).then(
+                () => grants.push({ at: clock.now(), cost: r.cost }),
+                () => undefined,
+              ),
+            );
           }
           await clock.runUntil(() => grants.length + requests.filter((r) => r.cost > burst).length >= requests.length, 10_000);
           await Promise.all(pending);

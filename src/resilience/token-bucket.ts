@@ -113,7 +113,8 @@ export class TokenBucket implements Policy {
   take(cost = 1, signal?: AbortSignal, timeoutMs?: number): Promise<void> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     const cfg = this.live.current;
-    if (!(cost >= 0) || !Number.isFinite(cost)) return Promise.reject(new RangeError(`token bucket "${cfg.name}": cost must be a finite number >= 0 (got ${cost})`));
+    if (!(cost >= 0) || !Number.isFinite(cost))
+      return Promise.reject(new RangeError(`token bucket "${cfg.name}": cost must be a finite number >= 0 (got ${cost})`));
     if (cost > cfg.burst) return Promise.reject(this.refusal('over_capacity', undefined));
     this.refill();
     if (this.queue.length === 0 && this.tokens + EPSILON >= cost) {

@@ -19,9 +19,25 @@ describe('WaitQueue', () => {
     const clock = new VirtualClock();
     const q = new WaitQueue<string>(clock);
     const left: number[] = [];
-    const t = q.wait('t', 100, undefined, (w) => new Error(`timeout ${w.data}`), () => left.push(q.length)).catch((e: unknown) => e);
+    const t = q
+      .wait(
+        't',
+        100,
+        undefined,
+        (w) => new Error(`timeout ${w.data}`),
+        () => left.push(q.length),
+      )
+      .catch((e: unknown) => e);
     const ac = new AbortController();
-    const a = q.wait('a', Infinity, ac.signal, () => new Error('never'), () => left.push(q.length)).catch((e: unknown) => e);
+    const a = q
+      .wait(
+        'a',
+        Infinity,
+        ac.signal,
+        () => new Error('never'),
+        () => left.push(q.length),
+      )
+      .catch((e: unknown) => e);
     ac.abort(new Error('stop'));
     expect(await a).toMatchObject({ message: 'stop' });
     await clock.advance(100);

@@ -55,13 +55,7 @@ export class WaitQueue<D> {
    * `onTimeout()` after `timeoutMs` or with the signal's reason on abort (the waiter is removed
    * first, then `onLeave` runs so the owner can re-check its head).
    */
-  wait(
-    data: D,
-    timeoutMs: number,
-    signal: AbortSignal | undefined,
-    onTimeout: (waiter: Waiter<D>) => unknown,
-    onLeave?: () => void,
-  ): Promise<void> {
+  wait(data: D, timeoutMs: number, signal: AbortSignal | undefined, onTimeout: (waiter: Waiter<D>) => unknown, onLeave?: () => void): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const entry: Entry<D> = {
         data,

@@ -220,8 +220,7 @@ export class MailboxFullError extends WardenError<'MAILBOX_FULL', { target: stri
   constructor(target: Pid, capacity: number, overflow: string) {
     super(
       'MAILBOX_FULL',
-      `mailbox of ${String(target)} is full (capacity ${capacity}, overflow '${overflow}')` +
-        (overflow === 'block' ? '; use sendWait() to wait for room' : ''),
+      `mailbox of ${String(target)} is full (capacity ${capacity}, overflow '${overflow}')` + (overflow === 'block' ? '; use sendWait() to wait for room' : ''),
       { target: String(target), capacity, overflow },
       { retryable: true },
     );

@@ -38,9 +38,7 @@ export type WardenEvent<K extends WardenEventType = WardenEventType> = K extends
   : never;
 
 /** What an emitter is given: the event without its timestamp. */
-export type WardenEventInput<K extends WardenEventType = WardenEventType> = K extends WardenEventType
-  ? { readonly type: K } & WardenEventMap[K]
-  : never;
+export type WardenEventInput<K extends WardenEventType = WardenEventType> = K extends WardenEventType ? { readonly type: K } & WardenEventMap[K] : never;
 
 export type Listener<K extends WardenEventType = WardenEventType> = (event: WardenEvent<K>) => void;
 
@@ -98,11 +96,7 @@ export class EventBus {
   }
 
   /** Resolve with the next event of `type` that satisfies `predicate`; rejects if `signal` aborts. */
-  next<K extends WardenEventType>(
-    type: K,
-    predicate: (event: WardenEvent<K>) => boolean = () => true,
-    signal?: AbortSignal,
-  ): Promise<WardenEvent<K>> {
+  next<K extends WardenEventType>(type: K, predicate: (event: WardenEvent<K>) => boolean = () => true, signal?: AbortSignal): Promise<WardenEvent<K>> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
       const onAbort = (): void => {

@@ -36,6 +36,8 @@ describe('the minimum Node.js version', () => {
     const r = spawnSync(systemNode, [new URL('bin/warden', repo).pathname, '--help'], { encoding: 'utf8' });
     expect(r.status).toBe(2);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toBe(`warden needs Node.js ${MINIMUM_NODE_VERSION} or newer (this is v${older}). Run it with 'npx warden', which uses the Node 24 installed with the project.\n`);
+    expect(r.stderr).toBe(
+      `warden needs Node.js ${MINIMUM_NODE_VERSION} or newer (this is v${older}). Run it with 'npx warden', which uses the Node 24 installed with the project.\n`,
+    );
   });
 });

@@ -10,7 +10,10 @@ export const MINIMUM_NODE_VERSION = '22.18.0';
 
 /** Whether `version` (as in `process.versions.node`) is at least `minimum`. */
 export function nodeVersionAtLeast(version: string, minimum: string = MINIMUM_NODE_VERSION): boolean {
-  const have = version.replace(/^v/, '').split('.').map((p) => Number.parseInt(p, 10));
+  const have = version
+    .replace(/^v/, '')
+    .split('.')
+    .map((p) => Number.parseInt(p, 10));
   const need = minimum.split('.').map((p) => Number.parseInt(p, 10));
   for (let i = 0; i < need.length; i++) {
     const h = have[i] ?? 0;

@@ -12,14 +12,7 @@
 export type Term = string | number | boolean | null | readonly Term[] | { readonly [key: string]: Term };
 
 /** Why a process ended: a term, possibly with crashes inside (e.g. `{ shutdown: [..., crash] }`). */
-export type ExitReason =
-  | string
-  | number
-  | boolean
-  | null
-  | Crash
-  | readonly ExitReason[]
-  | { readonly [key: string]: ExitReason };
+export type ExitReason = string | number | boolean | null | Crash | readonly ExitReason[] | { readonly [key: string]: ExitReason };
 
 /**
  * A crash: the process body threw. `error` is the thrown value itself (not a copy), so a
@@ -131,6 +124,11 @@ export function showValue(value: unknown, maxLength = 120): string {
 
 function hasCustomToString(value: object): boolean {
   const proto = Object.getPrototypeOf(value) as object | null;
-  return proto !== null && proto !== Object.prototype && proto !== Array.prototype && 'toString' in value &&
-    (value as { toString: unknown }).toString !== Object.prototype.toString;
+  return (
+    proto !== null &&
+    proto !== Object.prototype &&
+    proto !== Array.prototype &&
+    'toString' in value &&
+    (value as { toString: unknown }).toString !== Object.prototype.toString
+  );
 }

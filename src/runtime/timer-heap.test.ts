@@ -15,7 +15,10 @@ describe('TimerHeap', () => {
         spec.forEach(([, cancel], i) => {
           if (cancel) entries[i]?.e.cancel();
         });
-        const expected = entries.filter((_, i) => !spec[i]?.[1]).sort((a, b) => a.at - b.at || a.i - b.i).map((x) => x.e);
+        const expected = entries
+          .filter((_, i) => !spec[i]?.[1])
+          .sort((a, b) => a.at - b.at || a.i - b.i)
+          .map((x) => x.e);
         const got = [];
         for (let e = heap.take(); e !== undefined; e = heap.take()) got.push(e);
         expect(got).toEqual(expected);

@@ -42,9 +42,7 @@ const request = z.looseObject({
     .optional(),
 });
 
-export type AnthropicParsed =
-  | { readonly ok: true; readonly prompt: SimPrompt; readonly stream: boolean }
-  | { readonly ok: false; readonly message: string };
+export type AnthropicParsed = { readonly ok: true; readonly prompt: SimPrompt; readonly stream: boolean } | { readonly ok: false; readonly message: string };
 
 function dotted(path: readonly PropertyKey[]): string {
   return path.map(String).join('.');
@@ -80,7 +78,10 @@ export function parseAnthropicRequest(body: unknown): AnthropicParsed {
         texts.push(`${bl.name}(${JSON.stringify(bl.input)})`);
       } else if (bl.type === 'tool_result') {
         if (!toolUses.has(bl.tool_use_id)) {
-          return { ok: false, message: `messages.${i}.content.${j}: unexpected \`tool_use_id\` found in \`tool_result\` blocks: ${bl.tool_use_id}. Each \`tool_result\` block must have a corresponding \`tool_use\` block in the previous message.` };
+          return {
+            ok: false,
+            message: `messages.${i}.content.${j}: unexpected \`tool_use_id\` found in \`tool_result\` blocks: ${bl.tool_use_id}. Each \`tool_result\` block must have a corresponding \`tool_use\` block in the previous message.`,
+          };
         }
         const c = bl.content;
         turns.push({ role: 'tool', text: typeof c === 'string' ? c : (c ?? []).map((p) => p.text ?? '').join('') });

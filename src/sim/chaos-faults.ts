@@ -32,7 +32,12 @@ export function injectFault(ctx: FaultContext, fault: ChaosFault, req: IncomingM
       return;
     }
     case 'overloaded':
-      sendJson(res, 529, anthropicError('overloaded_error', 'Overloaded'), fault.retryAfterSeconds === undefined ? {} : { 'retry-after': String(fault.retryAfterSeconds) });
+      sendJson(
+        res,
+        529,
+        anthropicError('overloaded_error', 'Overloaded'),
+        fault.retryAfterSeconds === undefined ? {} : { 'retry-after': String(fault.retryAfterSeconds) },
+      );
       return;
     case 'status':
       if (fault.body !== undefined) {

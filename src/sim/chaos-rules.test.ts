@@ -28,7 +28,13 @@ describe('ChaosPlanner', () => {
   });
 
   it('lets the first rule that fires decide, while later rules still count the match', () => {
-    const p = new ChaosPlanner([{ name: 'odd', every: 2, after: 1, fault: { kind: 'reset' } }, { name: 'third', every: 3, fault: { kind: 'hang' } }], 1);
+    const p = new ChaosPlanner(
+      [
+        { name: 'odd', every: 2, after: 1, fault: { kind: 'reset' } },
+        { name: 'third', every: 3, fault: { kind: 'hang' } },
+      ],
+      1,
+    );
     // 'odd' fires on requests 3 and 5, 'third' on 3 and 6: request 3 goes to 'odd'.
     expect(kinds(p, 6)).toEqual(['-', '-', 'reset', '-', 'reset', 'hang']);
   });
@@ -64,7 +70,10 @@ describe('ChaosPlanner', () => {
       },
       { requiredKeys: ['fault'] },
     );
-    const request = fc.record({ path: fc.constantFrom('/v1/messages', '/v1/chat/completions', '/v1/models'), body: fc.constantFrom('{}', '{"stream":true}', '{"model":"m"}') });
+    const request = fc.record({
+      path: fc.constantFrom('/v1/messages', '/v1/chat/completions', '/v1/models'),
+      body: fc.constantFrom('{}', '{"stream":true}', '{"model":"m"}'),
+    });
     fc.assert(
       fc.property(fc.array(rule, { maxLength: 5 }), fc.integer(), fc.array(request, { maxLength: 60 }), (rules, seed, requests) => {
         const run = () => {

@@ -14,7 +14,16 @@ import { z } from 'zod';
 import { InvalidSpecError, seededRandom, type Random } from '../runtime/index.ts';
 import { parseWith } from '../resilience/index.ts';
 
-const matcher = z.union([z.string().min(1), z.strictObject({ regex: z.string().min(1), flags: z.string().regex(/^[imsu]*$/).optional() })]);
+const matcher = z.union([
+  z.string().min(1),
+  z.strictObject({
+    regex: z.string().min(1),
+    flags: z
+      .string()
+      .regex(/^[imsu]*$/)
+      .optional(),
+  }),
+]);
 
 export const faultSchema = z.discriminatedUnion('kind', [
   /** 429 with Retry-After (seconds) in the provider's error shape. */

@@ -60,7 +60,12 @@ export class ChaosUpstream {
 
   /** Forward the request, but hand the answer to `shape`, which writes `res` itself. */
   shaped(req: IncomingMessage, res: ServerResponse, body: Buffer, path: string, shape: ShapeAnswer): void {
-    const cancel = this.forward(req, body, (up) => shape(up, String(up.headers['content-type'] ?? '').includes('text/event-stream')), (e) => this.badGateway(res, path, e));
+    const cancel = this.forward(
+      req,
+      body,
+      (up) => shape(up, String(up.headers['content-type'] ?? '').includes('text/event-stream')),
+      (e) => this.badGateway(res, path, e),
+    );
     res.on('close', () => {
       if (!res.writableFinished) cancel();
     });

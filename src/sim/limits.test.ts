@@ -31,7 +31,11 @@ async function proxy(options: Parameters<typeof startChaosProxy>[0]): Promise<Ch
 const anthropicHeaders = { 'anthropic-version': '2023-06-01' };
 
 /** POST over a fresh connection; resolves with what arrived, or the socket error. */
-function post(url: string, body: string | Buffer, headers: Record<string, string> = {}): Promise<{ status?: number | undefined; body: string; error?: string }> {
+function post(
+  url: string,
+  body: string | Buffer,
+  headers: Record<string, string> = {},
+): Promise<{ status?: number | undefined; body: string; error?: string }> {
   return new Promise((resolve) => {
     let text = '';
     let status: number | undefined;
@@ -64,7 +68,12 @@ describe('bounded records and decisions', () => {
   it('keeps the latest requests within count and bytes, cuts big bodies with a flag, and still counts every request', async () => {
     const bounds = { maxRecords: 50, maxRecordBytes: 200_000, maxRecordBodyBytes: 32 * 1024 };
     const s = await sim(bounds);
-    const p = await proxy({ target: s.url, maxDecisions: 40, maxDecisionBytes: 30_000, rules: [{ name: 'every-10th', every: 10, fault: { kind: 'status', status: 503 } }] });
+    const p = await proxy({
+      target: s.url,
+      maxDecisions: 40,
+      maxDecisionBytes: 30_000,
+      rules: [{ name: 'every-10th', every: 10, fault: { kind: 'status', status: 503 } }],
+    });
     const small = 2_000;
     await inBatches(small, 20, async (i) => {
       const r = await fetch(`${p.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: chat(`question ${i}`) });
@@ -74,7 +83,11 @@ describe('bounded records and decisions', () => {
     const big = 'x'.repeat(2 * 1024 * 1024);
     const direct = await post(`${s.url}/v1/chat/completions`, chat(big));
     expect(direct.status).toBe(200);
-    const viaProxy = await post(`${p.url}/v1/messages`, JSON.stringify({ model: 'sim-large', max_tokens: 5, messages: [{ role: 'user', content: big }] }), anthropicHeaders);
+    const viaProxy = await post(
+      `${p.url}/v1/messages`,
+      JSON.stringify({ model: 'sim-large', max_tokens: 5, messages: [{ role: 'user', content: big }] }),
+      anthropicHeaders,
+    );
     expect(viaProxy.status).toBe(200);
     // And long paths, which the proxy keeps in its decisions (the server answers 404 and records nothing).
     for (let i = 0; i < 5; i++) expect((await post(`${p.url}/v1/${'p'.repeat(8_000)}${i}`, '{}')).status).toBe(404);
@@ -100,7 +113,12 @@ describe('bounded records and decisions', () => {
     expect(last?.lastUser.length).toBe(bounds.maxRecordBodyBytes);
     expect(s.requests.filter((r) => !r.bodyTruncated).every((r) => typeof r.body === 'object')).toBe(true);
 
-    const listed = (await (await fetch(`${s.url}/_sim/requests`)).json()) as { count: number; kept: number; bytes: number; requests: { seq: number; bodyTruncated: boolean }[] };
+    const listed = (await (await fetch(`${s.url}/_sim/requests`)).json()) as {
+      count: number;
+      kept: number;
+      bytes: number;
+      requests: { seq: number; bodyTruncated: boolean }[];
+    };
     expect(listed).toMatchObject({ count: answered, kept: s.requests.length, bytes: s.recordBytes });
     expect(listed.requests.map((r) => r.seq)).toEqual(s.requests.map((r) => r.seq));
 
@@ -114,7 +132,11 @@ describe('bounded records and decisions', () => {
   it('has documented defaults and refuses bad bounds, naming the option', async () => {
     expect(SIM_RECORD_DEFAULTS).toEqual({ maxRecords: 10_000, maxRecordBytes: 64 * 1024 * 1024, maxRecordBodyBytes: 1024 * 1024 });
     expect(CHAOS_DECISION_DEFAULTS).toEqual({ maxDecisions: 10_000, maxDecisionBytes: 4 * 1024 * 1024 });
-    for (const [field, value] of [['maxRecords', -1], ['maxRecordBytes', 1.5], ['maxRecordBodyBytes', Number.NaN]] as const) {
+    for (const [field, value] of [
+      ['maxRecords', -1],
+      ['maxRecordBytes', 1.5],
+      ['maxRecordBodyBytes', Number.NaN],
+    ] as const) {
       const e = await startSimServer({ [field]: value }).catch((x: unknown) => x);
       expect(isWardenError(e, 'INVALID_SPEC') && (e as unknown as { path: string }).path).toBe(field);
     }

@@ -34,7 +34,12 @@ const request = z.looseObject({
   max_completion_tokens: z.number().int().min(1).nullable().optional(),
   n: z.literal(1).nullable().optional(),
   tools: z
-    .array(z.looseObject({ type: z.literal('function'), function: z.looseObject({ name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/), parameters: z.record(z.string(), z.unknown()).optional() }) }))
+    .array(
+      z.looseObject({
+        type: z.literal('function'),
+        function: z.looseObject({ name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/), parameters: z.record(z.string(), z.unknown()).optional() }),
+      }),
+    )
     .optional(),
   tool_choice: z
     .union([z.enum(['none', 'auto', 'required']), z.looseObject({ type: z.literal('function'), function: z.looseObject({ name: z.string() }) })])
@@ -43,7 +48,10 @@ const request = z.looseObject({
     .discriminatedUnion('type', [
       z.looseObject({ type: z.literal('text') }),
       z.looseObject({ type: z.literal('json_object') }),
-      z.looseObject({ type: z.literal('json_schema'), json_schema: z.looseObject({ name: z.string().min(1), schema: z.record(z.string(), z.unknown()).optional() }) }),
+      z.looseObject({
+        type: z.literal('json_schema'),
+        json_schema: z.looseObject({ name: z.string().min(1), schema: z.record(z.string(), z.unknown()).optional() }),
+      }),
     ])
     .optional(),
   continue_final_message: z.boolean().optional(),
@@ -80,7 +88,11 @@ export function parseOpenAIRequest(body: unknown): OpenAIParsed {
     return { ok: false, param: 'tool_choice', message: "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified." };
   }
   if (typeof choice === 'object' && !tools.some((t) => t.name === choice.function.name)) {
-    return { ok: false, param: 'tool_choice', message: `Invalid value for 'tool_choice': no function named '${choice.function.name}' was specified in 'tools'.` };
+    return {
+      ok: false,
+      param: 'tool_choice',
+      message: `Invalid value for 'tool_choice': no function named '${choice.function.name}' was specified in 'tools'.`,
+    };
   }
   const callIds = new Set<string>();
   const system: string[] = [];

@@ -20,7 +20,16 @@ import { parseWith } from '../resilience/index.ts';
 
 // ---- the format ------------------------------------------------------------------------------
 
-const matcher = z.union([z.string().min(1), z.strictObject({ regex: z.string().min(1), flags: z.string().regex(/^[gimsuy]*$/).optional() })]);
+const matcher = z.union([
+  z.string().min(1),
+  z.strictObject({
+    regex: z.string().min(1),
+    flags: z
+      .string()
+      .regex(/^[gimsuy]*$/)
+      .optional(),
+  }),
+]);
 
 const usageSchema = z.strictObject({
   inputTokens: z.number().int().min(0).optional(),
@@ -49,7 +58,8 @@ const replySchema = z
   .superRefine((r, ctx) => {
     const kinds = ['text', 'toolCalls', 'json', 'error'].filter((k) => (r as Record<string, unknown>)[k] !== undefined);
     if (kinds.length === 0) ctx.addIssue({ code: 'custom', path: [], message: 'needs one of text, toolCalls, json, error' });
-    if (kinds.includes('error') && kinds.length > 1) ctx.addIssue({ code: 'custom', path: ['error'], message: 'cannot be combined with text, toolCalls or json' });
+    if (kinds.includes('error') && kinds.length > 1)
+      ctx.addIssue({ code: 'custom', path: ['error'], message: 'cannot be combined with text, toolCalls or json' });
     if (kinds.includes('json') && kinds.length > 1) ctx.addIssue({ code: 'custom', path: ['json'], message: 'cannot be combined with text or toolCalls' });
   });
 
@@ -194,12 +204,70 @@ export type Planned =
     };
 
 const WORDS = [
-  'agents', 'recover', 'quickly', 'when', 'supervisors', 'restart', 'them', 'after', 'a', 'crash', 'the', 'journal',
-  'keeps', 'every', 'step', 'so', 'nothing', 'is', 'lost', 'budgets', 'stop', 'runaway', 'loops', 'before', 'they',
-  'spend', 'too', 'much', 'retries', 'wait', 'with', 'jitter', 'breakers', 'open', 'on', 'repeated', 'failures',
-  'fallback', 'models', 'answer', 'while', 'primary', 'provider', 'rests', 'tools', 'run', 'isolated', 'and',
-  'bounded', 'timeouts', 'protect', 'callers', 'events', 'describe', 'state', 'changes', 'clearly', 'deterministic',
-  'simulated', 'replies', 'make', 'tests', 'reproducible', 'everywhere',
+  'agents',
+  'recover',
+  'quickly',
+  'when',
+  'supervisors',
+  'restart',
+  'them',
+  'after',
+  'a',
+  'crash',
+  'the',
+  'journal',
+  'keeps',
+  'every',
+  'step',
+  'so',
+  'nothing',
+  'is',
+  'lost',
+  'budgets',
+  'stop',
+  'runaway',
+  'loops',
+  'before',
+  'they',
+  'spend',
+  'too',
+  'much',
+  'retries',
+  'wait',
+  'with',
+  'jitter',
+  'breakers',
+  'open',
+  'on',
+  'repeated',
+  'failures',
+  'fallback',
+  'models',
+  'answer',
+  'while',
+  'primary',
+  'provider',
+  'rests',
+  'tools',
+  'run',
+  'isolated',
+  'and',
+  'bounded',
+  'timeouts',
+  'protect',
+  'callers',
+  'events',
+  'describe',
+  'state',
+  'changes',
+  'clearly',
+  'deterministic',
+  'simulated',
+  'replies',
+  'make',
+  'tests',
+  'reproducible',
+  'everywhere',
 ];
 
 function digest(text: string): Buffer {
@@ -327,7 +395,15 @@ export class ScriptState {
     const latencyMs = reply?.latencyMs ?? this.script.defaults?.latencyMs ?? 0;
     if (reply?.error !== undefined) {
       const e = reply.error;
-      return { kind: 'error', status: e.status, type: e.type, message: e.message ?? `simulated error ${e.status}`, retryAfterSeconds: e.retryAfterSeconds, latencyMs, source };
+      return {
+        kind: 'error',
+        status: e.status,
+        type: e.type,
+        message: e.message ?? `simulated error ${e.status}`,
+        retryAfterSeconds: e.retryAfterSeconds,
+        latencyMs,
+        source,
+      };
     }
     const key = conversationKey(prompt);
     let text = '';

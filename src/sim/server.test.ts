@@ -26,7 +26,11 @@ beforeAll(async () => {
       rules: [
         // Rules are tried in order: the answer to a tool result comes first, because the last user message is unchanged.
         { name: 'after-tool', match: { toolResult: '"temp"' }, reply: { text: 'It is 3 degrees in Oslo.' } },
-        { name: 'weather', match: { lastUser: { regex: 'weather in \\w+', flags: 'i' } }, reply: { toolCalls: [{ name: 'get_weather', arguments: { city: 'Oslo', unit: 'c' } }] } },
+        {
+          name: 'weather',
+          match: { lastUser: { regex: 'weather in \\w+', flags: 'i' } },
+          reply: { toolCalls: [{ name: 'get_weather', arguments: { city: 'Oslo', unit: 'c' } }] },
+        },
         { name: 'pirate', match: { system: 'pirate' }, reply: { text: 'Arr.', usage: { inputTokens: 50, outputTokens: 2, cachedInputTokens: 10 } } },
         { name: 'profile', match: { lastUser: 'profile' }, reply: { json: { name: 'Ada', age: 36 } } },
         { name: 'once', match: { lastUser: 'only once' }, times: 1, reply: { text: 'first time' } },
@@ -58,7 +62,10 @@ describe('with the official openai client', () => {
   it('streams chunks, then the usage chunk when include_usage is set', async () => {
     const stream = await openai.chat.completions.create({
       model: 'sim-small',
-      messages: [{ role: 'system', content: 'Talk like a pirate' }, { role: 'user', content: 'hi' }],
+      messages: [
+        { role: 'system', content: 'Talk like a pirate' },
+        { role: 'user', content: 'hi' },
+      ],
       stream: true,
       stream_options: { include_usage: true },
     });
@@ -98,7 +105,11 @@ describe('with the official openai client', () => {
     const next = await openai.chat.completions.create({
       model: 'sim-small',
       tools,
-      messages: [...messages, c.choices[0]?.message as OpenAI.Chat.Completions.ChatCompletionMessageParam, { role: 'tool', tool_call_id: id, content: '{"temp": 3}' }],
+      messages: [
+        ...messages,
+        c.choices[0]?.message as OpenAI.Chat.Completions.ChatCompletionMessageParam,
+        { role: 'tool', tool_call_id: id, content: '{"temp": 3}' },
+      ],
     });
     expect(next.choices[0]?.message.content).toBe('It is 3 degrees in Oslo.');
   });
@@ -117,12 +128,19 @@ describe('with the official openai client', () => {
   });
 
   it('gives JSON for response_format, scripted or generated from the schema', async () => {
-    const scripted = await openai.chat.completions.create({ model: 'sim-small', messages: [{ role: 'user', content: 'profile please' }], response_format: { type: 'json_object' } });
+    const scripted = await openai.chat.completions.create({
+      model: 'sim-small',
+      messages: [{ role: 'user', content: 'profile please' }],
+      response_format: { type: 'json_object' },
+    });
     expect(JSON.parse(scripted.choices[0]?.message.content ?? '')).toEqual({ name: 'Ada', age: 36 });
     const generated = await openai.chat.completions.create({
       model: 'sim-small',
       messages: [{ role: 'user', content: 'a person' }],
-      response_format: { type: 'json_schema', json_schema: { name: 'person', schema: { type: 'object', properties: { n: { type: 'integer', minimum: 1, maximum: 5 } }, required: ['n'] } } },
+      response_format: {
+        type: 'json_schema',
+        json_schema: { name: 'person', schema: { type: 'object', properties: { n: { type: 'integer', minimum: 1, maximum: 5 } }, required: ['n'] } },
+      },
     });
     const n = (JSON.parse(generated.choices[0]?.message.content ?? '') as { n: number }).n;
     expect(n).toBeGreaterThanOrEqual(1);
@@ -152,7 +170,12 @@ describe('with the official anthropic client', () => {
   });
 
   it('streams the events the API sends, and the SDK assembles the final message', async () => {
-    const stream = anthropic.messages.stream({ model: 'sim-large', max_tokens: 100, system: 'Talk like a pirate', messages: [{ role: 'user', content: 'hi' }] });
+    const stream = anthropic.messages.stream({
+      model: 'sim-large',
+      max_tokens: 100,
+      system: 'Talk like a pirate',
+      messages: [{ role: 'user', content: 'hi' }],
+    });
     const types: string[] = [];
     stream.on('streamEvent', (e) => types.push(e.type));
     const final = await stream.finalMessage();
@@ -172,7 +195,10 @@ describe('with the official anthropic client', () => {
     expect(use).toMatchObject({ name: 'get_weather', input: { city: 'Oslo', unit: 'c' } });
 
     const streamed = await anthropic.messages.stream({ model: 'sim-large', max_tokens: 100, messages, tools }).finalMessage();
-    expect(streamed.content.find((b) => b.type === 'tool_use')).toMatchObject({ id: use?.type === 'tool_use' ? use.id : '', input: { city: 'Oslo', unit: 'c' } });
+    expect(streamed.content.find((b) => b.type === 'tool_use')).toMatchObject({
+      id: use?.type === 'tool_use' ? use.id : '',
+      input: { city: 'Oslo', unit: 'c' },
+    });
 
     const next = await anthropic.messages.create({
       model: 'sim-large',
@@ -202,7 +228,14 @@ describe('with the official anthropic client', () => {
     const full = await anthropic.messages.create({ model: 'sim-large', max_tokens: 100, messages: [{ role: 'user', content: 'tell me' }] });
     const text = full.content[0]?.type === 'text' ? full.content[0].text : '';
     const head = text.slice(0, 12);
-    const rest = await anthropic.messages.create({ model: 'sim-large', max_tokens: 100, messages: [{ role: 'user', content: 'tell me' }, { role: 'assistant', content: head }] });
+    const rest = await anthropic.messages.create({
+      model: 'sim-large',
+      max_tokens: 100,
+      messages: [
+        { role: 'user', content: 'tell me' },
+        { role: 'assistant', content: head },
+      ],
+    });
     expect(head + (rest.content[0]?.type === 'text' ? rest.content[0].text : '')).toBe(text);
   });
 
@@ -219,7 +252,9 @@ describe('with the official anthropic client', () => {
   });
 
   it('turns a missing max_tokens into the SDK BadRequestError naming the field', async () => {
-    const error = await anthropic.messages.create({ model: 'sim-large', messages: [{ role: 'user', content: 'x' }] } as unknown as Anthropic.MessageCreateParamsNonStreaming).catch((e: unknown) => e);
+    const error = await anthropic.messages
+      .create({ model: 'sim-large', messages: [{ role: 'user', content: 'x' }] } as unknown as Anthropic.MessageCreateParamsNonStreaming)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Anthropic.BadRequestError);
     expect((error as Error).message).toContain('max_tokens: Field required');
   });
@@ -227,7 +262,11 @@ describe('with the official anthropic client', () => {
 
 describe('over raw HTTP', () => {
   async function post(path: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: unknown }> {
-    const res = await fetch(`${sim.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+    const res = await fetch(`${sim.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
     return { status: res.status, json: await res.json() };
   }
   const anthropicHeaders = { 'anthropic-version': '2023-06-01' };
@@ -235,7 +274,13 @@ describe('over raw HTTP', () => {
   it.each([
     ['/v1/chat/completions', { messages: [{ role: 'user', content: 'x' }] }, {}, 'model', 'you must provide a model parameter'],
     ['/v1/chat/completions', { model: 'm', messages: [{ role: 'robot', content: 'x' }] }, {}, 'messages[0].role', "Invalid value for 'messages[0].role'"],
-    ['/v1/chat/completions', { model: 'm', messages: [{ role: 'user', content: 'x' }], stream_options: { include_usage: true } }, {}, 'stream_options', 'only allowed when'],
+    [
+      '/v1/chat/completions',
+      { model: 'm', messages: [{ role: 'user', content: 'x' }], stream_options: { include_usage: true } },
+      {},
+      'stream_options',
+      'only allowed when',
+    ],
     ['/v1/chat/completions', { model: 'm', messages: [{ role: 'user', content: 'x' }], tool_choice: 'required' }, {}, 'tool_choice', 'only allowed when'],
     ['/v1/chat/completions', { model: 'm', messages: [{ role: 'tool', tool_call_id: 'c1', content: 'x' }] }, {}, 'messages.[0].tool_call_id', "role 'tool'"],
   ])('openai %s %j → 400 with param %s', async (path, body, headers, param, message) => {

@@ -173,7 +173,10 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
     const ac = new AbortController();
     const onClose = (): void => ac.abort();
     res.on('close', onClose);
-    return clock.sleep(ms, ac.signal).catch(() => undefined).finally(() => res.off('close', onClose));
+    return clock
+      .sleep(ms, ac.signal)
+      .catch(() => undefined)
+      .finally(() => res.off('close', onClose));
   };
 
   async function answer(api: 'openai' | 'anthropic', req: IncomingMessage, res: ServerResponse, raw: Buffer): Promise<void> {
@@ -197,7 +200,7 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
       else sendJson(res, 400, anthropicError('invalid_request_error', message));
       return;
     }
-    const model = typeof (body as { model?: unknown })?.model === 'string' ? ((body as { model: string }).model) : undefined;
+    const model = typeof (body as { model?: unknown })?.model === 'string' ? (body as { model: string }).model : undefined;
     if (options.apiKey !== undefined && bearer(req) !== options.apiKey) {
       const got = bearer(req) ?? '(none)';
       record(raw, { api, path, model, stream: false, lastUser: '', prefill: '', source: 'unauthorized', status: 401, parsed: body });
@@ -232,7 +235,17 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
     }
     const planned: Planned = state.plan(prompt);
     const status = planned.kind === 'error' ? planned.status : 200;
-    record(raw, { api, path, model: prompt.model, stream, lastUser: lastOf(prompt, 'user'), prefill: prompt.prefill, source: planned.source, status, parsed: body });
+    record(raw, {
+      api,
+      path,
+      model: prompt.model,
+      stream,
+      lastUser: lastOf(prompt, 'user'),
+      prefill: prompt.prefill,
+      source: planned.source,
+      status,
+      parsed: body,
+    });
     await wait(planned.latencyMs || (options.latencyMs ?? 0), res);
     if (res.destroyed) return;
     const n = seq;
@@ -242,7 +255,10 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
         const kind = openaiErrorKind(planned.status);
         sendJson(res, planned.status, openaiError(planned.message, planned.type ?? kind.type, null, kind.code), { ...headers, 'x-request-id': `req_sim_${n}` });
       } else {
-        sendJson(res, planned.status, anthropicError(planned.type ?? anthropicErrorType(planned.status), planned.message, `req_sim_${n}`), { ...headers, 'request-id': `req_sim_${n}` });
+        sendJson(res, planned.status, anthropicError(planned.type ?? anthropicErrorType(planned.status), planned.message, `req_sim_${n}`), {
+          ...headers,
+          'request-id': `req_sim_${n}`,
+        });
       }
       return;
     }
@@ -294,7 +310,8 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
     try {
       raw = await readBody(req);
     } catch (e) {
-      if (e instanceof BodyTooLargeError) sendTooLarge(res, e, api === 'openai' ? openaiError(e.message, 'invalid_request_error') : anthropicError('request_too_large', e.message));
+      if (e instanceof BodyTooLargeError)
+        sendTooLarge(res, e, api === 'openai' ? openaiError(e.message, 'invalid_request_error') : anthropicError('request_too_large', e.message));
       else res.destroy();
       return;
     }
@@ -332,9 +349,16 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
       }
       default:
         if (['/v1/chat/completions', '/v1/messages', '/v1/models', '/_sim/requests', '/_sim/reset', '/_sim/script'].includes(path)) {
-          sendJson(res, 405, api === 'openai' ? openaiError(`Method ${method} not allowed for ${path}`, 'invalid_request_error') : anthropicError('invalid_request_error', `Method ${method} not allowed for ${path}`), {
-            allow: path === '/v1/models' || path === '/_sim/requests' ? 'GET' : path === '/_sim/script' ? 'PUT' : 'POST',
-          });
+          sendJson(
+            res,
+            405,
+            api === 'openai'
+              ? openaiError(`Method ${method} not allowed for ${path}`, 'invalid_request_error')
+              : anthropicError('invalid_request_error', `Method ${method} not allowed for ${path}`),
+            {
+              allow: path === '/v1/models' || path === '/_sim/requests' ? 'GET' : path === '/_sim/script' ? 'PUT' : 'POST',
+            },
+          );
           return;
         }
         notFound(api, res, `${method} ${path}`);

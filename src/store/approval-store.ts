@@ -43,5 +43,11 @@ export interface ApprovalStore {
    * approval as it now is and whether this call decided it (false if it was already decided;
    * then nothing changes); undefined if there is no such approval.
    */
-  decideApproval(id: string, decision: Decision, by: string, reason: string, at: number): Promise<{ readonly approval: Approval; readonly decided: boolean } | undefined>;
+  decideApproval(
+    id: string,
+    decision: Decision,
+    by: string,
+    reason: string,
+    at: number,
+  ): Promise<{ readonly approval: Approval; readonly decided: boolean } | undefined>;
 }

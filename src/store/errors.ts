@@ -34,8 +34,7 @@ export class StoreCorruptError extends WardenError<'STORE_CORRUPT', { location: 
   constructor(location: string, problem: string, options?: { cause?: unknown }) {
     super(
       'STORE_CORRUPT',
-      `${location}: ${problem}; the file was left untouched. Restore it from a backup, or move it ` +
-        'aside to start with an empty database',
+      `${location}: ${problem}; the file was left untouched. Restore it from a backup, or move it ` + 'aside to start with an empty database',
       { location, problem },
       options,
     );
@@ -68,7 +67,12 @@ export class StoreFullError extends WardenError<'STORE_FULL', { location: string
 /** A journal entry at this sequence already exists with a different step name. */
 export class JournalConflictError extends WardenError<'JOURNAL_CONFLICT', { runId: string; seq: number; existing: string; attempted: string }> {
   constructor(runId: string, seq: number, existing: string, attempted: string) {
-    super('JOURNAL_CONFLICT', `run ${runId}: journal entry ${seq} is "${existing}"; refusing to record "${attempted}" there`, { runId, seq, existing, attempted });
+    super('JOURNAL_CONFLICT', `run ${runId}: journal entry ${seq} is "${existing}"; refusing to record "${attempted}" there`, {
+      runId,
+      seq,
+      existing,
+      attempted,
+    });
   }
 }
 

@@ -31,7 +31,9 @@ async function gadgetTables(store: Store): Promise<string[]> {
   const rows =
     sql.dialect === 'sqlite'
       ? await sql.read<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'gadget%'")
-      : await sql.read<{ name: string }>("SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_name LIKE 'gadget%'");
+      : await sql.read<{ name: string }>(
+          "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_name LIKE 'gadget%'",
+        );
   return rows.map((r) => r.name).sort();
 }
 
@@ -108,7 +110,10 @@ for (const c of STORE_CASES) {
 
     it('keeps each layer’s version apart', async () => {
       await openLayerTables(store, GADGETS_V2);
-      await openLayerTables(store, defineLayerTables({ layer: 'widgets', migrations: [{ version: 1, description: 'widgets', sql: () => ['CREATE TABLE widgets (id TEXT)'] }] }));
+      await openLayerTables(
+        store,
+        defineLayerTables({ layer: 'widgets', migrations: [{ version: 1, description: 'widgets', sql: () => ['CREATE TABLE widgets (id TEXT)'] }] }),
+      );
       expect(await layerVersions(store)).toEqual([
         { layer: 'gadgets', version: 2 },
         { layer: 'widgets', version: 1 },

@@ -46,7 +46,10 @@ describe('resolveStoreLocation', () => {
     ['   ', 'empty'],
     ['postgress://warden@db/prod', 'the URL scheme "postgress:" (a typo for postgres://?)'],
     ['mysql://root@db/app', 'the URL scheme "mysql:"'],
-    ['sqlite:jobs.db', 'the URL scheme "sqlite:" is not one Warden opens; give a file path or a postgres:// URL (or postgresql://) (for a file of that name, write ./sqlite:jobs.db)'],
+    [
+      'sqlite:jobs.db',
+      'the URL scheme "sqlite:" is not one Warden opens; give a file path or a postgres:// URL (or postgresql://) (for a file of that name, write ./sqlite:jobs.db)',
+    ],
     ['${DATABASE_URL:-postgres://u@h/db}', 'a shell variable that was never expanded'],
     ['$' + '{HOME}/jobs.db', 'a shell variable that was never expanded'],
     [':memory:', 'an in-memory database would keep nothing'],
@@ -72,13 +75,19 @@ describe('resolveStoreLocation', () => {
   it('refuses a directory, a schema for a SQLite file, and a Postgres URL where a file is wanted', () => {
     const cwd = tmp();
     mkdirSync(join(cwd, 'data'));
-    expect(() => resolveStoreLocation({ db: 'data', cwd })).toThrow(`${join(cwd, 'data')} is a directory; give a file in it, e.g. ${join(cwd, 'data', 'warden.db')}`);
+    expect(() => resolveStoreLocation({ db: 'data', cwd })).toThrow(
+      `${join(cwd, 'data')} is a directory; give a file in it, e.g. ${join(cwd, 'data', 'warden.db')}`,
+    );
     expect(() => resolveStoreLocation({ db: 'jobs.db', schema: 'team', cwd })).toThrow('a schema ("team") applies to a Postgres store only');
-    expect(() => resolveStoreLocation({ db: 'postgres://u@h/db', accept: 'file', name: '--file' })).toThrow('--file "postgres://u@h/db": a Postgres URL is not a file');
+    expect(() => resolveStoreLocation({ db: 'postgres://u@h/db', accept: 'file', name: '--file' })).toThrow(
+      '--file "postgres://u@h/db": a Postgres URL is not a file',
+    );
   });
 
   it('hides a password in what it names, and says when the value came from WARDEN_DATABASE_URL', () => {
-    expect(() => resolveStoreLocation({ env: { WARDEN_DATABASE_URL: 'postgress://warden:hunter2@db/prod' } })).toThrow(/^WARDEN_DATABASE_URL "postgress:\/\/warden:\*\*\*@db\/prod": the URL scheme/);
+    expect(() => resolveStoreLocation({ env: { WARDEN_DATABASE_URL: 'postgress://warden:hunter2@db/prod' } })).toThrow(
+      /^WARDEN_DATABASE_URL "postgress:\/\/warden:\*\*\*@db\/prod": the URL scheme/,
+    );
     expect(() => resolveStoreLocation({ db: '${X:-postgres://warden:hunter2@db/prod}' })).toThrow('"${X:-postgres://warden:***@db/prod}"');
   });
 });

@@ -116,7 +116,8 @@ function checkPostgresUrl(given: string, scheme: string, refuse: (problem: strin
   if (scheme !== scheme.toLowerCase()) refuse(`write the scheme in lower case (${scheme.toLowerCase()}://)`);
   if (!given.startsWith(`${scheme}://`)) refuse(`a Postgres URL starts with ${scheme}:// (e.g. ${scheme}://user@host:5432/db)`);
   const url = parsePostgresUrl(given);
-  if (url === undefined) refuse(`not a valid Postgres URL (check the port, and percent-encode any @ : / # in the password); the form is ${scheme}://user:password@host:5432/db`);
+  if (url === undefined)
+    refuse(`not a valid Postgres URL (check the port, and percent-encode any @ : / # in the password); the form is ${scheme}://user:password@host:5432/db`);
   const timeout = url!.searchParams.get('connect_timeout');
   if (timeout !== null && !(Number(timeout) > 0)) refuse(`connect_timeout must be a number of seconds > 0 (got "${timeout}")`);
   return given;

@@ -25,10 +25,9 @@ export async function migrate(driver: SqlDriver): Promise<number> {
       for (const statement of m.sql(driver.dialect)) await c.run(statement);
     }
     if (found !== SCHEMA_VERSION) {
-      await c.run(
-        "INSERT INTO warden_meta (key, value) VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        [String(SCHEMA_VERSION)],
-      );
+      await c.run("INSERT INTO warden_meta (key, value) VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [
+        String(SCHEMA_VERSION),
+      ]);
     }
     return SCHEMA_VERSION;
   });

@@ -32,12 +32,17 @@ function connectionError(where: string, e: unknown, connectTimeoutMs: number): u
   const code = (e as { code?: unknown } | null)?.code;
   const message = (e as Error | null)?.message ?? String(e);
   if (/timeout exceeded when trying to connect|due to connection timeout|timeout expired/.test(message)) {
-    return new StoreUnavailableError(where, `no answer from the database server within ${connectTimeoutMs} ms; is it running, and is this its address? (wait longer with connect_timeout=SECONDS in the URL)`, { cause: e });
+    return new StoreUnavailableError(
+      where,
+      `no answer from the database server within ${connectTimeoutMs} ms; is it running, and is this its address? (wait longer with connect_timeout=SECONDS in the URL)`,
+      { cause: e },
+    );
   }
   const unreachable = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', '57P01', '08006', '08001'];
   if (typeof code === 'string' && unreachable.includes(code)) return new StoreUnavailableError(where, `cannot reach the database (${message})`, { cause: e });
   // Refused by the server: bad password or user (28xxx), no such database (3D000), too many connections (53300).
-  if (typeof code === 'string' && (code.startsWith('28') || code === '3D000' || code === '53300')) return new StoreUnavailableError(where, `the server refused the connection (${message})`, { cause: e });
+  if (typeof code === 'string' && (code.startsWith('28') || code === '3D000' || code === '53300'))
+    return new StoreUnavailableError(where, `the server refused the connection (${message})`, { cause: e });
   return e;
 }
 

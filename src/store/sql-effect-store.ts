@@ -55,7 +55,9 @@ export class SqlEffectStore implements EffectStore {
   }
 
   async resolveEffect(key: string, status: 'done' | 'not_done', at: number): Promise<boolean> {
-    const n = await this.driver.transaction((c) => c.run("UPDATE warden_effects SET status = ?, done_at = ? WHERE key = ? AND status = 'intent'", [status, at, key]));
+    const n = await this.driver.transaction((c) =>
+      c.run("UPDATE warden_effects SET status = ?, done_at = ? WHERE key = ? AND status = 'intent'", [status, at, key]),
+    );
     return n > 0;
   }
 }

@@ -77,7 +77,10 @@ export async function writeStepBatch(driver: SqlDriver, batch: readonly PendingA
 export async function writeBatchWithEffects(c: SqlConn, fence: RunFence, batch: readonly PendingAppend[]): Promise<(JournalEntry | Error)[]> {
   const runIds = [...new Set(batch.map((p) => p.entry.runId))];
   const epochs = new Map<string, number>();
-  const rows = await c.all<{ id: string; epoch: unknown }>(`SELECT id, epoch FROM warden_runs WHERE id IN (${placeholders(runIds.length)})${fence.lockClause}`, runIds);
+  const rows = await c.all<{ id: string; epoch: unknown }>(
+    `SELECT id, epoch FROM warden_runs WHERE id IN (${placeholders(runIds.length)})${fence.lockClause}`,
+    runIds,
+  );
   for (const r of rows) epochs.set(String(r.id), numberColumn(r.epoch));
   const outcomes: (JournalEntry | Error | undefined)[] = batch.map(() => undefined);
   const toInsert: number[] = [];
@@ -110,7 +113,10 @@ export async function writeBatchWithEffects(c: SqlConn, fence: RunFence, batch: 
     for (const r of ret) inserted.add(journalKey(String(r.run_id), numberColumn(r.seq)));
     const done = toInsert.map((i) => batch[i]!).filter((p) => p.effectDone !== undefined && inserted.has(journalKey(p.entry.runId, p.entry.seq)));
     if (done.length > 0) {
-      await c.run(`UPDATE warden_effects SET status = 'done', done_at = ? WHERE key IN (${placeholders(done.length)})`, [done[0]!.entry.at, ...done.map((p) => p.effectDone)]);
+      await c.run(`UPDATE warden_effects SET status = 'done', done_at = ? WHERE key IN (${placeholders(done.length)})`, [
+        done[0]!.entry.at,
+        ...done.map((p) => p.effectDone),
+      ]);
     }
   }
   for (let i = 0; i < batch.length; i++) {

@@ -115,7 +115,20 @@ export class SqlRunStore implements RunStore {
                  OR (status = 'running' AND (owner IS NULL OR owner = ? OR lease_expires_at <= ? OR epoch = ?))
                  OR (request = 'resume' AND status IN ('suspended', 'failed')))
           RETURNING *`,
-        [options.owner, p?.host ?? null, p?.pidSpace ?? null, p?.pid ?? null, p?.startTime ?? null, options.leaseExpiresAt, options.at, id, conditional ? 1 : 0, me, now, atEpoch],
+        [
+          options.owner,
+          p?.host ?? null,
+          p?.pidSpace ?? null,
+          p?.pid ?? null,
+          p?.startTime ?? null,
+          options.leaseExpiresAt,
+          options.at,
+          id,
+          conditional ? 1 : 0,
+          me,
+          now,
+          atEpoch,
+        ],
       ),
     );
     return rows[0] === undefined ? undefined : runFromRow(rows[0]);
@@ -210,7 +223,12 @@ export class SqlRunStore implements RunStore {
       for (const id of ids) {
         if (options.mode === 'archive') {
           const entries = (await c.all('SELECT * FROM warden_journal WHERE run_id = ? ORDER BY seq', [id])).map(journalEntryFromRow);
-          await c.run('UPDATE warden_runs SET archive = ?, archived_at = ?, updated_at = ? WHERE id = ?', [JSON.stringify(entries), options.at, options.at, id]);
+          await c.run('UPDATE warden_runs SET archive = ?, archived_at = ?, updated_at = ? WHERE id = ?', [
+            JSON.stringify(entries),
+            options.at,
+            options.at,
+            id,
+          ]);
         } else {
           await c.run('DELETE FROM warden_runs WHERE id = ?', [id]);
         }

@@ -83,7 +83,14 @@ function sqliteVerdict(file: string): Verdict {
     db = new SQLite(file, { readonly: true, fileMustExist: true });
     const rows = db.pragma('quick_check') as { quick_check: string }[];
     if (rows.length === 1 && rows[0]!.quick_check === 'ok') return { sound: true };
-    return { sound: false, damaged: true, why: `quick_check: ${rows.slice(0, 3).map((r) => r.quick_check).join('; ')}` };
+    return {
+      sound: false,
+      damaged: true,
+      why: `quick_check: ${rows
+        .slice(0, 3)
+        .map((r) => r.quick_check)
+        .join('; ')}`,
+    };
   } catch (e) {
     return { sound: false, damaged: isSqliteCorruption(e), why: (e as Error).message };
   } finally {

@@ -37,7 +37,9 @@ function storeError(file: string, e: unknown, busyTimeoutMs: number): unknown {
   if (isSqliteCorruption(e)) return new StoreCorruptError(file, `SQLite reports: ${(e as Error).message}`, { cause: e });
   if (code === 'SQLITE_FULL') return new StoreFullError(file, { cause: e });
   if (typeof code === 'string' && code.startsWith('SQLITE_BUSY')) {
-    return new StoreUnavailableError(file, `the database is locked by another process (gave up after ${busyTimeoutMs} ms); try again once it is done`, { cause: e });
+    return new StoreUnavailableError(file, `the database is locked by another process (gave up after ${busyTimeoutMs} ms); try again once it is done`, {
+      cause: e,
+    });
   }
   if (typeof code === 'string' && code.startsWith('SQLITE_READONLY')) {
     return new StoreUnavailableError(file, `cannot write: the database is read-only here (SQLite reports: ${(e as Error).message})`, { cause: e });
@@ -210,7 +212,8 @@ async function openReadOnly(file: string, busyTimeoutMs: number): Promise<SqlSto
   try {
     db.pragma(`busy_timeout = ${Math.max(0, Math.round(busyTimeoutMs))}`);
     const meta = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'warden_meta'").get();
-    const row = meta === undefined ? undefined : (db.prepare("SELECT value FROM warden_meta WHERE key = 'schema_version'").get() as { value: string } | undefined);
+    const row =
+      meta === undefined ? undefined : (db.prepare("SELECT value FROM warden_meta WHERE key = 'schema_version'").get() as { value: string } | undefined);
     version = row === undefined ? 0 : Number(row.value);
   } catch (e) {
     db.close();

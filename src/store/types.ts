@@ -56,15 +56,7 @@ export interface StoreInfo {
 }
 
 /** Every part of the store, on one database, opened by `openStore` (or either `open*Store`). */
-export interface Store
-  extends RunStore,
-    JournalStore,
-    EffectStore,
-    DeadLetterStore,
-    ApprovalStore,
-    AuditStore,
-    KeyLeaseStore,
-    QuarantineRecordStore {
+export interface Store extends RunStore, JournalStore, EffectStore, DeadLetterStore, ApprovalStore, AuditStore, KeyLeaseStore, QuarantineRecordStore {
   readonly info: StoreInfo;
   /** Wait for the journal appends already made to be written, then close the database. */
   close(): Promise<void>;

@@ -5,15 +5,7 @@
  * wait as long as the operation takes (`timeoutMs` defaults to Infinity), because terminating
  * a child can legitimately take as long as its shutdown spec allows.
  */
-import {
-  InvalidSpecError,
-  stopServer,
-  type Dest,
-  type ExitReason,
-  type Pid,
-  type ProcessContext,
-  type Runtime,
-} from '../runtime/index.ts';
+import { InvalidSpecError, stopServer, type Dest, type ExitReason, type Pid, type ProcessContext, type Runtime } from '../runtime/index.ts';
 import type {
   ChildCounts,
   ChildInfo,
@@ -43,12 +35,7 @@ function ask<R>(caller: Caller, sup: Dest, request: SupervisorRequest, options?:
  * order); for a dynamic one pass the argument for the template's start function.
  * Throws `InvalidSpecError` if the supervisor rejects the spec.
  */
-export async function startChild(
-  caller: Caller,
-  sup: Dest,
-  specOrArg: ChildSpec | unknown,
-  options?: SupervisorCallOptions,
-): Promise<StartChildResult> {
+export async function startChild(caller: Caller, sup: Dest, specOrArg: ChildSpec | unknown, options?: SupervisorCallOptions): Promise<StartChildResult> {
   const reply = await ask<StartChildResult | InvalidChildSpecReply>(caller, sup, { op: 'start_child', payload: specOrArg }, options);
   if (!reply.ok && reply.error === 'invalid_spec') {
     throw new InvalidSpecError('child spec', reply.path, reply.value, reply.why, reply.term);
@@ -88,11 +75,6 @@ export function getChildSpec(caller: Caller, sup: Dest, id: string, options?: Su
  * Stop a supervisor: it terminates its children (reverse start order, each per its shutdown
  * spec) and exits with `reason`. Resolves with the reason it exited with.
  */
-export function stopSupervisor(
-  runtime: Runtime,
-  sup: Pid | string,
-  reason: ExitReason = 'shutdown',
-  timeoutMs = Infinity,
-): Promise<ExitReason> {
+export function stopSupervisor(runtime: Runtime, sup: Pid | string, reason: ExitReason = 'shutdown', timeoutMs = Infinity): Promise<ExitReason> {
   return stopServer(runtime, sup, reason, timeoutMs);
 }

@@ -41,11 +41,7 @@ export async function shutdownChild(ctx: ProcessContext, pid: Pid, shutdown: Shu
 }
 
 /** Terminate many children at once under one deadline; resolves with each child's reason. */
-export async function shutdownInParallel(
-  ctx: ProcessContext,
-  pids: readonly Pid[],
-  shutdown: Shutdown,
-): Promise<Map<Pid, ExitReason>> {
+export async function shutdownInParallel(ctx: ProcessContext, pids: readonly Pid[], shutdown: Shutdown): Promise<Map<Pid, ExitReason>> {
   const pending = new Map<number, Pid>();
   const reasons = new Map<Pid, ExitReason>();
   for (const pid of pids) pending.set(ctx.monitor(pid), pid);

@@ -10,16 +10,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Runtime, VirtualClock, settle, type Pid, type ProcessContext, type WardenEvent } from '../runtime/index.ts';
-import {
-  startChild,
-  startSupervisor,
-  stopSupervisor,
-  supervisor,
-  whichChildren,
-  worker,
-  type ChildSpec,
-  type Shutdown,
-} from './index.ts';
+import { startChild, startSupervisor, stopSupervisor, supervisor, whichChildren, worker, type ChildSpec, type Shutdown } from './index.ts';
 
 const idle = worker(async (ctx: ProcessContext) => {
   for (;;) {

@@ -51,9 +51,7 @@ export interface ChildCounts {
   readonly workers: number;
 }
 
-export type GetChildSpecResult =
-  | { readonly ok: true; readonly spec: ResolvedChildSpec }
-  | { readonly ok: false; readonly error: 'not_found' };
+export type GetChildSpecResult = { readonly ok: true; readonly spec: ResolvedChildSpec } | { readonly ok: false; readonly error: 'not_found' };
 
 /** A start_child whose spec the supervisor rejected; the client turns it into an InvalidSpecError. */
 export interface InvalidChildSpecReply {

@@ -18,18 +18,10 @@
  * - Explicit `terminateChild`/`restartChild` are not counted toward the intensity and never
  *   trigger an automatic shutdown.
  */
-import { InvalidSpecError, isNormalExit, isWardenError, type ExitReason, type Pid } from '../runtime/index.ts';
-import type {
-  ChildCounts,
-  ChildInfo,
-  InvalidChildSpecReply,
-  RestartChildResult,
-  StartChildResult,
-  SupervisorReply,
-  SupervisorRequest,
-} from './protocol.ts';
+import { type InvalidSpecError, isNormalExit, isWardenError, type ExitReason, type Pid } from '../runtime/index.ts';
+import type { ChildCounts, ChildInfo, InvalidChildSpecReply, RestartChildResult, StartChildResult, SupervisorReply, SupervisorRequest } from './protocol.ts';
 import type { ResolvedChildSpec } from './spec.ts';
-import { PendingRestart, SupervisorCore, andThen, type MaybePromise, type Outcome } from './supervisor-core.ts';
+import { type PendingRestart, SupervisorCore, andThen, type MaybePromise, type Outcome } from './supervisor-core.ts';
 import { resolveChildSpec } from './validate.ts';
 
 interface ChildRecord {
@@ -203,9 +195,7 @@ export class StaticSupervisor extends SupervisorCore {
         return { ok: true };
       }
       case 'which_children':
-        return this.children.map(
-          (c): ChildInfo => ({ id: c.spec.id, pid: c.restarting ? 'restarting' : c.pid, type: c.spec.type }),
-        );
+        return this.children.map((c): ChildInfo => ({ id: c.spec.id, pid: c.restarting ? 'restarting' : c.pid, type: c.spec.type }));
       case 'count_children':
         return this.counts();
       case 'get_childspec': {

@@ -95,11 +95,7 @@ export function supervisor(spec: SupervisorSource, options?: SupervisorOptions):
  * (its parent); from a `Runtime` it is a root. Throws `SupervisorStartError` if it could not
  * start (its children started so far have been terminated).
  */
-export async function startSupervisor(
-  starter: Starter,
-  spec: SupervisorSource | SupervisorStart,
-  options?: SupervisorOptions,
-): Promise<Pid> {
+export async function startSupervisor(starter: Starter, spec: SupervisorSource | SupervisorStart, options?: SupervisorOptions): Promise<Pid> {
   const source = isSupervisorStart(spec) ? spec.source : toSource(spec, options);
   const result = await startSupervisorProcess(starter, source);
   if (result.status === 'started') return result.pid;
@@ -143,8 +139,7 @@ async function initSupervisor(ctx: ProcessContext, source: Source): Promise<Supe
   } else {
     ctx.runtime.events.emit({ type: 'supervisor.starting', supervisor: ctx.self, name, strategy: spec.strategy });
   }
-  const core: SupervisorCore =
-    spec.strategy === 'dynamic' ? new DynamicSupervisor(ctx, spec, name) : new StaticSupervisor(ctx, spec, name);
+  const core: SupervisorCore = spec.strategy === 'dynamic' ? new DynamicSupervisor(ctx, spec, name) : new StaticSupervisor(ctx, spec, name);
   const failure = await core.init();
   if (failure !== undefined) {
     core.emit({ type: 'supervisor.stopped', supervisor: ctx.self, name, reason: failure });

@@ -4,18 +4,7 @@
  * factories and the restart backoff.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  IGNORE,
-  Runtime,
-  VirtualClock,
-  isCall,
-  reply,
-  settle,
-  type ExitReason,
-  type Pid,
-  type ProcessContext,
-  type WardenEvent,
-} from '../runtime/index.ts';
+import { IGNORE, Runtime, VirtualClock, isCall, reply, settle, type ExitReason, type Pid, type ProcessContext, type WardenEvent } from '../runtime/index.ts';
 import {
   countChildren,
   deleteChild,
@@ -284,7 +273,10 @@ describe('children with an init phase and servers', () => {
         await ctx.receive(() => false);
       },
     );
-    const ignoring = workerWithInit(() => IGNORE, () => {});
+    const ignoring = workerWithInit(
+      () => IGNORE,
+      () => {},
+    );
     const { clock } = { clock: rt.clock as VirtualClock };
     const started = startSupervisor(rt, {
       children: [
@@ -303,10 +295,20 @@ describe('children with an init phase and servers', () => {
     const sup = await started;
     expect(order).toEqual(['init a', 'start c']);
     expect((await whichChildren(rt, sup)).find((c) => c.id === 'b')?.pid).toBeUndefined();
-    const failing = workerWithInit(() => {
-      throw new Error('no database');
-    }, () => {});
-    await expect(startSupervisor(rt, { children: [{ id: 'x', start: idle }, { id: 'db', start: failing }] })).rejects.toMatchObject({
+    const failing = workerWithInit(
+      () => {
+        throw new Error('no database');
+      },
+      () => {},
+    );
+    await expect(
+      startSupervisor(rt, {
+        children: [
+          { id: 'x', start: idle },
+          { id: 'db', start: failing },
+        ],
+      }),
+    ).rejects.toMatchObject({
       code: 'SUPERVISOR_START_FAILED',
       reason: { shutdown: ['failed_to_start_child', 'db', expect.anything()] },
     });

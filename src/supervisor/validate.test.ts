@@ -3,7 +3,7 @@
  * with OTP's term for the problem; defaults are applied as documented.
  */
 import { describe, expect, it } from 'vitest';
-import { InvalidSpecError, isWardenError } from '../runtime/index.ts';
+import { type InvalidSpecError, isWardenError } from '../runtime/index.ts';
 import { CHILD_DEFAULTS, SUPERVISOR_DEFAULTS, resolveSupervisorSpec, worker, type SupervisorSpec } from './index.ts';
 
 const start = worker(async () => {});
@@ -33,7 +33,12 @@ describe('supervisor spec validation', () => {
     ['a bad child type', { children: [{ id: 'a', start, type: 'manager' }] }, 'children[0].type', { invalid_child_type: 'manager' }],
     [
       'duplicate ids',
-      { children: [{ id: 'a', start }, { id: 'a', start }] },
+      {
+        children: [
+          { id: 'a', start },
+          { id: 'a', start },
+        ],
+      },
       'children[1].id',
       { duplicate_child_name: 'a' },
     ],

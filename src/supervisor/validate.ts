@@ -43,10 +43,7 @@ const childSchema = z.strictObject(
   { error: 'must be a child spec object' },
 );
 
-const templateSchema = z.strictObject(
-  { id: z.string({ error: 'must be a string' }).optional(), ...childFields },
-  { error: 'must be a child spec object' },
-);
+const templateSchema = z.strictObject({ id: z.string({ error: 'must be a string' }).optional(), ...childFields }, { error: 'must be a child spec object' });
 
 const backoffSchema = z.strictObject(
   {
@@ -61,11 +58,7 @@ const supervisorSchema = z.strictObject(
   {
     name: z.string({ error: 'must be a string' }).optional(),
     strategy: z.enum(STRATEGIES as [string, ...string[]], { error: oneOf(STRATEGIES) }).optional(),
-    intensity: z
-      .number({ error: 'must be an integer >= 0' })
-      .int({ error: 'must be an integer >= 0' })
-      .min(0, { error: 'must be an integer >= 0' })
-      .optional(),
+    intensity: z.number({ error: 'must be an integer >= 0' }).int({ error: 'must be an integer >= 0' }).min(0, { error: 'must be an integer >= 0' }).optional(),
     periodSeconds: z
       .number({ error: 'must be an integer > 0' })
       .int({ error: 'must be an integer > 0' })
@@ -133,13 +126,9 @@ export function resolveChildSpec(
   const significant = spec.significant ?? CHILD_DEFAULTS.significant;
   // Checked in OTP's order: the supervisor's autoShutdown first, then the restart type.
   if (significant && autoShutdown === 'never') {
-    throw new InvalidSpecError(
-      subject,
-      formatPath([...at, 'significant']),
-      true,
-      "cannot be true under a supervisor whose autoShutdown is 'never'",
-      { bad_combination: [{ auto_shutdown: 'never' }, { significant: true }] },
-    );
+    throw new InvalidSpecError(subject, formatPath([...at, 'significant']), true, "cannot be true under a supervisor whose autoShutdown is 'never'", {
+      bad_combination: [{ auto_shutdown: 'never' }, { significant: true }],
+    });
   }
   if (significant && restart === 'permanent') {
     throw new InvalidSpecError(subject, formatPath([...at, 'significant']), true, "cannot be true for a 'permanent' child", {
@@ -208,8 +197,7 @@ export function resolveSupervisorSpec(input: SupervisorSpec): ResolvedSupervisor
     autoShutdown,
     children: Object.freeze(children),
     template,
-    restartBackoff:
-      backoff === undefined ? undefined : Object.freeze({ multiplier: 2, ...backoff } as Required<typeof backoff>),
+    restartBackoff: backoff === undefined ? undefined : Object.freeze({ multiplier: 2, ...backoff } as Required<typeof backoff>),
   });
 }
 

@@ -96,7 +96,10 @@ export async function startSimHarness(options: SimHarnessOptions = {}): Promise<
       if (delay !== undefined) void settle().then(() => clock.advance(delay));
     });
   }
-  const sim = await startSimServer({ ...(options.apiKey === undefined ? {} : { apiKey }), ...(options.script === undefined ? {} : { script: options.script }) });
+  const sim = await startSimServer({
+    ...(options.apiKey === undefined ? {} : { apiKey }),
+    ...(options.script === undefined ? {} : { script: options.script }),
+  });
   let proxy: ChaosProxy | undefined;
   try {
     if (options.rules !== undefined) proxy = await startChaosProxy({ target: sim.url, rules: options.rules, seed: options.seed ?? 1, bus });
@@ -108,7 +111,8 @@ export async function startSimHarness(options: SimHarnessOptions = {}): Promise<
   const openaiBaseURL = `${base}/v1`;
   const anthropicBaseURL = base;
   const openai = (o: Partial<OpenAIAdapterOptions> = {}): OpenAIAdapter => openaiChat({ model: 'sim-small', apiKey, baseURL: openaiBaseURL, clock, ...o });
-  const anthropic = (o: Partial<AnthropicAdapterOptions> = {}): AnthropicAdapter => anthropicMessages({ model: 'sim-large', apiKey, baseURL: anthropicBaseURL, clock, ...o });
+  const anthropic = (o: Partial<AnthropicAdapterOptions> = {}): AnthropicAdapter =>
+    anthropicMessages({ model: 'sim-large', apiKey, baseURL: anthropicBaseURL, clock, ...o });
   let closed: Promise<void> | undefined;
   const close = (): Promise<void> =>
     (closed ??= (async () => {

@@ -67,7 +67,9 @@ describe('the Postgres case without WARDEN_TEST_DATABASE_URL', () => {
   it.each(['true', '1'])('runs and fails naming the variable when CI=%s, instead of being skipped', async (ci) => {
     const c = storeCase('postgres', { env: { CI: ci } });
     expect([c.skip, c.title]).toEqual([false, 'postgres']);
-    await expect(c.open()).rejects.toThrow('WARDEN_TEST_DATABASE_URL is not set, and CI is: the Postgres store tests must run in CI; set it to a postgres:// URL');
+    await expect(c.open()).rejects.toThrow(
+      'WARDEN_TEST_DATABASE_URL is not set, and CI is: the Postgres store tests must run in CI; set it to a postgres:// URL',
+    );
     expect(() => c.location()).toThrow(expect.objectContaining({ code: 'TEST_DATABASE' }));
   });
 
@@ -94,7 +96,12 @@ describe('a WARDEN_TEST_DATABASE_URL that is no postgres:// URL', () => {
 describe('describeStores', () => {
   it('hands the runner one suite per kind, with skip set where the case cannot run', () => {
     const suites: [string, boolean][] = [];
-    describeStores((name, options, body) => (suites.push([name, options.skip]), body), 'the journal', () => {}, { env: {} });
+    describeStores(
+      (name, options, body) => (suites.push([name, options.skip]), body),
+      'the journal',
+      () => {},
+      { env: {} },
+    );
     expect(suites).toEqual([
       ['the journal: sqlite', false],
       ['the journal: postgres (skipped: WARDEN_TEST_DATABASE_URL is not set (set it to a postgres:// URL to run these))', true],

@@ -77,7 +77,10 @@ export interface StoreMatrixOptions {
 /** The test database variable is missing where it must be set, or names no Postgres server. */
 export class TestDatabaseError extends WardenError<'TEST_DATABASE', { variable: string; value: string | undefined }> {
   constructor(value: string | undefined, why: string) {
-    super('TEST_DATABASE', `${TEST_DATABASE_URL_VARIABLE} ${why}`, { variable: TEST_DATABASE_URL_VARIABLE, value: value === undefined ? undefined : redactUrl(value) });
+    super('TEST_DATABASE', `${TEST_DATABASE_URL_VARIABLE} ${why}`, {
+      variable: TEST_DATABASE_URL_VARIABLE,
+      value: value === undefined ? undefined : redactUrl(value),
+    });
   }
 }
 
@@ -93,7 +96,12 @@ export function storeCase(kind: TestStoreKind, options: StoreMatrixOptions = {})
   const url = checkedUrl(env[TEST_DATABASE_URL_VARIABLE]);
   if (url !== undefined) return makeCase(kind, false, () => postgresLocation(url));
   const missing = (): never => {
-    throw new TestDatabaseError(undefined, isCi(env) ? 'is not set, and CI is: the Postgres store tests must run in CI; set it to a postgres:// URL' : 'is not set; set it to a postgres:// URL to run the Postgres store tests');
+    throw new TestDatabaseError(
+      undefined,
+      isCi(env)
+        ? 'is not set, and CI is: the Postgres store tests must run in CI; set it to a postgres:// URL'
+        : 'is not set; set it to a postgres:// URL to run the Postgres store tests',
+    );
   };
   const skip = isCi(env) ? false : `skipped: ${TEST_DATABASE_URL_VARIABLE} is not set (set it to a postgres:// URL to run these)`;
   return makeCase(kind, skip, missing);

@@ -47,7 +47,12 @@ export type Truthy<T> = Exclude<T, false | 0 | 0n | '' | null | undefined>;
 export class WaitTimeoutError extends WardenError<'WAIT_TIMEOUT', { what: string; timeoutMs: number }> {
   constructor(what: string, timeoutMs: number, lastError?: unknown) {
     const last = lastError === undefined ? '' : `; the condition last threw: ${lastError instanceof Error ? lastError.message : String(lastError)}`;
-    super('WAIT_TIMEOUT', `waitFor: ${what} did not happen within ${timeoutMs} ms${last}`, { what, timeoutMs }, lastError === undefined ? {} : { cause: lastError });
+    super(
+      'WAIT_TIMEOUT',
+      `waitFor: ${what} did not happen within ${timeoutMs} ms${last}`,
+      { what, timeoutMs },
+      lastError === undefined ? {} : { cause: lastError },
+    );
   }
 }
 

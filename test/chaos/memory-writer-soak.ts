@@ -13,14 +13,21 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { callTool, freshBackend, readGraph, tool, wardenStdio, type BackendKind, type StdioServer } from '../support/memory-harness.ts';
 
-const { values } = parseArgs({ options: { rounds: { type: 'string' }, seed: { type: 'string' }, servers: { type: 'string' }, writes: { type: 'string' } }, strict: true });
+const { values } = parseArgs({
+  options: { rounds: { type: 'string' }, seed: { type: 'string' }, servers: { type: 'string' }, writes: { type: 'string' } },
+  strict: true,
+});
 const rounds = Number(values.rounds ?? 10);
 const seed = Number(values.seed ?? Date.now() % 100_000);
 const SERVERS = Number(values.servers ?? 4);
 const WRITES = Number(values.writes ?? 600);
 const LANES = 4;
 const KILLS = 3;
-for (const [name, v] of [['rounds', rounds], ['servers', SERVERS], ['writes', WRITES]] as const) {
+for (const [name, v] of [
+  ['rounds', rounds],
+  ['servers', SERVERS],
+  ['writes', WRITES],
+] as const) {
   if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} must be an integer >= 1 (got ${String(v)})`);
 }
 

@@ -116,7 +116,10 @@ function describe(what: string, r: Outcome): string {
   const how = r.timedOut ? 'was stopped after its time limit' : r.signal !== null ? `was killed by ${r.signal}` : `exited ${r.code}`;
   const output = tail(`${r.stdout}\n${r.stderr}`);
   // The first error line says what went wrong; a stack's tail rarely does.
-  const first = r.stderr.split('\n').find((l) => /^\s*[A-Z]\w*Error\b[^(]*:/.test(l))?.trim();
+  const first = r.stderr
+    .split('\n')
+    .find((l) => /^\s*[A-Z]\w*Error\b[^(]*:/.test(l))
+    ?.trim();
   const lead = first === undefined || output.includes(first) ? '' : `${first}\n  ...\n`;
   return `${what} ${how}${output === '' ? '' : `:\n${lead}${output}`}`;
 }
@@ -158,7 +161,10 @@ async function pack(into: string): Promise<string> {
 
 /** The version range the repository's package.json gives `name`. */
 function rangeOf(name: string): string {
-  const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { dependencies?: Record<string, string>; devDependencies?: Record<string, string> };
+  const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as {
+    dependencies?: Record<string, string>;
+    devDependencies?: Record<string, string>;
+  };
   const range = pkg.dependencies?.[name] ?? pkg.devDependencies?.[name];
   if (range === undefined) throw new SetupError(`package.json has no ${name}`);
   return range;
@@ -177,7 +183,14 @@ async function makeApp(app: string, tarball: string): Promise<Map<string, string
   const manifest = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8')) as Record<string, unknown>;
   writeFileSync(join(app, 'package.json'), JSON.stringify({ ...manifest, type: 'module', private: true }, null, 2));
   await npmStep(
-    ['install', '--no-audit', '--no-fund', tarball, `@modelcontextprotocol/sdk@${rangeOf('@modelcontextprotocol/sdk')}`, `@types/node@${rangeOf('@types/node')}`],
+    [
+      'install',
+      '--no-audit',
+      '--no-fund',
+      tarball,
+      `@modelcontextprotocol/sdk@${rangeOf('@modelcontextprotocol/sdk')}`,
+      `@types/node@${rangeOf('@types/node')}`,
+    ],
     app,
     600_000,
     'npm install of the tarball',
@@ -211,7 +224,11 @@ async function makeApp(app: string, tarball: string): Promise<Map<string, string
       2,
     ),
   );
-  const tsc = await run(process.execPath, [join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json', '--pretty', 'false'], { cwd: app, timeoutMs: 300_000, env: cleanEnv() });
+  const tsc = await run(process.execPath, [join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json', '--pretty', 'false'], {
+    cwd: app,
+    timeoutMs: 300_000,
+    env: cleanEnv(),
+  });
   // Errors by file; tsc emits JavaScript even for a file with errors.
   const errors = new Map<string, string>();
   const unplaced: string[] = [];
@@ -220,7 +237,8 @@ async function makeApp(app: string, tarball: string): Promise<Map<string, string
     if (file === undefined) unplaced.push(line);
     else errors.set(file, `${errors.get(file) ?? ''}${line}\n`);
   }
-  if (unplaced.length > 0 || (tsc.code !== 0 && errors.size === 0)) throw new SetupError(describe('tsc of the app', { ...tsc, stdout: unplaced.join('\n') || tsc.stdout }));
+  if (unplaced.length > 0 || (tsc.code !== 0 && errors.size === 0))
+    throw new SetupError(describe('tsc of the app', { ...tsc, stdout: unplaced.join('\n') || tsc.stdout }));
   return errors;
 }
 
@@ -276,8 +294,12 @@ function parts(app: string, work: string): Record<string, () => Promise<string>>
       // The machine's own Node (20 here) is below the minimum: the library and the CLI must say
       // so in one line, instead of crashing in the native SQLite addon.
       const older = '/usr/bin/node';
-      const version = existsSync(older) ? (await run(older, ['-p', 'process.versions.node'], { cwd: app, timeoutMs: 30_000, env: cleanEnv() })).stdout.trim() : '';
-      const minimum = (JSON.parse(readFileSync(join(app, 'node_modules', 'warden', 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node.replace(/^>=/, '');
+      const version = existsSync(older)
+        ? (await run(older, ['-p', 'process.versions.node'], { cwd: app, timeoutMs: 30_000, env: cleanEnv() })).stdout.trim()
+        : '';
+      const minimum = (
+        JSON.parse(readFileSync(join(app, 'node_modules', 'warden', 'package.json'), 'utf8')) as { engines: { node: string } }
+      ).engines.node.replace(/^>=/, '');
       const below = version !== '' && version.localeCompare(minimum, undefined, { numeric: true }) < 0;
       if (!below) return `no Node older than ${minimum} on this machine (${older}: ${version || 'absent'}); nothing to check`;
       const lib = await run(older, ['--input-type=module', '-e', "await import('warden')"], { cwd: app, timeoutMs: 30_000, env: cleanEnv() });

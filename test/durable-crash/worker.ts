@@ -29,9 +29,7 @@ const send = (m: unknown): void => {
   process.send?.(m);
 };
 
-const store = db.startsWith('postgres')
-  ? await openPostgresStore({ url: db, schema: env('CRASH_SCHEMA') })
-  : await openSqliteStore({ path: db });
+const store = db.startsWith('postgres') ? await openPostgresStore({ url: db, schema: env('CRASH_SCHEMA') }) : await openSqliteStore({ path: db });
 
 const batch = defineRun('mail-batch', async (run, input: { recipients: string[] }) => {
   const receipts: string[] = [];

@@ -77,7 +77,8 @@ export function extractExamples(file: string, markdown: string): { examples: Doc
     const line = lines[i]!;
     const marker = MARKER.exec(line);
     if (marker) {
-      if (!FENCE_OPEN.test(lines[i + 1] ?? '')) problems.push({ where: `${file}:${i + 1}`, message: 'a docs-test marker must sit on the line right above a ```ts fence' });
+      if (!FENCE_OPEN.test(lines[i + 1] ?? ''))
+        problems.push({ where: `${file}:${i + 1}`, message: 'a docs-test marker must sit on the line right above a ```ts fence' });
       continue;
     }
     if (!FENCE_ANY.test(line)) continue;
@@ -103,7 +104,9 @@ export function extractExamples(file: string, markdown: string): { examples: Doc
 /** README.md and docs/*.md, in that order. */
 export function docsFiles(): string[] {
   const docs = join(REPO, 'docs');
-  const pages = readdirSync(docs).filter((f) => f.endsWith('.md')).sort();
+  const pages = readdirSync(docs)
+    .filter((f) => f.endsWith('.md'))
+    .sort();
   return ['README.md', ...pages.map((p) => `docs/${p}`)];
 }
 
@@ -165,7 +168,8 @@ export function writeExamples(examples: readonly DocsExample[]): ExampleWorkspac
   /** `file:line` in the markdown (or in the prelude) for a line of a written file. */
   const locate = (entry: Written, line: number): string => {
     for (const p of entry.preludes) {
-      if (line >= p.firstLine && line < p.firstLine + p.lines) return `test/docs-preludes/${p.name}.ts:${line - p.firstLine + 1} (prelude of ${entry.example.where})`;
+      if (line >= p.firstLine && line < p.firstLine + p.lines)
+        return `test/docs-preludes/${p.name}.ts:${line - p.firstLine + 1} (prelude of ${entry.example.where})`;
     }
     const inBlock = line - entry.preludeLines;
     return `${entry.example.file}:${entry.example.fenceLine + inBlock} (block at ${entry.example.where})`;
@@ -175,7 +179,12 @@ export function writeExamples(examples: readonly DocsExample[]): ExampleWorkspac
     dir,
     async typecheck() {
       const tsc = join(REPO, 'node_modules', '.bin', 'tsc');
-      const result = await promisify(execFile)(tsc, ['-p', join(dir, 'tsconfig.json'), '--pretty', 'false'], { cwd: REPO, maxBuffer: 64 * 1024 * 1024, timeout: 300_000, killSignal: 'SIGKILL' }).then(
+      const result = await promisify(execFile)(tsc, ['-p', join(dir, 'tsconfig.json'), '--pretty', 'false'], {
+        cwd: REPO,
+        maxBuffer: 64 * 1024 * 1024,
+        timeout: 300_000,
+        killSignal: 'SIGKILL',
+      }).then(
         (r) => r.stdout,
         (e: { stdout?: string; code?: unknown }) => {
           if (typeof e.stdout !== 'string' || e.stdout === '') throw e;
@@ -211,7 +220,10 @@ export function writeExamples(examples: readonly DocsExample[]): ExampleWorkspac
         return await promisify(execFile)(process.execPath, ['--conditions=warden-dev', entry.path], { cwd, timeout: timeoutMs, killSignal: 'SIGKILL' });
       } catch (e) {
         const err = e as { code?: unknown; signal?: unknown; killed?: boolean; stdout?: string; stderr?: string };
-        const how = err.killed === true ? `did not finish within ${timeoutMs} ms` : `exited with ${err.signal ? `signal ${String(err.signal)}` : `code ${String(err.code)}`}`;
+        const how =
+          err.killed === true
+            ? `did not finish within ${timeoutMs} ms`
+            : `exited with ${err.signal ? `signal ${String(err.signal)}` : `code ${String(err.code)}`}`;
         throw new Error(`${example.where}: the example ${how}\n--- stderr ---\n${err.stderr ?? ''}\n--- stdout ---\n${err.stdout ?? ''}`);
       }
     },

@@ -16,7 +16,9 @@ const uid = process.getuid?.();
 
 /** Why the full-disk suites are skipped here, or `undefined` when they run. */
 export const SMALL_DISK_SKIP: string | undefined =
-  uid === 0 ? undefined : `skipped: a full disk is made by mounting a small tmpfs, which needs root (these tests run as uid ${uid ?? 'unknown'}; CI runs them as root)`;
+  uid === 0
+    ? undefined
+    : `skipped: a full disk is made by mounting a small tmpfs, which needs root (these tests run as uid ${uid ?? 'unknown'}; CI runs them as root)`;
 
 export interface SmallDisk {
   /** The mounted folder. */

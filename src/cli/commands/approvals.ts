@@ -6,7 +6,23 @@
 import { APPROVAL_STATUSES, type ApprovalStatus } from '../../store/index.ts';
 import { Approvals } from '../../durable/index.ts';
 import { UsageError, type Command } from '../command.ts';
-import { DB_HELP, DB_OPTION, LIST_JSON_HELP, LIST_JSON_OPTIONS, choice, listFormat, oneId, onlyFor, preview, required, subcommand, table, time, withStore, writeJsonList } from './durable-shared.ts';
+import {
+  DB_HELP,
+  DB_OPTION,
+  LIST_JSON_HELP,
+  LIST_JSON_OPTIONS,
+  choice,
+  listFormat,
+  oneId,
+  onlyFor,
+  preview,
+  required,
+  subcommand,
+  table,
+  time,
+  withStore,
+  writeJsonList,
+} from './durable-shared.ts';
 
 const SUBS = ['list', 'approve', 'deny'] as const;
 
@@ -46,24 +62,40 @@ Examples:
     const id = sub === 'list' ? undefined : oneId(rest, 'approval id');
     const by = sub === 'list' ? '' : required(args, 'by', 'who decides goes in the audit trail');
     const reason = sub === 'list' ? '' : required(args, 'reason', 'why goes in the audit trail');
-    return withStore('approvals', args, io, async (store) => {
-      const approvals = new Approvals(store);
-      if (sub === 'list') {
-        const list = await approvals.list({ ...(status === 'all' ? {} : { status }), ...(args.values.run === undefined ? {} : { runId: String(args.values.run) }) });
-        if (writeJsonList(io, format, list)) return 0;
-        if (list.length === 0) io.stdout.write(`no ${status === 'all' ? '' : `${status} `}approvals\n`);
-        else
-          io.stdout.write(
-            table(
-              ['ID', 'ACTION', 'STATUS', 'REQUESTED', 'WHY', 'DETAILS'],
-              list.map((a) => [a.id, a.action, a.status + (a.decidedBy === undefined ? '' : ` by ${a.decidedBy}`), time(a.requestedAt), a.reason, preview(a.details, 50)]),
-            ),
-          );
+    return withStore(
+      'approvals',
+      args,
+      io,
+      async (store) => {
+        const approvals = new Approvals(store);
+        if (sub === 'list') {
+          const list = await approvals.list({
+            ...(status === 'all' ? {} : { status }),
+            ...(args.values.run === undefined ? {} : { runId: String(args.values.run) }),
+          });
+          if (writeJsonList(io, format, list)) return 0;
+          if (list.length === 0) io.stdout.write(`no ${status === 'all' ? '' : `${status} `}approvals\n`);
+          else
+            io.stdout.write(
+              table(
+                ['ID', 'ACTION', 'STATUS', 'REQUESTED', 'WHY', 'DETAILS'],
+                list.map((a) => [
+                  a.id,
+                  a.action,
+                  a.status + (a.decidedBy === undefined ? '' : ` by ${a.decidedBy}`),
+                  time(a.requestedAt),
+                  a.reason,
+                  preview(a.details, 50),
+                ]),
+              ),
+            );
+          return 0;
+        }
+        const decided = sub === 'approve' ? await approvals.approve(id!, { by, reason }) : await approvals.deny(id!, { by, reason });
+        io.stdout.write(`approval ${decided.id} ${decided.status} by ${by}; run ${decided.runId} will resume on a host serving it\n`);
         return 0;
-      }
-      const decided = sub === 'approve' ? await approvals.approve(id!, { by, reason }) : await approvals.deny(id!, { by, reason });
-      io.stdout.write(`approval ${decided.id} ${decided.status} by ${by}; run ${decided.runId} will resume on a host serving it\n`);
-      return 0;
-    }, { readOnly: sub === 'list' });
+      },
+      { readOnly: sub === 'list' },
+    );
   },
 };

@@ -22,7 +22,9 @@ function scenarioFiles(paths: readonly string[], cwd: string): string[] {
       throw new UsageError(`no such file or directory: ${p}`);
     }
     if (stat.isDirectory()) {
-      const inDir = readdirSync(full).filter((f) => f.endsWith('.json')).sort();
+      const inDir = readdirSync(full)
+        .filter((f) => f.endsWith('.json'))
+        .sort();
       if (inDir.length === 0) throw new UsageError(`no *.json scenarios in ${p}`);
       files.push(...inDir.map((f) => join(full, f)));
     } else {

@@ -18,17 +18,7 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  Runtime,
-  VirtualClock,
-  isNormalExit,
-  isWardenError,
-  realClock,
-  seededRandom,
-  type Clock,
-  type Pid,
-  type WardenEvent,
-} from '../../runtime/index.ts';
+import { Runtime, VirtualClock, isNormalExit, isWardenError, realClock, seededRandom, type Clock, type Pid, type WardenEvent } from '../../runtime/index.ts';
 import { inspectTree, startSupervisor, stopSupervisor } from '../../supervisor/index.ts';
 import { Budget, type PricingTable } from '../../resilience/index.ts';
 import { anthropicMessages, createModelClient, openaiChat, type ProviderAdapter, type ResilientModelClient } from '../../llm/index.ts';
@@ -119,8 +109,10 @@ async function simulatedModels(rt: Runtime, clock: Clock, seed: number, budget: 
 
 function realModels(rt: Runtime, io: CliIO, seed: number, budget: Budget): Setup {
   const models: ProviderAdapter[] = [];
-  if ((io.env.OPENAI_API_KEY ?? '') !== '') models.push(openaiChat({ model: io.env.WARDEN_DEMO_OPENAI_MODEL || 'gpt-4o-mini', env: io.env, maxOutputTokens: 1024 }));
-  if ((io.env.ANTHROPIC_API_KEY ?? '') !== '') models.push(anthropicMessages({ model: io.env.WARDEN_DEMO_ANTHROPIC_MODEL || 'claude-3-5-haiku-latest', env: io.env, maxOutputTokens: 1024 }));
+  if ((io.env.OPENAI_API_KEY ?? '') !== '')
+    models.push(openaiChat({ model: io.env.WARDEN_DEMO_OPENAI_MODEL || 'gpt-4o-mini', env: io.env, maxOutputTokens: 1024 }));
+  if ((io.env.ANTHROPIC_API_KEY ?? '') !== '')
+    models.push(anthropicMessages({ model: io.env.WARDEN_DEMO_ANTHROPIC_MODEL || 'claude-3-5-haiku-latest', env: io.env, maxOutputTokens: 1024 }));
   if (models.length === 0) {
     throw new UsageError(
       '--real needs a provider key: set OPENAI_API_KEY and/or ANTHROPIC_API_KEY (OPENAI_BASE_URL / ANTHROPIC_BASE_URL for another endpoint); ' +
@@ -137,7 +129,12 @@ function realModels(rt: Runtime, io: CliIO, seed: number, budget: Budget): Setup
     random: seededRandom(seed),
     bus: rt.events,
   });
-  return { client, describeModels: models.map((m, i) => `${m.name}:${m.model} (${i === 0 ? 'primary' : 'fallback'})`).join(' → '), sim: undefined, proxy: undefined };
+  return {
+    client,
+    describeModels: models.map((m, i) => `${m.name}:${m.model} (${i === 0 ? 'primary' : 'fallback'})`).join(' → '),
+    sim: undefined,
+    proxy: undefined,
+  };
 }
 
 function stamp(ms: number): string {
@@ -254,7 +251,9 @@ export const demoCommand: Command = {
         const pid = stats.pids.get('synthesize');
         if (pid === undefined || !rt.isAlive(pid)) return;
         killed = true;
-        out(`${at()}  ${p.paint(['bold', 'red'], 'demo'.padEnd(11))}killing synthesize ${String(pid)} mid-run, as kill -9 would: model#2 is journaled, its tool call is not done yet`);
+        out(
+          `${at()}  ${p.paint(['bold', 'red'], 'demo'.padEnd(11))}killing synthesize ${String(pid)} mid-run, as kill -9 would: model#2 is journaled, its tool call is not done yet`,
+        );
         rt.sendExit(pid, 'kill');
       });
 
@@ -279,7 +278,9 @@ export const demoCommand: Command = {
       await store.close();
       store = undefined;
       removeTemporary();
-      io.stdout.write(`\n${report({ stats, answer, outcome, diskFull, elapsedMs, virtual, budget, runs, db: shown, kept: !temporary, client: setup.client, rt, p })}\n`);
+      io.stdout.write(
+        `\n${report({ stats, answer, outcome, diskFull, elapsedMs, virtual, budget, runs, db: shown, kept: !temporary, client: setup.client, rt, p })}\n`,
+      );
       if (outcome !== 'done' && diskFull !== undefined) io.stderr.write(`warden demo: ${diskFull}\n`);
       return outcome === 'done' && typeof answer === 'string' ? 0 : 1;
     } catch (e) {
@@ -341,8 +342,14 @@ function report(r: {
   const indent = ' '.repeat(15);
   const lines = [p.paint('bold', 'report')];
   if (r.outcome === 'done' && typeof r.answer === 'string') lines.push(`${pad('answer')}${wrap(r.answer, 76, indent)}`);
-  else if (r.diskFull !== undefined) lines.push(`${pad('answer')}${p.paint('red', 'none: the disk holding the journal filled up, so the agents could not record their steps; free some space and run the demo again')}`);
-  else lines.push(`${pad('answer')}${p.paint('red', r.outcome === 'timeout' ? 'none: the pipeline did not finish in time' : 'none: the tree gave up (too many failures)')}`);
+  else if (r.diskFull !== undefined)
+    lines.push(
+      `${pad('answer')}${p.paint('red', 'none: the disk holding the journal filled up, so the agents could not record their steps; free some space and run the demo again')}`,
+    );
+  else
+    lines.push(
+      `${pad('answer')}${p.paint('red', r.outcome === 'timeout' ? 'none: the pipeline did not finish in time' : 'none: the tree gave up (too many failures)')}`,
+    );
   const stageLines = STAGES.map((name: Stage) => {
     const s = stats.stage(name);
     const parts = [
@@ -361,26 +368,42 @@ function report(r: {
   const saved = [...stats.stages.values()].reduce((n, s) => n + s.replayedUsd, 0);
   const answered = Object.values(stats.levels).reduce((a, b) => a + b, 0);
   const levels = [
-    ...Object.entries(stats.levels).filter(([, n]) => n > 0).map(([l, n]) => `${n} ${l}`),
+    ...Object.entries(stats.levels)
+      .filter(([, n]) => n > 0)
+      .map(([l, n]) => `${n} ${l}`),
     ...(paid > answered ? [`${paid - answered} answer${paid - answered === 1 ? '' : 's'} rejected by the output schema`] : []),
   ].join(', ');
-  lines.push(`${pad('model calls')}${paid} paid (${levels || 'none answered'}); ${replayed} replayed from the journal, not paid again${saved > 0 ? ` (${usd(saved)})` : ''}`);
+  lines.push(
+    `${pad('model calls')}${paid} paid (${levels || 'none answered'}); ${replayed} replayed from the journal, not paid again${saved > 0 ? ` (${usd(saved)})` : ''}`,
+  );
   if (stats.requests > 0) {
     const faults = [...stats.faults].map(([k, n]) => `${FAULT_NAMES[k] ?? k} ×${n}`).join(', ');
     lines.push(`${pad('faults')}${stats.requests} requests through the chaos proxy: ${faults || 'none injected'}`);
   }
   const breakers = r.client.breakers
-    .map((b) => (b === undefined ? undefined : `${b.config.name} ${b.state.kind}${(stats.breakerOpenings.get(b.config.name) ?? 0) > 0 ? ` (opened ${stats.breakerOpenings.get(b.config.name)}×)` : ''}`))
+    .map((b) =>
+      b === undefined
+        ? undefined
+        : `${b.config.name} ${b.state.kind}${(stats.breakerOpenings.get(b.config.name) ?? 0) > 0 ? ` (opened ${stats.breakerOpenings.get(b.config.name)}×)` : ''}`,
+    )
     .filter((x) => x !== undefined);
-  lines.push(`${pad('recovery')}${stats.retries} retries, ${stats.fallbacks} fallbacks, ${stats.resumedStreams} cut stream resumed; breakers now: ${breakers.join(', ')}`);
+  lines.push(
+    `${pad('recovery')}${stats.retries} retries, ${stats.fallbacks} fallbacks, ${stats.resumedStreams} cut stream resumed; breakers now: ${breakers.join(', ')}`,
+  );
   const guards = [...stats.guards, ...(stats.reasks > 0 ? [`${stats.reasks} output re-ask`] : []), ...stats.compactions.map((c) => `compaction ${c}`)];
   lines.push(`${pad('guards')}${guards.join('; ') || 'none tripped'}`);
   const restarts = STAGES.map((s) => `${s} ${stats.stage(s).restarts}`).join(', ');
-  lines.push(`${pad('restarts')}${[...stats.stages.values()].reduce((n, s) => n + s.restarts, 0)} (${restarts}); escalations ${stats.escalations}; dead letters ${stats.deadLettersAdded} added, ${stats.deadLettersDiscarded} discarded after the run completed`);
+  lines.push(
+    `${pad('restarts')}${[...stats.stages.values()].reduce((n, s) => n + s.restarts, 0)} (${restarts}); escalations ${stats.escalations}; dead letters ${stats.deadLettersAdded} added, ${stats.deadLettersDiscarded} discarded after the run completed`,
+  );
   const spent = r.budget.spending;
-  lines.push(`${pad('cost')}${usd(spent.usd)} of the ${usd(r.budget.config.limits.usd ?? 0)} budget: ${spent.steps} model calls (compaction summaries included), ${spent.tokens} tokens`);
+  lines.push(
+    `${pad('cost')}${usd(spent.usd)} of the ${usd(r.budget.config.limits.usd ?? 0)} budget: ${spent.steps} model calls (compaction summaries included), ${spent.tokens} tokens`,
+  );
   const journal = `${r.runs.runs} runs, ${r.runs.entries} journal entries`;
-  lines.push(`${pad('journal')}${r.kept ? `${r.db}: ${journal} (npx warden runs list --db ${r.db})` : `${journal}, in a file deleted at the end (--keep keeps it)`}`);
+  lines.push(
+    `${pad('journal')}${r.kept ? `${r.db}: ${journal} (npx warden runs list --db ${r.db})` : `${journal}, in a file deleted at the end (--keep keeps it)`}`,
+  );
   lines.push(`${pad('time')}${(r.elapsedMs / 1000).toFixed(2)} s (${r.virtual ? 'virtual' : 'real'} clock)`);
   lines.push(`${pad('processes')}${r.rt.processCount} left`);
   return lines.join('\n');

@@ -6,7 +6,23 @@
 import { DEAD_LETTER_STATUSES, type DeadLetterStatus, type Json } from '../../store/index.ts';
 import { DeadLetterQueue, toJournalJson } from '../../durable/index.ts';
 import { UsageError, integerOption, type Command } from '../command.ts';
-import { DB_HELP, DB_OPTION, LIST_JSON_HELP, LIST_JSON_OPTIONS, choice, jsonOption, listFormat, oneId, onlyFor, preview, subcommand, table, time, withStore, writeJsonList } from './durable-shared.ts';
+import {
+  DB_HELP,
+  DB_OPTION,
+  LIST_JSON_HELP,
+  LIST_JSON_OPTIONS,
+  choice,
+  jsonOption,
+  listFormat,
+  oneId,
+  onlyFor,
+  preview,
+  subcommand,
+  table,
+  time,
+  withStore,
+  writeJsonList,
+} from './durable-shared.ts';
 
 const SUBS = ['list', 'show', 'replay', 'discard'] as const;
 
@@ -54,7 +70,16 @@ Examples:
   positionals: true,
   async run(args, io) {
     const { sub, rest } = subcommand(args, SUBS);
-    onlyFor(args, sub, { status: ['list'], source: ['list'], limit: ['list'], input: ['replay'], by: ['discard'], reason: ['discard'], json: ['list', 'show'], jsonl: ['list'] });
+    onlyFor(args, sub, {
+      status: ['list'],
+      source: ['list'],
+      limit: ['list'],
+      input: ['replay'],
+      by: ['discard'],
+      reason: ['discard'],
+      json: ['list', 'show'],
+      jsonl: ['list'],
+    });
     const format = listFormat(args);
     const status = choice<DeadLetterStatus>(args, 'status', DEAD_LETTER_STATUSES) ?? 'pending';
     const limit = integerOption(args, 'limit', 50, 1);
@@ -65,50 +90,67 @@ Examples:
     }
     const id = sub === 'list' ? undefined : oneId(rest, 'dead letter id');
     if (sub === 'list' && rest.length > 0) throw new UsageError(`'list' takes no arguments (got ${rest.join(' ')})`);
-    return withStore('dlq', args, io, async (store) => {
-      const dlq = new DeadLetterQueue(store);
-      switch (sub) {
-        case 'list': {
-          const letters = await dlq.list({ status, limit, ...(args.values.source === undefined ? {} : { source: String(args.values.source) }) });
-          if (writeJsonList(io, format, letters)) return 0;
-          if (letters.length === 0) io.stdout.write(`no ${status} dead letters\n`);
-          else io.stdout.write(table(['ID', 'SOURCE', 'CREATED', 'ATTEMPTS', 'ERROR'], letters.map((l) => [l.id, l.source, time(l.createdAt), String(l.attempts.length), l.error.message.slice(0, 70)])));
-          return 0;
-        }
-        case 'show': {
-          const letter = await dlq.get(id!);
-          if (letter === undefined) throw new UsageError(`no dead letter ${id}`);
-          if (args.values.json === true) {
-            io.stdout.write(`${JSON.stringify(letter)}\n`);
+    return withStore(
+      'dlq',
+      args,
+      io,
+      async (store) => {
+        const dlq = new DeadLetterQueue(store);
+        switch (sub) {
+          case 'list': {
+            const letters = await dlq.list({ status, limit, ...(args.values.source === undefined ? {} : { source: String(args.values.source) }) });
+            if (writeJsonList(io, format, letters)) return 0;
+            if (letters.length === 0) io.stdout.write(`no ${status} dead letters\n`);
+            else
+              io.stdout.write(
+                table(
+                  ['ID', 'SOURCE', 'CREATED', 'ATTEMPTS', 'ERROR'],
+                  letters.map((l) => [l.id, l.source, time(l.createdAt), String(l.attempts.length), l.error.message.slice(0, 70)]),
+                ),
+              );
             return 0;
           }
-          io.stdout.write(
-            [
-              `dead letter ${letter.id}`,
-              `source    ${letter.source}${letter.runId === undefined ? '' : ` (run ${letter.runId})`}`,
-              `status    ${letter.status}${letter.replayedAs === undefined ? '' : ` as run ${letter.replayedAs}`}`,
-              `trace     ${letter.traceId}`,
-              `created   ${time(letter.createdAt)}`,
-              `input     ${JSON.stringify(letter.input)}`,
-              ...(letter.replayInput === undefined ? [] : [`replay    ${JSON.stringify(letter.replayInput)}`]),
-              `error     ${letter.error.name}${letter.error.code === undefined ? '' : ` [${letter.error.code}]`}: ${letter.error.message}`,
-              `attempts  ${letter.attempts.length}`,
-              ...letter.attempts.map((a) => `  #${a.attempt} ${time(a.at)} ${a.error.name}: ${a.error.message}`),
-            ].join('\n') + '\n',
-          );
-          return 0;
+          case 'show': {
+            const letter = await dlq.get(id!);
+            if (letter === undefined) throw new UsageError(`no dead letter ${id}`);
+            if (args.values.json === true) {
+              io.stdout.write(`${JSON.stringify(letter)}\n`);
+              return 0;
+            }
+            io.stdout.write(
+              [
+                `dead letter ${letter.id}`,
+                `source    ${letter.source}${letter.runId === undefined ? '' : ` (run ${letter.runId})`}`,
+                `status    ${letter.status}${letter.replayedAs === undefined ? '' : ` as run ${letter.replayedAs}`}`,
+                `trace     ${letter.traceId}`,
+                `created   ${time(letter.createdAt)}`,
+                `input     ${JSON.stringify(letter.input)}`,
+                ...(letter.replayInput === undefined ? [] : [`replay    ${JSON.stringify(letter.replayInput)}`]),
+                `error     ${letter.error.name}${letter.error.code === undefined ? '' : ` [${letter.error.code}]`}: ${letter.error.message}`,
+                `attempts  ${letter.attempts.length}`,
+                ...letter.attempts.map((a) => `  #${a.attempt} ${time(a.at)} ${a.error.name}: ${a.error.message}`),
+              ].join('\n') + '\n',
+            );
+            return 0;
+          }
+          case 'replay': {
+            const letter = await dlq.requestReplay(id!, input as Json | undefined);
+            io.stdout.write(
+              `replay of ${letter.id} requested${input === undefined ? '' : ` with input ${preview(input, 80)}`}; a host serving "${letter.source}" will start it\n`,
+            );
+            return 0;
+          }
+          case 'discard': {
+            await dlq.discard(id!, {
+              by: args.values.by === undefined ? 'cli' : String(args.values.by),
+              ...(args.values.reason === undefined ? {} : { reason: String(args.values.reason) }),
+            });
+            io.stdout.write(`dead letter ${id} discarded\n`);
+            return 0;
+          }
         }
-        case 'replay': {
-          const letter = await dlq.requestReplay(id!, input as Json | undefined);
-          io.stdout.write(`replay of ${letter.id} requested${input === undefined ? '' : ` with input ${preview(input, 80)}`}; a host serving "${letter.source}" will start it\n`);
-          return 0;
-        }
-        case 'discard': {
-          await dlq.discard(id!, { by: args.values.by === undefined ? 'cli' : String(args.values.by), ...(args.values.reason === undefined ? {} : { reason: String(args.values.reason) }) });
-          io.stdout.write(`dead letter ${id} discarded\n`);
-          return 0;
-        }
-      }
-    }, { readOnly: sub === 'list' || sub === 'show' });
+      },
+      { readOnly: sub === 'list' || sub === 'show' },
+    );
   },
 };

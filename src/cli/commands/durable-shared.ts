@@ -36,7 +36,13 @@ export function checkedLocation(io: CliIO, options: StoreLocationOptions): Store
 }
 
 /** Open the store named by `--db` (read-only: only going to read), run `fn`, close it. Store errors become one line, exit 1. */
-export async function withStore(command: string, args: ParsedArgs, io: CliIO, fn: (store: Store) => Promise<number>, mode: { readOnly?: boolean } = {}): Promise<number> {
+export async function withStore(
+  command: string,
+  args: ParsedArgs,
+  io: CliIO,
+  fn: (store: Store) => Promise<number>,
+  mode: { readOnly?: boolean } = {},
+): Promise<number> {
   const db = args.values.db === undefined ? undefined : String(args.values.db);
   if (db === '') throw new UsageError('--db must not be empty');
   const timeoutMs = args.values['db-timeout-ms'] === undefined ? undefined : integerOption(args, 'db-timeout-ms', 0, 1);
@@ -47,7 +53,13 @@ export async function withStore(command: string, args: ParsedArgs, io: CliIO, fn
   }
   let store: Store;
   try {
-    store = await openStore({ db: location, env: io.env, cwd: io.cwd, ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(mode.readOnly === true ? { readOnly: true } : {}) });
+    store = await openStore({
+      db: location,
+      env: io.env,
+      cwd: io.cwd,
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
+      ...(mode.readOnly === true ? { readOnly: true } : {}),
+    });
   } catch (e) {
     if (isWardenError(e)) {
       io.stderr.write(`warden ${command}: ${(e as Error).message}\n`);
@@ -118,14 +130,23 @@ export function choice<T extends string>(args: ParsedArgs, name: string, choices
 }
 
 export function time(ms: number | undefined): string {
-  return ms === undefined ? '-' : new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  return ms === undefined
+    ? '-'
+    : new Date(ms)
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d+Z$/, 'Z');
 }
 
 /** Left-aligned columns. */
 export function table(head: readonly string[], rows: readonly (readonly string[])[]): string {
   if (rows.length === 0) return '';
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return `${[line(head), ...rows.map(line)].join('\n')}\n`;
 }
 

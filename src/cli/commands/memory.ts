@@ -31,14 +31,19 @@ function backendOf(args: ParsedArgs, io: CliIO): MemoryBackendOptions {
   if (file !== undefined && db !== undefined) throw new UsageError('give either --file or --db, not both');
   if (file !== undefined) {
     if (String(file) === '') throw new UsageError('--file must not be empty');
-    if (args.values.graph !== undefined || args.values.schema !== undefined) throw new UsageError('--graph and --schema apply to the store (--db), not to --file');
+    if (args.values.graph !== undefined || args.values.schema !== undefined)
+      throw new UsageError('--graph and --schema apply to the store (--db), not to --file');
     const target = checkedLocation(io, { db: String(file), accept: 'file', name: '--file' });
     return { file: target.kind === 'sqlite' ? target.path : resolve(io.cwd, String(file)) };
   }
   if (db === '') throw new UsageError('--db must not be empty');
   const graph = args.values.graph === undefined ? undefined : String(args.values.graph);
   if (graph === '') throw new UsageError('--graph must not be empty');
-  checkedLocation(io, { name: '--db', ...(db === undefined ? {} : { db: String(db) }), ...(args.values.schema === undefined ? {} : { schema: String(args.values.schema) }) });
+  checkedLocation(io, {
+    name: '--db',
+    ...(db === undefined ? {} : { db: String(db) }),
+    ...(args.values.schema === undefined ? {} : { schema: String(args.values.schema) }),
+  });
   return {
     ...(db === undefined ? {} : { db: String(db) }),
     ...(args.values.schema === undefined ? {} : { schema: String(args.values.schema) }),
@@ -78,7 +83,9 @@ function httpOptionsOf(args: ParsedArgs, io: CliIO, port: number): MemoryHttpOpt
     throw new UsageError(`${source} must be at least ${MIN_TOKEN_LENGTH} characters with no whitespace (got ${token.length} characters)`);
   }
   if (token === undefined && host !== undefined && !isLoopbackHost(host)) {
-    throw new UsageError(`--host ${host} is not loopback, so a token is required (anyone who can reach the port could read and change the graph): give --token or set WARDEN_MEMORY_TOKEN`);
+    throw new UsageError(
+      `--host ${host} is not loopback, so a token is required (anyone who can reach the port could read and change the graph): give --token or set WARDEN_MEMORY_TOKEN`,
+    );
   }
   return {
     port,
@@ -195,7 +202,12 @@ Examples:
       if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0]}'`);
       const http = args.values.http === true;
       const httpOnly = ['port', 'host', 'token', 'max-sessions', 'session-idle-ms'].filter((o) => args.values[o] !== undefined);
-      if (!http && httpOnly.length > 0) throw new UsageError(httpOnly.every((o) => o === 'port' || o === 'host') ? '--port and --host need --http' : `--${httpOnly.find((o) => o !== 'port' && o !== 'host')} needs --http`);
+      if (!http && httpOnly.length > 0)
+        throw new UsageError(
+          httpOnly.every((o) => o === 'port' || o === 'host')
+            ? '--port and --host need --http'
+            : `--${httpOnly.find((o) => o !== 'port' && o !== 'host')} needs --http`,
+        );
       const port = integerOption(args, 'port', 0);
       if (port > 65535) throw new UsageError(`--port must be an integer from 0 to 65535 (got "${port}")`);
       const httpOptions = http ? httpOptionsOf(args, io, port) : undefined;
@@ -228,7 +240,9 @@ Examples:
       server.runtime.events.on('memory.message_refused', (e) =>
         io.stderr.write(`warden memory: refused a message of ${e.bytes} bytes on stdin (the limit is ${e.limit}); answered it with an error and read on\n`),
       );
-      server.runtime.events.on('supervisor.child_exited', (e) => io.stderr.write(`warden memory: the graph service stopped (${failure(e.reason)}); restarting it\n`));
+      server.runtime.events.on('supervisor.child_exited', (e) =>
+        io.stderr.write(`warden memory: the graph service stopped (${failure(e.reason)}); restarting it\n`),
+      );
       if (http) io.stderr.write(`warden memory: listening on ${server.url}\n`);
       const stopped = await Promise.race([server.done, untilStopped()]);
       await server.close();
@@ -249,7 +263,9 @@ Examples:
         try {
           const r = await importJsonl(graph, file, { skipInvalid: args.values['skip-invalid'] === true });
           for (const bad of r.rejected) io.stderr.write(`warden memory: ${input}:${bad.line}: ${bad.reason}; skipped\n`);
-          io.stdout.write(`imported ${input}: ${r.entitiesCreated} entities created, ${r.observationsAdded} observations added, ${r.relationsCreated} relations created\n`);
+          io.stdout.write(
+            `imported ${input}: ${r.entitiesCreated} entities created, ${r.observationsAdded} observations added, ${r.relationsCreated} relations created\n`,
+          );
         } catch (e) {
           if (!isWardenError(e) && e instanceof Error && e.message.includes('nothing was imported')) throw new UsageError(e.message);
           throw e;

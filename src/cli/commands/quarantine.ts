@@ -5,7 +5,20 @@
 import { realClock } from '../../runtime/index.ts';
 import type { QuarantineRecord } from '../../resilience/index.ts';
 import { UsageError, type Command } from '../command.ts';
-import { DB_HELP, DB_OPTION, LIST_JSON_HELP, LIST_JSON_OPTIONS, listFormat, oneId, onlyFor, subcommand, table, time, withStore, writeJsonList } from './durable-shared.ts';
+import {
+  DB_HELP,
+  DB_OPTION,
+  LIST_JSON_HELP,
+  LIST_JSON_OPTIONS,
+  listFormat,
+  oneId,
+  onlyFor,
+  subcommand,
+  table,
+  time,
+  withStore,
+  writeJsonList,
+} from './durable-shared.ts';
 
 const SUBS = ['list', 'release'] as const;
 
@@ -41,32 +54,48 @@ Examples:
     const key = sub === 'release' ? oneId(rest, 'key') : undefined;
     if (key !== undefined && key.length < 8) throw new UsageError(`the key must have at least 8 characters (got "${key}")`);
     const namespace = args.values.namespace === undefined ? undefined : String(args.values.namespace);
-    return withStore('quarantine', args, io, async (store) => {
-      const all = await store.listQuarantine(namespace);
-      if (sub === 'list') {
-        const shown = all.filter((r) => args.values.all === true || (r.record as unknown as QuarantineRecord).quarantinedAt !== undefined);
-        if (writeJsonList(io, format, shown)) return 0;
-        if (shown.length === 0) io.stdout.write('nothing is quarantined\n');
-        else
-          io.stdout.write(
-            table(
-              ['NAMESPACE', 'KEY', 'CRASHES', 'QUARANTINED', 'LAST ERROR', 'INPUT'],
-              shown.map((r) => {
-                const q = r.record as unknown as QuarantineRecord;
-                return [r.namespace, q.key.slice(0, 16), String(q.crashes), time(q.quarantinedAt), `${q.lastError.name}: ${q.lastError.message}`.slice(0, 50), q.preview.slice(0, 40)];
-              }),
-            ),
+    return withStore(
+      'quarantine',
+      args,
+      io,
+      async (store) => {
+        const all = await store.listQuarantine(namespace);
+        if (sub === 'list') {
+          const shown = all.filter((r) => args.values.all === true || (r.record as unknown as QuarantineRecord).quarantinedAt !== undefined);
+          if (writeJsonList(io, format, shown)) return 0;
+          if (shown.length === 0) io.stdout.write('nothing is quarantined\n');
+          else
+            io.stdout.write(
+              table(
+                ['NAMESPACE', 'KEY', 'CRASHES', 'QUARANTINED', 'LAST ERROR', 'INPUT'],
+                shown.map((r) => {
+                  const q = r.record as unknown as QuarantineRecord;
+                  return [
+                    r.namespace,
+                    q.key.slice(0, 16),
+                    String(q.crashes),
+                    time(q.quarantinedAt),
+                    `${q.lastError.name}: ${q.lastError.message}`.slice(0, 50),
+                    q.preview.slice(0, 40),
+                  ];
+                }),
+              ),
+            );
+          return 0;
+        }
+        const matches = all.filter((r) => r.key.startsWith(key!));
+        if (matches.length === 0) throw new UsageError(`nothing is recorded under key ${key}${namespace === undefined ? '' : ` in ${namespace}`}`);
+        if (matches.length > 1)
+          throw new UsageError(
+            `key ${key} is ambiguous: ${matches.map((m) => `${m.namespace}/${m.key.slice(0, 16)}`).join(', ')}; give more of it or --namespace`,
           );
+        const m = matches[0]!;
+        await store.deleteQuarantine(m.namespace, m.key);
+        await store.appendAudit({ at: realClock.now(), actor: 'cli', action: 'quarantine.released', subject: `quarantine:${m.namespace}/${m.key}` });
+        io.stdout.write(`released ${m.key} from ${m.namespace}\n`);
         return 0;
-      }
-      const matches = all.filter((r) => r.key.startsWith(key!));
-      if (matches.length === 0) throw new UsageError(`nothing is recorded under key ${key}${namespace === undefined ? '' : ` in ${namespace}`}`);
-      if (matches.length > 1) throw new UsageError(`key ${key} is ambiguous: ${matches.map((m) => `${m.namespace}/${m.key.slice(0, 16)}`).join(', ')}; give more of it or --namespace`);
-      const m = matches[0]!;
-      await store.deleteQuarantine(m.namespace, m.key);
-      await store.appendAudit({ at: realClock.now(), actor: 'cli', action: 'quarantine.released', subject: `quarantine:${m.namespace}/${m.key}` });
-      io.stdout.write(`released ${m.key} from ${m.namespace}\n`);
-      return 0;
-    }, { readOnly: sub === 'list' });
+      },
+      { readOnly: sub === 'list' },
+    );
   },
 };

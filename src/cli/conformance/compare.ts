@@ -46,7 +46,8 @@ function blocks(events: readonly Line[]): Line[][] {
         (events[j] as Line).unordered === true &&
         (events[j] as Line).sup === e.sup &&
         JSON.stringify((events[j] as Line).reason) === JSON.stringify(e.reason)
-      ) j++;
+      )
+        j++;
       out.push(events.slice(i, j));
       i = j;
     } else {
@@ -63,7 +64,10 @@ export function compareTraces(expected: readonly Line[], actual: readonly Line[]
   let line = 1;
   for (const block of blocks(expected)) {
     const want = block.map(key).sort();
-    const got = actual.slice(a, a + block.length).map(key).sort();
+    const got = actual
+      .slice(a, a + block.length)
+      .map(key)
+      .sort();
     if (JSON.stringify(want) !== JSON.stringify(got)) {
       return [
         `at expected line ${line} / actual line ${a + 1}:\n` +

@@ -36,7 +36,10 @@ export function spawnDriver(rt: Runtime, ctx: SpecContext, rootSpec: ScenarioChi
   const pid = rt.spawn(
     async (pctx: ProcessContext) => {
       try {
-        await startSupervisor(pctx, supervisor(() => supervisorSpec(ctx, rootSpec, rootId), { name: rootId }));
+        await startSupervisor(
+          pctx,
+          supervisor(() => supervisorSpec(ctx, rootSpec, rootId), { name: rootId }),
+        );
       } catch (e) {
         state.startError = e;
         tree.rootAlive = false;

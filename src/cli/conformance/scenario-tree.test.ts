@@ -62,7 +62,18 @@ describe('ScenarioTree', () => {
     const t = new ScenarioTree('root');
     t.register(tree, 'root', null);
     t.failNextStarts('added', 1);
-    t.registerAdded({ id: 'added', type: 'supervisor', children: [{ id: 'added', fail_starts: 4 }, { id: 'c', ignore_starts: 1 }] }, 'added', 'root');
+    t.registerAdded(
+      {
+        id: 'added',
+        type: 'supervisor',
+        children: [
+          { id: 'added', fail_starts: 4 },
+          { id: 'c', ignore_starts: 1 },
+        ],
+      },
+      'added',
+      'root',
+    );
     expect(refusals(t, 'added')).toEqual({ fails: 1, ignores: 0 });
     expect(refusals(t, 'c')).toEqual({ fails: 0, ignores: 1 });
   });

@@ -97,7 +97,10 @@ export function parseScenario(input: unknown): Scenario {
   const result = scenario.safeParse(input);
   if (result.success) return result.data;
   const issue = result.error.issues[0] as z.core.$ZodIssue;
-  const path = issue.path.map((k) => (typeof k === 'number' ? `[${k}]` : `.${String(k)}`)).join('').replace(/^\./, '');
+  const path = issue.path
+    .map((k) => (typeof k === 'number' ? `[${k}]` : `.${String(k)}`))
+    .join('')
+    .replace(/^\./, '');
   let value: unknown = input;
   for (const k of issue.path) value = (value as Record<PropertyKey, unknown> | undefined)?.[k];
   if (issue.code === 'unrecognized_keys') {

@@ -64,7 +64,12 @@ export const PAGES: readonly Page[] = [
 
 /** The pages sharing the most words with `query` (at most `limit`, best first). */
 export function search(query: string, limit = 3): { title: string; url: string; snippet: string }[] {
-  const words = new Set(query.toLowerCase().split(/[^a-z0-9]+/).filter((w) => w.length > 2));
+  const words = new Set(
+    query
+      .toLowerCase()
+      .split(/[^a-z0-9]+/)
+      .filter((w) => w.length > 2),
+  );
   return PAGES.map((p) => {
     const text = `${p.title} ${p.text}`.toLowerCase();
     let score = 0;

@@ -28,7 +28,12 @@ import { EXTRACT_SYSTEM, SEARCH_SYSTEM, SYNTHESIZE_SYSTEM } from './script.ts';
 export const STAGES = ['search', 'extract', 'synthesize'] as const;
 export type Stage = (typeof STAGES)[number];
 
-const sourcesSchema = z.object({ sources: z.array(z.object({ url: z.string(), title: z.string() })).min(1).max(6) });
+const sourcesSchema = z.object({
+  sources: z
+    .array(z.object({ url: z.string(), title: z.string() }))
+    .min(1)
+    .max(6),
+});
 const factsSchema = z.object({ facts: z.array(z.object({ source: z.string(), fact: z.string() })).min(1) });
 
 export interface PipelineAgents {
@@ -135,10 +140,13 @@ export interface PipelineOptions {
 }
 
 function stage(name: Stage, o: PipelineOptions, run: (ctx: ProcessContext) => Promise<unknown>): { id: Stage; restart: 'transient'; start: ChildStart } {
-  const body = worker(async (ctx: ProcessContext) => {
-    const value = await run(ctx);
-    ctx.cast('board', { put: name, value });
-  }, { label: name });
+  const body = worker(
+    async (ctx: ProcessContext) => {
+      const value = await run(ctx);
+      ctx.cast('board', { put: name, value });
+    },
+    { label: name },
+  );
   return { id: name, restart: 'transient', start: withWatchdog(body, { timeoutMs: o.watchdogMs, graceMs: 2_000 }) };
 }
 
@@ -168,11 +176,18 @@ export function pipelineTree(o: PipelineOptions): SupervisorSpec {
             stage('search', o, async (ctx) => (await runAgent(ctx, agents.search, { store, runId: runIdOf(o, 'search'), input: { task: question } })).output),
             stage('extract', o, async (ctx) => {
               const found = await resultOf(ctx, 'search', o.watchdogMs / 3);
-              return (await runAgent(ctx, agents.extract, { store, runId: runIdOf(o, 'extract'), input: { task: `Extract the key facts for: ${question}`, data: found as Json } })).output;
+              return (
+                await runAgent(ctx, agents.extract, {
+                  store,
+                  runId: runIdOf(o, 'extract'),
+                  input: { task: `Extract the key facts for: ${question}`, data: found as Json },
+                })
+              ).output;
             }),
             stage('synthesize', o, async (ctx) => {
               const facts = await resultOf(ctx, 'extract', o.watchdogMs / 3);
-              return (await runAgent(ctx, agents.synthesize, { store, runId: runIdOf(o, 'synthesize'), input: { task: question, data: facts as Json } })).output;
+              return (await runAgent(ctx, agents.synthesize, { store, runId: runIdOf(o, 'synthesize'), input: { task: question, data: facts as Json } }))
+                .output;
             }),
           ],
         }),

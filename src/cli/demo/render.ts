@@ -137,11 +137,16 @@ export function describeEvent(e: WardenEvent, stats: DemoStats, p: Painter): str
     case 'retry.attempt_failed':
       if (e.delayMs === undefined) return undefined;
       stats.retries++;
-    {
-      const error = e.error as { code?: unknown; retryAfterMs?: unknown } | null;
-      const why = error?.code === 'BROKEN_CIRCUIT' ? ' (when the breaker lets a probe through)' : error?.retryAfterMs !== undefined ? ' (Retry-After)' : ' (backoff with jitter)';
-      return `${who('model', p)}${p.paint('yellow', '↻')} retry in ${Math.round(e.delayMs)} ms${why}`;
-    }
+      {
+        const error = e.error as { code?: unknown; retryAfterMs?: unknown } | null;
+        const why =
+          error?.code === 'BROKEN_CIRCUIT'
+            ? ' (when the breaker lets a probe through)'
+            : error?.retryAfterMs !== undefined
+              ? ' (Retry-After)'
+              : ' (backoff with jitter)';
+        return `${who('model', p)}${p.paint('yellow', '↻')} retry in ${Math.round(e.delayMs)} ms${why}`;
+      }
     case 'llm.fallback':
       stats.fallbacks++;
       return `${who('model', p)}${p.paint('yellow', '↪')} fallback ${e.from.provider}:${e.from.model} → ${e.to.provider}:${e.to.model} (${e.error.code ?? e.error.name})`;
@@ -165,7 +170,8 @@ export function describeEvent(e: WardenEvent, stats: DemoStats, p: Painter): str
       s.costUsd += e.costUsd;
       stats.spentUsd += e.costUsd;
       stats.tokens += e.usage.totalTokens;
-      if (e.level === 'invalid') return `${who(e.agent, p)}model#${e.step} ← ${e.provider}:${e.model}, ${usd(e.costUsd)}: ${p.paint('red', 'answer fails the output schema')}`;
+      if (e.level === 'invalid')
+        return `${who(e.agent, p)}model#${e.step} ← ${e.provider}:${e.model}, ${usd(e.costUsd)}: ${p.paint('red', 'answer fails the output schema')}`;
       stats.levels[e.level]++;
       const level = e.level === 'primary' ? p.paint('green', e.level) : p.paint('yellow', e.level);
       const calls = e.toolCalls.length === 0 ? 'answers' : `calls ${e.toolCalls.join(', ')}`;

@@ -45,8 +45,7 @@ export const SEARCH_SYSTEM =
   'You are the search agent of a research pipeline. Use web_search (two different queries) to find sources for the ' +
   'question, then answer with the four best sources as JSON.';
 export const EXTRACT_SYSTEM =
-  'You are the extract agent of a research pipeline. Read every source with fetch_page and answer with one key fact per ' +
-  'source as JSON.';
+  'You are the extract agent of a research pipeline. Read every source with fetch_page and answer with one key fact per ' + 'source as JSON.';
 export const SYNTHESIZE_SYSTEM =
   'You are the synthesize agent of a research pipeline. Check the two most important sources with cite_source, then write ' +
   'the answer to the question in one paragraph, citing sources by their id in brackets.';
@@ -55,22 +54,72 @@ export function demoScript(): SimScript {
   return {
     rules: [
       // The summaries a compaction asks for.
-      { name: 'summary', match: { system: 'You summarise the earlier part' }, reply: { text: 'Read so far: otp-supervisors (a supervisor restarts crashed children within a restart limit and escalates past it).' } },
+      {
+        name: 'summary',
+        match: { system: 'You summarise the earlier part' },
+        reply: { text: 'Read so far: otp-supervisors (a supervisor restarts crashed children within a restart limit and escalates past it).' },
+      },
       // search
-      { name: 'search: sources', match: { system: 'search agent', toolResult: `"query":"${SECOND_QUERY}"` }, reply: { json: { sources: SOURCES.map((id) => ({ url: url(id), title: title(id) })) } } },
-      { name: 'search: hallucinated tool', match: { system: 'search agent', toolResult: `"query":"${FIRST_QUERY}"` }, times: 1, reply: { toolCalls: [{ name: 'web_serch', arguments: { q: SECOND_QUERY } }] } },
-      { name: 'search: second query', match: { system: 'search agent', toolResult: `"query":"${FIRST_QUERY}"` }, reply: { toolCalls: [{ name: 'web_search', arguments: { q: SECOND_QUERY } }] } },
+      {
+        name: 'search: sources',
+        match: { system: 'search agent', toolResult: `"query":"${SECOND_QUERY}"` },
+        reply: { json: { sources: SOURCES.map((id) => ({ url: url(id), title: title(id) })) } },
+      },
+      {
+        name: 'search: hallucinated tool',
+        match: { system: 'search agent', toolResult: `"query":"${FIRST_QUERY}"` },
+        times: 1,
+        reply: { toolCalls: [{ name: 'web_serch', arguments: { q: SECOND_QUERY } }] },
+      },
+      {
+        name: 'search: second query',
+        match: { system: 'search agent', toolResult: `"query":"${FIRST_QUERY}"` },
+        reply: { toolCalls: [{ name: 'web_search', arguments: { q: SECOND_QUERY } }] },
+      },
       { name: 'search: first query', match: { system: 'search agent' }, reply: { toolCalls: [{ name: 'web_search', arguments: { q: FIRST_QUERY } }] } },
       // extract
-      { name: 'extract: facts, asked again', match: { system: 'extract agent', lastUser: 'does not match the required output' }, reply: { json: { facts: FACTS } } },
-      { name: 'extract: broken JSON', match: { system: 'extract agent', toolResult: '[doc:durable-journal]' }, reply: { text: `{"facts": [{"source": "${url('otp-supervisors')}", "fact": "A supervisor restarts crashed children"` } },
-      { name: 'extract: read 3 and 4', match: { system: 'extract agent', toolResult: '[doc:let-it-crash]' }, reply: { toolCalls: [{ name: 'fetch_page', arguments: { url: url('circuit-breakers') } }, { name: 'fetch_page', arguments: { url: url('durable-journal') } }] } },
-      { name: 'extract: read 2', match: { system: 'extract agent', toolResult: '[doc:otp-supervisors]' }, reply: { toolCalls: [{ name: 'fetch_page', arguments: { url: url('let-it-crash') } }] } },
-      { name: 'extract: read 1', match: { system: 'extract agent' }, reply: { toolCalls: [{ name: 'fetch_page', arguments: { url: url('otp-supervisors') } }] } },
+      {
+        name: 'extract: facts, asked again',
+        match: { system: 'extract agent', lastUser: 'does not match the required output' },
+        reply: { json: { facts: FACTS } },
+      },
+      {
+        name: 'extract: broken JSON',
+        match: { system: 'extract agent', toolResult: '[doc:durable-journal]' },
+        reply: { text: `{"facts": [{"source": "${url('otp-supervisors')}", "fact": "A supervisor restarts crashed children"` },
+      },
+      {
+        name: 'extract: read 3 and 4',
+        match: { system: 'extract agent', toolResult: '[doc:let-it-crash]' },
+        reply: {
+          toolCalls: [
+            { name: 'fetch_page', arguments: { url: url('circuit-breakers') } },
+            { name: 'fetch_page', arguments: { url: url('durable-journal') } },
+          ],
+        },
+      },
+      {
+        name: 'extract: read 2',
+        match: { system: 'extract agent', toolResult: '[doc:otp-supervisors]' },
+        reply: { toolCalls: [{ name: 'fetch_page', arguments: { url: url('let-it-crash') } }] },
+      },
+      {
+        name: 'extract: read 1',
+        match: { system: 'extract agent' },
+        reply: { toolCalls: [{ name: 'fetch_page', arguments: { url: url('otp-supervisors') } }] },
+      },
       // synthesize
       { name: 'synthesize: answer', match: { system: 'synthesize agent', toolResult: 'cite-ok:circuit-breakers' }, reply: { text: ANSWER } },
-      { name: 'synthesize: cite 2', match: { system: 'synthesize agent', toolResult: 'cite-ok:otp-supervisors' }, reply: { toolCalls: [{ name: 'cite_source', arguments: { url: url('circuit-breakers') } }] } },
-      { name: 'synthesize: cite 1', match: { system: 'synthesize agent' }, reply: { toolCalls: [{ name: 'cite_source', arguments: { url: url('otp-supervisors') } }] } },
+      {
+        name: 'synthesize: cite 2',
+        match: { system: 'synthesize agent', toolResult: 'cite-ok:otp-supervisors' },
+        reply: { toolCalls: [{ name: 'cite_source', arguments: { url: url('circuit-breakers') } }] },
+      },
+      {
+        name: 'synthesize: cite 1',
+        match: { system: 'synthesize agent' },
+        reply: { toolCalls: [{ name: 'cite_source', arguments: { url: url('otp-supervisors') } }] },
+      },
     ],
   };
 }

@@ -83,7 +83,9 @@ export async function runGuest(connection: GuestConnection, init: GuestInit & Ti
     }
     main = result.pid;
   } else {
-    fail({ bad_export: `${init.exportName} is ${exported === undefined ? 'not exported' : `a ${typeof exported}`} (expected a process body or a server behaviour)` });
+    fail({
+      bad_export: `${init.exportName} is ${exported === undefined ? 'not exported' : `a ${typeof exported}`} (expected a process body or a server behaviour)`,
+    });
     return;
   }
   channel.exportPid(main);

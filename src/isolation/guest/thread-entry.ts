@@ -11,7 +11,4 @@ enableCompileCache();
 const port = parentPort;
 if (port === null) throw new Error('thread-entry must run in a worker thread');
 const { connectGuest } = await import('./connect.ts');
-connectGuest(
-  { send: (f) => port.postMessage(f), close: () => port.close() },
-  (listener: (frame: TimedFrame) => void) => port.on('message', listener),
-);
+connectGuest({ send: (f) => port.postMessage(f), close: () => port.close() }, (listener: (frame: TimedFrame) => void) => port.on('message', listener));

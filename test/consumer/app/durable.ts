@@ -45,16 +45,20 @@ if (mode === 'crash') {
   const resumed = await host.recover();
   const handle = resumed.find((h) => h.id === RUN_ID);
   if (handle === undefined) {
-    throw new Error(`recover() with the default owner did not resume ${RUN_ID} after its process was killed (it resumed ${resumed.length} runs: ${resumed.map((h) => h.id).join(', ') || 'none'})`);
+    throw new Error(
+      `recover() with the default owner did not resume ${RUN_ID} after its process was killed (it resumed ${resumed.length} runs: ${resumed.map((h) => h.id).join(', ') || 'none'})`,
+    );
   }
   const outcome = await handle.result;
   if (outcome.status !== 'completed') throw new Error(`the recovered run ended ${JSON.stringify(outcome)}`);
   const expected = Array.from({ length: STEPS }, (_, i) => i * 10);
-  if (JSON.stringify(outcome.output) !== JSON.stringify(expected)) throw new Error(`the run returned ${JSON.stringify(outcome.output)}, not ${JSON.stringify(expected)}`);
+  if (JSON.stringify(outcome.output) !== JSON.stringify(expected))
+    throw new Error(`the run returned ${JSON.stringify(outcome.output)}, not ${JSON.stringify(expected)}`);
   const executed = readFileSync(log, 'utf8').trim().split('\n');
   const times = (step: string): number => executed.filter((s) => s === step).length;
   for (let i = 0; i < HANG_AT; i++) {
-    if (times(`step-${i}`) !== 1) throw new Error(`step-${i} completed before the kill but ran ${times(`step-${i}`)} times (executions: ${executed.join(' ')})`);
+    if (times(`step-${i}`) !== 1)
+      throw new Error(`step-${i} completed before the kill but ran ${times(`step-${i}`)} times (executions: ${executed.join(' ')})`);
   }
   await host.close();
   await store.close();
