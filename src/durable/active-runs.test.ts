@@ -7,8 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { isWardenError } from '../runtime/index.ts';
 import { ActiveRuns } from './active-runs.ts';
-import { Interruption } from './run-context.ts';
 import type { RunOutcome } from './run-outcome.ts';
+import { Interruption } from './run-stop.ts';
 
 /** An execution that ends when its signal aborts, with what aborted it. */
 function untilAborted(id: string): (controller: AbortController) => Promise<RunOutcome> {

@@ -7,8 +7,8 @@
  * `cancelled` at its next step; with an `Interruption` it stops without recording anything.
  */
 import { RunCancelledError } from './errors.ts';
-import { Interruption } from './run-context.ts';
 import type { RunHandle, RunOutcome } from './run-outcome.ts';
+import { Interruption } from './run-stop.ts';
 
 interface ActiveRun {
   readonly epoch: number;

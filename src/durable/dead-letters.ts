@@ -13,7 +13,8 @@ import { realClock, type Clock, type EventBus } from '../runtime/index.ts';
 import type { Attempt, AuditStore, DeadLetter, DeadLetterStatus, DeadLetterStore, Json, StoredError } from '../store/index.ts';
 import { DurableStateError } from './errors.ts';
 import { newId, newTraceId } from './ids.ts';
-import { toJournalJson, toStoredError } from './json.ts';
+import { toJournalJson } from './json.ts';
+import { toStoredError } from './stored-error.ts';
 
 export interface DeadLetterInput {
   readonly source: string;

@@ -38,7 +38,7 @@ export { outcomeOfRecord } from './run-outcome.ts';
 export type { RunHandle, RunOutcome } from './run-outcome.ts';
 export type { RetentionPolicy } from './retention.ts';
 export { RunContext } from './run-context.ts';
-export type { StepContext, EffectContext, StepOptions, EffectOptions, ReconcileResult } from './run-context.ts';
+export type { StepContext, EffectContext, StepOptions, EffectOptions, ReconcileResult } from './step-options.ts';
 export { requireApproval, approvalReason } from './approval-policy.ts';
 export type { ApprovalPolicy, ActionDescriptor } from './approval-policy.ts';
 export { Approvals } from './approvals.ts';
@@ -46,7 +46,8 @@ export type { DecisionInput } from './approvals.ts';
 export { DeadLetterQueue } from './dead-letters.ts';
 export type { DeadLetterInput } from './dead-letters.ts';
 export { StoreQuarantineStore, StoreSpawnKeyStore } from './store-adapters.ts';
-export { toJournalJson, toStoredError } from './json.ts';
+export { toJournalJson } from './json.ts';
+export { toStoredError } from './stored-error.ts';
 export { currentProcess, processIdentity, processState } from './process-identity.ts';
 export type { ProcessState } from './process-identity.ts';
 export {

@@ -4,10 +4,10 @@
  * instance, `NaN`, `undefined` inside an array, a cycle) fails at that step, naming it and the
  * place in the value, instead of replaying as something else later. `undefined` object members
  * are dropped, as JSON does; a top-level `undefined` (a step that returns nothing) is kept as
- * "no value".
+ * "no value". (Errors become journal data in stored-error.ts.)
  */
-import type { StoredError } from '../store/index.ts';
 
+/** Why a value cannot be journaled, and where in it (`$.items[2].at`). */
 export interface JsonProblem {
   readonly path: string;
   readonly why: string;
@@ -71,26 +71,4 @@ export function toJournalJson(value: unknown): { readonly json: string | undefin
 /** Read a journaled value back. */
 export function fromJournalJson(json: string | undefined): unknown {
   return json === undefined ? undefined : JSON.parse(json);
-}
-
-/** A thrown value as storable data: name, message, code and any JSON-safe subject fields. */
-export function toStoredError(error: unknown): StoredError {
-  if (error !== null && typeof error === 'object' && typeof (error as { toJSON?: unknown }).toJSON === 'function' && error instanceof Error) {
-    const json = (error as unknown as { toJSON(): unknown }).toJSON();
-    if (json !== null && typeof json === 'object') {
-      const safe = toJournalJson(json);
-      if ('json' in safe && safe.json !== undefined) return { name: error.name, message: error.message, ...(JSON.parse(safe.json) as object) } as StoredError;
-    }
-  }
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    const status = (error as { status?: unknown }).status;
-    return {
-      name: error.name,
-      message: error.message,
-      ...(typeof code === 'string' ? { code } : {}),
-      ...(typeof status === 'number' ? { status } : {}),
-    };
-  }
-  return { name: 'thrown', message: typeof error === 'string' ? error : (JSON.stringify(error) ?? String(error)) };
 }

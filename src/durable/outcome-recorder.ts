@@ -14,9 +14,11 @@ import { isWardenError, type Clock, type EventBus, type Fence } from '../runtime
 import type { ApprovalStore, Json, RunRecord, RunStore } from '../store/index.ts';
 import type { DeadLetterQueue } from './dead-letters.ts';
 import { NotSerializableError, RunCancelledError, StepFailedError } from './errors.ts';
-import { toJournalJson, toStoredError } from './json.ts';
-import { Interruption, Suspension, type RunContext } from './run-context.ts';
+import { toJournalJson } from './json.ts';
+import type { RunContext } from './run-context.ts';
 import type { RunOutcome } from './run-outcome.ts';
+import { Interruption, Suspension } from './run-stop.ts';
+import { toStoredError } from './stored-error.ts';
 
 export interface OutcomeRecorderParts {
   readonly store: RunStore & ApprovalStore;

@@ -14,75 +14,22 @@
  * Once something ends the run (a suspension, a cancellation, a fence, a journal write refused
  * because the store's disk is full: `JournalFullError`), every later call throws the same thing
  * again, so run code that catches it cannot carry on writing.
+ *
+ * Before a step or effect first runs it passes the approval gate (approval-gate.ts). The options
+ * and what a step's function receives are in step-options.ts; what a suspension and an
+ * interruption are, in run-stop.ts; how a journaled failure is thrown again, in stored-error.ts.
  */
 import type { Clock, EventBus, Fence } from '../runtime/index.ts';
 import { InvalidSpecError, isWardenError } from '../runtime/index.ts';
 import { raceAbort } from '../runtime/internal.ts';
-import type { Policy } from '../resilience/index.ts';
 import type { Attempt, JournalEntry, JournalKind, Json, Store, StoredError } from '../store/index.ts';
-import { approvalReason, type ActionDescriptor, type ApprovalPolicy } from './approval-policy.ts';
+import { approvalNeeded, approvalOf } from './approval-gate.ts';
+import type { ApprovalPolicy } from './approval-policy.ts';
 import { ApprovalDeniedError, JournalFullError, NonDeterminismError, NotSerializableError, StepFailedError } from './errors.ts';
-import { fromJournalJson, toJournalJson, toStoredError } from './json.ts';
-
-/** Ends a run without failing it: it waits (for an approval, a person resolving an effect). */
-export class Suspension {
-  readonly reason: string;
-  readonly detail: Json;
-
-  constructor(reason: string, detail: Json) {
-    this.reason = reason;
-    this.detail = detail;
-  }
-}
-
-/** Ends a run's execution in this process without writing anything (the host is closing). */
-export class Interruption {
-  readonly why: string;
-
-  constructor(why: string) {
-    this.why = why;
-  }
-}
-
-/** What a step's function receives. */
-export interface StepContext {
-  /** Aborted when the run is cancelled (or a retry policy gives up on the attempt). */
-  readonly signal: AbortSignal;
-  /** 1 on the first attempt. */
-  readonly attempt: number;
-}
-
-/** What an effect's function receives. */
-export interface EffectContext extends StepContext {
-  /** Stable across attempts, crashes and resumes: forward it to the service (an `Idempotency-Key` header). */
-  readonly idempotencyKey: string;
-}
-
-export interface StepOptions {
-  /** Retry policy for the attempts (e.g. `new Retry({ maxAttempts: 3 })`); each attempt is recorded. @default none */
-  readonly retry?: Pick<Policy, 'execute'>;
-  /** Needs approval before it runs. @default false */
-  readonly irreversible?: boolean;
-  /** For approval policies: the tool it calls. */
-  readonly tool?: string;
-  /** For approval policies (and shown to the approver): its arguments. */
-  readonly args?: Json;
-  /** For approval policies: its estimated cost, USD. */
-  readonly costUsd?: number;
-}
-
-export type ReconcileResult = { readonly done: true; readonly value?: unknown } | { readonly done: false };
-
-export interface EffectOptions extends StepOptions {
-  /** The idempotency key. @default `${runId}:${seq}:${name}` (unique per run and position) */
-  readonly idempotencyKey?: string;
-  /**
-   * Decide an uncertain effect (intent recorded, outcome lost in a crash): ask the service
-   * whether the key was done. `{ done: false }` lets the effect run again, with the same key.
-   * Without it, an uncertain effect suspends the run (`uncertain_effect`).
-   */
-  readonly reconcile?: (info: { readonly idempotencyKey: string; readonly name: string; readonly args: Json | undefined }) => Promise<ReconcileResult> | ReconcileResult;
-}
+import { fromJournalJson, toJournalJson } from './json.ts';
+import { Suspension } from './run-stop.ts';
+import type { EffectContext, EffectOptions, StepContext, StepOptions } from './step-options.ts';
+import { errorFromJournal, toStoredError } from './stored-error.ts';
 
 /** @hidden What the host gives a run context. */
 export interface RunEnv {
@@ -99,18 +46,6 @@ export interface RunEnv {
 }
 
 const STEP_NAME = /^[^\s].{0,199}$/s;
-
-/** Rebuild the error a journaled failure was first thrown as. */
-function rethrown(runId: string, name: string, seq: number, stored: StoredError): Error {
-  switch (stored.code) {
-    case 'APPROVAL_DENIED':
-      return new ApprovalDeniedError(runId, String(stored.approvalId ?? `${runId}:${seq}`), name, String(stored.by ?? 'unknown'), String(stored.reason ?? ''));
-    case 'NOT_SERIALIZABLE':
-      return new NotSerializableError(runId, name, String(stored.path ?? '$'), String(stored.why ?? 'is not JSON'));
-    default:
-      return new StepFailedError(runId, name, seq, stored, (stored.attempts as Attempt[] | undefined) ?? []);
-  }
-}
 
 export class RunContext {
   /** The run's id. */
@@ -257,7 +192,7 @@ export class RunContext {
       throw this.halt(new NonDeterminismError(this.id, entry.seq, `${entry.kind} "${entry.name}"`, `${kind} "${name}"`));
     }
     this.emit({ type: 'run.step_replayed', runId: this.id, step: name, seq: entry.seq });
-    if (entry.outcome === 'error') throw rethrown(this.id, name, entry.seq, entry.error ?? { name: 'Error', message: 'failed' });
+    if (entry.outcome === 'error') throw errorFromJournal(this.id, name, entry.seq, entry.error ?? { name: 'Error', message: 'failed' });
     return fromJournalJson(entry.valueJson);
   }
 
@@ -327,33 +262,12 @@ export class RunContext {
     return this.record(seq, kind, name, value, effectKey);
   }
 
+  /** Pass the approval gate (approval-gate.ts): returns when the action may run. */
   private async approve(kind: 'step' | 'effect', name: string, seq: number, options: StepOptions): Promise<void> {
-    const action: ActionDescriptor = {
-      runId: this.id,
-      runName: this.name,
-      kind,
-      name,
-      irreversible: options.irreversible === true,
-      ...(options.tool === undefined ? {} : { tool: options.tool }),
-      ...(options.args === undefined ? {} : { args: options.args }),
-      ...(options.costUsd === undefined ? {} : { costUsd: options.costUsd }),
-    };
-    const reason = approvalReason(this.env.policies, action);
+    const reason = approvalNeeded(this.env, kind, name, options);
     if (reason === undefined) return;
     const id = `${this.id}:${seq}`;
-    let approval = await this.env.store.getApproval(id);
-    if (approval === undefined) {
-      this.env.fence.check(`request approval of "${name}" in run ${this.id}`);
-      const details: Record<string, Json> = {};
-      if (options.tool !== undefined) details.tool = options.tool;
-      if (options.args !== undefined) details.args = options.args;
-      if (options.costUsd !== undefined) details.costUsd = options.costUsd;
-      approval = await this.env.store.requestApproval(
-        { id, runId: this.id, seq, action: name, kind, reason, details, requestedAt: this.env.clock.now() },
-        this.epoch,
-      );
-      this.emit({ type: 'approval.requested', approvalId: id, runId: this.id, action: name, reason });
-    }
+    const approval = await approvalOf(this.env, kind, name, seq, options, reason);
     if (approval.status === 'pending') throw this.suspend('approval', { approvalId: id, action: name, reason });
     if (approval.status === 'denied') {
       const error = new ApprovalDeniedError(this.id, id, name, approval.decidedBy ?? 'unknown', approval.decisionReason ?? '');

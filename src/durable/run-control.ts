@@ -8,7 +8,7 @@ import type { Clock, EventBus } from '../runtime/index.ts';
 import type { AuditStore, EffectStore, RunStore } from '../store/index.ts';
 import type { ActiveRuns } from './active-runs.ts';
 import { DurableStateError, RunCancelledError } from './errors.ts';
-import { toStoredError } from './json.ts';
+import { toStoredError } from './stored-error.ts';
 
 export interface RunControlParts {
   readonly store: RunStore & EffectStore & AuditStore;
