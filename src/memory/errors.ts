@@ -1,80 +1,61 @@
 /**
  * The memory layer's errors, each with a stable code (test with `isWardenError(e, 'CODE')`).
  * `EntityNotFoundError` keeps the reference server's message word for word, because clients
- * written for it show or match that text.
+ * written for it show or match that text. The layer's codes are registered in `WardenErrorMap`,
+ * so `isWardenError(e, 'MEMORY_INPUT')` narrows `e` to `MemoryInputError`.
  */
 import { WardenError, showValue } from '../runtime/index.ts';
 
-/** `add_observations` named an entity that does not exist; nothing in the call was applied. */
-export class EntityNotFoundError extends WardenError {
-  readonly code = 'MEMORY_ENTITY_NOT_FOUND';
-  readonly entityName: string;
-
-  constructor(entityName: string) {
-    super(`Entity with name ${entityName} not found`);
-    this.entityName = entityName;
+declare module '../runtime/index.ts' {
+  interface WardenErrorMap {
+    EntityNotFoundError: EntityNotFoundError;
+    MemoryInputError: MemoryInputError;
+    MemoryLockTimeoutError: MemoryLockTimeoutError;
+    MemoryFileError: MemoryFileError;
+    MemoryDiskFullError: MemoryDiskFullError;
+    MemoryUnavailableError: MemoryUnavailableError;
   }
+}
 
-  protected override details(): Record<string, unknown> {
-    return { entityName: this.entityName };
+/** `add_observations` named an entity that does not exist; nothing in the call was applied. */
+export class EntityNotFoundError extends WardenError<'MEMORY_ENTITY_NOT_FOUND', { entityName: string }> {
+  constructor(entityName: string) {
+    super('MEMORY_ENTITY_NOT_FOUND', `Entity with name ${entityName} not found`, { entityName });
   }
 }
 
 /** A tool's input is malformed: `path` names the field (`entities[2].observations[0]`). Nothing was applied. */
-export class MemoryInputError extends WardenError {
-  readonly code = 'MEMORY_INPUT';
-  readonly tool: string;
-  readonly path: string;
-  readonly why: string;
-  readonly value: unknown;
-
+export class MemoryInputError extends WardenError<'MEMORY_INPUT', { tool: string; path: string; why: string; value: unknown }> {
   constructor(tool: string, path: string, why: string, value: unknown) {
-    super(`${tool}: ${path === '' ? 'the input' : path} ${why} (got ${showValue(value)})`);
-    this.tool = tool;
-    this.path = path;
-    this.why = why;
-    this.value = value;
+    super('MEMORY_INPUT', `${tool}: ${path === '' ? 'the input' : path} ${why} (got ${showValue(value)})`, { tool, path, why, value });
   }
 
   protected override details(): Record<string, unknown> {
-    return { tool: this.tool, path: this.path, why: this.why, value: showValue(this.value) };
+    return { ...super.details(), value: showValue(this.value) };
   }
 }
 
 /** The memory file's lock stayed held by a live process for longer than `timeoutMs`. Nothing was applied. */
-export class MemoryLockTimeoutError extends WardenError {
-  readonly code = 'MEMORY_LOCK_TIMEOUT';
-  override readonly retryable = true;
-  readonly lock: string;
-  readonly holder: string;
-  readonly timeoutMs: number;
-
+export class MemoryLockTimeoutError extends WardenError<'MEMORY_LOCK_TIMEOUT', { lock: string; holder: string; timeoutMs: number }> {
   constructor(lock: string, holder: string, timeoutMs: number) {
-    super(`${lock}: held by ${holder} for more than ${timeoutMs} ms; is another process stuck? (the lock is broken automatically once its holder is gone)`);
-    this.lock = lock;
-    this.holder = holder;
-    this.timeoutMs = timeoutMs;
-  }
-
-  protected override details(): Record<string, unknown> {
-    return { lock: this.lock, holder: this.holder, timeoutMs: this.timeoutMs };
+    super(
+      'MEMORY_LOCK_TIMEOUT',
+      `${lock}: held by ${holder} for more than ${timeoutMs} ms; is another process stuck? (the lock is broken automatically once its holder is gone)`,
+      { lock, holder, timeoutMs },
+      { retryable: true },
+    );
   }
 }
 
 /** Reading or writing the memory file failed (`operation` says which: read, append, compact, ...). */
-export class MemoryFileError extends WardenError {
-  readonly code = 'MEMORY_FILE';
-  readonly file: string;
-  readonly operation: string;
-
+export class MemoryFileError extends WardenError<'MEMORY_FILE', { file: string; operation: string }> {
   constructor(file: string, operation: string, cause: unknown) {
-    super(`${file}: cannot ${operation} (${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message ?? String(cause)})`, { cause });
-    this.file = file;
-    this.operation = operation;
-  }
-
-  protected override details(): Record<string, unknown> {
-    return { file: this.file, operation: this.operation };
+    super(
+      'MEMORY_FILE',
+      `${file}: cannot ${operation} (${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message ?? String(cause)})`,
+      { file, operation },
+      { cause },
+    );
   }
 }
 
@@ -84,25 +65,16 @@ export class MemoryFileError extends WardenError {
  * reads go on, and writes succeed again as soon as there is room. Nothing of the call was
  * applied, unless `operation` is the sync of bytes already written (then it may or may not be).
  */
-export class MemoryDiskFullError extends WardenError {
-  readonly code = 'MEMORY_DISK_FULL';
-  override readonly retryable = true;
-  readonly file: string;
-  readonly operation: string;
-
+export class MemoryDiskFullError extends WardenError<'MEMORY_DISK_FULL', { file: string; operation: string }> {
   constructor(file: string, operation: string, cause: unknown) {
     const applied = operation === 'sync the file' ? 'the call may or may not have been applied' : 'nothing of the call was applied';
     super(
+      'MEMORY_DISK_FULL',
       `${file}: cannot ${operation}: the disk is full (${(cause as NodeJS.ErrnoException).code ?? 'ENOSPC'}); ${applied}. ` +
         'Free some space: writes succeed again once there is room, and reads go on meanwhile',
-      { cause },
+      { file, operation },
+      { cause, retryable: true },
     );
-    this.file = file;
-    this.operation = operation;
-  }
-
-  protected override details(): Record<string, unknown> {
-    return { file: this.file, operation: this.operation };
   }
 }
 
@@ -122,12 +94,9 @@ export function isDiskFullError(e: unknown): boolean {
 }
 
 /** The memory service is not running (it is restarting, or it gave up). The call was not applied. */
-export class MemoryUnavailableError extends WardenError {
-  readonly code = 'MEMORY_UNAVAILABLE';
-  override readonly retryable = true;
-
+export class MemoryUnavailableError extends WardenError<'MEMORY_UNAVAILABLE'> {
   constructor(why: string, options?: { cause?: unknown }) {
-    super(`memory service unavailable: ${why}`, options);
+    super('MEMORY_UNAVAILABLE', `memory service unavailable: ${why}`, undefined, { ...options, retryable: true });
   }
 }
 

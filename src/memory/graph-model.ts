@@ -14,6 +14,7 @@
  *
  * Every change costs O(size of the change): relations are indexed by both endpoints.
  */
+import { assertNever } from '../runtime/internal.ts';
 import { EntityNotFoundError } from './errors.ts';
 import { illFormedText } from './schemas.ts';
 import {
@@ -346,8 +347,4 @@ export function entityLine(e: Entity): string {
 
 export function relationLine(r: Relation): string {
   return JSON.stringify({ type: 'relation', from: r.from, to: r.to, relationType: r.relationType });
-}
-
-export function assertNever(x: never): never {
-  throw new Error(`unexpected value ${JSON.stringify(x)}`);
 }

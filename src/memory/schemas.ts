@@ -5,6 +5,7 @@
  * same validation with a {@link MemoryInputError} naming the field.
  */
 import { z } from 'zod';
+import { formatPath, valueAt } from '../runtime/internal.ts';
 import { MemoryInputError } from './errors.ts';
 import type { ReadOp, WriteOp } from './types.ts';
 
@@ -171,22 +172,6 @@ export function illFormedText(op: WriteOp): MemoryInputError | undefined {
     return undefined;
   };
   return walk(op, '');
-}
-
-/** `entities[2].name` from zod's path. */
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out === '' ? String(p) : `.${String(p)}`;
-  return out;
-}
-
-function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
-  let v = input;
-  for (const p of path) {
-    if (typeof v !== 'object' || v === null) return undefined;
-    v = (v as Record<PropertyKey, unknown>)[p];
-  }
-  return v;
 }
 
 function parse(tool: MemoryToolName, input: unknown): Record<string, unknown> {

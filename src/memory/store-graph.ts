@@ -18,10 +18,10 @@
  */
 import { createHash } from 'node:crypto';
 import type { EventBus } from '../runtime/index.ts';
+import { assertNever } from '../runtime/internal.ts';
 import type { Store } from '../store/index.ts';
 import { openLayerTables, type SqlAccess, type SqlConn } from '../store/internal.ts';
 import { EntityNotFoundError, isCallerError, MemoryInputError } from './errors.ts';
-import { assertNever } from './graph-model.ts';
 import { GroupCommit } from './group-commit.ts';
 import { MEMORY_TABLES } from './migrations.ts';
 import { illFormedText } from './schemas.ts';
