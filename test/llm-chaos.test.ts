@@ -11,7 +11,16 @@ import { inspect } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Budget, InProcessResultCache, ProviderLimiter } from '../src/resilience/index.ts';
 import { VirtualClock, isWardenError } from '../src/runtime/index.ts';
-import { ResilientModelClient, anthropicMessages, createModelClient, openaiChat, type ModelRequest, type ModelResponse, type ProviderAdapter, type StreamDelta } from '../src/llm/index.ts';
+import {
+  type ResilientModelClient,
+  anthropicMessages,
+  createModelClient,
+  openaiChat,
+  type ModelRequest,
+  type ModelResponse,
+  type ProviderAdapter,
+  type StreamDelta,
+} from '../src/llm/index.ts';
 import { startSimServer, type ChaosFault, type ChaosRule } from '../src/sim/index.ts';
 import { START_MS, expireHangs, harness, type Harness } from './support/llm-harness.ts';
 
@@ -39,10 +48,19 @@ function adapter(h: Harness, api: Api, extra: { viaProxy?: boolean; supportsPref
     : anthropicMessages({ model: 'sim-large', apiKey: KEY, baseURL: via ? h.anthropicURL : h.sim.anthropicBaseURL });
 }
 
-const ask: ModelRequest = { messages: [{ role: 'system', content: 'You are terse.' }, { role: 'user', content: 'What does a supervisor do?' }] };
+const ask: ModelRequest = {
+  messages: [
+    { role: 'system', content: 'You are terse.' },
+    { role: 'user', content: 'What does a supervisor do?' },
+  ],
+};
 
 /** Run a call, streamed or not; for streams, also return the deltas and the text a consumer that honours `reset` would show. */
-async function call(client: ResilientModelClient, stream: boolean, request: ModelRequest = ask): Promise<{ response: ModelResponse; deltas: StreamDelta[]; shown: string }> {
+async function call(
+  client: ResilientModelClient,
+  stream: boolean,
+  request: ModelRequest = ask,
+): Promise<{ response: ModelResponse; deltas: StreamDelta[]; shown: string }> {
   if (!stream) {
     const response = await client.complete(request);
     return { response, deltas: [], shown: response.text };
@@ -80,7 +98,14 @@ const faults: readonly { fault: ChaosFault; code: string; streamCode?: string }[
 ];
 
 const matrix = (['openai', 'anthropic'] as const).flatMap((api) =>
-  [false, true].flatMap((stream) => faults.map((f) => ({ api, stream, ...f, label: `${api} ${stream ? 'stream' : 'plain'} ${f.fault.kind}${'mode' in f.fault && f.fault.mode !== undefined ? `/${f.fault.mode}` : ''}${'status' in f.fault ? `/${f.fault.status}` : ''}` }))),
+  [false, true].flatMap((stream) =>
+    faults.map((f) => ({
+      api,
+      stream,
+      ...f,
+      label: `${api} ${stream ? 'stream' : 'plain'} ${f.fault.kind}${'mode' in f.fault && f.fault.mode !== undefined ? `/${f.fault.mode}` : ''}${'status' in f.fault ? `/${f.fault.status}` : ''}`,
+    })),
+  ),
 );
 
 describe('every fault kind through the chaos proxy', () => {
@@ -190,7 +215,9 @@ describe('streams that fail midway', () => {
       'anthropic/fallback/false',
     ]);
     expect(deltas.filter((d) => d.type === 'reset')).toHaveLength(2);
-    expect(h.of('llm.fallback')).toEqual([expect.objectContaining({ from: { provider: 'openai', model: 'sim-small' }, to: { provider: 'anthropic', model: 'sim-large' } })]);
+    expect(h.of('llm.fallback')).toEqual([
+      expect.objectContaining({ from: { provider: 'openai', model: 'sim-small' }, to: { provider: 'anthropic', model: 'sim-large' } }),
+    ]);
     expect(h.of('degradation.degraded')).toHaveLength(1);
   });
 
@@ -379,7 +406,10 @@ describe('budgets and metering', () => {
   });
 
   it('charges a stream cut midway for its input and the output it delivered', async () => {
-    const h = await setup({ script: { rules: [{ reply: { text: 'one two three four five six seven eight nine ten' } }] }, rules: [{ fault: { kind: 'cut_stream', afterEvents: 6 }, times: 1 }] });
+    const h = await setup({
+      script: { rules: [{ reply: { text: 'one two three four five six seven eight nine ten' } }] },
+      rules: [{ fault: { kind: 'cut_stream', afterEvents: 6 }, times: 1 }],
+    });
     const budget = new Budget({ scope: 'run', clock: h.clock, limits: { tokens: 1_000_000 } });
     const client = createModelClient({ models: [adapter(h, 'anthropic')], clock: h.clock, bus: h.bus, budget, pricing });
     const { response } = await call(client, true);

@@ -108,10 +108,7 @@ export class JournalFullError extends WardenError<
 }
 
 /** An action that needed approval was denied; it was not executed. */
-export class ApprovalDeniedError extends WardenError<
-  'APPROVAL_DENIED',
-  { runId: string; approvalId: string; action: string; by: string; reason: string }
-> {
+export class ApprovalDeniedError extends WardenError<'APPROVAL_DENIED', { runId: string; approvalId: string; action: string; by: string; reason: string }> {
   constructor(runId: string, approvalId: string, action: string, by: string, reason: string) {
     super('APPROVAL_DENIED', `run ${runId}: "${action}" was denied by ${by} (${reason}); it was not executed`, { runId, approvalId, action, by, reason });
   }

@@ -13,7 +13,7 @@
  * clock waits for that before moving time on (the guest's timers run on the host's clock).
  */
 import {
-  Runtime,
+  type Runtime,
   VirtualClock,
   isPid,
   realClock,

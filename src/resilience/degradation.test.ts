@@ -61,7 +61,7 @@ describe('DegradationLadder', () => {
     expect(() => l.configure({ skip: [1] as never })).toThrow(/skip\[0\] must be a string/);
   });
 
-  it('throws FallbackExhaustedError when every level fails and rethrows the caller\'s abort at once', async () => {
+  it("throws FallbackExhaustedError when every level fails and rethrows the caller's abort at once", async () => {
     const l = new DegradationLadder<string, string>({ primary: () => Promise.reject(new Error('p')) });
     await expect(l.execute('x')).rejects.toMatchObject({ code: 'FALLBACK_EXHAUSTED' });
     const ac = new AbortController();

@@ -52,7 +52,7 @@ describe('Quarantine', () => {
     expect(await q.list({ all: true })).toEqual([]);
   });
 
-  it('does not count transient failures or the caller\'s abort as crashes', async () => {
+  it("does not count transient failures or the caller's abort as crashes", async () => {
     const { q } = setup({ maxCrashes: 1 });
     await q.run('x', () => Promise.reject(Object.assign(new Error('503'), { status: 503 }))).catch(() => undefined);
     const ac = new AbortController();

@@ -98,10 +98,12 @@ export interface QuarantineOptions extends Partial<QuarantineTunables> {
 
 const tunableShape = z.strictObject({ name: schemas.name, maxCrashes: schemas.positiveInt, crashWindowMs: schemas.msOrInfinity });
 const optionsSchema = tunableShape.partial().extend({
-  store: z.custom<QuarantineStore>(
-    (v) => typeof v === 'object' && v !== null && ['get', 'put', 'delete', 'list'].every((m) => typeof (v as Record<string, unknown>)[m] === 'function'),
-    { message: 'must be a QuarantineStore (get, put, delete, list)' },
-  ).optional(),
+  store: z
+    .custom<QuarantineStore>(
+      (v) => typeof v === 'object' && v !== null && ['get', 'put', 'delete', 'list'].every((m) => typeof (v as Record<string, unknown>)[m] === 'function'),
+      { message: 'must be a QuarantineStore (get, put, delete, list)' },
+    )
+    .optional(),
   isCrash: schemas.fn<(error: unknown) => boolean>().optional(),
   clock: schemas.clock.optional(),
   bus: schemas.bus.optional(),
@@ -169,10 +171,11 @@ export class Quarantine {
       if (record.quarantinedAt !== undefined) throw new QuarantinedError(name, key, record.crashes, { cause: error });
       throw error;
     }
-    if (existing !== undefined) await this.withLock(key, async () => {
-      const r = await this.store.get(key);
-      if (r !== undefined && r.quarantinedAt === undefined) await this.store.delete(key);
-    });
+    if (existing !== undefined)
+      await this.withLock(key, async () => {
+        const r = await this.store.get(key);
+        if (r !== undefined && r.quarantinedAt === undefined) await this.store.delete(key);
+      });
     return value;
   }
 
@@ -240,7 +243,7 @@ export class Quarantine {
 function preview(input: unknown): string {
   let text: string;
   try {
-    text = typeof input === 'string' ? input : JSON.stringify(input) ?? String(input);
+    text = typeof input === 'string' ? input : (JSON.stringify(input) ?? String(input));
   } catch {
     text = String(input);
   }

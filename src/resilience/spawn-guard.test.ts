@@ -17,11 +17,12 @@ describe('SpawnGuard', () => {
   it('lets a second start join the running one and get its result, running the work once', async () => {
     const { clock, guard } = setup(10 * 60_000);
     let runs = 0;
-    const sync = () => guard.run('memory-sync', async () => {
-      runs++;
-      await clock.sleep(4 * 60_000 - 1);
-      return 'synced';
-    });
+    const sync = () =>
+      guard.run('memory-sync', async () => {
+        runs++;
+        await clock.sleep(4 * 60_000 - 1);
+        return 'synced';
+      });
     const a = sync();
     await clock.advance(1000);
     const b = sync();
@@ -44,9 +45,12 @@ describe('SpawnGuard', () => {
   it.each([
     ['success', () => Promise.resolve('ok')],
     ['a throw', () => Promise.reject(new Error('boom'))],
-    ['a synchronous throw', () => {
-      throw new Error('sync boom');
-    }],
+    [
+      'a synchronous throw',
+      () => {
+        throw new Error('sync boom');
+      },
+    ],
   ])('releases the key after %s', async (_label, work) => {
     const { guard, store } = setup();
     await guard.run('k', work).catch(() => undefined);
@@ -61,10 +65,16 @@ describe('SpawnGuard', () => {
     const a1 = new AbortController();
     const a2 = new AbortController();
     let runSignal: AbortSignal | undefined;
-    const p1 = guard.run('k', (ctx) => {
-      runSignal = ctx.signal;
-      return clock.sleep(10_000, ctx.signal);
-    }, { signal: a1.signal }).catch((e: unknown) => e);
+    const p1 = guard
+      .run(
+        'k',
+        (ctx) => {
+          runSignal = ctx.signal;
+          return clock.sleep(10_000, ctx.signal);
+        },
+        { signal: a1.signal },
+      )
+      .catch((e: unknown) => e);
     const p2 = guard.run('k', () => 'unused', { signal: a2.signal }).catch((e: unknown) => e);
     await settle();
     a1.abort(new Error('first left'));
@@ -121,17 +131,21 @@ describe('SpawnGuard', () => {
           if (o.abortAfter !== undefined) clock.setTimer(o.abortAfter, () => ac.abort(new Error('abort')));
           all.push(
             guard
-              .run(o.key, async (ctx) => {
-                const n = (running.get(o.key) ?? 0) + 1;
-                running.set(o.key, n);
-                if (n > 1) violated = true;
-                try {
-                  await clock.sleep(o.duration, ctx.signal);
-                  if (o.fails) throw new Error('fail');
-                } finally {
-                  running.set(o.key, (running.get(o.key) ?? 1) - 1);
-                }
-              }, { onConflict: o.join ? 'join' : 'refuse', signal: ac.signal })
+              .run(
+                o.key,
+                async (ctx) => {
+                  const n = (running.get(o.key) ?? 0) + 1;
+                  running.set(o.key, n);
+                  if (n > 1) violated = true;
+                  try {
+                    await clock.sleep(o.duration, ctx.signal);
+                    if (o.fails) throw new Error('fail');
+                  } finally {
+                    running.set(o.key, (running.get(o.key) ?? 1) - 1);
+                  }
+                },
+                { onConflict: o.join ? 'join' : 'refuse', signal: ac.signal },
+              )
               .catch(() => undefined),
           );
           await clock.advance(o.gap);

@@ -97,10 +97,12 @@ export interface SpawnGuardOptions extends Partial<SpawnGuardTunables> {
 
 const tunableShape = z.strictObject({ name: schemas.name, maxHoldMs: schemas.ms.gt(0) });
 const optionsSchema = tunableShape.partial().extend({
-  store: z.custom<SpawnKeyStore>(
-    (v) => typeof v === 'object' && v !== null && typeof (v as SpawnKeyStore).claim === 'function' && typeof (v as SpawnKeyStore).release === 'function',
-    { message: 'must be a SpawnKeyStore (claim, release)' },
-  ).optional(),
+  store: z
+    .custom<SpawnKeyStore>(
+      (v) => typeof v === 'object' && v !== null && typeof (v as SpawnKeyStore).claim === 'function' && typeof (v as SpawnKeyStore).release === 'function',
+      { message: 'must be a SpawnKeyStore (claim, release)' },
+    )
+    .optional(),
   clock: schemas.clock.optional(),
   bus: schemas.bus.optional(),
 });

@@ -17,7 +17,7 @@ import { isNormalExit, isPid, type ExitReason, type Pid } from '../runtime/index
 import { isExpectedShutdown, shutdownInParallel } from './child-shutdown.ts';
 import type { ChildInfo, SupervisorReply, SupervisorRequest } from './protocol.ts';
 import type { ResolvedChildSpec } from './spec.ts';
-import { PendingRestart, SupervisorCore, andThen, type MaybePromise, type Outcome } from './supervisor-core.ts';
+import { type PendingRestart, SupervisorCore, andThen, type MaybePromise, type Outcome } from './supervisor-core.ts';
 
 export class DynamicSupervisor extends SupervisorCore {
   /** Running instances: pid → start argument, in start order. */
