@@ -229,6 +229,17 @@ describe('error shapes', () => {
     expect(isWardenError(e, 'CALL_TIMEOUT')).toBe(false);
   });
 
+  it('narrows a code two classes share to both, and a code of a many-coded class to that code', () => {
+    const denied: unknown = new NotApprovedError('run-1', 'send email', 'no approve hook');
+    if (!isWardenError(denied, 'APPROVAL_DENIED')) throw new Error('not recognised');
+    expectTypeOf(denied).toEqualTypeOf<ApprovalDeniedError | NotApprovedError>();
+    expect(denied.action).toBe('send email');
+    const limited: unknown = ERRORS.ModelCallError!();
+    if (!isWardenError(limited, 'MODEL_RATE_LIMITED')) throw new Error('not recognised');
+    expectTypeOf(limited.code).toEqualTypeOf<'MODEL_RATE_LIMITED'>();
+    expect(limited.retryAfterMs).toBe(1_200);
+  });
+
   it('covers every class once', () => {
     const classes = new Set(Object.values(ERRORS).map((make) => make().constructor.name));
     expect(classes.size).toBe(58);

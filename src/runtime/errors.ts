@@ -54,14 +54,6 @@ abstract class WardenErrorBase<C extends string = string> extends Error {
   readonly #fields: readonly string[];
 
   constructor(code: C, message: string, fields?: object, options?: WardenErrorOptions) {
-    // TRANSITION: old-style subclasses call super(message, options) until converted.
-    if (typeof message !== 'string') {
-      super(code, message as WardenErrorOptions | undefined);
-      this.retryable = false;
-      this.name = new.target.name;
-      this.#fields = [];
-      return;
-    }
     super(message, options);
     this.retryable = options?.retryable ?? false;
     this.name = new.target.name;
