@@ -4,7 +4,7 @@
  * pub/sub topics), the injected clock, and the one typed event stream.
  *
  * ```ts
- * import { Runtime } from 'warden/runtime';
+ * import { Runtime, isCall } from 'warden/runtime';
  *
  * const rt = new Runtime();
  * const echo = rt.spawn(async (ctx) => {
