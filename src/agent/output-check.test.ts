@@ -5,9 +5,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { zodIssues } from '../runtime/internal.ts';
 import { StructuredOutputError } from '../llm/index.ts';
 import { FallbackExhaustedError } from '../resilience/index.ts';
-import { checkOutput, reaskMessage, rejectedOutputIn, schemaProblem } from './output-check.ts';
+import { checkOutput, reaskMessage, rejectedOutputIn } from './output-check.ts';
 
 const answer = z.object({ answer: z.string(), sources: z.array(z.string()) });
 
@@ -31,7 +32,7 @@ describe('output check', () => {
     });
     const root = z.string().safeParse(1);
     expect(root.success).toBe(false);
-    if (!root.success) expect(schemaProblem(root.error)).toMatch(/^\(root\): /);
+    if (!root.success) expect(zodIssues(root.error)).toMatch(/^\(root\): /);
   });
 
   it('puts the problem in the re-ask', () => {

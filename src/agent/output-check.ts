@@ -2,22 +2,18 @@
  * The final answer against the agent's output schema. An answer fails when its text is not JSON,
  * when the schema rejects the value, or when the model client already found it invalid (its
  * `STRUCTURED_OUTPUT_INVALID` error, also as one of a fallback's failures); the problem is what
- * the model is told when it is asked again (`reaskMessage`). The same wording of schema issues
- * (`path: message; ...`) tells the model what is wrong with a tool call's arguments.
+ * the model is told when it is asked again (`reaskMessage`), schema issues worded by the
+ * runtime's `zodIssues` (`path: message; ...`), as a tool call's bad arguments are.
  */
 import type { z } from 'zod';
 import { isWardenError } from '../runtime/index.ts';
+import { zodIssues } from '../runtime/internal.ts';
 import { FallbackExhaustedError } from '../resilience/index.ts';
 import type { Json } from '../store/index.ts';
 
 /** What the loop sends when an answer fails the output schema. */
 export function reaskMessage(problem: string): string {
   return `Your answer does not match the required output: ${problem}. Answer again with only the JSON object the schema describes.`;
-}
-
-/** Schema issues as the model is told them. */
-export function schemaProblem(error: z.ZodError): string {
-  return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
 }
 
 /** A rejected answer as the model client reported it. */
@@ -57,6 +53,6 @@ export function checkOutput(schema: z.ZodType, text: string, parsed: unknown): {
     }
   }
   const checked = schema.safeParse(value);
-  if (!checked.success) return { problem: schemaProblem(checked.error) };
+  if (!checked.success) return { problem: zodIssues(checked.error) };
   return { output: value as Json };
 }

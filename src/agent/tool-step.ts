@@ -11,12 +11,12 @@
  * - A result longer than `maxToolResultChars` is cut, saying how much was cut.
  */
 import { isWardenError } from '../runtime/index.ts';
+import { zodIssues } from '../runtime/internal.ts';
 import type { ToolCall } from '../llm/index.ts';
 import { ApprovalDeniedError } from '../durable/index.ts';
 import type { Json } from '../store/index.ts';
 import type { Execution } from './execution.ts';
 import { NOTHING_SPENT, type ToolRecord } from './journal-records.ts';
-import { schemaProblem } from './output-check.ts';
 import type { RunSpend } from './spend.ts';
 import { isToolFailure, type Tool } from './tool.ts';
 import type { Toolbox } from './toolbox.ts';
@@ -52,7 +52,7 @@ export class ToolStep {
     const parsed = tool.input.safeParse(args);
     if (!parsed.success) {
       execution.emit({ type: 'agent.tool_called', ...base, replayed: false, outcome: 'error' });
-      return { content: `invalid arguments for ${call.name}: ${schemaProblem(parsed.error)}`, isError: true };
+      return { content: `invalid arguments for ${call.name}: ${zodIssues(parsed.error)}`, isError: true };
     }
     const replaying = execution.journal.isReplaying;
     let record: ToolRecord | undefined;
