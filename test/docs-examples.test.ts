@@ -1,14 +1,15 @@
 /**
  * The code in README.md and docs/*.md is real: every ```ts block type-checks against the
  * package (all in one compiler run), and every block that is a whole program runs to the end
- * with Node. Markers and preludes: test/support/docs-examples.ts. A first group checks the
+ * with Node; the examples in the module comments of src/index.ts and src/<layer>/index.ts
+ * type-check too. Markers and preludes: test/support/docs-examples.ts. A first group checks the
  * checker itself, on a small markdown text with a broken block, a failing program and a bad
  * marker, so that a problem is reported at its markdown line.
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCHEMA_VERSION } from '../src/store/index.ts';
-import { extractExamples, loadExamples, REPO, writeExamples, type DocsExample, type ExampleWorkspace } from './support/docs-examples.ts';
+import { extractExamples, loadExamples, loadModuleExamples, REPO, writeExamples, type DocsExample, type ExampleWorkspace } from './support/docs-examples.ts';
 
 const FIXTURE = [
   '# A page', //                                                         1
@@ -38,6 +39,7 @@ const FIXTURE = [
 ].join('\n');
 
 const docs = loadExamples();
+const modules = loadModuleExamples();
 const fixture = extractExamples('example.md', FIXTURE);
 const compiled = docs.examples.filter((e) => e.mode.kind !== 'signature');
 const programs = docs.examples.filter((e) => e.mode.kind === 'run');
@@ -46,7 +48,7 @@ let workspace: ExampleWorkspace;
 let errors: Map<DocsExample, string[]>;
 
 beforeAll(async () => {
-  workspace = writeExamples([...docs.examples, ...fixture.examples]);
+  workspace = writeExamples([...docs.examples, ...modules.examples, ...fixture.examples]);
   errors = await workspace.typecheck();
 }, 300_000);
 
@@ -113,6 +115,17 @@ describe('README.md and docs/*.md', () => {
   });
 });
 
+describe('the module comments of src/index.ts and src/<layer>/index.ts', () => {
+  it('have ```ts blocks, and every docs-test marker is understood and in its place', () => {
+    expect(modules.examples.length).toBeGreaterThan(5);
+    expect(modules.problems.map((p) => `${p.where}: ${p.message}`)).toEqual([]);
+  });
+
+  it.each(modules.examples.map((e) => [e.where, e] as const))('%s type-checks', (_where, example) => {
+    expect(errors.get(example) ?? []).toEqual([]);
+  });
+});
+
 /** Runs at most `n` of the given functions at once, in the order they were handed in. */
 function limit(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
   let active = 0;
@@ -123,9 +136,9 @@ function limit(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
     try {
       return await fn();
     } finally {
+      // The slot passes straight to the next in line.
       const next = waiting.shift();
-      if (next)
-        next(); // the slot passes straight to the next in line
+      if (next) next();
       else active--;
     }
   };

@@ -2,6 +2,7 @@
  * Agents (`warden/agent`): an agent is a supervised process made of a model client, tools,
  * policies and a journal.
  *
+ * <!-- docs-test: prelude search -->
  * ```ts
  * import { z } from 'zod';
  * import { defineAgent, tool, agentChild } from 'warden/agent';

@@ -3,6 +3,7 @@
  * after a crash or `kill -9` it resumes where it was and completed steps (LLM calls included)
  * are replayed from the journal, not repeated.
  *
+ * <!-- docs-test: prelude digest -->
  * ```ts
  * import { openStore } from 'warden/store';
  * import { DurableHost, defineRun } from 'warden/durable';

@@ -6,6 +6,7 @@
  * `InvalidSpecError` naming the field and changes nothing), and throws one typed error per idea,
  * identified by a stable `code`.
  *
+ * <!-- docs-test: prelude fetch-url -->
  * ```ts
  * import { Retry, CircuitBreaker, Timeout, wrap, ensureOk } from 'warden/resilience';
  *

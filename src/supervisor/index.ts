@@ -4,6 +4,7 @@
  * restart intensity with escalation; ordered start and reverse-order shutdown with per-child
  * shutdown specs; automatic shutdown on significant children; and the child API.
  *
+ * <!-- docs-test: prelude workers -->
  * ```ts
  * import { Runtime } from 'warden/runtime';
  * import { startSupervisor, supervisor, worker } from 'warden/supervisor';

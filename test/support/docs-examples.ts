@@ -2,7 +2,8 @@
  * The code examples in README.md and docs/*.md, checked like code: every ```ts block is pulled
  * out with the markdown file and line it starts on, all of them are type-checked against the
  * package in one compiler run, and each block that is a whole program is run with Node. Each
- * problem is reported at the markdown line it comes from.
+ * problem is reported at the markdown line it comes from. The examples in the module comments
+ * of src/index.ts and src/<layer>/index.ts are compiled in the same run (loadModuleExamples).
  *
  * A block with no marker is a whole program: it must compile on its own (imports from 'warden'
  * or 'warden/<layer>') and it runs. A marker is an HTML comment on the line right above the
@@ -116,6 +117,41 @@ export function loadExamples(files: readonly string[] = docsFiles()): { examples
   for (const file of files) {
     const found = extractExamples(file, readFileSync(join(REPO, file), 'utf8'));
     examples.push(...found.examples);
+    problems.push(...found.problems);
+  }
+  return { examples, problems };
+}
+
+/** src/index.ts and each layer's src/<layer>/index.ts: the files whose module comment shows the public surface in use. */
+export function moduleFiles(): string[] {
+  const src = join(REPO, 'src');
+  const layers = readdirSync(src, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(join(src, d.name, 'index.ts')))
+    .map((d) => `src/${d.name}/index.ts`)
+    .sort();
+  return ['src/index.ts', ...layers];
+}
+
+/**
+ * The ```ts blocks of the leading module comment (`/** ... *\/`) of each file, read as markdown
+ * with the comment's ` * ` taken off, so that a block is named by its line in the source file.
+ * They are compiled, never run (a module comment shows an API, not a program to execute here);
+ * a `<!-- docs-test: prelude NAME -->` line in the comment declares what the reader brings.
+ */
+export function loadModuleExamples(files: readonly string[] = moduleFiles()): { examples: DocsExample[]; problems: MarkerProblem[] } {
+  const examples: DocsExample[] = [];
+  const problems: MarkerProblem[] = [];
+  for (const file of files) {
+    const comment = /^\/\*\*[\s\S]*?\*\//.exec(readFileSync(join(REPO, file), 'utf8'));
+    if (comment === null) continue;
+    const markdown = comment[0]
+      .split('\n')
+      .map((line) => line.replace(/^\s*(?:\/\*\*|\*\/|\*) ?/, ''))
+      .join('\n');
+    const found = extractExamples(file, markdown);
+    for (const example of found.examples) {
+      examples.push(example.mode.kind === 'run' ? { ...example, mode: { kind: 'compile-only', reason: 'a module comment' } } : example);
+    }
     problems.push(...found.problems);
   }
   return { examples, problems };

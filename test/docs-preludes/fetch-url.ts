@@ -1,0 +1,3 @@
+/** Docs prelude: the address the reader's resilient fetch calls. */
+declare const url: string;
+export {};
