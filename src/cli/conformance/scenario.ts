@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { InvalidSpecError } from '../../runtime/index.ts';
+import { formatPath, valueAt } from '../../runtime/internal.ts';
 
 /** A reason as written in a scenario: a string (atom), an integer, a one-key object (2-tuple) or an array (tuple). */
 export type ScenarioReason = string | number | readonly ScenarioReason[] | { readonly [key: string]: ScenarioReason };
@@ -97,12 +98,8 @@ export function parseScenario(input: unknown): Scenario {
   const result = scenario.safeParse(input);
   if (result.success) return result.data;
   const issue = result.error.issues[0] as z.core.$ZodIssue;
-  const path = issue.path
-    .map((k) => (typeof k === 'number' ? `[${k}]` : `.${String(k)}`))
-    .join('')
-    .replace(/^\./, '');
-  let value: unknown = input;
-  for (const k of issue.path) value = (value as Record<PropertyKey, unknown> | undefined)?.[k];
+  const path = formatPath(issue.path);
+  const value = valueAt(input, issue.path);
   if (issue.code === 'unrecognized_keys') {
     throw new InvalidSpecError('scenario', `${path}${path === '' ? '' : '.'}${issue.keys[0]}`, undefined, 'is not a known field');
   }
