@@ -5,7 +5,7 @@
  * them, and rebuilds all of its state (conversation, counters, loop guard, spend) from them alone,
  * so a field here is never renamed or dropped; a new one must be optional.
  */
-import type { DegradationLevel } from '../resilience/index.ts';
+import type { DegradationLevel, Spend } from '../resilience/index.ts';
 import type { Usage } from '../llm/index.ts';
 import type { Json } from '../store/index.ts';
 import type { CompactionPlan, OffloadedItem } from './context.ts';
@@ -13,13 +13,13 @@ import type { CompactionPlan, OffloadedItem } from './context.ts';
 /** The levels a model call can be answered at (`queued` is refused: an agent needs the answer). */
 export type AnsweringLevel = Exclude<DegradationLevel, 'queued'>;
 
-/** What a step took from the run's budget while it ran: USD and tokens. */
-export interface Spent {
-  readonly usd: number;
-  readonly tokens: number;
-}
+/**
+ * What a step took from the run's budget while it ran: a budget `Spend` whose USD and tokens are
+ * always written (its `steps` is not journaled: the run counts its steps itself).
+ */
+export type StepSpend = Required<Pick<Spend, 'usd' | 'tokens'>>;
 
-export const NOTHING_SPENT: Spent = { usd: 0, tokens: 0 };
+export const NOTHING_SPENT: StepSpend = { usd: 0, tokens: 0 };
 
 /** A model step that answered: text and tool calls, or the final output. */
 export interface AnswerRecord {
@@ -35,7 +35,7 @@ export interface AnswerRecord {
   /** Messages sent and the exact input tokens reported for them (token accounting). */
   readonly promptMessages: number;
   readonly promptTokens: number;
-  readonly spent: Spent;
+  readonly spent: StepSpend;
 }
 
 /** A model step whose answer failed the output schema; the model is asked again. */
@@ -45,7 +45,7 @@ export interface InvalidRecord {
   readonly problem: string;
   readonly provider: string;
   readonly model: string;
-  readonly spent: Spent;
+  readonly spent: StepSpend;
 }
 
 export type ModelRecord = AnswerRecord | InvalidRecord;
@@ -62,5 +62,5 @@ export interface CompactionRecord {
   readonly summary: string;
   readonly offloaded: readonly OffloadedItem[];
   readonly tokensBefore: number;
-  readonly spent: Spent;
+  readonly spent: StepSpend;
 }

@@ -3,6 +3,7 @@
  * a durable run stores it as its output, and it counts the whole run, replayed steps included,
  * with what this execution took from the journal instead of doing again given apart.
  */
+import type { Usage } from '../llm/index.ts';
 import type { AnsweringLevel } from './journal-records.ts';
 
 /** Counts of calls by the degradation level that answered them. */
@@ -21,7 +22,8 @@ export interface AgentResult<O = string> {
   /** Answers rejected by the output schema and asked again. */
   readonly reasks: number;
   readonly compactions: number;
-  readonly usage: { readonly inputTokens: number; readonly outputTokens: number; readonly totalTokens: number };
+  /** Tokens of the answered model calls, replayed ones included: the model layer's `Usage`, summed (cached input apart, in `cachedInputTokens`). */
+  readonly usage: Usage;
   /** What the run cost in all, replayed calls included (USD; 0 without prices). */
   readonly costUsd: number;
   /** Model calls by the level that answered. */

@@ -72,7 +72,7 @@ describe('run spend', () => {
     expect(parent.spending.usd).toBe(0.2);
   });
 
-  it('adds up answered calls’ tokens, cached input as input, and the level that answered', () => {
+  it('adds up answered calls’ usage, cached input apart, and the level that answered', () => {
     const spend = runSpend({});
     const answer = (level: 'primary' | 'fallback', cachedInputTokens: number) =>
       ({
@@ -89,7 +89,7 @@ describe('run spend', () => {
       }) as const;
     spend.countAnswer(answer('primary', 0));
     spend.countAnswer(answer('fallback', 30));
-    expect(spend.usage).toEqual({ inputTokens: 230, outputTokens: 40, totalTokens: 270 });
+    expect(spend.usage).toEqual({ inputTokens: 200, outputTokens: 40, cachedInputTokens: 30, totalTokens: 270 });
     expect(spend.levels()).toEqual({ primary: 1, fallback: 1, cache: 0, static: 0 });
   });
 });

@@ -1,25 +1,23 @@
 /**
  * What a run spends, and how much of it an earlier execution already paid for. Every step
- * journals what it cost (`Spent`), and that is added here when the step ends, first-hand or
+ * journals what it cost (`StepSpend`), and that is added here when the step ends, first-hand or
  * replayed. The run's budget scope (`run:<id>`, a child of the agent's `parent` scope or of a
  * fresh `agent:<name>` one) is created at the first live call, with its caps less what replayed
  * steps spent, so a resumed run is held to what its earlier executions left of the budget.
- * Answered model calls also add their tokens (`usage`) and the degradation level that answered
- * (`levels`), for the run's result.
+ * Answered model calls also add their tokens (`usage`, the model layer's `Usage` summed) and the
+ * degradation level that answered (`levels`), for the run's result.
  */
+import { addUsage, ZERO_USAGE, type Usage } from '../llm/index.ts';
 import { Budget, type BudgetLimits } from '../resilience/index.ts';
 import type { Execution } from './execution.ts';
-import type { AnswerRecord, AnsweringLevel, Spent } from './journal-records.ts';
+import type { AnswerRecord, AnsweringLevel, StepSpend } from './journal-records.ts';
 
-/** Tokens of the answered model calls (cached input counted as input). */
-export interface UsageTotals {
-  readonly inputTokens: number;
-  readonly outputTokens: number;
-  readonly totalTokens: number;
-}
-
-/** What replayed steps had cost when they were made. */
-export interface ReplayedSpend {
+/**
+ * What this execution read from the journal instead of doing again, and what those steps had cost
+ * when they were made. Not a budget `Spend`: `steps` counts replayed steps of every kind, where a
+ * budget's `steps` counts model calls (here `modelCalls`).
+ */
+export interface ReplayedTotals {
   readonly steps: number;
   readonly modelCalls: number;
   readonly costUsd: number;
@@ -30,7 +28,7 @@ export class RunSpend {
   private readonly execution: Execution<unknown>;
   private spentUsd = 0;
   private readonly replayedSoFar = { steps: 0, modelCalls: 0, costUsd: 0, tokens: 0 };
-  private usageSoFar: UsageTotals = { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
+  private usageSoFar: Usage = ZERO_USAGE;
   private readonly answeredAt: Record<AnsweringLevel, number> = { primary: 0, fallback: 0, cache: 0, static: 0 };
   private scope: Budget | undefined;
 
@@ -43,11 +41,11 @@ export class RunSpend {
     return this.spentUsd;
   }
 
-  get replayed(): ReplayedSpend {
+  get replayed(): ReplayedTotals {
     return this.replayedSoFar;
   }
 
-  get usage(): UsageTotals {
+  get usage(): Usage {
     return this.usageSoFar;
   }
 
@@ -57,7 +55,7 @@ export class RunSpend {
   }
 
   /** Add what a step spent; `replayed` when its outcome came from the journal. */
-  add(spent: Spent, replayed: boolean, modelCall: boolean): void {
+  add(spent: StepSpend, replayed: boolean, modelCall: boolean): void {
     this.spentUsd += spent.usd;
     if (replayed) {
       this.replayedSoFar.steps++;
@@ -70,12 +68,7 @@ export class RunSpend {
   /** Count an answered model call's tokens and level. */
   countAnswer(record: AnswerRecord): void {
     this.answeredAt[record.level]++;
-    const usage = this.usageSoFar;
-    this.usageSoFar = {
-      inputTokens: usage.inputTokens + record.usage.inputTokens + record.usage.cachedInputTokens,
-      outputTokens: usage.outputTokens + record.usage.outputTokens,
-      totalTokens: usage.totalTokens + record.usage.totalTokens,
-    };
+    this.usageSoFar = addUsage(this.usageSoFar, record.usage);
   }
 
   /** The run's budget scope: created at the first live call, its caps less what replayed steps spent. */
@@ -98,13 +91,13 @@ export class RunSpend {
   }
 
   /** What the run's scope has spent so far (a step measures itself from here to `spentSince`). */
-  spentSoFar(): Spent {
+  spentSoFar(): StepSpend {
     const spending = this.budget().spending;
     return { usd: spending.usd, tokens: spending.tokens };
   }
 
   /** What the run's scope has spent since `before`. */
-  spentSince(before: Spent): Spent {
+  spentSince(before: StepSpend): StepSpend {
     const spending = this.budget().spending;
     return { usd: spending.usd - before.usd, tokens: spending.tokens - before.tokens };
   }

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { isWardenError } from '../runtime/index.ts';
 import { Budget } from '../resilience/index.ts';
 import { ZERO_USAGE, makeUsage } from './accumulate.ts';
-import { budgetCapsUsd, budgetsOf, chargeAttempt, checkCallBudget, hold, type CallSpend } from './attempt-budget.ts';
+import { budgetCapsUsd, budgetsOf, chargeAttempt, checkCallBudget, hold, type CallTotals } from './attempt-budget.ts';
 
 const pricing = { m: { inputPerMTok: 1, outputPerMTok: 2 } };
 
@@ -88,7 +88,7 @@ describe('hold', () => {
 describe('chargeAttempt', () => {
   it('counts one step for the call, however many attempts spend, and adds up usage and cost', () => {
     const budget = new Budget({ scope: 'run', limits: { steps: 5 } });
-    const call: CallSpend = { totalUsage: ZERO_USAGE, costUsd: 0, stepCounted: false };
+    const call: CallTotals = { totalUsage: ZERO_USAGE, costUsd: 0, stepCounted: false };
     for (let i = 0; i < 3; i++) {
       const h = hold([budget], { tokens: 300, steps: call.stepCounted ? 0 : 1 });
       const cost = chargeAttempt(call, h, pricing, 'm', makeUsage(100, 50, 0));
@@ -100,7 +100,7 @@ describe('chargeAttempt', () => {
   });
 
   it('leaves the cost undefined without a pricing table', () => {
-    const call: CallSpend = { totalUsage: ZERO_USAGE, costUsd: undefined, stepCounted: false };
+    const call: CallTotals = { totalUsage: ZERO_USAGE, costUsd: undefined, stepCounted: false };
     expect(chargeAttempt(call, undefined, undefined, 'm', makeUsage(10, 10, 0))).toBeUndefined();
     expect(call).toEqual({ totalUsage: makeUsage(10, 10, 0), costUsd: undefined, stepCounted: true });
   });

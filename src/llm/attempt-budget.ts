@@ -73,8 +73,11 @@ export function priceOf(pricing: PricingTable | undefined, model: string, usage:
   return pricing === undefined ? undefined : costUsd(pricing, { model, ...usage });
 }
 
-/** A call's running totals, as {@link chargeAttempt} updates them. */
-export interface CallSpend {
+/**
+ * A call's running totals, as {@link chargeAttempt} updates them: its attempts' `Usage` summed and
+ * their cost. Not a budget `Spend`: each attempt's `Spend` is committed to its hold as it is charged.
+ */
+export interface CallTotals {
   totalUsage: Usage;
   costUsd: number | undefined;
   /** The call's one budget step has been committed. */
@@ -86,7 +89,7 @@ export interface CallSpend {
  * to the call's totals. Returns the attempt's cost in USD (`undefined` without pricing).
  */
 export function chargeAttempt(
-  call: CallSpend,
+  call: CallTotals,
   reservation: Hold | undefined,
   pricing: PricingTable | undefined,
   model: string,

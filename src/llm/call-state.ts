@@ -8,13 +8,13 @@
 import type { Budget } from '../resilience/index.ts';
 import { stableHash } from '../resilience/index.ts';
 import { ZERO_USAGE } from './accumulate.ts';
-import type { CallSpend } from './attempt-budget.ts';
+import type { CallTotals } from './attempt-budget.ts';
 import type { Push } from './model-stream.ts';
 import type { ModelTarget } from './model-targets.ts';
 import type { PreparedRequest } from './request.ts';
 import type { ModelRequest, Usage } from './types.ts';
 
-export interface CallState extends CallSpend {
+export interface CallState extends CallTotals {
   /** Unique within the client: `model#12`. */
   readonly callId: string;
   readonly request: ModelRequest;

@@ -85,9 +85,10 @@ export interface ModelRequest {
 export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter' | 'other';
 
 /**
- * Token usage of one call, normalised: `inputTokens` excludes cached input (OpenAI's
- * `prompt_tokens` includes `cached_tokens`; Anthropic's `input_tokens` excludes cache reads, and
- * its cache writes are counted here as input).
+ * Token usage, normalised: `inputTokens` excludes cached input (OpenAI's `prompt_tokens` includes
+ * `cached_tokens`; Anthropic's `input_tokens` excludes cache reads, and its cache writes are
+ * counted here as input). The one shape of usage: an attempt's (`usage`), a call's across its
+ * attempts (`totalUsage`), an agent run's (`AgentResult.usage`); sum them with `addUsage`.
  */
 export interface Usage {
   readonly inputTokens: number;

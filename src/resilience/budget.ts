@@ -30,7 +30,11 @@ export interface BudgetLimits {
   readonly steps?: number;
 }
 
-/** An amount spent (or estimated) by a call. */
+/**
+ * An amount spent (or estimated) by a call, in a budget's units: the one shape of spend. A model
+ * call commits one (`steps: 1` with its USD and tokens); an agent journals the USD and tokens each
+ * step took (`StepSpend`, the same fields).
+ */
 export interface Spend {
   readonly usd?: number;
   readonly tokens?: number;

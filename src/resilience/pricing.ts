@@ -21,8 +21,11 @@ export interface ModelPrice {
 export type PricingTable = Readonly<Record<string, ModelPrice>>;
 
 /**
- * Token usage of one call. `inputTokens` excludes cached input: adapters normalise (OpenAI's
- * `prompt_tokens` includes `cached_tokens`; Anthropic's `input_tokens` excludes cache reads).
+ * A call's token usage and the model that used it, as pricing and budgets take it: the model
+ * layer's `Usage` (same fields, same meaning: `inputTokens` excludes cached input) with the
+ * `model` whose prices apply, so `{ model, ...answer.usage }` is one. It is a type of its own
+ * because it names the model, and because this layer sits below the model layer: `totalTokens`
+ * is not read (it is worked out) and `cachedInputTokens` may be left out (0).
  */
 export interface TokenUsage {
   readonly model: string;

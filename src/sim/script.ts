@@ -93,6 +93,11 @@ export const scriptSchema = z.strictObject({
 });
 
 export type StringMatch = string | { readonly regex: string; readonly flags?: string | undefined };
+/**
+ * The token counts a scripted reply makes the simulated provider report (each optional: about 4
+ * characters per token otherwise); the provider puts them on the wire in its own API's terms, and
+ * a client reads them back as the model layer's `Usage`.
+ */
 export type SimUsage = z.infer<typeof usageSchema>;
 export type SimReply = z.infer<typeof replySchema>;
 export type SimRule = z.infer<typeof ruleSchema>;
