@@ -13,7 +13,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startChaosProxy, type ChaosProxy } from '../src/sim/index.ts';
 import type { RunOutcome } from '../src/durable/index.ts';
 import type { AgentResult } from '../src/agent/index.ts';
-import { sim, tempStore } from './support/agent-harness.ts';
+import { storeCase } from '../src/testing/index.ts';
+import { sim } from './support/agent-harness.ts';
 
 const WORKER = new URL('./agent-crash/worker.ts', import.meta.url).pathname;
 
@@ -41,7 +42,7 @@ async function runWithKill(kill: KillAt) {
   const rules = kill.on === 'hang' ? [{ name: 'hang', after: kill.request - 1, times: 1, fault: { kind: 'hang' as const } }] : [];
   const proxy: ChaosProxy = await startChaosProxy({ target: s.url, rules });
   cleanups.push(() => proxy.close());
-  const { path, cleanup } = await tempStore();
+  const { location: { db: path }, cleanup } = await storeCase('sqlite').open();
   cleanups.push(cleanup);
   const journaled: string[] = [];
   let outcome: RunOutcome<AgentResult> | undefined;

@@ -26,7 +26,8 @@ import { Budget } from '../src/resilience/index.ts';
 import { Crash, EventBus, Runtime, VirtualClock, realClock, type Pid, type WardenEvent } from '../src/runtime/index.ts';
 import { startChaosProxy } from '../src/sim/index.ts';
 import { startSupervisor, stopSupervisor, whichChildren, worker } from '../src/supervisor/index.ts';
-import { requestMessages, sim, simClient, tempStore, type Provider } from './support/agent-harness.ts';
+import { storeCase, waitFor } from '../src/testing/index.ts';
+import { requestMessages, sim, simClient, type Provider } from './support/agent-harness.ts';
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 afterEach(async () => {
@@ -219,7 +220,7 @@ describe('compaction', () => {
     async (provider) => {
       const s = await sim(readerScript);
       cleanups.push(() => s.close());
-      const { store, cleanup } = await tempStore();
+      const { store, cleanup } = await storeCase('sqlite').open();
       cleanups.push(cleanup);
       const bus = new EventBus(realClock);
       const seen = events(bus);
@@ -301,7 +302,7 @@ describe('durable agents', () => {
   it('resumes a run whose process was killed mid-way: journaled calls are replayed, not paid again', async () => {
     const s = await sim(script);
     cleanups.push(() => s.close());
-    const { store, cleanup } = await tempStore();
+    const { store, cleanup } = await storeCase('sqlite').open();
     cleanups.push(cleanup);
     const searched: string[] = [];
     const agent = defineAgent({ name: 'finder', model: simClient('openai', s.urls), tools: { web_search: webSearch(searched) } });
@@ -367,7 +368,7 @@ describe('durable agents', () => {
   it.each(Array.from({ length: 9 }, (_, i) => i + 1))('completes without repeating anything when killed after journal entry %i of 9', async (killAfter) => {
     const s = await sim(pages);
     cleanups.push(() => s.close());
-    const { store, cleanup } = await tempStore();
+    const { store, cleanup } = await storeCase('sqlite').open();
     cleanups.push(cleanup);
     const read: number[] = [];
     const agent = defineAgent({
@@ -406,7 +407,7 @@ describe('durable agents', () => {
       ],
     });
     cleanups.push(() => s.close());
-    const { store, cleanup } = await tempStore();
+    const { store, cleanup } = await storeCase('sqlite').open();
     cleanups.push(cleanup);
     const agent = defineAgent({ name: 'finder', model: simClient('anthropic', s.urls), tools: { web_search: webSearch() } });
     const rt = new Runtime();
@@ -431,7 +432,7 @@ describe('durable agents', () => {
     cleanups.push(() => s.close());
     const proxy = await startChaosProxy({ target: s.url, rules: [{ name: 'hung provider', after: 1, times: 1, fault: { kind: 'hang' } }] });
     cleanups.push(() => proxy.close());
-    const { store, cleanup } = await tempStore();
+    const { store, cleanup } = await storeCase('sqlite').open();
     cleanups.push(cleanup);
     const clock = new VirtualClock();
     const rt = new Runtime({ clock });
@@ -448,7 +449,7 @@ describe('durable agents', () => {
       ],
     });
     cleanups.push(() => stopSupervisor(rt, root));
-    await until(() => proxy.hanging === 1);
+    await waitFor(() => proxy.hanging === 1, 'the model call to hang at the proxy');
     await clock.advance(10_000);
     await done;
     expect(seen.some((e) => e.type === 'watchdog.soft_stop')).toBe(true);
@@ -487,7 +488,7 @@ describe('irreversible tools', () => {
   ] as const)('wait for a person (%s) and then run once or never', async (decision, answer, sends) => {
     const s = await sim(script);
     cleanups.push(() => s.close());
-    const { store, cleanup } = await tempStore();
+    const { store, cleanup } = await storeCase('sqlite').open();
     cleanups.push(cleanup);
     const sent: string[] = [];
     const bus = new EventBus(realClock);
@@ -509,7 +510,7 @@ describe('irreversible tools', () => {
   it('wait under a watchdog for as long as the person takes: each check of the store is progress', async () => {
     const s = await sim(script);
     cleanups.push(() => s.close());
-    const { store, cleanup } = await tempStore();
+    const { store, cleanup } = await storeCase('sqlite').open();
     cleanups.push(cleanup);
     // Counts the agent's checks of its run, so the clock moves only after each one.
     let reads = 0;
@@ -541,7 +542,7 @@ describe('irreversible tools', () => {
     for (let second = 0; second < 60; second++) {
       const before = reads;
       await clock.advance(1_000);
-      await until(() => reads > before);
+      await waitFor(() => reads > before, 'the run to read the store again');
     }
     expect(seen.filter((e) => e.type.startsWith('watchdog.'))).toEqual([]);
     expect(sent).toEqual([]);
@@ -555,7 +556,7 @@ describe('irreversible tools', () => {
     while (!exited) {
       const before = reads;
       await clock.advance(1_000);
-      await until(() => reads > before || exited);
+      await waitFor(() => reads > before || exited, 'the run to read the store again, or to end');
     }
     expect(sent).toEqual(['ada@example.org mail-wd:1:tool#1.1 send_mail']);
     expect((await store.getRun('mail-wd'))?.status).toBe('completed');
@@ -572,8 +573,3 @@ describe('irreversible tools', () => {
     expect(sent).toHaveLength(1);
   });
 });
-
-/** Resolve once `check` holds (polled between I/O callbacks, never on a timer). */
-async function until(check: () => boolean): Promise<void> {
-  while (!check()) await new Promise((r) => setImmediate(r));
-}

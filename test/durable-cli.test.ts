@@ -13,20 +13,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli, type CliRun } from './support/cli-harness.ts';
 import { EventBus, VirtualClock, type WardenEvent } from '../src/runtime/index.ts';
 import { Quarantine } from '../src/resilience/index.ts';
-import { openSqliteStore, type Store } from '../src/store/index.ts';
+import { openSqliteStore, openStore, type Store } from '../src/store/index.ts';
 import { DurableHost, StoreQuarantineStore, defineRun } from '../src/durable/index.ts';
-import { dropLocation, freshLocation, openAt, PG_SKIP_REASON, PG_URL } from './support/stores.ts';
+import { storeCase, waitFor } from '../src/testing/index.ts';
 
 const repo = new URL('..', import.meta.url).pathname;
 
 const cli = (...argv: string[]): Promise<CliRun> => runCli(argv, { cwd: repo });
-
-async function waitFor(cond: () => boolean): Promise<void> {
-  for (let i = 0; !cond(); i++) {
-    if (i > 200_000) throw new Error('waitFor: never held');
-    await new Promise((r) => setImmediate(r));
-  }
-}
 
 const sent: string[] = [];
 const mailer = defineRun('mailer', async (run, input: { to: string }) => {
@@ -206,10 +199,11 @@ describe('warden runs / dlq / approvals / quarantine (sqlite)', () => {
   });
 });
 
-describe.skipIf(PG_URL === undefined)(PG_URL === undefined ? `warden runs on postgres (${PG_SKIP_REASON})` : 'warden runs on postgres', () => {
+const postgres = storeCase('postgres');
+describe.skipIf(postgres.skip)(`warden runs on ${postgres.title}`, () => {
   it('lists and approves through a postgres:// URL', async () => {
-    const loc = freshLocation('postgres');
-    const store = await openAt(loc);
+    const loc = postgres.location();
+    const store = await openStore(loc);
     try {
       const clock = new VirtualClock();
       const bus = new EventBus(clock);
@@ -228,7 +222,7 @@ describe.skipIf(PG_URL === undefined)(PG_URL === undefined ? `warden runs on pos
       await host.close();
     } finally {
       await store.close();
-      await dropLocation(loc);
+      await loc.drop();
     }
   });
 });

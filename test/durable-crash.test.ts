@@ -9,24 +9,24 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { killAndRestart, type KillPoint } from './support/crash-harness.ts';
-import { dropLocation, freshLocation, STORE_CASES } from './support/stores.ts';
+import { withStores } from '../src/testing/index.ts';
 
 const killPoint: fc.Arbitrary<KillPoint> = fc.record({
   on: fc.constantFrom('exec' as const, 'journaled' as const, 'mail' as const),
   n: fc.integer({ min: 1, max: 6 }),
 });
 
-for (const c of STORE_CASES) {
+for (const c of withStores()) {
   describe.skipIf(c.skip)(`kill -9 of a durable run: ${c.title}`, () => {
     it('completes every run with each mail delivered once, whatever points the worker is killed at (property)', async () => {
       let kills = 0;
       await fc.assert(
         fc.asyncProperty(fc.array(killPoint, { minLength: 1, maxLength: 2 }), async (points) => {
-          const loc = freshLocation(c.kind);
+          const loc = c.location();
           try {
             kills += (await killAndRestart(loc, points)).kills;
           } finally {
-            await dropLocation(loc);
+            await loc.drop();
           }
         }),
         { numRuns: 20, seed: c.kind === 'sqlite' ? 7 : 11 },
@@ -36,12 +36,12 @@ for (const c of STORE_CASES) {
     }, 240_000);
 
     it('delivers a mail once when the worker dies while the mail service holds its send', async () => {
-      const loc = freshLocation(c.kind);
+      const loc = c.location();
       try {
         const r = await killAndRestart(loc, [{ on: 'mail', n: 2 }]);
         expect(r).toEqual({ kills: 1, processes: 2 });
       } finally {
-        await dropLocation(loc);
+        await loc.drop();
       }
     }, 60_000);
   });

@@ -12,9 +12,9 @@ import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { hostname } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EventBus, VirtualClock, type WardenEvent } from '../src/runtime/index.ts';
-import type { ProcessIdentity, Store } from '../src/store/index.ts';
+import { openStore, type ProcessIdentity, type Store } from '../src/store/index.ts';
 import { DurableHost, currentProcess, defineRun, processIdentity, processState } from '../src/durable/index.ts';
-import { dropLocation, freshLocation, openAt, STORE_CASES, type StoreLocation } from './support/stores.ts';
+import { withStores, type TestStoreLocation } from '../src/testing/index.ts';
 
 const WORKER = new URL('./durable-takeover/worker.ts', import.meta.url).pathname;
 const START_MS = 1_767_225_600_000;
@@ -28,7 +28,7 @@ interface Worker {
   readonly exited: Promise<void>;
 }
 
-function startWorker(loc: StoreLocation, mode: 'hold' | 'recover' | 'start'): Worker {
+function startWorker(loc: TestStoreLocation, mode: 'hold' | 'recover' | 'start'): Worker {
   const child = fork(WORKER, [], {
     env: { ...process.env, TAKEOVER_DB: loc.db, TAKEOVER_SCHEMA: loc.schema ?? '', START_MS: String(START_MS), MODE: mode },
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
@@ -91,20 +91,20 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-for (const c of STORE_CASES) {
+for (const c of withStores()) {
   describe.skipIf(c.skip)(`taking over a run whose process died: ${c.title}`, () => {
-    async function fresh(): Promise<{ loc: StoreLocation; store: Store }> {
-      const loc = freshLocation(c.kind);
-      const store = await openAt(loc);
+    async function fresh(): Promise<{ loc: TestStoreLocation; store: Store }> {
+      const loc = c.location();
+      const store = await openStore(loc);
       cleanups.push(async () => {
         await store.close();
-        await dropLocation(loc);
+        await loc.drop();
       });
       return { loc, store };
     }
 
     /** A worker that started "job-1" under the default owner, journaled step "first" and holds in "second". */
-    async function holder(loc: StoreLocation): Promise<Worker> {
+    async function holder(loc: TestStoreLocation): Promise<Worker> {
       const w = startWorker(loc, 'hold');
       cleanups.push(async () => {
         w.child.kill('SIGKILL');

@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { EventBus, VirtualClock, type WardenEvent } from '../src/runtime/index.ts';
 import { openSqliteStore, SCHEMA_VERSION } from '../src/store/index.ts';
 import { DurableHost, defineRun } from '../src/durable/index.ts';
+import { waitFor } from '../src/testing/index.ts';
 
 const fixtures = new URL('./fixtures/', import.meta.url).pathname;
 const files = readdirSync(fixtures).filter((f) => /^golden-journal-v\d+\.db$/.test(f)).sort();
@@ -53,10 +54,7 @@ describe('golden journals', () => {
       executed.length = 0;
       expect((await store.getRun('awaiting-approval'))?.status).toBe('suspended');
       await host.approvals.approve('awaiting-approval:1', { by: 'golden-test', reason: 'fixture' });
-      for (let i = 0; !events.some((e) => e.type === 'run.completed' && e.runId === 'awaiting-approval'); i++) {
-        if (i > 100_000) throw new Error('the approved run never completed');
-        await new Promise((r) => setImmediate(r));
-      }
+      await waitFor(() => events.some((e) => e.type === 'run.completed' && e.runId === 'awaiting-approval'), 'the approved run to complete');
       expect(executed).toEqual(['send-mail', 'summarise', 'archive']);
       expect((await store.getRun('awaiting-approval'))?.output).toEqual({ receipt: 'msg-new', summary: '1 items' });
     } finally {

@@ -14,7 +14,7 @@ import { EventBus, VirtualClock, type WardenEvent } from '../src/runtime/index.t
 import { DurableHost, defineRun } from '../src/durable/index.ts';
 import { REDACTED, anthropicMessages, createModelClient, openaiChat } from '../src/llm/index.ts';
 import { startSimServer, type SimServer } from '../src/sim/index.ts';
-import { freshStore } from './support/stores.ts';
+import { storeCase } from '../src/testing/index.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -44,7 +44,7 @@ describe('a short API key', () => {
   ] as const)('%s: a rejected %s key is in none of the error, the events, the dead letter or the store', async (api, key) => {
     const sim: SimServer = await startSimServer({ apiKey: 'the-right-key-000000' });
     cleanups.push(() => sim.close());
-    const { store, loc, cleanup } = await freshStore('sqlite');
+    const { store, location: loc, cleanup } = await storeCase('sqlite').open();
     cleanups.push(cleanup);
     const clock = new VirtualClock({ startMs: Date.parse('2031-01-01T00:00:00Z') });
     const bus = new EventBus(clock);

@@ -7,47 +7,28 @@
  */
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { EventBus, VirtualClock, type WardenEvent } from '../runtime/index.ts';
+import type { EventBus, VirtualClock, WardenEvent } from '../runtime/index.ts';
 import { Quarantine, SpawnGuard } from '../resilience/index.ts';
-import { freshStore, openAt, STORE_CASES, type StoreLocation } from '../../test/support/stores.ts';
+import { startDurableHarness, waitFor, withStores, type DurableHarness } from '../testing/index.ts';
 import type { Store } from '../store/index.ts';
 import { DurableHost, StoreQuarantineStore, StoreSpawnKeyStore, defineRun, requireApproval, type DurableHostOptions, type RunDefinition, type RunHandle } from './index.ts';
 
-async function waitFor(cond: () => boolean, what = 'condition'): Promise<void> {
-  for (let i = 0; !cond(); i++) {
-    if (i > 200_000) throw new Error(`waitFor: ${what} never held`);
-    await new Promise((r) => setImmediate(r));
-  }
-}
-
-for (const c of STORE_CASES) {
+for (const c of withStores()) {
   describe.skipIf(c.skip)(`effects and approvals: ${c.title}`, () => {
+    let bench: DurableHarness;
     let store: Store;
-    let loc: StoreLocation;
-    let cleanup: () => Promise<void>;
     let clock: VirtualClock;
     let bus: EventBus;
     let events: WardenEvent[];
-    const hosts: DurableHost[] = [];
 
     beforeEach(async () => {
-      ({ store, loc, cleanup } = await freshStore(c.kind));
-      clock = new VirtualClock({ startMs: 5_000 });
-      bus = new EventBus(clock);
-      events = [];
-      bus.onAny((e) => events.push(e));
+      bench = await startDurableHarness({ store: c, startMs: 5_000, owner: 'worker-1' });
+      ({ store, clock, bus, events } = bench);
     });
-    afterEach(async () => {
-      for (const h of hosts.splice(0)) await h.close();
-      await cleanup();
-    });
+    afterEach(() => bench.close());
 
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    function host(runs: RunDefinition<any, any>[], options: Partial<DurableHostOptions> = {}): DurableHost {
-      const h = new DurableHost({ store, runs, clock, bus, owner: 'worker-1', ...options });
-      hosts.push(h);
-      return h;
-    }
+    const host = (runs: RunDefinition<any, any>[], options: Partial<DurableHostOptions> = {}): DurableHost => bench.host(runs, options);
 
     /** A mail service that delivers once per idempotency key, as a real provider would. */
     function mailService() {
@@ -150,9 +131,7 @@ for (const c of STORE_CASES) {
       expect(await result).toMatchObject({ status: 'suspended', reason: 'approval', detail: { approvalId: `${id}:0`, action: 'wire-money', reason: 'marked irreversible' } });
       expect(mail.attempts.size).toBe(0);
       // Restart: a new host on a reopened store.
-      for (const h of hosts.splice(0)) await h.close();
-      await store.close();
-      store = await openAt(loc);
+      store = await bench.restart();
       const h = host([def]);
       expect(await h.recover()).toEqual([]); // still waiting for a person
       const [pending] = await h.approvals.list({ status: 'pending' });
@@ -233,8 +212,7 @@ for (const c of STORE_CASES) {
           throw new TypeError('cannot parse');
         }).catch(() => undefined);
       }
-      await store.close();
-      store = await openAt(loc);
+      store = await bench.restart();
       const again = new Quarantine({ name: 'inbox', maxCrashes: 2, store: new StoreQuarantineStore(store, 'inbox'), clock });
       await expect(again.run(poison, () => 'handled')).rejects.toMatchObject({ code: 'QUARANTINED', crashes: 2 });
       const [record] = await again.list();
@@ -316,7 +294,7 @@ for (const c of STORE_CASES) {
           expect(outcome).toMatchObject({ status: 'completed', output: ['msg-1', 'msg-2', 'msg-3', 'msg-4'] });
           for (const count of mail.attempts.values()) expect(count).toBe(1);
           expect(mail.delivered.size).toBe(4);
-          for (const h of hosts.splice(0)) await h.close();
+          await bench.closeHosts();
         }),
         { numRuns: c.kind === 'sqlite' ? 40 : 15, seed: 42 },
       );

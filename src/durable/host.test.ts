@@ -6,42 +6,30 @@
  * taking the run over; the real-process version with SIGKILL is test/durable-crash.test.ts.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { EventBus, VirtualClock, isWardenError, type Fence, type WardenEvent } from '../runtime/index.ts';
+import { isWardenError, type EventBus, type Fence, type VirtualClock, type WardenEvent } from '../runtime/index.ts';
 import { Retry } from '../resilience/index.ts';
-import { freshStore, openAt, STORE_CASES, type StoreLocation } from '../../test/support/stores.ts';
+import { startDurableHarness, waitFor, withStores, type DurableHarness } from '../testing/index.ts';
 import type { Store } from '../store/index.ts';
 import { DurableHost, defineRun, type DurableHostOptions, type RunDefinition } from './index.ts';
 
 const never = <T>(): Promise<T> => new Promise<T>(() => {});
 
-for (const c of STORE_CASES) {
+for (const c of withStores()) {
   describe.skipIf(c.skip)(`durable runs: ${c.title}`, () => {
+    let bench: DurableHarness;
     let store: Store;
-    let loc: StoreLocation;
-    let cleanup: () => Promise<void>;
     let clock: VirtualClock;
     let bus: EventBus;
     let events: WardenEvent[];
-    const hosts: DurableHost[] = [];
 
     beforeEach(async () => {
-      ({ store, loc, cleanup } = await freshStore(c.kind));
-      clock = new VirtualClock({ startMs: 1_000_000 });
-      bus = new EventBus(clock);
-      events = [];
-      bus.onAny((e) => events.push(e));
+      bench = await startDurableHarness({ store: c, startMs: 1_000_000, owner: 'worker-1' });
+      ({ store, clock, bus, events } = bench);
     });
-    afterEach(async () => {
-      for (const h of hosts.splice(0)) await h.close();
-      await cleanup();
-    });
+    afterEach(() => bench.close());
 
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    function host(runs: RunDefinition<any, any>[], options: Partial<DurableHostOptions> = {}): DurableHost {
-      const h = new DurableHost({ store, runs, clock, bus, owner: 'worker-1', ...options });
-      hosts.push(h);
-      return h;
-    }
+    const host = (runs: RunDefinition<any, any>[], options: Partial<DurableHostOptions> = {}): DurableHost => bench.host(runs, options);
 
     /** Wait for a result while moving the virtual clock (retries back off on it) whenever the store is idle. */
     async function settled<T>(p: Promise<T>): Promise<T> {
@@ -53,14 +41,6 @@ for (const c of STORE_CASES) {
         if (i > 100_000) throw new Error('settled: the promise never settled');
       }
       return p;
-    }
-
-    /** Wait (on the event loop, not on time) until store I/O has made `cond` true. */
-    async function waitFor(cond: () => boolean, what = 'condition'): Promise<void> {
-      for (let i = 0; !cond(); i++) {
-        if (i > 200_000) throw new Error(`waitFor: ${what} never held`);
-        await new Promise((r) => setImmediate(r));
-      }
     }
 
     const types = (prefix: string): string[] => events.filter((e) => e.type.startsWith(prefix)).map((e) => e.type);
@@ -342,9 +322,7 @@ for (const c of STORE_CASES) {
       });
       const { id, result } = await host([def]).start(def, null);
       expect((await result).status).toBe('suspended');
-      for (const h of hosts.splice(0)) await h.close();
-      await store.close();
-      store = await openAt(loc);
+      store = await bench.restart();
       const again = host([def]);
       expect((await store.getRun(id))?.status).toBe('suspended');
       await again.approvals.approve(`${id}:1`, { by: 'bob', reason: 'fine' });

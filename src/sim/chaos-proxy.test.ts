@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VirtualClock, isWardenError } from '../runtime/index.ts';
+import { waitFor } from '../testing/index.ts';
 import { startChaosProxy, startSimServer, type ChaosProxy, type ChaosRule, type SimServer } from './index.ts';
 
 let sim: SimServer;
@@ -129,7 +130,7 @@ describe('chaos proxy faults on the wire', () => {
       async (p) => {
         const before = sim.requestCount;
         const pending = post(p.url, '/v1/chat/completions', chat());
-        while (clock.pendingTimers() === 0) await new Promise((r) => setImmediate(r));
+        await waitFor(() => clock.pendingTimers() > 0, 'the proxy to start its latency timer');
         await clock.advance(299);
         expect(sim.requestCount).toBe(before);
         await clock.advance(1);
@@ -146,7 +147,7 @@ describe('chaos proxy faults on the wire', () => {
       [{ fault: { kind: 'hang' } }],
       async (p) => {
         const pending = post(p.url, '/v1/chat/completions', chat());
-        while (p.hanging === 0) await new Promise((r) => setImmediate(r));
+        await waitFor(() => p.hanging > 0, 'the request to hang at the proxy');
         await clock.advance(999);
         expect(p.hanging).toBe(1);
         await clock.advance(1);
@@ -162,7 +163,7 @@ describe('chaos proxy faults on the wire', () => {
   it('closes with a request still hanging, freeing it', async () => {
     const p = await startChaosProxy({ target: sim.url, rules: [{ fault: { kind: 'hang' } }] });
     const pending = post(p.url, '/v1/chat/completions', chat());
-    while (p.hanging === 0) await new Promise((r) => setImmediate(r));
+    await waitFor(() => p.hanging > 0, 'the request to hang at the proxy');
     await p.close();
     expect((await pending).error).toBeDefined();
     expect(p.hanging).toBe(0);

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { isWardenError } from '../runtime/index.ts';
-import { dropLocation, freshLocation, openAt, PG_SKIP_REASON, PG_URL } from '../../test/support/stores.ts';
+import { storeCase } from '../testing/index.ts';
 import { openPostgresStore, openSqliteStore, openStore, SCHEMA_VERSION, storeLocation } from './index.ts';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'warden-open-'));
@@ -137,33 +137,34 @@ describe('opening a Postgres store', () => {
     await expect(openPostgresStore({ url: 'postgres://u@127.0.0.1/db', schema: 'x; drop table y' })).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
   });
 
-  describe.skipIf(PG_URL === undefined)(PG_URL === undefined ? `with a server (${PG_SKIP_REASON})` : 'with a server', () => {
+  const postgres = storeCase('postgres');
+  describe.skipIf(postgres.skip)(`with a server${postgres.skip === false ? '' : ` (${postgres.skip})`}`, () => {
     it('refuses a schema newer than the code and leaves it as it was', async () => {
-      const loc = freshLocation('postgres');
+      const loc = postgres.location();
       try {
-        const store = await openAt(loc);
+        const store = await openStore(loc);
         await store.createRun({ id: 'r1', name: 'demo', input: null, traceId: 't', at: 1 });
         await store.close();
         const client = new pg.Client({ connectionString: loc.db });
         await client.connect();
         await client.query(`UPDATE ${loc.schema}.warden_meta SET value = $1 WHERE key = 'schema_version'`, [String(SCHEMA_VERSION + 3)]);
-        await expect(openAt(loc)).rejects.toMatchObject({ code: 'STORE_SCHEMA_TOO_NEW', found: SCHEMA_VERSION + 3, supported: SCHEMA_VERSION });
+        await expect(openStore(loc)).rejects.toMatchObject({ code: 'STORE_SCHEMA_TOO_NEW', found: SCHEMA_VERSION + 3, supported: SCHEMA_VERSION });
         const rows = await client.query(`SELECT count(*)::int AS n FROM ${loc.schema}.warden_runs`);
         expect(rows.rows[0]).toEqual({ n: 1 });
         await client.end();
       } finally {
-        await dropLocation(loc);
+        await loc.drop();
       }
     });
 
     it('migrates once when several processes open the same empty schema at the same time', async () => {
-      const loc = freshLocation('postgres');
+      const loc = postgres.location();
       try {
-        const stores = await Promise.all([openAt(loc), openAt(loc), openAt(loc)]);
+        const stores = await Promise.all([openStore(loc), openStore(loc), openStore(loc)]);
         for (const s of stores) expect(s.info.schemaVersion).toBe(SCHEMA_VERSION);
         await Promise.all(stores.map((s) => s.close()));
       } finally {
-        await dropLocation(loc);
+        await loc.drop();
       }
     });
   });

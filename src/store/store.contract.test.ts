@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isWardenError } from '../runtime/index.ts';
-import { freshStore, openAt, STORE_CASES, type StoreLocation } from '../../test/support/stores.ts';
+import { withStores, type TestStore } from '../testing/index.ts';
 import { SCHEMA_VERSION, type JournalEntry, type Store } from './index.ts';
 
 const entry = (runId: string, seq: number, name = `step-${seq}`, value: unknown = seq): JournalEntry => ({
@@ -18,22 +18,19 @@ const entry = (runId: string, seq: number, name = `step-${seq}`, value: unknown 
   at: 1000 + seq,
 });
 
-for (const c of STORE_CASES) {
+for (const c of withStores()) {
   describe.skipIf(c.skip)(`store contract: ${c.title}`, () => {
+    let opened: TestStore;
     let store: Store;
-    let loc: StoreLocation;
-    let cleanup: () => Promise<void>;
 
     beforeEach(async () => {
-      ({ store, loc, cleanup } = await freshStore(c.kind));
+      opened = await c.open();
+      store = opened.store;
     });
-    afterEach(async () => {
-      await cleanup();
-    });
+    afterEach(() => opened.cleanup());
 
     async function reopen(): Promise<Store> {
-      await store.close();
-      store = await openAt(loc);
+      store = await opened.reopen();
       return store;
     }
 

@@ -1,23 +1,16 @@
 /**
  * Shared set-up for the agent tests: the simulated model server on loopback with a script, model
- * clients over the real OpenAI and Anthropic SDKs pointed at it, a fresh SQLite store, and the
- * requests the server received, so a test can count what was paid for.
+ * clients over the real OpenAI and Anthropic SDKs pointed at it (priced by the kit's
+ * `SIM_MODEL_PRICING`), and the requests the server received, so a test can count what was paid
+ * for. Stores come from the kit's store matrix (`storeCase('sqlite').open()`).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createModelClient, anthropicMessages, openaiChat, type ResilientModelClient } from '../../src/llm/index.ts';
 import type { Budget } from '../../src/resilience/index.ts';
 import type { Clock, EventBus } from '../../src/runtime/index.ts';
 import { startSimServer, type SimScript, type SimServer } from '../../src/sim/index.ts';
-import { openSqliteStore, type Store } from '../../src/store/index.ts';
+import { SIM_MODEL_PRICING } from '../../src/testing/index.ts';
 
 export type Provider = 'openai' | 'anthropic';
-
-export const PRICING = {
-  'sim-small': { inputPerMTok: 0.15, outputPerMTok: 0.6 },
-  'sim-large': { inputPerMTok: 0.8, outputPerMTok: 4 },
-};
 
 /** A resilient client over one provider's SDK to `baseURL` (the sim, or a proxy in front of it). */
 export function simClient(
@@ -31,7 +24,7 @@ export function simClient(
       : anthropicMessages({ model: 'sim-large', apiKey: 'sk-test', baseURL: urls.anthropic, ...(options.maxOutputTokens === undefined ? {} : { maxOutputTokens: options.maxOutputTokens }) });
   return createModelClient({
     models: [adapter],
-    pricing: PRICING,
+    pricing: SIM_MODEL_PRICING,
     ...(options.bus === undefined ? {} : { bus: options.bus }),
     ...(options.clock === undefined ? {} : { clock: options.clock }),
     ...(options.budget === undefined ? {} : { budget: options.budget }),
@@ -41,21 +34,6 @@ export function simClient(
 export async function sim(script: SimScript): Promise<SimServer & { urls: { openai: string; anthropic: string } }> {
   const s = await startSimServer({ script });
   return Object.assign(s, { urls: { openai: s.openaiBaseURL, anthropic: s.anthropicBaseURL } });
-}
-
-/** A fresh SQLite store in a temp directory, with its cleanup. */
-export async function tempStore(): Promise<{ store: Store; path: string; cleanup: () => Promise<void> }> {
-  const dir = mkdtempSync(join(tmpdir(), 'warden-agent-'));
-  const path = join(dir, 'warden.db');
-  const store = await openSqliteStore({ path });
-  return {
-    store,
-    path,
-    cleanup: async () => {
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
 }
 
 /** The messages of a request the sim received, as `{ role, content }` text (both wire formats). */

@@ -16,7 +16,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
-import { openAt, type StoreLocation } from './stores.ts';
+import { openStore } from '../../src/store/index.ts';
+import type { TestStoreLocation } from '../../src/testing/index.ts';
 
 export type KillPoint = { readonly on: 'exec' | 'journaled' | 'mail'; readonly n: number };
 
@@ -88,7 +89,7 @@ export interface CrashRunResult {
  * Run the mail batch to completion in worker processes, killing the worker at each point in
  * `kills` (in order; a point the run never reaches is skipped), then check every invariant.
  */
-export async function killAndRestart(loc: StoreLocation, kills: readonly KillPoint[], recipients = ['ada', 'bob', 'cy']): Promise<CrashRunResult> {
+export async function killAndRestart(loc: TestStoreLocation, kills: readonly KillPoint[], recipients = ['ada', 'bob', 'cy']): Promise<CrashRunResult> {
   const mail = await startMailService();
   const dir = mkdtempSync(join(tmpdir(), 'warden-crash-'));
   const execLog = join(dir, 'exec.log');
@@ -152,7 +153,7 @@ export async function killAndRestart(loc: StoreLocation, kills: readonly KillPoi
       assert.equal(mail.attempts.get(key), 1, `mail ${key} was sent ${mail.attempts.get(key)} times`);
     }
     // No journal entry lost: everything a worker saw committed is in the journal, unchanged.
-    const store = await openAt(loc);
+    const store = await openStore(loc);
     try {
       const journal = await store.readJournal('batch-1');
       assert.deepEqual(

@@ -1,76 +1,26 @@
 /**
- * Shared set-up for the model-layer tests: a simulated model server (and optionally a chaos
- * proxy in front of it) on loopback, a virtual clock and an event log, and `drive`, which lets
- * real HTTP run while every policy wait (retry backoff, Retry-After) happens on the virtual
- * clock: when a retry announces its delay, the clock is advanced by exactly that much.
+ * The model-layer tests' bench: the kit's simulated-model harness (`startSimHarness` of
+ * `warden/testing`: the simulated server, the chaos proxy given rules, a virtual clock advanced
+ * by each announced retry delay, recorded events), started at a fixed date, under the names these
+ * tests use.
  */
-import { EventBus, VirtualClock, type WardenEvent, type WardenEventType } from '../../src/runtime/index.ts';
-import { startChaosProxy, startSimServer, type ChaosProxy, type ChaosRule, type SimScript, type SimServer } from '../../src/sim/index.ts';
+import { startSimHarness, type SimHarness, type SimHarnessOptions } from '../../src/testing/index.ts';
 
 export const START_MS = Date.parse('2031-01-01T00:00:00Z');
 
-export interface Harness {
-  readonly clock: VirtualClock;
-  readonly bus: EventBus;
-  readonly events: WardenEvent[];
-  readonly sim: SimServer;
-  readonly proxy: ChaosProxy | undefined;
+export interface Harness extends SimHarness {
   /** Base URL for the OpenAI SDK: through the proxy when there is one. */
   readonly openaiURL: string;
   /** Base URL for the Anthropic SDK. */
   readonly anthropicURL: string;
-  of<K extends WardenEventType>(type: K): WardenEvent<K>[];
-  close(): Promise<void>;
 }
 
-export async function harness(options: { script?: SimScript; rules?: readonly ChaosRule[]; seed?: number; apiKey?: string } = {}): Promise<Harness> {
-  const clock = new VirtualClock({ startMs: START_MS });
-  const bus = new EventBus(clock);
-  const events: WardenEvent[] = [];
-  bus.onAny((e) => events.push(e));
-  // Retry waits run on the virtual clock: advance it by each announced delay once the wait began.
-  bus.on('retry.attempt_failed', (e) => {
-    const delay = e.delayMs;
-    if (delay !== undefined) setImmediate(() => void clock.advance(delay));
-  });
-  const sim = await startSimServer({ ...(options.script === undefined ? {} : { script: options.script }), ...(options.apiKey === undefined ? {} : { apiKey: options.apiKey }) });
-  const proxy = options.rules === undefined ? undefined : await startChaosProxy({ target: sim.url, rules: options.rules, seed: options.seed ?? 1, bus });
-  const base = proxy?.url ?? sim.url;
-  return {
-    clock,
-    bus,
-    events,
-    sim,
-    proxy,
-    openaiURL: `${base}/v1`,
-    anthropicURL: base,
-    of: <K extends WardenEventType>(type: K) => events.filter((e): e is WardenEvent<K> => e.type === type),
-    async close() {
-      await proxy?.close();
-      await sim.close();
-    },
-  };
+export async function harness(options: Pick<SimHarnessOptions, 'script' | 'rules' | 'seed' | 'apiKey'> = {}): Promise<Harness> {
+  const h = await startSimHarness({ ...options, startMs: START_MS });
+  return Object.assign(h, { openaiURL: h.openaiBaseURL, anthropicURL: h.anthropicBaseURL });
 }
 
-/** Resolve once the proxy holds a hanging request, then move the clock past `timeoutMs`. */
-export async function expireHangs(h: Harness, timeoutMs: number, count = 1): Promise<void> {
-  for (let i = 0; i < count; i++) {
-    const proxy = h.proxy;
-    if (proxy === undefined) throw new Error('no proxy');
-    await new Promise<void>((resolve) => {
-      const check = (): void => {
-        if (proxy.hanging > 0) resolve();
-        else setImmediate(check);
-      };
-      check();
-    });
-    await h.clock.advance(timeoutMs);
-    await new Promise<void>((resolve) => {
-      const check = (): void => {
-        if (proxy.hanging === 0) resolve();
-        else setImmediate(check);
-      };
-      check();
-    });
-  }
+/** Resolve once the proxy holds a hanging request, then move the clock past `timeoutMs` (`count` times). */
+export function expireHangs(h: Harness, timeoutMs: number, count = 1): Promise<void> {
+  return h.expireHangs(timeoutMs, count);
 }

@@ -2,8 +2,8 @@
  * Real processes and real MCP clients for the memory server's tests: Warden's server
  * (`bin/warden memory serve`) and the reference server (`@modelcontextprotocol/server-memory`)
  * spawned over stdio by the SDK's own client transport, Warden's HTTP server as a child process,
- * and fresh backends (a JSONL file, a SQLite store, a Postgres schema). Waits only on protocol
- * answers and process events, never on time.
+ * and fresh backends (a JSONL file, a SQLite store, a Postgres schema of the store matrix of
+ * `warden/testing`). Waits only on protocol answers and process events, never on time.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -13,8 +13,7 @@ import { createInterface } from 'node:readline';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import pg from 'pg';
-import { PG_SKIP_REASON, PG_URL } from './stores.ts';
+import { storeCase } from '../../src/testing/index.ts';
 
 export const REPO = new URL('../../', import.meta.url).pathname;
 export const WARDEN_BIN = join(REPO, 'bin/warden');
@@ -22,13 +21,13 @@ export const REFERENCE_BIN = join(REPO, 'node_modules/@modelcontextprotocol/serv
 
 export type BackendKind = 'file' | 'sqlite' | 'postgres';
 
+const postgres = storeCase('postgres');
+
 export const BACKEND_CASES: readonly { kind: BackendKind; title: string; skip: boolean }[] = [
   { kind: 'file', title: 'JSONL file', skip: false },
   { kind: 'sqlite', title: 'SQLite store', skip: false },
-  { kind: 'postgres', title: PG_URL === undefined ? `Postgres store (${PG_SKIP_REASON})` : 'Postgres store', skip: PG_URL === undefined },
+  { kind: 'postgres', title: postgres.skip === false ? 'Postgres store' : `Postgres store (${postgres.skip})`, skip: postgres.skip !== false },
 ];
-
-let counter = 0;
 
 export interface Backend {
   readonly kind: BackendKind;
@@ -57,22 +56,14 @@ export function freshBackend(kind: BackendKind): Backend {
     const db = join(dir, 'warden.db');
     return { kind, dir, args: ['--db', db], options: { db }, drop: async () => {} };
   }
-  if (PG_URL === undefined) throw new Error(PG_SKIP_REASON);
-  const schema = `wm_${process.pid}_${++counter}_${Math.floor(Math.random() * 1e9).toString(36)}`;
+  const location = postgres.location();
+  const schema = location.schema!;
   return {
     kind,
     dir,
-    args: ['--db', PG_URL, '--schema', schema],
-    options: { db: PG_URL, schema },
-    drop: async () => {
-      const c = new pg.Client({ connectionString: PG_URL });
-      await c.connect();
-      try {
-        await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      } finally {
-        await c.end();
-      }
-    },
+    args: ['--db', location.db, '--schema', schema],
+    options: { db: location.db, schema },
+    drop: () => location.drop(),
   };
 }
 
