@@ -5,24 +5,9 @@
  */
 import { APPROVAL_STATUSES, type ApprovalStatus } from '../../store/index.ts';
 import { Approvals } from '../../durable/index.ts';
-import { UsageError, type Command } from '../command.ts';
-import {
-  DB_HELP,
-  DB_OPTION,
-  LIST_JSON_HELP,
-  LIST_JSON_OPTIONS,
-  choice,
-  listFormat,
-  oneId,
-  onlyFor,
-  preview,
-  required,
-  subcommand,
-  table,
-  time,
-  withStore,
-  writeJsonList,
-} from './durable-shared.ts';
+import { UsageError, choice, oneId, onlyFor, required, subcommand, type Command } from '../command.ts';
+import { DB_HELP, DB_OPTION, withStore } from '../store-options.ts';
+import { LIST_JSON_HELP, LIST_JSON_OPTIONS, listFormat, preview, table, time, writeJsonList } from '../table.ts';
 
 const SUBS = ['list', 'approve', 'deny'] as const;
 

@@ -25,7 +25,7 @@ import { anthropicMessages, createModelClient, openaiChat, type ProviderAdapter,
 import { startChaosProxy, startSimServer, type ChaosProxy, type SimServer } from '../../sim/index.ts';
 import { openStore, type Store } from '../../store/index.ts';
 import { UsageError, integerOption, type CliIO, type Command } from '../command.ts';
-import { checkedLocation } from './durable-shared.ts';
+import { checkedLocation } from '../store-options.ts';
 import { STAGES, pipelineAgents, pipelineTree, runIdOf, type Stage } from '../demo/pipeline.ts';
 import { DemoStats, FAULT_NAMES, Painter, clockLabel, describeEvent, renderTree, treeLine, usd, wrap } from '../demo/render.ts';
 import { QUESTION, demoChaos, demoScript } from '../demo/script.ts';

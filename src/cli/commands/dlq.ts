@@ -5,24 +5,9 @@
  */
 import { DEAD_LETTER_STATUSES, type DeadLetterStatus, type Json } from '../../store/index.ts';
 import { DeadLetterQueue, toJournalJson } from '../../durable/index.ts';
-import { UsageError, integerOption, type Command } from '../command.ts';
-import {
-  DB_HELP,
-  DB_OPTION,
-  LIST_JSON_HELP,
-  LIST_JSON_OPTIONS,
-  choice,
-  jsonOption,
-  listFormat,
-  oneId,
-  onlyFor,
-  preview,
-  subcommand,
-  table,
-  time,
-  withStore,
-  writeJsonList,
-} from './durable-shared.ts';
+import { UsageError, integerOption, choice, jsonOption, oneId, onlyFor, subcommand, type Command } from '../command.ts';
+import { DB_HELP, DB_OPTION, withStore } from '../store-options.ts';
+import { LIST_JSON_HELP, LIST_JSON_OPTIONS, listFormat, preview, table, time, writeJsonList } from '../table.ts';
 
 const SUBS = ['list', 'show', 'replay', 'discard'] as const;
 

@@ -20,9 +20,9 @@ import {
   type MemoryGraph,
   type MemoryHttpOptions,
 } from '../../memory/index.ts';
-import { UsageError, integerOption, type CliIO, type Command, type ParsedArgs } from '../command.ts';
+import { UsageError, integerOption, subcommand, type CliIO, type Command, type ParsedArgs } from '../command.ts';
 import { listenError, untilStopped } from './files.ts';
-import { checkedLocation, subcommand } from './durable-shared.ts';
+import { checkedLocation } from '../store-options.ts';
 
 /** The backend the options name, its location checked by the store (a mistyped URL scheme, an unexpanded `${VAR}`, a directory: usage errors). */
 function backendOf(args: ParsedArgs, io: CliIO): MemoryBackendOptions {

@@ -4,21 +4,9 @@
  */
 import { realClock } from '../../runtime/index.ts';
 import type { QuarantineRecord } from '../../resilience/index.ts';
-import { UsageError, type Command } from '../command.ts';
-import {
-  DB_HELP,
-  DB_OPTION,
-  LIST_JSON_HELP,
-  LIST_JSON_OPTIONS,
-  listFormat,
-  oneId,
-  onlyFor,
-  subcommand,
-  table,
-  time,
-  withStore,
-  writeJsonList,
-} from './durable-shared.ts';
+import { UsageError, oneId, onlyFor, subcommand, type Command } from '../command.ts';
+import { DB_HELP, DB_OPTION, withStore } from '../store-options.ts';
+import { LIST_JSON_HELP, LIST_JSON_OPTIONS, listFormat, table, time, writeJsonList } from '../table.ts';
 
 const SUBS = ['list', 'release'] as const;
 

@@ -6,23 +6,9 @@
 import { realClock } from '../../runtime/index.ts';
 import { RUN_STATUSES, type RunStatus } from '../../store/index.ts';
 import { RunCancelledError, toStoredError } from '../../durable/index.ts';
-import { UsageError, integerOption, type Command } from '../command.ts';
-import {
-  DB_HELP,
-  DB_OPTION,
-  LIST_JSON_HELP,
-  LIST_JSON_OPTIONS,
-  choice,
-  listFormat,
-  oneId,
-  onlyFor,
-  preview,
-  subcommand,
-  table,
-  time,
-  withStore,
-  writeJsonList,
-} from './durable-shared.ts';
+import { UsageError, integerOption, choice, oneId, onlyFor, subcommand, type Command } from '../command.ts';
+import { DB_HELP, DB_OPTION, withStore } from '../store-options.ts';
+import { LIST_JSON_HELP, LIST_JSON_OPTIONS, listFormat, preview, table, time, writeJsonList } from '../table.ts';
 
 const SUBS = ['list', 'show', 'resume', 'cancel'] as const;
 
