@@ -19,6 +19,7 @@
  * import { withStores, waitFor } from 'warden/testing';
  *
  * for (const c of withStores()) {
+ *   if (c.skip !== false) continue;            // Postgres without WARDEN_TEST_DATABASE_URL
  *   const t = await c.open();                  // a fresh store of this kind
  *   await t.store.createRun({ id: 'r1', name: 'demo', input: null, traceId: 't', at: 0 });
  *   await waitFor(async () => (await t.store.getRun('r1')) !== undefined, 'run r1 is stored');
