@@ -42,7 +42,10 @@ async function runWithKill(kill: KillAt) {
   const rules = kill.on === 'hang' ? [{ name: 'hang', after: kill.request - 1, times: 1, fault: { kind: 'hang' as const } }] : [];
   const proxy: ChaosProxy = await startChaosProxy({ target: s.url, rules });
   cleanups.push(() => proxy.close());
-  const { location: { db: path }, cleanup } = await storeCase('sqlite').open();
+  const {
+    location: { db: path },
+    cleanup,
+  } = await storeCase('sqlite').open();
   cleanups.push(cleanup);
   const journaled: string[] = [];
   let outcome: RunOutcome<AgentResult> | undefined;

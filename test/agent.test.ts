@@ -67,8 +67,21 @@ describe.each<Provider>(['openai', 'anthropic'])('guards over %s', (provider) =>
     const searched: string[] = [];
     const bus = new EventBus(realClock);
     const seen = events(bus);
-    const agent = defineAgent({ name: 'looper', model: simClient(provider, s.urls), bus, tools: { web_search: webSearch(searched) }, maxIdenticalToolCalls: 2 });
-    await expect(agent.run('find papers on OTP')).rejects.toMatchObject({ code: 'TOOL_LOOP_DETECTED', tool: 'web_search', args: '{"q":"otp"}', executed: 2, limit: 2, step: 3 });
+    const agent = defineAgent({
+      name: 'looper',
+      model: simClient(provider, s.urls),
+      bus,
+      tools: { web_search: webSearch(searched) },
+      maxIdenticalToolCalls: 2,
+    });
+    await expect(agent.run('find papers on OTP')).rejects.toMatchObject({
+      code: 'TOOL_LOOP_DETECTED',
+      tool: 'web_search',
+      args: '{"q":"otp"}',
+      executed: 2,
+      limit: 2,
+      step: 3,
+    });
     expect(searched).toEqual(['otp', 'otp']);
     expect(s.requestCount).toBe(3);
     expect(seen.filter((e) => e.type === 'agent.guard_tripped')).toMatchObject([{ guard: 'tool_loop', error: { code: 'TOOL_LOOP_DETECTED' } }]);
@@ -107,7 +120,13 @@ describe.each<Provider>(['openai', 'anthropic'])('guards over %s', (provider) =>
   it('gives up with OUTPUT_INVALID after maxOutputRetries re-asks of an answer that fails the schema', async () => {
     const s = await sim({ rules: [{ match: { system: 'strict' }, reply: { json: { title: 'OTP', year: 'nineteen ninety-eight' } } }] });
     cleanups.push(() => s.close());
-    const agent = defineAgent({ name: 'strict', system: 'You are strict.', model: simClient(provider, s.urls), output: z.object({ title: z.string(), year: z.number() }), maxOutputRetries: 2 });
+    const agent = defineAgent({
+      name: 'strict',
+      system: 'You are strict.',
+      model: simClient(provider, s.urls),
+      output: z.object({ title: z.string(), year: z.number() }),
+      maxOutputRetries: 2,
+    });
     await expect(agent.run('describe the OTP book')).rejects.toMatchObject({ code: 'OUTPUT_INVALID', attempts: 3, problem: expect.stringContaining('year') });
     expect(s.requestCount).toBe(3);
   });
@@ -166,7 +185,12 @@ describe('budgets', () => {
     const seen = events(bus);
     // The reservation is the prompt estimate plus the 4096-token output cap: far more than $0.0001.
     const agent = defineAgent({ name: 'thrifty', model: simClient('openai', s.urls, { bus }), bus, budget: { limits: { usd: 0.0001 } } });
-    await expect(agent.run('hello')).rejects.toMatchObject({ code: 'BUDGET_EXCEEDED', unit: 'usd', limit: 0.0001, scope: expect.stringMatching(/^agent:thrifty\/run:thrifty-/) });
+    await expect(agent.run('hello')).rejects.toMatchObject({
+      code: 'BUDGET_EXCEEDED',
+      unit: 'usd',
+      limit: 0.0001,
+      scope: expect.stringMatching(/^agent:thrifty\/run:thrifty-/),
+    });
     expect(s.requestCount).toBe(0);
     expect(seen.filter((e) => e.type === 'budget.exceeded')).toMatchObject([{ phase: 'refused', unit: 'usd' }]);
     expect(seen.filter((e) => e.type === 'agent.guard_tripped')).toMatchObject([{ guard: 'budget' }]);
@@ -272,7 +296,9 @@ describe('compaction', () => {
       expect(recalled).toBeDefined();
       // Journaled as a step, with what it took out kept in the store.
       const journal = await store.readJournal('reader-1');
-      expect(journal.filter((e) => e.name.startsWith('compact#')).map((e) => e.name)).toEqual(Array.from({ length: result.compactions }, (_, i) => `compact#${i + 1}`));
+      expect(journal.filter((e) => e.name.startsWith('compact#')).map((e) => e.name)).toEqual(
+        Array.from({ length: result.compactions }, (_, i) => `compact#${i + 1}`),
+      );
       const offloaded = await readOffloaded(store, 'reader-1');
       expect(offloaded.slice(0, 2)).toMatchObject([
         { ref: 'c1.1', source: 'read_page', compaction: 1, content: page(1) }, // summarised
@@ -394,7 +420,15 @@ describe('durable agents', () => {
     expect(s.requestCount).toBe(5);
     expect(read).toEqual([1, 2, 3, 4]);
     expect((await store.readJournal('pages')).map((e) => e.name)).toEqual([
-      'model#1', 'tool#1.1 read_page', 'model#2', 'tool#2.1 read_page', 'model#3', 'tool#3.1 read_page', 'model#4', 'tool#4.1 read_page', 'model#5',
+      'model#1',
+      'tool#1.1 read_page',
+      'model#2',
+      'tool#2.1 read_page',
+      'model#3',
+      'tool#3.1 read_page',
+      'model#4',
+      'tool#4.1 read_page',
+      'model#5',
     ]);
     expect((run?.output as unknown as AgentResult).replayed.steps).toBe(killAfter);
   });
@@ -423,8 +457,13 @@ describe('durable agents', () => {
     expect(crash.error).toMatchObject({ code: 'UNKNOWN_TOOL', tool: 'web_serch' });
     // model#1 and its tool were replayed; only the failed model#2 was asked again.
     expect(s.requestCount).toBe(4);
-    expect(seen.filter((e) => e.type === 'run.step_replayed').map((e) => (e as WardenEvent<'run.step_replayed'>).step)).toEqual(['model#1', 'tool#1.1 web_search']);
-    expect(await store.listDeadLetters({ source: 'agent:finder' })).toMatchObject([{ runId: 'finder-2', status: 'discarded', error: { code: 'UNKNOWN_TOOL' } }]);
+    expect(seen.filter((e) => e.type === 'run.step_replayed').map((e) => (e as WardenEvent<'run.step_replayed'>).step)).toEqual([
+      'model#1',
+      'tool#1.1 web_search',
+    ]);
+    expect(await store.listDeadLetters({ source: 'agent:finder' })).toMatchObject([
+      { runId: 'finder-2', status: 'discarded', error: { code: 'UNKNOWN_TOOL' } },
+    ]);
   });
 
   it('stops on a watchdog soft stop with nothing recorded, and its replacement resumes the run', async () => {
@@ -437,7 +476,11 @@ describe('durable agents', () => {
     const clock = new VirtualClock();
     const rt = new Runtime({ clock });
     const seen = events(rt.events);
-    const agent = defineAgent({ name: 'finder', model: simClient('openai', { openai: `${proxy.url}/v1`, anthropic: proxy.url }, { clock }), tools: { web_search: webSearch() } });
+    const agent = defineAgent({
+      name: 'finder',
+      model: simClient('openai', { openai: `${proxy.url}/v1`, anthropic: proxy.url }, { clock }),
+      tools: { web_search: webSearch() },
+    });
     const done = rt.events.next('supervisor.child_exited', (e) => e.reason === 'normal');
     const root = await startSupervisor(rt, {
       children: [
@@ -458,7 +501,10 @@ describe('durable agents', () => {
     expect(exit?.reason).toEqual({ watchdog: 'no_progress' });
     // The hung call was never answered, so it is the one call made twice.
     expect(s.requestCount).toBe(3);
-    expect(seen.filter((e) => e.type === 'run.step_replayed').map((e) => (e as WardenEvent<'run.step_replayed'>).step)).toEqual(['model#1', 'tool#1.1 web_search']);
+    expect(seen.filter((e) => e.type === 'run.step_replayed').map((e) => (e as WardenEvent<'run.step_replayed'>).step)).toEqual([
+      'model#1',
+      'tool#1.1 web_search',
+    ]);
     expect((await store.getRun('finder-3'))?.status).toBe('completed');
   });
 });
@@ -533,7 +579,10 @@ describe('irreversible tools', () => {
         {
           id: 'mailer',
           restart: 'transient',
-          start: withWatchdog(agentChild(agent, { input: 'mail Ada hello', store: counted, runId: 'mail-wd', pollMs: 1_000 }), { timeoutMs: 5_000, graceMs: 1_000 }),
+          start: withWatchdog(agentChild(agent, { input: 'mail Ada hello', store: counted, runId: 'mail-wd', pollMs: 1_000 }), {
+            timeoutMs: 5_000,
+            graceMs: 1_000,
+          }),
         },
       ],
     });

@@ -58,9 +58,11 @@ describe('warden runs / dlq / approvals / quarantine (sqlite)', () => {
     failedId = f.id;
     await f.result;
     const q = new Quarantine({ name: 'inbox', maxCrashes: 1, store: new StoreQuarantineStore(store, 'inbox'), clock });
-    await q.run({ mail: 'poison' }, () => {
-      throw new TypeError('cannot parse');
-    }).catch(() => undefined);
+    await q
+      .run({ mail: 'poison' }, () => {
+        throw new TypeError('cannot parse');
+      })
+      .catch(() => undefined);
     sent.length = 0;
   });
   afterEach(async () => {
@@ -78,7 +80,13 @@ describe('warden runs / dlq / approvals / quarantine (sqlite)', () => {
     const none = await cli('runs', 'list', '--db', db, '--status', 'cancelled', '--json');
     expect(none.out).toBe('[]\n');
     const lines = await cli('runs', 'list', '--db', db, '--jsonl');
-    expect(lines.out.trim().split('\n').map((l) => (JSON.parse(l) as { id: string }).id).sort()).toEqual([suspendedId, failedId].sort());
+    expect(
+      lines.out
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { id: string }).id)
+        .sort(),
+    ).toEqual([suspendedId, failedId].sort());
     const show = await cli('runs', 'show', suspendedId, '--db', db);
     expect(show.code).toBe(0);
     expect(show.out).toContain('status    suspended');
@@ -111,7 +119,7 @@ describe('warden runs / dlq / approvals / quarantine (sqlite)', () => {
     const replay = await cli('dlq', 'replay', letter!.id, '--input', '{"fixed":true}', '--db', db);
     expect(replay.code).toBe(0);
     await host.tick();
-    expect((await store.getDeadLetter(letter!.id))).toMatchObject({ status: 'replayed', replayedAs: `replay-${letter!.id}`, replayInput: { fixed: true } });
+    expect(await store.getDeadLetter(letter!.id)).toMatchObject({ status: 'replayed', replayedAs: `replay-${letter!.id}`, replayInput: { fixed: true } });
     const twice = await cli('dlq', 'replay', letter!.id, '--db', db);
     expect(twice.code).toBe(2);
     expect(twice.err).toContain('cannot replay it: it is replayed');
@@ -130,7 +138,7 @@ describe('warden runs / dlq / approvals / quarantine (sqlite)', () => {
     expect((await store.getRun(failedId))?.request).toBe('resume');
     const waiting = await cli('runs', 'resume', suspendedId, '--db', db);
     expect(waiting.code).toBe(2);
-    expect(waiting.err).toContain("warden approvals approve|deny");
+    expect(waiting.err).toContain('warden approvals approve|deny');
   });
 
   it('lists quarantined inputs and releases one by a key prefix', async () => {
@@ -187,7 +195,9 @@ describe('warden runs / dlq / approvals / quarantine (sqlite)', () => {
     const before = readFileSync(bad);
     const r = await cli('runs', 'list', '--db', bad);
     expect(r.code).toBe(1);
-    expect(r.err).toBe(`warden runs: ${bad}: not a SQLite database (bad header); the file was left untouched. Restore it from a backup, or move it aside to start with an empty database\n`);
+    expect(r.err).toBe(
+      `warden runs: ${bad}: not a SQLite database (bad header); the file was left untouched. Restore it from a backup, or move it aside to start with an empty database\n`,
+    );
     expect(readFileSync(bad).equals(before)).toBe(true);
   });
 

@@ -42,7 +42,7 @@ function startWorker(loc: TestStoreLocation, mode: 'hold' | 'recover' | 'start')
     child,
     pid: child.pid!,
     exited,
-    next: <M,>(type: string) =>
+    next: <M>(type: string) =>
       new Promise<M>((resolve, reject) => {
         const found = messages.find((m) => m.type === type);
         if (found !== undefined) return resolve(found as M);
@@ -194,43 +194,47 @@ for (const c of withStores()) {
       }
     }, 60_000);
 
-    it.skipIf(process.platform !== 'linux')('tells a live owner from another program that reuses its pid (start time in /proc)', async () => {
-      const { store } = await fresh();
-      const live = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)'], { stdio: 'ignore' });
-      const liveExited = new Promise<void>((resolve) => live.on('exit', () => resolve()));
-      cleanups.push(async () => {
-        live.kill('SIGKILL');
-        await liveExited;
-      });
-      await new Promise<void>((resolve, reject) => live.once('spawn', resolve).once('error', reject));
-      const it = processIdentity(live.pid!)!;
-      expect(it).toMatchObject({ pid: live.pid, pidSpace: currentProcess().pidSpace, startTime: expect.stringMatching(/^\d+$/) });
-      expect(processState(it)).toBe('alive');
-      expect(processState(currentProcess())).toBe('alive');
-      const reused: ProcessIdentity = { ...it, startTime: String(Number(it.startTime) + 1) };
-      expect(processState(reused)).toBe('gone');
-      for (const [id, ownerProcess] of [
-        ['same', it],
-        ['reused', reused],
-      ] as const) {
-        await store.createRun({ id, name: job.name, input: { n: 2 }, traceId: id, at: START_MS });
-        await store.claimRun(id, { owner: `${hostname()}:${live.pid}`, ownerProcess, leaseExpiresAt: START_MS + LEASE_MS, at: START_MS });
-      }
-      const { host, events } = hostHere(store);
-      try {
-        const first = await host.recover();
-        expect(first.map((h) => h.id)).toEqual(['reused']);
-        expect(await first[0]!.result).toMatchObject({ status: 'completed' });
-        live.kill('SIGKILL');
-        await liveExited;
-        expect(processState(it)).toBe('gone');
-        const second = await host.recover();
-        expect(second.map((h) => h.id)).toEqual(['same']);
-        expect(await second[0]!.result).toMatchObject({ status: 'completed' });
-        expect(events.filter((e) => e.type === 'run.taken_over').map((e) => (e as { runId: string }).runId)).toEqual(['reused', 'same']);
-      } finally {
-        await host.close();
-      }
-    }, 60_000);
+    it.skipIf(process.platform !== 'linux')(
+      'tells a live owner from another program that reuses its pid (start time in /proc)',
+      async () => {
+        const { store } = await fresh();
+        const live = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)'], { stdio: 'ignore' });
+        const liveExited = new Promise<void>((resolve) => live.on('exit', () => resolve()));
+        cleanups.push(async () => {
+          live.kill('SIGKILL');
+          await liveExited;
+        });
+        await new Promise<void>((resolve, reject) => live.once('spawn', resolve).once('error', reject));
+        const it = processIdentity(live.pid!)!;
+        expect(it).toMatchObject({ pid: live.pid, pidSpace: currentProcess().pidSpace, startTime: expect.stringMatching(/^\d+$/) });
+        expect(processState(it)).toBe('alive');
+        expect(processState(currentProcess())).toBe('alive');
+        const reused: ProcessIdentity = { ...it, startTime: String(Number(it.startTime) + 1) };
+        expect(processState(reused)).toBe('gone');
+        for (const [id, ownerProcess] of [
+          ['same', it],
+          ['reused', reused],
+        ] as const) {
+          await store.createRun({ id, name: job.name, input: { n: 2 }, traceId: id, at: START_MS });
+          await store.claimRun(id, { owner: `${hostname()}:${live.pid}`, ownerProcess, leaseExpiresAt: START_MS + LEASE_MS, at: START_MS });
+        }
+        const { host, events } = hostHere(store);
+        try {
+          const first = await host.recover();
+          expect(first.map((h) => h.id)).toEqual(['reused']);
+          expect(await first[0]!.result).toMatchObject({ status: 'completed' });
+          live.kill('SIGKILL');
+          await liveExited;
+          expect(processState(it)).toBe('gone');
+          const second = await host.recover();
+          expect(second.map((h) => h.id)).toEqual(['same']);
+          expect(await second[0]!.result).toMatchObject({ status: 'completed' });
+          expect(events.filter((e) => e.type === 'run.taken_over').map((e) => (e as { runId: string }).runId)).toEqual(['reused', 'same']);
+        } finally {
+          await host.close();
+        }
+      },
+      60_000,
+    );
   });
 }

@@ -14,7 +14,9 @@ import { DurableHost, defineRun } from '../src/durable/index.ts';
 import { waitFor } from '../src/testing/index.ts';
 
 const fixtures = new URL('./fixtures/', import.meta.url).pathname;
-const files = readdirSync(fixtures).filter((f) => /^golden-journal-v\d+\.db$/.test(f)).sort();
+const files = readdirSync(fixtures)
+  .filter((f) => /^golden-journal-v\d+\.db$/.test(f))
+  .sort();
 
 describe('golden journals', () => {
   it('has one for the current schema version', () => {

@@ -55,7 +55,9 @@ describe('a short API key', () => {
         ? openaiChat({ model: 'sim-small', apiKey: key, baseURL: sim.openaiBaseURL })
         : anthropicMessages({ model: 'sim-large', apiKey: key, baseURL: sim.anthropicBaseURL });
     const client = createModelClient({ models: [model], clock, bus });
-    const ask = defineRun('ask', async (run, input: { q: string }) => run.step('call-model', async () => (await client.complete({ messages: [{ role: 'user', content: input.q }] })).text));
+    const ask = defineRun('ask', async (run, input: { q: string }) =>
+      run.step('call-model', async () => (await client.complete({ messages: [{ role: 'user', content: input.q }] })).text),
+    );
     const host = new DurableHost({ store, runs: [ask], clock, bus, owner: 'worker-1' });
     cleanups.push(() => host.close());
 
@@ -75,7 +77,11 @@ describe('a short API key', () => {
       journal: JSON.stringify(await store.readJournal(id)),
       store: dumpSqlite(loc.db),
     };
-    expect(Object.entries(texts).filter(([, text]) => leaks(text, key)).map(([where]) => where)).toEqual([]);
+    expect(
+      Object.entries(texts)
+        .filter(([, text]) => leaks(text, key))
+        .map(([where]) => where),
+    ).toEqual([]);
     // ...and the letter still says what went wrong, with the key masked.
     expect(letters[0]?.error.message).toContain(REDACTED);
     expect(JSON.stringify(letters[0]?.error)).toContain('MODEL_AUTH');

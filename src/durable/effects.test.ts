@@ -11,7 +11,16 @@ import type { EventBus, VirtualClock, WardenEvent } from '../runtime/index.ts';
 import { Quarantine, SpawnGuard } from '../resilience/index.ts';
 import { startDurableHarness, waitFor, withStores, type DurableHarness } from '../testing/index.ts';
 import type { Store } from '../store/index.ts';
-import { DurableHost, StoreQuarantineStore, StoreSpawnKeyStore, defineRun, requireApproval, type DurableHostOptions, type RunDefinition, type RunHandle } from './index.ts';
+import {
+  type DurableHost,
+  StoreQuarantineStore,
+  StoreSpawnKeyStore,
+  defineRun,
+  requireApproval,
+  type DurableHostOptions,
+  type RunDefinition,
+  type RunHandle,
+} from './index.ts';
 
 for (const c of withStores()) {
   describe.skipIf(c.skip)(`effects and approvals: ${c.title}`, () => {
@@ -87,7 +96,11 @@ for (const c of withStores()) {
       mail.attempts.clear();
       const h = host([def]);
       const [handle] = await h.recover();
-      expect(await handle!.result).toMatchObject({ status: 'suspended', reason: 'uncertain_effect', detail: { effect: 'send-mail', key: `${id}:0:send-mail`, seq: 0 } });
+      expect(await handle!.result).toMatchObject({
+        status: 'suspended',
+        reason: 'uncertain_effect',
+        detail: { effect: 'send-mail', key: `${id}:0:send-mail`, seq: 0 },
+      });
       expect(mail.attempts.size).toBe(0);
       expect(events.some((e) => e.type === 'effect.uncertain' && e.reconciled === 'escalated')).toBe(true);
       // A person checks the mail service: it was sent. The run goes on without sending again.
@@ -128,7 +141,11 @@ for (const c of withStores()) {
         run.effect('wire-money', ({ idempotencyKey }) => mail.send(idempotencyKey), { irreversible: true, args: { amount: input.amount } }),
       );
       const { id, result } = await host([def]).start(def, { amount: 900 });
-      expect(await result).toMatchObject({ status: 'suspended', reason: 'approval', detail: { approvalId: `${id}:0`, action: 'wire-money', reason: 'marked irreversible' } });
+      expect(await result).toMatchObject({
+        status: 'suspended',
+        reason: 'approval',
+        detail: { approvalId: `${id}:0`, action: 'wire-money', reason: 'marked irreversible' },
+      });
       expect(mail.attempts.size).toBe(0);
       // Restart: a new host on a reopened store.
       store = await bench.restart();
@@ -140,7 +157,9 @@ for (const c of withStores()) {
       await waitFor(() => events.some((e) => e.type === 'run.completed'));
       expect([...mail.attempts.values()]).toEqual([1]);
       await expect(h.approvals.deny(pending!.id, { by: 'bob', reason: 'late' })).rejects.toThrow(/already approved by alice/);
-      expect((await h.approvals.audit({ subject: `approval:${id}:0` })).map((a) => [a.actor, a.action, a.reason])).toEqual([['alice', 'approval.approved', 'invoice 42']]);
+      expect((await h.approvals.audit({ subject: `approval:${id}:0` })).map((a) => [a.actor, a.action, a.reason])).toEqual([
+        ['alice', 'approval.approved', 'invoice 42'],
+      ]);
     });
 
     it('resumes a run whose approval was decided before the run was recorded as suspended', async () => {
@@ -186,7 +205,10 @@ for (const c of withStores()) {
       const h = host([]);
       await expect(h.approvals.approve('x', { by: '', reason: 'r' })).rejects.toMatchObject({ code: 'INVALID_SPEC', path: 'by' });
       await expect(h.approvals.approve('x', { by: 'a', reason: ' ' })).rejects.toMatchObject({ code: 'INVALID_SPEC', path: 'reason' });
-      await expect(h.approvals.approve('x', { by: 'a', reason: 'r' })).rejects.toMatchObject({ code: 'DURABLE_STATE', message: expect.stringContaining('no such approval') });
+      await expect(h.approvals.approve('x', { by: 'a', reason: 'r' })).rejects.toMatchObject({
+        code: 'DURABLE_STATE',
+        message: expect.stringContaining('no such approval'),
+      });
     });
 
     it.each([
@@ -208,9 +230,11 @@ for (const c of withStores()) {
       const q = new Quarantine({ name: 'inbox', maxCrashes: 2, store: new StoreQuarantineStore(store, 'inbox'), clock });
       const poison = { mail: 'x'.repeat(10) };
       for (let i = 0; i < 2; i++) {
-        await q.run(poison, () => {
-          throw new TypeError('cannot parse');
-        }).catch(() => undefined);
+        await q
+          .run(poison, () => {
+            throw new TypeError('cannot parse');
+          })
+          .catch(() => undefined);
       }
       store = await bench.restart();
       const again = new Quarantine({ name: 'inbox', maxCrashes: 2, store: new StoreQuarantineStore(store, 'inbox'), clock });
@@ -272,7 +296,10 @@ for (const c of withStores()) {
                     await crashHere(e, 'after-call');
                     return r;
                   },
-                  { reconcile: ({ idempotencyKey }) => (mail.delivered.has(idempotencyKey) ? { done: true, value: `msg-${mail.delivered.get(idempotencyKey)}` } : { done: false }) },
+                  {
+                    reconcile: ({ idempotencyKey }) =>
+                      mail.delivered.has(idempotencyKey) ? { done: true, value: `msg-${mail.delivered.get(idempotencyKey)}` } : { done: false },
+                  },
                 ),
               );
               if (pending.some((p) => p.effect === e && p.where === 'after-done')) await run.step(`stall-${e}`, () => crashHere(e, 'after-done'));

@@ -149,7 +149,14 @@ for (const c of withStores()) {
       const letters = await store.listDeadLetters();
       expect(letters).toHaveLength(1);
       const run = (await store.getRun(id))!;
-      expect(letters[0]).toMatchObject({ source: 'flaky', runId: id, input: { q: 'x' }, traceId: run.traceId, status: 'pending', error: { code: 'STEP_FAILED' } });
+      expect(letters[0]).toMatchObject({
+        source: 'flaky',
+        runId: id,
+        input: { q: 'x' },
+        traceId: run.traceId,
+        status: 'pending',
+        error: { code: 'STEP_FAILED' },
+      });
       expect(letters[0]!.attempts.map((a) => a.attempt)).toEqual([1, 2, 3]);
       expect(letters[0]!.attempts[0]!.error).toMatchObject({ message: '503 for x', status: 503 });
       expect(types('dlq.')).toEqual(['dlq.added']);

@@ -23,7 +23,12 @@ afterAll(async () => {
 const chat = (stream = false) => JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'story' }], stream });
 
 /** POST over a fresh connection; resolves with what arrived, or the socket error. */
-function post(base: string, path: string, body: string, headers: Record<string, string> = {}): Promise<{ status?: number | undefined; headers?: Record<string, unknown> | undefined; body: string; error?: string }> {
+function post(
+  base: string,
+  path: string,
+  body: string,
+  headers: Record<string, string> = {},
+): Promise<{ status?: number | undefined; headers?: Record<string, unknown> | undefined; body: string; error?: string }> {
   return new Promise((resolve) => {
     let text = '';
     let status: number | undefined;
@@ -41,7 +46,11 @@ function post(base: string, path: string, body: string, headers: Record<string, 
   });
 }
 
-async function withProxy<T>(rules: ChaosRule[], fn: (p: ChaosProxy) => Promise<T>, extra: { seed?: number; clock?: VirtualClock; maxHangMs?: number } = {}): Promise<T> {
+async function withProxy<T>(
+  rules: ChaosRule[],
+  fn: (p: ChaosProxy) => Promise<T>,
+  extra: { seed?: number; clock?: VirtualClock; maxHangMs?: number } = {},
+): Promise<T> {
   const p = await startChaosProxy({ target: sim.url, rules, ...extra });
   try {
     return await fn(p);
@@ -198,8 +207,22 @@ describe('chaos proxy faults on the wire', () => {
 
 describe('reproducibility over real HTTP', () => {
   it('gives the same fault sequence for the same seed and request sequence (property)', async () => {
-    const fault = fc.constantFrom<ChaosRule['fault']>({ kind: 'rate_limit' }, { kind: 'overloaded' }, { kind: 'status', status: 503 }, { kind: 'reset' }, { kind: 'malformed' });
-    const rule = fc.record({ every: fc.integer({ min: 1, max: 3 }), probability: fc.double({ min: 0.1, max: 1, noNaN: true }), match: fc.record({ path: fc.constantFrom('/v1/messages', '/v1/chat') }, { requiredKeys: [] }), fault }, { requiredKeys: ['fault'] });
+    const fault = fc.constantFrom<ChaosRule['fault']>(
+      { kind: 'rate_limit' },
+      { kind: 'overloaded' },
+      { kind: 'status', status: 503 },
+      { kind: 'reset' },
+      { kind: 'malformed' },
+    );
+    const rule = fc.record(
+      {
+        every: fc.integer({ min: 1, max: 3 }),
+        probability: fc.double({ min: 0.1, max: 1, noNaN: true }),
+        match: fc.record({ path: fc.constantFrom('/v1/messages', '/v1/chat') }, { requiredKeys: [] }),
+        fault,
+      },
+      { requiredKeys: ['fault'] },
+    );
     const paths = fc.array(fc.constantFrom('/v1/messages', '/v1/chat/completions'), { minLength: 1, maxLength: 12 });
     await fc.assert(
       fc.asyncProperty(fc.array(rule, { minLength: 1, maxLength: 3 }), fc.integer({ min: 0, max: 1000 }), paths, async (rules, seed, sequence) => {

@@ -81,7 +81,9 @@ for (const c of withStores()) {
       const taken = await store.claimRun('r1', { owner: 'me', leaseExpiresAt: 200, at: 3, onlyIf: { now: 50, owner: 'me', epoch: held.epoch } });
       expect(taken).toMatchObject({ owner: 'me', epoch: held.epoch + 1 });
       expect(taken?.ownerProcess).toBeUndefined(); // this claim recorded no process
-      expect(await store.claimRun('r1', { owner: 'other', leaseExpiresAt: 200, at: 4, onlyIf: { now: 50, owner: 'other', epoch: held.epoch } })).toBeUndefined();
+      expect(
+        await store.claimRun('r1', { owner: 'other', leaseExpiresAt: 200, at: 4, onlyIf: { now: 50, owner: 'other', epoch: held.epoch } }),
+      ).toBeUndefined();
       await store.finishRun('r1', taken!.epoch, { status: 'suspended', reason: 'approval', detail: null }, 5);
       expect(await store.getRun('r1')).not.toHaveProperty('ownerProcess');
       expect(await store.claimRun('r1', { owner: 'me', leaseExpiresAt: 200, at: 6, onlyIf: { now: 50, owner: 'other', epoch: taken!.epoch } })).toBeUndefined(); // not running
@@ -116,13 +118,25 @@ for (const c of withStores()) {
       await store.appendJournal(entry('r1', 0, 'fetch', { a: 1 }), epoch);
       const again = await store.appendJournal(entry('r1', 0, 'fetch', { a: 2 }), epoch);
       expect(again.valueJson).toBe('{"a":1}');
-      await expect(store.appendJournal(entry('r1', 0, 'summarise'), epoch)).rejects.toMatchObject({ code: 'JOURNAL_CONFLICT', existing: 'fetch', attempted: 'summarise' });
+      await expect(store.appendJournal(entry('r1', 0, 'summarise'), epoch)).rejects.toMatchObject({
+        code: 'JOURNAL_CONFLICT',
+        existing: 'fetch',
+        attempted: 'summarise',
+      });
       expect(await store.readJournal('r1')).toEqual([entry('r1', 0, 'fetch', { a: 1 })]);
     });
 
     it('keeps an error entry and an entry without a value as written', async () => {
       const epoch = await claimed();
-      const err: JournalEntry = { runId: 'r1', seq: 0, name: 'boom', kind: 'step', outcome: 'error', error: { name: 'Error', message: 'no', code: 'X' }, at: 9 };
+      const err: JournalEntry = {
+        runId: 'r1',
+        seq: 0,
+        name: 'boom',
+        kind: 'step',
+        outcome: 'error',
+        error: { name: 'Error', message: 'no', code: 'X' },
+        at: 9,
+      };
       const none: JournalEntry = { runId: 'r1', seq: 1, name: 'void', kind: 'step', outcome: 'ok', at: 10 };
       await store.appendJournal(err, epoch);
       await store.appendJournal(none, epoch);
@@ -143,7 +157,11 @@ for (const c of withStores()) {
     it('answers each caller of a mixed batch on its own: a fenced append fails, the others are written', async () => {
       const a = await claimed('a');
       const b = await claimed('b');
-      const results = await Promise.allSettled([store.appendJournal(entry('a', 0), a), store.appendJournal(entry('b', 0), b + 7), store.appendJournal(entry('a', 1), a)]);
+      const results = await Promise.allSettled([
+        store.appendJournal(entry('a', 0), a),
+        store.appendJournal(entry('b', 0), b + 7),
+        store.appendJournal(entry('a', 1), a),
+      ]);
       expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
       expect((await store.readJournal('b')).length).toBe(0);
     });
@@ -227,7 +245,7 @@ for (const c of withStores()) {
       expect((await store.getRun('done'))?.archivedAt).toBe(30);
       expect(await store.compactRuns({ finishedBefore: 25, statuses: ['completed'], mode: 'delete', at: 31 })).toBe(0);
       expect((await store.readJournal('live')).length).toBe(1);
-      const e = (await store.claimRun('gone', { owner: 'x', leaseExpiresAt: 1, at: 1 }));
+      const e = await store.claimRun('gone', { owner: 'x', leaseExpiresAt: 1, at: 1 });
       expect(e).toBeUndefined();
     });
 
@@ -274,7 +292,10 @@ for (const c of withStores()) {
 
     it('decides an approval once, writes the audit entry and asks the suspended run to resume', async () => {
       const epoch = await claimed();
-      await store.requestApproval({ id: 'r1:3', runId: 'r1', seq: 3, action: 'send-mail', kind: 'effect', reason: 'irreversible', details: { to: 'ceo' }, requestedAt: 5 }, epoch);
+      await store.requestApproval(
+        { id: 'r1:3', runId: 'r1', seq: 3, action: 'send-mail', kind: 'effect', reason: 'irreversible', details: { to: 'ceo' }, requestedAt: 5 },
+        epoch,
+      );
       await store.finishRun('r1', epoch, { status: 'suspended', reason: 'approval', detail: { approval: 'r1:3' } }, 6);
       expect((await store.listApprovals({ status: 'pending' })).map((a) => a.id)).toEqual(['r1:3']);
       const d = await store.decideApproval('r1:3', 'denied', 'alice', 'not to the ceo', 7);

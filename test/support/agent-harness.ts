@@ -20,8 +20,18 @@ export function simClient(
 ): ResilientModelClient {
   const adapter =
     provider === 'openai'
-      ? openaiChat({ model: 'sim-small', apiKey: 'sk-test', baseURL: urls.openai, ...(options.maxOutputTokens === undefined ? {} : { maxOutputTokens: options.maxOutputTokens }) })
-      : anthropicMessages({ model: 'sim-large', apiKey: 'sk-test', baseURL: urls.anthropic, ...(options.maxOutputTokens === undefined ? {} : { maxOutputTokens: options.maxOutputTokens }) });
+      ? openaiChat({
+          model: 'sim-small',
+          apiKey: 'sk-test',
+          baseURL: urls.openai,
+          ...(options.maxOutputTokens === undefined ? {} : { maxOutputTokens: options.maxOutputTokens }),
+        })
+      : anthropicMessages({
+          model: 'sim-large',
+          apiKey: 'sk-test',
+          baseURL: urls.anthropic,
+          ...(options.maxOutputTokens === undefined ? {} : { maxOutputTokens: options.maxOutputTokens }),
+        });
   return createModelClient({
     models: [adapter],
     pricing: SIM_MODEL_PRICING,
@@ -44,7 +54,9 @@ export function requestMessages(body: unknown): { role: string; text: string }[]
       ? content
       : Array.isArray(content)
         ? content
-            .map((p: { type?: string; text?: string; content?: unknown }) => (p.type === 'text' ? (p.text ?? '') : p.type === 'tool_result' ? text(p.content) : ''))
+            .map((p: { type?: string; text?: string; content?: unknown }) =>
+              p.type === 'text' ? (p.text ?? '') : p.type === 'tool_result' ? text(p.content) : '',
+            )
             .join('')
         : '';
   const out: { role: string; text: string }[] = [];

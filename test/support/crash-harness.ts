@@ -162,14 +162,20 @@ export async function killAndRestart(loc: TestStoreLocation, kills: readonly Kil
       );
       for (const seen of journaledSeen) assert.equal(journal[seen.seq]?.name, seen.step, `journal entry ${seen.seq} (${seen.step}) was lost`);
       // No step re-executed after it was journaled: the journaled nonce is the last execution.
-      const lines = readFileSync(execLog, 'utf8').trim().split('\n').map((l) => l.split(' ') as [string, string]);
+      const lines = readFileSync(execLog, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => l.split(' ') as [string, string]);
       for (const e of journal.filter((x) => x.kind === 'step')) {
         const runs = lines.filter(([step]) => step === e.name);
         const kept = (JSON.parse(e.valueJson!) as { nonce: string }).nonce;
         assert.equal(runs[runs.length - 1]?.[1], kept, `${e.name} ran again after it was journaled`);
       }
       const effects = await store.listEffects('batch-1');
-      assert.ok(effects.every((x) => x.status === 'done'), 'every effect is done');
+      assert.ok(
+        effects.every((x) => x.status === 'done'),
+        'every effect is done',
+      );
     } finally {
       await store.close();
     }

@@ -117,7 +117,10 @@ export interface HttpServerProcess {
 
 /** `warden memory serve --http --port 0 ...` in a child process (with `env` added to this one's); resolves once it listens. */
 export async function wardenHttp(args: readonly string[], env: Record<string, string> = {}): Promise<HttpServerProcess> {
-  const proc = spawn(process.execPath, [WARDEN_BIN, 'memory', 'serve', '--http', ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+  const proc = spawn(process.execPath, [WARDEN_BIN, 'memory', 'serve', '--http', ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   let err = '';
   const url = await new Promise<string>((resolve, reject) => {
