@@ -11,16 +11,7 @@ import type { EventBus, VirtualClock, WardenEvent } from '../runtime/index.ts';
 import { Quarantine, SpawnGuard } from '../resilience/index.ts';
 import { startDurableHarness, waitFor, withStores, type DurableHarness } from '../testing/index.ts';
 import type { Store } from '../store/index.ts';
-import {
-  type DurableHost,
-  StoreQuarantineStore,
-  StoreSpawnKeyStore,
-  defineRun,
-  requireApproval,
-  type DurableHostOptions,
-  type RunDefinition,
-  type RunHandle,
-} from './index.ts';
+import { StoreQuarantineStore, StoreSpawnKeyStore, defineRun, requireApproval, type RunHandle } from './index.ts';
 
 for (const c of withStores()) {
   describe.skipIf(c.skip)(`effects and approvals: ${c.title}`, () => {
@@ -36,8 +27,7 @@ for (const c of withStores()) {
     });
     afterEach(() => bench.close());
 
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const host = (runs: RunDefinition<any, any>[], options: Partial<DurableHostOptions> = {}): DurableHost => bench.host(runs, options);
+    const host: DurableHarness['host'] = (runs, options) => bench.host(runs, options);
 
     /** A mail service that delivers once per idempotency key, as a real provider would. */
     function mailService() {

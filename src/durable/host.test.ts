@@ -6,11 +6,11 @@
  * taking the run over; the real-process version with SIGKILL is test/durable-crash.test.ts.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isWardenError, type EventBus, type Fence, type VirtualClock, type WardenEvent } from '../runtime/index.ts';
+import { isWardenError, type Fence, type VirtualClock, type WardenEvent } from '../runtime/index.ts';
 import { Retry } from '../resilience/index.ts';
 import { startDurableHarness, waitFor, withStores, type DurableHarness } from '../testing/index.ts';
 import type { Store } from '../store/index.ts';
-import { DurableHost, defineRun, type DurableHostOptions, type RunDefinition } from './index.ts';
+import { DurableHost, defineRun, type DurableHostOptions } from './index.ts';
 
 const never = <T>(): Promise<T> => new Promise<T>(() => {});
 
@@ -19,17 +19,15 @@ for (const c of withStores()) {
     let bench: DurableHarness;
     let store: Store;
     let clock: VirtualClock;
-    let bus: EventBus;
     let events: WardenEvent[];
 
     beforeEach(async () => {
       bench = await startDurableHarness({ store: c, startMs: 1_000_000, owner: 'worker-1' });
-      ({ store, clock, bus, events } = bench);
+      ({ store, clock, events } = bench);
     });
     afterEach(() => bench.close());
 
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const host = (runs: RunDefinition<any, any>[], options: Partial<DurableHostOptions> = {}): DurableHost => bench.host(runs, options);
+    const host: DurableHarness['host'] = (runs, options) => bench.host(runs, options);
 
     /** Wait for a result while moving the virtual clock (retries back off on it) whenever the store is idle. */
     async function settled<T>(p: Promise<T>): Promise<T> {
