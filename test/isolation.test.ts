@@ -2,7 +2,9 @@
  * Children in their own threads and processes, with real worker threads and real child
  * processes: what crosses the boundary, hard kills, memory caps, kills from outside, that a
  * bad child cannot stall others, watchdogs, fencing, and no leaks after many restarts.
- * Waiting is on events (a process's exit, a thread's end), never on fixed sleeps.
+ * Waiting is on events (a process's exit, a thread's end), never on fixed sleeps. Watchdogs on
+ * inline children and event-loop stall detection are tested beside their code
+ * (src/isolation/watchdog.test.ts, src/isolation/loop-stall.test.ts).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -17,7 +19,7 @@ import {
   type Pid,
   type ProcessContext,
 } from '../src/runtime/index.ts';
-import { childProcess, startChildProcess, startThread, thread, withWatchdog, type HostOptions } from '../src/isolation/index.ts';
+import { childProcess, startChildProcess, startThread, thread, type HostOptions } from '../src/isolation/index.ts';
 import { startSupervisor, stopSupervisor, whichChildren, worker, type ChildStart } from '../src/supervisor/index.ts';
 
 const FIXTURE = new URL('./fixtures/hosted/echo.ts', import.meta.url);
@@ -192,56 +194,7 @@ describe('a child process killed from outside', () => {
   });
 });
 
-describe('watchdogs', () => {
-  it('asks a silent inline child to stop, then kills it with {watchdog, no_progress}; its supervisor restarts it', async () => {
-    const clock = new VirtualClock();
-    const rt = runtime(clock);
-    const events: string[] = [];
-    rt.events.onAny((e) => {
-      if (e.type.startsWith('watchdog.')) events.push(`${e.type}@${clock.now()}`);
-    });
-    const stuck = worker(async (ctx: ProcessContext) => {
-      ctx.beat();
-      await new Promise(() => {}); // waits forever on something that is not the runtime
-    });
-    const sup = await startSupervisor(rt, {
-      intensity: 5,
-      children: [{ id: 'agent', start: withWatchdog(stuck, { timeoutMs: 1000, graceMs: 200 }) }],
-    });
-    const [first] = await whichChildren(rt, sup);
-    await clock.advance(1200);
-    expect(rt.exitReasonOf(first?.pid as Pid)).toEqual({ watchdog: 'no_progress' });
-    expect(events).toEqual(['watchdog.soft_stop@1000', 'watchdog.killed@1200']);
-    const [second] = await whichChildren(rt, sup);
-    expect(second?.pid).not.toBe(first?.pid);
-  });
-
-  it('leaves a child that keeps beating alone, and lets one that stops when asked end on its own', async () => {
-    const clock = new VirtualClock();
-    const rt = runtime(clock);
-    const beating = worker(async (ctx: ProcessContext) => {
-      for (;;) {
-        ctx.beat();
-        await ctx.sleep(300);
-      }
-    });
-    const polite = worker(async (ctx: ProcessContext) => {
-      await new Promise<void>((resolve) => ctx.stopSignal.addEventListener('abort', () => resolve()));
-      ctx.exit({ stopped: 'softly' });
-    });
-    const sup = await startSupervisor(rt, {
-      intensity: 5,
-      children: [
-        { id: 'beating', start: withWatchdog(beating, { timeoutMs: 1000 }) },
-        { id: 'polite', start: withWatchdog(polite, { timeoutMs: 1000, graceMs: 500 }) },
-      ],
-    });
-    const [b, p] = await whichChildren(rt, sup);
-    await clock.advance(5000);
-    expect(rt.isAlive(b?.pid as Pid)).toBe(true);
-    expect(rt.exitReasonOf(p?.pid as Pid)).toEqual({ stopped: 'softly' });
-  });
-
+describe('watchdogs of a child in its own thread or process', () => {
   it.each(HOSTS)('kills a spinning %s child that stopped beating, on the virtual clock', async (host) => {
     const clock = new VirtualClock();
     const rt = runtime(clock);
@@ -266,20 +219,6 @@ describe('watchdogs', () => {
     expect(rt.lastBeatAt(pid)).toBeGreaterThanOrEqual(4750);
   });
 
-  it('rejects bad options naming the field', () => {
-    expect(() =>
-      withWatchdog(
-        worker(() => {}),
-        { timeoutMs: 0 },
-      ),
-    ).toThrow(expect.objectContaining({ code: 'INVALID_SPEC', path: 'timeoutMs' }));
-    expect(() =>
-      withWatchdog(
-        worker(() => {}),
-        { timeoutMs: 10, graceMs: -1 },
-      ),
-    ).toThrow(expect.objectContaining({ path: 'graceMs' }));
-  });
 });
 
 describe('fencing', () => {
@@ -350,29 +289,6 @@ describe.each(HOSTS)('kill and restart cycles of a %s child', (host) => {
     expect(process.getActiveResourcesInfo().length).toBeLessThanOrEqual(baseline.handles);
     expect(process.listenerCount('exit')).toBe(baseline.listeners);
     expect(rt.processCount).toBe(0);
-  });
-});
-
-describe('event loop stalls', () => {
-  it('reports a loop blocked by a synchronous inline process once it runs again', async () => {
-    const rt = runtime();
-    const { watchEventLoop } = await import('../src/isolation/index.ts');
-    const watch = watchEventLoop({ runtime: rt, stallMs: 50, intervalMs: 10, warn: false });
-    const blocked = rt.events.next('runtime.loop_blocked');
-    const spinner = rt.spawn(async (ctx: ProcessContext) => {
-      await ctx.receive();
-      // A synchronous loop: nothing else on this thread runs until it ends.
-      for (const until = performance.now() + 300; performance.now() < until; );
-    });
-    rt.send(spinner, 'go');
-    const event = await blocked;
-    watch.stop();
-    expect(event.durationMs).toBeGreaterThan(0);
-  });
-
-  it('rejects an interval that is not shorter than the stall threshold', async () => {
-    const { watchEventLoop } = await import('../src/isolation/index.ts');
-    expect(() => watchEventLoop({ runtime: runtime(), stallMs: 50, intervalMs: 50 })).toThrow(expect.objectContaining({ path: 'intervalMs' }));
   });
 });
 
