@@ -14,8 +14,8 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openMemoryGraph, openStoreGraph, type KnowledgeGraph } from '../src/memory/index.ts';
-import { openSqliteStore, SCHEMA_VERSION, type Store } from '../src/store/index.ts';
-import { dropLocation, freshLocation, openAt, STORE_CASES, type StoreLocation } from './support/stores.ts';
+import { openSqliteStore, openStore, SCHEMA_VERSION, type Store } from '../src/store/index.ts';
+import { withStores, type TestStoreLocation } from '../src/testing/index.ts';
 
 const fixtures = new URL('./fixtures/', import.meta.url).pathname;
 const memoryStores = readdirSync(fixtures)
@@ -126,7 +126,7 @@ describe('memory stores written by released versions', () => {
 });
 
 /** The memory tables in a store's database (its schema, on Postgres), read with the database's own client. */
-async function memoryTablesAt(loc: StoreLocation): Promise<string[]> {
+async function memoryTablesAt(loc: TestStoreLocation): Promise<string[]> {
   if (loc.kind === 'sqlite') return Object.keys(sqliteMemoryTables(loc.db));
   return withPg(loc, async (client) => {
     const rows = await client.query<{ name: string }>(
@@ -138,7 +138,7 @@ async function memoryTablesAt(loc: StoreLocation): Promise<string[]> {
 }
 
 /** Run statements on a store's database with its own client (and the store's Postgres schema). */
-async function rawExec(loc: StoreLocation, statements: readonly string[]): Promise<void> {
+async function rawExec(loc: TestStoreLocation, statements: readonly string[]): Promise<void> {
   if (loc.kind === 'sqlite') {
     const db = new Database(loc.db);
     try {
@@ -154,7 +154,7 @@ async function rawExec(loc: StoreLocation, statements: readonly string[]): Promi
   });
 }
 
-async function withPg<T>(loc: StoreLocation, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+async function withPg<T>(loc: TestStoreLocation, fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: loc.db });
   await client.connect();
   try {
@@ -164,39 +164,39 @@ async function withPg<T>(loc: StoreLocation, fn: (client: pg.Client) => Promise<
   }
 }
 
-for (const c of STORE_CASES) {
+for (const c of withStores()) {
   describe.skipIf(c.skip)(`the memory layer's tables: ${c.title}`, () => {
-    let loc: StoreLocation;
+    let loc: TestStoreLocation;
     let store: Store | undefined;
 
     beforeEach(() => {
-      loc = freshLocation(c.kind);
+      loc = c.location();
     });
     afterEach(async () => {
       await store?.close();
       store = undefined;
-      await dropLocation(loc);
+      await loc.drop();
     });
 
     it('are not in a fresh store until a memory graph opens on it', async () => {
-      store = await openAt(loc);
+      store = await openStore(loc);
       await store.createRun({ id: 'r1', name: 'demo', input: null, traceId: 't', at: 1 });
       await store.close();
-      store = await openAt(loc);
+      store = await openStore(loc);
       expect(await memoryTablesAt(loc)).toEqual([]);
       const graph = await openStoreGraph({ store });
       expect(await memoryTablesAt(loc)).toEqual(MEMORY_TABLES);
       await graph.write({ tool: 'create_entities', entities: [{ name: 'Ada', entityType: 'person', observations: ['counts'] }] });
       await graph.close();
       await store.close();
-      store = await openAt(loc);
+      store = await openStore(loc);
       const again = await openStoreGraph({ store });
       expect(await again.read({ tool: 'read_graph' })).toEqual({ entities: [{ name: 'Ada', entityType: 'person', observations: ['counts'] }], relations: [] });
       await again.close();
     });
 
     it('are kept, with every graph, in a store laid out as schema version 3 left it', async () => {
-      store = await openAt(loc);
+      store = await openStore(loc);
       for (const [name, content] of Object.entries(FIXTURE_GRAPHS)) {
         const graph = await openStoreGraph({ store, graph: name });
         await graph.write({ tool: 'import', graph: content });
@@ -208,7 +208,7 @@ for (const c of STORE_CASES) {
       // record of layers.
       await rawExec(loc, ['DROP TABLE warden_layer_versions', "UPDATE warden_meta SET value = '3' WHERE key = 'schema_version'"]);
 
-      store = await openAt(loc);
+      store = await openStore(loc);
       expect(store.info.schemaVersion).toBe(SCHEMA_VERSION);
       for (const [name, content] of Object.entries(FIXTURE_GRAPHS)) {
         const graph = await openStoreGraph({ store, graph: name });

@@ -6,8 +6,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isWardenError } from '../runtime/index.ts';
-import { freshStore, openAt, STORE_CASES, type StoreLocation } from '../../test/support/stores.ts';
-import { openSqliteStore, type Store } from './index.ts';
+import { withStores, type TestStoreLocation } from '../testing/index.ts';
+import { openSqliteStore, openStore, type Store } from './index.ts';
 import { defineLayerTables, openLayerTables, type LayerTables } from './layer-tables.ts';
 import type { Migration } from './migrations.ts';
 import { sqlAccessOf } from './sql-store.ts';
@@ -42,14 +42,14 @@ async function layerVersions(store: Store): Promise<{ layer: string; version: nu
   return rows.map((r) => ({ layer: r.layer, version: Number(r.version) }));
 }
 
-for (const c of STORE_CASES) {
+for (const c of withStores()) {
   describe.skipIf(c.skip)(`a layer's own tables: ${c.title}`, () => {
     let store: Store;
-    let loc: StoreLocation;
+    let loc: TestStoreLocation;
     let cleanup: () => Promise<void>;
 
     beforeEach(async () => {
-      ({ store, loc, cleanup } = await freshStore(c.kind));
+      ({ store, location: loc, cleanup } = await c.open());
     });
     afterEach(async () => {
       await cleanup();
@@ -68,7 +68,7 @@ for (const c of STORE_CASES) {
     it('applies only the migrations the store lacks, keeping the rows, and nothing on a later open', async () => {
       await (await openLayerTables(store, GADGETS_V1)).transaction((conn) => conn.run('INSERT INTO gadgets (name) VALUES (?)', ['sprocket']));
       await store.close();
-      store = await openAt(loc);
+      store = await openStore(loc);
       const sql = await openLayerTables(store, GADGETS_V2);
       expect(await layerVersions(store)).toEqual([{ layer: 'gadgets', version: 2 }]);
       expect(await gadgetTables(store)).toEqual(['gadget_parts', 'gadgets']);
@@ -76,7 +76,7 @@ for (const c of STORE_CASES) {
 
       // Up to date: opening again runs no migration (either would fail: its tables exist).
       await store.close();
-      store = await openAt(loc);
+      store = await openStore(loc);
       await expect(openLayerTables(store, GADGETS_V2)).resolves.toBeDefined();
       expect(await layerVersions(store)).toEqual([{ layer: 'gadgets', version: 2 }]);
     });
@@ -132,7 +132,7 @@ for (const c of STORE_CASES) {
 
     if (c.kind === 'postgres') {
       it('migrates a layer once when several stores open it on the same schema at the same time', async () => {
-        const others = await Promise.all([openAt(loc), openAt(loc)]);
+        const others = await Promise.all([openStore(loc), openStore(loc)]);
         try {
           await Promise.all([store, ...others].map((s) => openLayerTables(s, GADGETS_V2)));
           expect(await layerVersions(store)).toEqual([{ layer: 'gadgets', version: 2 }]);

@@ -9,7 +9,7 @@
 import fc from 'fast-check';
 import { parseArgs } from 'node:util';
 import { killAndRestart, type KillPoint } from '../support/crash-harness.ts';
-import { dropLocation, freshLocation, STORE_CASES } from '../support/stores.ts';
+import { withStores } from '../../src/testing/index.ts';
 
 const { values } = parseArgs({ options: { runs: { type: 'string' }, seed: { type: 'string' } }, strict: true });
 const runs = Number(values.runs ?? 200);
@@ -23,7 +23,8 @@ const killPoint: fc.Arbitrary<KillPoint> = fc.record({
 });
 
 let failed = 0;
-for (const c of STORE_CASES) {
+const stores = withStores();
+for (const c of stores) {
   if (c.skip) {
     console.log(`${c.title}: skipped`);
     continue;
@@ -32,13 +33,13 @@ for (const c of STORE_CASES) {
   let processes = 0;
   const result = await fc.check(
     fc.asyncProperty(fc.array(killPoint, { minLength: 1, maxLength: 4 }), async (points) => {
-      const loc = freshLocation(c.kind);
+      const loc = c.location();
       try {
         const r = await killAndRestart(loc, points, recipients);
         kills += r.kills;
         processes += r.processes;
       } finally {
-        await dropLocation(loc);
+        await loc.drop();
       }
     }),
     { numRuns: runs, seed },
@@ -50,5 +51,5 @@ for (const c of STORE_CASES) {
     console.log(`${c.kind}: ${runs} runs, ${kills} kills, ${processes} worker processes, all invariants held (seed ${seed})`);
   }
 }
-console.log(`${STORE_CASES.filter((c) => !c.skip).length - failed} passed, ${failed} failed`);
+console.log(`${stores.filter((c) => c.skip === false).length - failed} passed, ${failed} failed`);
 process.exitCode = failed === 0 ? 0 : 1;
