@@ -1,8 +1,8 @@
 /**
  * Isolation benchmark: time from "hung" (a stuck child is killed) to "replacement ready" for a
- * thread- and a process-hosted child, against the raw equivalents (a bare `new Worker` / child
- * process loading the same module: spawned alone, and killed-while-spinning then respawned),
- * and memory per idle hosted child against the same bare thread / process.
+ * remote child in its own thread and one in its own process, against the raw equivalents (a bare
+ * `new Worker` / child process loading the same module: spawned alone, and killed-while-spinning
+ * then respawned), and memory per idle remote child against the same bare thread / process.
  *
  *   npm run bench:isolation -- [--rounds N] [--samples N]
  *

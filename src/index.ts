@@ -51,14 +51,14 @@ export type {
   ChildInfo, ChildCounts, GetChildSpecResult, SupervisorChildEvent,
 } from './supervisor/index.ts';
 
-// isolation: thread and child-process hosts, watchdogs
+// isolation: remote children (in a thread or a child process), watchdogs
 export {
   moduleUrl, thread, startThread, childProcess, startChildProcess, withWatchdog, armWatchdog,
   WATCHDOG_DEFAULTS, UnserializableMessageError, RemoteWardenError, encodeError, decodeError,
   watchEventLoop,
 } from './isolation/index.ts';
 export type {
-  ThreadOptions, ProcessOptions, HostOptions, WatchdogOptions, EventLoopWatchOptions,
+  ThreadOptions, ProcessOptions, RemoteChildOptions, WatchdogOptions, EventLoopWatchOptions,
 } from './isolation/index.ts';
 
 // resilience: retry, timeout, breaker, budgets, rate control, fallback, quarantine, locks
@@ -164,7 +164,7 @@ export type {
   MemoryBackendOptions, OpenMemoryGraphContext, FileGraphOptions, StoreGraphOptions, MemoryAccess,
   MemoryMcpServerOptions, MemoryHttpOptions, MemoryHttpServer, SharedWriterAccess,
   SharedWriterOptions, WriterRole, ServeMemoryOptions, MemoryServerHandle,
-  HostedMemoryServerOptions, MemoryServiceRequest, MemoryServiceReply, ServiceAccessOptions,
+  MemoryServerOptions, MemoryServiceRequest, MemoryServiceReply, ServiceAccessOptions,
   ParsedJsonl, MemoryToolName, McpToolDefinition, Entity, Relation, KnowledgeGraph,
   ObservationAddition, AddedObservations, ObservationDeletion, WriteOp, WriteTool, WriteResult,
   WriteResults, ReadOp, ImportSummary, MemoryGraph, MemoryGraphInfo, RejectedLine,

@@ -53,7 +53,7 @@ describe.each([
   it.each(scenarios(dir).filter((n) => !THREAD_ORDER_DIFFERS.has(n)))('%s matches the trace OTP produced', async (name) => {
     const scenario = parseScenario(JSON.parse(readFileSync(join(dir, 'scenarios', `${name}.json`), 'utf8')));
     const expected = parseTrace(readFileSync(join(dir, 'expected', `${name}.jsonl`), 'utf8'));
-    const trace = await runScenario(scenario, { host: 'thread' });
+    const trace = await runScenario(scenario, { isolation: 'thread' });
     const differences = compareTraces(expected, parseTrace(trace.map(traceLine).join('\n')));
     expect(differences, differences.join('\n')).toEqual([]);
   });

@@ -19,13 +19,13 @@ import {
   type Pid,
   type ProcessContext,
 } from '../src/runtime/index.ts';
-import { childProcess, startChildProcess, startThread, thread, type HostOptions } from '../src/isolation/index.ts';
+import { childProcess, startChildProcess, startThread, thread, type RemoteChildOptions } from '../src/isolation/index.ts';
 import { startSupervisor, stopSupervisor, whichChildren, worker, type ChildStart } from '../src/supervisor/index.ts';
 
-const FIXTURE = new URL('./fixtures/hosted/echo.ts', import.meta.url);
+const FIXTURE = new URL('./fixtures/remote/echo.ts', import.meta.url);
 
-type Host = 'thread' | 'process';
-const HOSTS: Host[] = ['thread', 'process'];
+type Isolation = 'thread' | 'process';
+const ISOLATIONS: Isolation[] = ['thread', 'process'];
 
 const runtimes: Runtime[] = [];
 function runtime(clock = realClock as Runtime['clock']): Runtime {
@@ -37,14 +37,14 @@ afterEach(() => {
   for (const rt of runtimes.splice(0)) rt.killAll();
 });
 
-async function start(rt: Runtime, host: Host, options: HostOptions & { resourceLimits?: object; maxOldSpaceMb?: number } = {}): Promise<Pid> {
-  const r = host === 'thread' ? await startThread(rt, FIXTURE, options) : await startChildProcess(rt, FIXTURE, options);
+async function start(rt: Runtime, isolation: Isolation, options: RemoteChildOptions & { resourceLimits?: object; maxOldSpaceMb?: number } = {}): Promise<Pid> {
+  const r = isolation === 'thread' ? await startThread(rt, FIXTURE, options) : await startChildProcess(rt, FIXTURE, options);
   if (r.status !== 'started') throw new Error(`did not start: ${JSON.stringify(r)}`);
   return r.pid;
 }
 
-function hosted(host: Host, options: HostOptions & { resourceLimits?: object; maxOldSpaceMb?: number } = {}): ChildStart {
-  return host === 'thread' ? thread(FIXTURE, options) : childProcess(FIXTURE, options);
+function remoteChild(isolation: Isolation, options: RemoteChildOptions & { resourceLimits?: object; maxOldSpaceMb?: number } = {}): ChildStart {
+  return isolation === 'thread' ? thread(FIXTURE, options) : childProcess(FIXTURE, options);
 }
 
 function childPids(): number[] {
@@ -64,13 +64,13 @@ function childPids(): number[] {
 
 const osThreads = (): number => readdirSync('/proc/self/task').length;
 
-describe.each(HOSTS)('a child in its own %s', (host) => {
+describe.each(ISOLATIONS)('a child in its own %s', (isolation) => {
   it('answers calls with structured data, knows its parent, and sends pids that come back as the same process', async () => {
     const rt = runtime();
     const got: unknown[] = [];
     const parentCheck: unknown[] = [];
     const me = rt.spawn(async (ctx: ProcessContext) => {
-      const child = await (host === 'thread' ? startThread(ctx, FIXTURE, { arg: 7 }) : startChildProcess(ctx, FIXTURE, { arg: 7 }));
+      const child = await (isolation === 'thread' ? startThread(ctx, FIXTURE, { arg: 7 }) : startChildProcess(ctx, FIXTURE, { arg: 7 }));
       if (child.status !== 'started') throw new Error('no start');
       parentCheck.push(await ctx.call(child.pid, { op: 'parent' }), String(ctx.self));
       got.push(await ctx.call(child.pid, { op: 'echo', value: { list: [1, 'two', null], when: new Date(0) } }));
@@ -84,7 +84,7 @@ describe.each(HOSTS)('a child in its own %s', (host) => {
     expect(got.slice(1)).toEqual(['hello', true]);
   });
 
-  it('calls back into a server of the host while handling a call', async () => {
+  it('calls back into a server of the parent runtime while handling a call', async () => {
     const rt = runtime();
     const server = rt.spawn(async (ctx) => {
       for (;;) {
@@ -92,13 +92,13 @@ describe.each(HOSTS)('a child in its own %s', (host) => {
         if (typeof m === 'object' && m !== null && 'from' in m) ctx.reply((m as { from: never }).from, 'pong');
       }
     });
-    const pid = await start(rt, host);
+    const pid = await start(rt, isolation);
     expect(await rt.call(pid, { op: 'call-back', value: server })).toBe('pong');
   });
 
   it('refuses a message that cannot cross, at the sender, naming where it is', async () => {
     const rt = runtime();
-    const pid = await start(rt, host);
+    const pid = await start(rt, isolation);
     expect(() => rt.send(pid, { op: 'echo', value: { callback: () => 1 } })).toThrow(
       expect.objectContaining({ code: 'UNSERIALIZABLE_MESSAGE', path: 'message.value.callback' }),
     );
@@ -107,12 +107,12 @@ describe.each(HOSTS)('a child in its own %s', (host) => {
 
   it('exits with a crash carrying the error, and a Warden error keeps its code', async () => {
     const rt = runtime();
-    const a = await start(rt, host);
+    const a = await start(rt, isolation);
     rt.send(a, { op: 'crash', value: 'model returned malformed JSON' });
     const reason = await rt.whenExited(a);
     expect(reason).toBeInstanceOf(Crash);
     expect(((reason as Crash).error as Error).message).toBe('model returned malformed JSON');
-    const b = await start(rt, host);
+    const b = await start(rt, isolation);
     rt.send(b, { op: 'typed-crash' });
     const typed = (await rt.whenExited(b)) as Crash;
     expect(isWardenError(typed.error, 'INVALID_SPEC')).toBe(true);
@@ -121,26 +121,26 @@ describe.each(HOSTS)('a child in its own %s', (host) => {
 
   it('runs a server behaviour, taking casts and calls', async () => {
     const rt = runtime();
-    const pid = await start(rt, host, { export: 'counter', arg: 41 });
+    const pid = await start(rt, isolation, { export: 'counter', arg: 41 });
     rt.cast(pid, 'increment');
     expect(await rt.call(pid, 'get')).toBe(42);
   });
 
   it('is killed at once, even while spinning in a synchronous loop', async () => {
     const rt = runtime();
-    const pid = await start(rt, host);
+    const pid = await start(rt, isolation);
     const gone = rt.events.next('isolation.exited', (e) => e.pid === pid);
     rt.send(pid, { op: 'spin' });
     rt.sendExit(pid, 'kill');
     expect(await rt.whenExited(pid)).toBe('killed');
-    expect(await gone).toMatchObject({ pid, host, reason: 'killed' });
+    expect(await gone).toMatchObject({ pid, isolation, reason: 'killed' });
   });
 
   it('is killed after its shutdown timeout when it ignores the shutdown request', async () => {
     const clock = new VirtualClock();
     const rt = runtime(clock);
     const sup = await startSupervisor(rt, {
-      children: [{ id: 'stubborn', start: hosted(host, { trapExits: true, arg: { ignoreShutdown: true } }), shutdown: 2000 }],
+      children: [{ id: 'stubborn', start: remoteChild(isolation, { trapExits: true, arg: { ignoreShutdown: true } }), shutdown: 2000 }],
     });
     const [child] = await whichChildren(rt, sup);
     const stopped = stopSupervisor(rt, sup);
@@ -153,14 +153,14 @@ describe.each(HOSTS)('a child in its own %s', (host) => {
 
   it('ends only itself, with memory_limit, when it exceeds its memory cap, while its siblings keep working', async () => {
     const rt = runtime();
-    const sibling = await start(rt, host);
+    const sibling = await start(rt, isolation);
     const inline = rt.spawn(async (ctx) => {
       for (;;) {
         const m = await ctx.receive();
         if (typeof m === 'object' && m !== null && 'from' in m) ctx.reply((m as { from: never }).from, 'alive');
       }
     });
-    const bomb = await start(rt, host, host === 'thread' ? { resourceLimits: { maxOldGenerationSizeMb: 32 } } : { maxOldSpaceMb: 48 });
+    const bomb = await start(rt, isolation, isolation === 'thread' ? { resourceLimits: { maxOldGenerationSizeMb: 32 } } : { maxOldSpaceMb: 48 });
     rt.send(bomb, { op: 'leak' });
     expect(await rt.whenExited(bomb)).toBe('memory_limit');
     expect(await rt.call(sibling, { op: 'echo', value: 1 })).toMatchObject({ echo: 1 });
@@ -169,8 +169,8 @@ describe.each(HOSTS)('a child in its own %s', (host) => {
 
   it('does not stall other children while it spins', async () => {
     const rt = runtime();
-    const spinner = await start(rt, host);
-    const other = await start(rt, host);
+    const spinner = await start(rt, isolation);
+    const other = await start(rt, isolation);
     rt.send(spinner, { op: 'spin' });
     for (let i = 0; i < 5; i++) expect(await rt.call(other, { op: 'echo', value: i })).toMatchObject({ echo: i });
     expect(rt.isAlive(spinner)).toBe(true);
@@ -195,10 +195,10 @@ describe('a child process killed from outside', () => {
 });
 
 describe('watchdogs of a child in its own thread or process', () => {
-  it.each(HOSTS)('kills a spinning %s child that stopped beating, on the virtual clock', async (host) => {
+  it.each(ISOLATIONS)('kills a spinning %s child that stopped beating, on the virtual clock', async (isolation) => {
     const clock = new VirtualClock();
     const rt = runtime(clock);
-    const pid = await start(rt, host, { quiescenceTimeoutMs: 100 });
+    const pid = await start(rt, isolation, { quiescenceTimeoutMs: 100 });
     const { armWatchdog } = await import('../src/isolation/watchdog.ts');
     armWatchdog(rt, pid, { timeoutMs: 1000, graceMs: 100 });
     rt.send(pid, { op: 'beat' });
@@ -207,10 +207,10 @@ describe('watchdogs of a child in its own thread or process', () => {
     expect(rt.exitReasonOf(pid)).toEqual({ watchdog: 'no_progress' });
   });
 
-  it.each(HOSTS)('sees the beats of a %s child', async (host) => {
+  it.each(ISOLATIONS)('sees the beats of a %s child', async (isolation) => {
     const clock = new VirtualClock();
     const rt = runtime(clock);
-    const pid = await start(rt, host);
+    const pid = await start(rt, isolation);
     const { armWatchdog } = await import('../src/isolation/watchdog.ts');
     armWatchdog(rt, pid, { timeoutMs: 1000, graceMs: 100 });
     rt.send(pid, { op: 'beat-every', value: 250 });
@@ -218,7 +218,6 @@ describe('watchdogs of a child in its own thread or process', () => {
     expect(rt.isAlive(pid)).toBe(true);
     expect(rt.lastBeatAt(pid)).toBeGreaterThanOrEqual(4750);
   });
-
 });
 
 describe('fencing', () => {
@@ -257,11 +256,11 @@ describe('fencing', () => {
   });
 });
 
-describe.each(HOSTS)('kill and restart cycles of a %s child', (host) => {
+describe.each(ISOLATIONS)('kill and restart cycles of a %s child', (isolation) => {
   it('leave no thread, process, handle or listener behind', async () => {
     const rt = runtime();
-    const cycles = host === 'thread' ? 60 : 30;
-    const sup = await startSupervisor(rt, { intensity: 10_000, periodSeconds: 1, children: [{ id: 'c', start: hosted(host) }] });
+    const cycles = isolation === 'thread' ? 60 : 30;
+    const sup = await startSupervisor(rt, { intensity: 10_000, periodSeconds: 1, children: [{ id: 'c', start: remoteChild(isolation) }] });
     await stopSupervisor(rt, sup); // warm up once so lazily created threads exist before the baseline
     const baseline = {
       threads: osThreads(),
@@ -275,7 +274,7 @@ describe.each(HOSTS)('kill and restart cycles of a %s child', (host) => {
     rt.events.on('isolation.exited', () => {
       if (++ended === cycles + 1) allEnded();
     });
-    const sup2 = await startSupervisor(rt, { intensity: 10_000, periodSeconds: 1, children: [{ id: 'c', start: hosted(host) }] });
+    const sup2 = await startSupervisor(rt, { intensity: 10_000, periodSeconds: 1, children: [{ id: 'c', start: remoteChild(isolation) }] });
     for (let i = 0; i < cycles; i++) {
       const [c] = await whichChildren(rt, sup2);
       const next = rt.events.next('supervisor.child_restarted');

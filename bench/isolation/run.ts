@@ -2,7 +2,7 @@
  * One isolation measurement per run, printed as one JSON line:
  *   node bench/isolation/run.ts <mode> [n]
  *
- * - warden-thread / warden-process: a supervisor with one hosted child that hangs (spins); kill
+ * - warden-thread / warden-process: a supervisor with one remote child that hangs (spins); kill
  *   it (as a watchdog or a shutdown timeout would) and time until its replacement's main
  *   process runs. n samples; median and p90 in ms.
  * - raw-thread / raw-process: spawn a bare `new Worker` / `fork` that loads the same module and
@@ -23,7 +23,7 @@ import { childProcess, thread } from '../../src/isolation/index.ts';
 import { startSupervisor, stopSupervisor, whichChildren } from '../../src/supervisor/index.ts';
 
 enableCompileCache();
-const FIXTURE = new URL('../../test/fixtures/hosted/echo.ts', import.meta.url);
+const FIXTURE = new URL('../../test/fixtures/remote/echo.ts', import.meta.url);
 // A bare worker that loads the module, reports ready and stays idle (a port listener keeps it alive).
 const RAW_THREAD = `require('node:module').enableCompileCache(); const { parentPort } = require('node:worker_threads'); parentPort.on('message', () => {}); import(${JSON.stringify(FIXTURE.href)}).then(() => parentPort.postMessage('ready'))`;
 const RAW_CHILD = new URL('./raw-child.ts', import.meta.url);
@@ -41,9 +41,9 @@ function stats(samples: number[]): { median_ms: number; p90_ms: number } {
   return { median_ms: s[Math.floor(s.length / 2)] as number, p90_ms: s[Math.min(s.length - 1, Math.floor(s.length * 0.9))] as number };
 }
 
-async function wardenRestart(host: 'thread' | 'process'): Promise<object> {
+async function wardenRestart(isolation: 'thread' | 'process'): Promise<object> {
   const rt = new Runtime({ clock: realClock });
-  const start = host === 'thread' ? thread(FIXTURE) : childProcess(FIXTURE);
+  const start = isolation === 'thread' ? thread(FIXTURE) : childProcess(FIXTURE);
   const sup = await startSupervisor(rt, { intensity: 1000, periodSeconds: 1, children: [{ id: 'c', start }] });
   const samples: number[] = [];
   for (let i = 0; i < n + 2; i++) {
@@ -60,10 +60,10 @@ async function wardenRestart(host: 'thread' | 'process'): Promise<object> {
 }
 
 /** The raw equivalent of a restart: a spinning worker/process is killed and a new one spawned at once. */
-async function rawReplace(host: 'thread' | 'process'): Promise<object> {
+async function rawReplace(isolation: 'thread' | 'process'): Promise<object> {
   const samples: number[] = [];
   const spawnOne = async (): Promise<{ kill(): void }> => {
-    if (host === 'thread') {
+    if (isolation === 'thread') {
       const w = new Worker(RAW_THREAD + `; parentPort.on('message', () => { for (;;) {} })`, { eval: true });
       await new Promise((r) => w.once('message', r));
       return { kill: () => void w.terminate(), spin: () => w.postMessage('spin') } as { kill(): void; spin(): void };
@@ -84,11 +84,11 @@ async function rawReplace(host: 'thread' | 'process'): Promise<object> {
   return stats(samples);
 }
 
-async function rawSpawn(host: 'thread' | 'process'): Promise<object> {
+async function rawSpawn(isolation: 'thread' | 'process'): Promise<object> {
   const samples: number[] = [];
   for (let i = 0; i < n + 2; i++) {
     const t0 = now();
-    if (host === 'thread') {
+    if (isolation === 'thread') {
       const w = new Worker(RAW_THREAD, { eval: true });
       await new Promise((r) => w.once('message', r));
       if (i >= 2) samples.push(now() - t0);

@@ -1,16 +1,17 @@
 /**
- * A channel between two runtimes (a host and a guest in another thread or process): frames
- * over a transport (a `MessagePort` or an IPC pipe), in order.
+ * A channel between two runtimes (a parent, and the guest it started in a thread or OS process):
+ * frames over a transport (a `MessagePort` or an IPC pipe), in order.
  *
- * Each side represents the other side's processes by ghosts (see runtime/remote.ts). Creating
- * a ghost asks the other side to *watch* the real process; when it dies the other side sends
- * `down` and the ghost dies with the same reason, so local links and monitors fire as usual.
- * Ghosts are held weakly; one nobody references any more is unwatched. If the channel closes
- * (the other side is gone), every ghost dies with `noconnection`, as in Erlang.
+ * To each side, the other side's processes are remote processes (see runtime/remote.ts), each a
+ * local record, its pid here. Creating one asks the other side to *watch* the real process; when
+ * it dies the other side sends `down` and the local record dies with the same reason, so local
+ * links and monitors fire as usual. The records are held weakly; one nobody references any more
+ * is unwatched. If the channel closes (the other side is gone), every one dies with
+ * `noconnection`, as in Erlang.
  *
- * Quiescence, for runs on a virtual clock: the host counts the frames it sends and the guest
- * reports `idle` with the number it has handled once its microtasks have drained; the host's
- * clock waits for that before moving time on (the guest's timers run on the host's clock).
+ * Quiescence, for runs on a virtual clock: the parent counts the frames it sends and the guest
+ * reports `idle` with the number it has handled once its microtasks have drained; the parent's
+ * clock waits for that before moving time on (the guest's timers run on the parent's clock).
  */
 import {
   type Runtime,
@@ -44,7 +45,7 @@ export type Frame =
   | { readonly t: 'idle'; readonly seen: number }
   | { readonly t: 'control'; readonly kind: string; readonly [key: string]: unknown };
 
-/** A frame as sent by a host on a virtual clock: it carries the host's time. */
+/** A frame as sent by a parent on a virtual clock: it carries the parent's time. */
 export type TimedFrame = Frame & { readonly c?: number };
 
 export interface Transport {
@@ -55,7 +56,7 @@ export interface Transport {
 export interface ChannelOptions {
   readonly peerNode: string;
   /** This side runs the other's timers on its (virtual) clock and tracks its quiescence. */
-  readonly hostsClock?: boolean;
+  readonly ownsClock?: boolean;
   /** This side's timers run on the other side's clock (see RemoteClock). */
   readonly remoteClock?: { setNow(now: number): void; fire(id: number): void };
   /**
@@ -67,7 +68,7 @@ export interface ChannelOptions {
   /** Control frames (start-up, shutdown) go to the owner. */
   readonly onControl?: (frame: Extract<Frame, { t: 'control' }>) => void;
   /** A kill for one of the other side's processes; return true if the owner handled it (a hard kill). */
-  readonly onKill?: (ghost: Pid, reason: ExitReason) => boolean;
+  readonly onKill?: (remote: Pid, reason: ExitReason) => boolean;
 }
 
 /** A call origin on the other side: the reply travels back over the channel. */
@@ -93,12 +94,14 @@ export class NodeChannel implements CodecPeer, RemoteEndpoint, QuiescenceSource 
   readonly peerNode: string;
   private readonly transport: Transport;
   private readonly options: ChannelOptions;
-  private readonly ghosts = new Map<number, WeakRef<Pid>>();
-  private readonly collected = new FinalizationRegistry<number>((id) => this.onGhostCollected(id));
+  /** The other side's processes this side holds a pid of, by id. */
+  private readonly remotes = new Map<number, WeakRef<Pid>>();
+  private readonly collected = new FinalizationRegistry<number>((id) => this.onRemoteCollected(id));
   private readonly exported = new Map<number, WeakRef<Pid>>();
   private readonly watched = new Set<number>();
   private readonly froms = new Map<number, WeakRef<CallFrom>>();
-  private readonly hostedTimers = new Map<number, Timer>();
+  /** The other side's timers, run on this side's clock. */
+  private readonly peerTimers = new Map<number, Timer>();
   private closed = false;
   private sent = 0;
   private seen = 0;
@@ -116,7 +119,7 @@ export class NodeChannel implements CodecPeer, RemoteEndpoint, QuiescenceSource 
     this.peerNode = options.peerNode;
     this.transport = transport;
     this.options = options;
-    if (options.hostsClock === true && runtime.clock instanceof VirtualClock) {
+    if (options.ownsClock === true && runtime.clock instanceof VirtualClock) {
       this.removeSource = runtime.clock.addQuiescenceSource(this);
     }
   }
@@ -129,32 +132,32 @@ export class NodeChannel implements CodecPeer, RemoteEndpoint, QuiescenceSource 
 
   send(frame: Frame): void {
     if (this.closed) return;
-    const timed: TimedFrame = this.options.hostsClock === true ? { ...frame, c: this.runtime.clock.now() } : frame;
+    const timed: TimedFrame = this.options.ownsClock === true ? { ...frame, c: this.runtime.clock.now() } : frame;
     try {
       this.transport.send(timed);
     } catch (error) {
       throw new UnserializableMessageError('message', (error as Error).message ?? 'value', error);
     }
-    if (this.options.hostsClock === true) this.sent++;
+    if (this.options.ownsClock === true) this.sent++;
   }
 
   sendReply(ref: number, value: unknown): void {
     this.send({ t: 'reply', ref, v: encode(value, this, 'reply') });
   }
 
-  // ---- RemoteEndpoint (for this channel's ghosts) -----------------------------------------
+  // ---- RemoteEndpoint (for the other side's processes) ------------------------------------
 
-  forward(ghost: Pid, message: unknown): void {
-    this.send({ t: 'send', to: ghost.id, m: encode(message, this) });
+  forward(remote: Pid, message: unknown): void {
+    this.send({ t: 'send', to: remote.id, m: encode(message, this) });
   }
 
-  exitSignal(ghost: Pid, from: Pid | undefined, reason: ExitReason): void {
-    this.send({ t: 'exit', to: ghost.id, f: from === undefined ? null : encode(from, this, 'from'), r: encode(reason, this, 'reason') });
+  exitSignal(remote: Pid, from: Pid | undefined, reason: ExitReason): void {
+    this.send({ t: 'exit', to: remote.id, f: from === undefined ? null : encode(from, this, 'from'), r: encode(reason, this, 'reason') });
   }
 
-  kill(ghost: Pid, reason: ExitReason): void {
-    if (this.options.onKill?.(ghost, reason) === true) return;
-    this.send({ t: 'kill', to: ghost.id, r: encode(reason, this, 'reason') });
+  kill(remote: Pid, reason: ExitReason): void {
+    if (this.options.onKill?.(remote, reason) === true) return;
+    this.send({ t: 'kill', to: remote.id, r: encode(reason, this, 'reason') });
   }
 
   // ---- CodecPeer ---------------------------------------------------------------------------
@@ -167,7 +170,7 @@ export class NodeChannel implements CodecPeer, RemoteEndpoint, QuiescenceSource 
   importPid(node: string, id: number): Pid {
     if (node === this.localNode) return this.exported.get(id)?.deref() ?? this.deadPid(node, id);
     if (node !== this.peerNode) throw new Error(`pid <${node}.${id}> belongs to neither end of this channel`);
-    return this.ghost(id);
+    return this.remotePid(id);
   }
 
   exportFrom(from: CallFrom): { node: string; ref: number } {
@@ -181,32 +184,32 @@ export class NodeChannel implements CodecPeer, RemoteEndpoint, QuiescenceSource 
     return new RemoteFrom(this, ref, pid);
   }
 
-  // ---- ghosts ----------------------------------------------------------------------------
+  // ---- the other side's processes -------------------------------------------------------
 
-  /** The ghost of the other side's process `id` (created and watched on first use). */
-  ghost(id: number, label?: string): Pid {
-    const known = this.ghosts.get(id)?.deref();
+  /** The pid here of the other side's process `id`: a remote process (created and watched on first use). */
+  remotePid(id: number, label?: string): Pid {
+    const known = this.remotes.get(id)?.deref();
     if (known !== undefined && this.runtime.isAlive(known)) return known;
-    const ghost = this.runtime.createGhost(this.peerNode, id, this, label);
+    const remote = this.runtime.createRemoteProcess(this.peerNode, id, this, label);
     if (this.closed) {
-      this.runtime.ghostExited(ghost, 'noconnection');
-      return ghost;
+      this.runtime.remoteProcessExited(remote, 'noconnection');
+      return remote;
     }
-    this.ghosts.set(id, new WeakRef(ghost));
-    this.collected.register(ghost, id);
+    this.remotes.set(id, new WeakRef(remote));
+    this.collected.register(remote, id);
     this.send({ t: 'watch', id });
-    return ghost;
+    return remote;
   }
 
   private deadPid(node: string, id: number): Pid {
-    const gone = this.runtime.createGhost(node, id, this);
-    this.runtime.ghostExited(gone, 'noproc');
+    const gone = this.runtime.createRemoteProcess(node, id, this);
+    this.runtime.remoteProcessExited(gone, 'noproc');
     return gone;
   }
 
-  private onGhostCollected(id: number): void {
-    if (this.ghosts.get(id)?.deref() === undefined) {
-      this.ghosts.delete(id);
+  private onRemoteCollected(id: number): void {
+    if (this.remotes.get(id)?.deref() === undefined) {
+      this.remotes.delete(id);
       this.send({ t: 'unwatch', id });
     }
   }
@@ -262,9 +265,9 @@ export class NodeChannel implements CodecPeer, RemoteEndpoint, QuiescenceSource 
         this.watched.delete(frame.id);
         return;
       case 'down': {
-        const ghost = this.ghosts.get(frame.id)?.deref();
-        this.ghosts.delete(frame.id);
-        if (ghost !== undefined) this.runtime.ghostExited(ghost, decode(frame.r, this) as ExitReason);
+        const remote = this.remotes.get(frame.id)?.deref();
+        this.remotes.delete(frame.id);
+        if (remote !== undefined) this.runtime.remoteProcessExited(remote, decode(frame.r, this) as ExitReason);
         return;
       }
       case 'reply': {
@@ -274,24 +277,24 @@ export class NodeChannel implements CodecPeer, RemoteEndpoint, QuiescenceSource 
         return;
       }
       case 'beat': {
-        const ghost = this.ghosts.get(frame.id)?.deref();
-        if (ghost !== undefined) this.runtime.recordBeat(ghost);
+        const remote = this.remotes.get(frame.id)?.deref();
+        if (remote !== undefined) this.runtime.recordBeat(remote);
         return;
       }
       case 'timer': {
         const id = frame.id;
-        this.hostedTimers.set(
+        this.peerTimers.set(
           id,
           this.runtime.clock.setTimer(frame.ms, () => {
-            this.hostedTimers.delete(id);
+            this.peerTimers.delete(id);
             this.send({ t: 'fire', id });
           }),
         );
         return;
       }
       case 'cancel':
-        this.hostedTimers.get(frame.id)?.cancel();
-        this.hostedTimers.delete(frame.id);
+        this.peerTimers.get(frame.id)?.cancel();
+        this.peerTimers.delete(frame.id);
         return;
       case 'fire':
         this.options.remoteClock?.fire(frame.id);
@@ -342,7 +345,7 @@ export class NodeChannel implements CodecPeer, RemoteEndpoint, QuiescenceSource 
     });
   }
 
-  // ---- quiescence (host side on a virtual clock) ------------------------------------------
+  // ---- quiescence (the parent's side, on a virtual clock) ----------------------------------
 
   isBusy(): boolean {
     return !this.closed && !this.unresponsive && this.seen < this.sent;
@@ -370,23 +373,23 @@ export class NodeChannel implements CodecPeer, RemoteEndpoint, QuiescenceSource 
 
   // ---- closing ---------------------------------------------------------------------------
 
-  /** The other side is gone (or we are done with it): every ghost dies with `reason`. */
+  /** The other side is gone (or we are done with it): each of its processes dies here with `reason`. */
   close(reason: ExitReason = 'noconnection'): void {
     if (this.closed) return;
     this.closed = true;
-    for (const t of this.hostedTimers.values()) t.cancel();
-    this.hostedTimers.clear();
-    for (const ref of this.ghosts.values()) {
-      const ghost = ref.deref();
-      if (ghost !== undefined) this.runtime.ghostExited(ghost, reason);
+    for (const t of this.peerTimers.values()) t.cancel();
+    this.peerTimers.clear();
+    for (const ref of this.remotes.values()) {
+      const remote = ref.deref();
+      if (remote !== undefined) this.runtime.remoteProcessExited(remote, reason);
     }
-    this.ghosts.clear();
+    this.remotes.clear();
     this.removeSource?.();
     this.wakeIdleWaiters();
     this.transport.close();
   }
 
-  /** True if `pid` is a ghost of this channel's other side. */
+  /** True if `pid` is a process of this channel's other side. */
   owns(pid: unknown): pid is Pid {
     return isPid(pid) && pid.node === this.peerNode;
   }

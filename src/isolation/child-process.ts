@@ -8,10 +8,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Starter, StartResult } from '../runtime/index.ts';
 import type { ChildStart } from '../supervisor/index.ts';
-import { startHosted, type HostOptions, type Launcher } from './host.ts';
+import { startRemoteChild, type RemoteChildOptions, type Launcher } from './remote-child.ts';
 import { moduleUrl } from './module-url.ts';
 
-export interface ProcessOptions extends HostOptions {
+export interface ProcessOptions extends RemoteChildOptions {
   /** V8 old-space limit for the process (`--max-old-space-size`); exceeding it ends the process with `memory_limit`. */
   readonly maxOldSpaceMb?: number;
   /** More Node.js flags for the process. */
@@ -26,12 +26,12 @@ const BOOT = `require('node:module').enableCompileCache?.(); import(${JSON.strin
 const OUT_OF_MEMORY = /JavaScript heap out of memory|Allocation failed - process out of memory/;
 
 /**
- * A child that spins cannot notice its host going away, so the host kills its children when it
+ * A child that spins cannot notice its parent going away, so the parent kills its children when it
  * exits: one listener for all of them.
  */
 const running = new Set<ChildProcess>();
 let exitHookInstalled = false;
-function killOnHostExit(child: ChildProcess): void {
+function killOnParentExit(child: ChildProcess): void {
   running.add(child);
   if (exitHookInstalled) return;
   exitHookInstalled = true;
@@ -42,7 +42,7 @@ function killOnHostExit(child: ChildProcess): void {
 
 function processLauncher(options: ProcessOptions): Launcher {
   return {
-    host: 'process',
+    isolation: 'process',
     launch({ onFrame, onExit }) {
       const execArgv = [...(options.maxOldSpaceMb === undefined ? [] : [`--max-old-space-size=${options.maxOldSpaceMb}`]), ...(options.execArgv ?? [])];
       const child = spawn(process.execPath, [...execArgv, '-e', BOOT], {
@@ -50,7 +50,7 @@ function processLauncher(options: ProcessOptions): Launcher {
         stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
         ...(options.env === undefined ? {} : { env: { ...options.env } }),
       });
-      killOnHostExit(child);
+      killOnParentExit(child);
       let tail = '';
       child.stderr?.on('data', (chunk: Buffer) => {
         process.stderr.write(chunk);
@@ -85,10 +85,10 @@ function processLauncher(options: ProcessOptions): Launcher {
 
 /** A child spec's start function for a child in its own process. */
 export function childProcess(module: string | URL, options: ProcessOptions = {}): ChildStart {
-  return (ctx, arg) => startHosted(ctx, processLauncher(options), module, options, arg);
+  return (ctx, arg) => startRemoteChild(ctx, processLauncher(options), module, options, arg);
 }
 
-/** Start a process-hosted process outside a supervisor (linked to `starter` if it is a process). */
+/** Start a process in its own OS process outside a supervisor (linked to `starter` if it is a process). */
 export function startChildProcess(starter: Starter, module: string | URL, options: ProcessOptions = {}): Promise<StartResult> {
-  return startHosted(starter, processLauncher(options), module, options, undefined);
+  return startRemoteChild(starter, processLauncher(options), module, options, undefined);
 }

@@ -4,7 +4,7 @@
  * rebuilt on the other side:
  *
  * - pids become references (`{pid: node, id}`): a pid of the receiving side comes back as that
- *   process, a pid of the sending side becomes a ghost there;
+ *   process, a pid of the sending side becomes a remote process there;
  * - a call's `from` becomes a reference its reply can travel back on;
  * - a `Crash` keeps the error's name, message, stack, code and fields; a Warden error is
  *   rebuilt with its code, so `isWardenError(e, code)` still holds;
@@ -63,7 +63,7 @@ export interface CodecPeer {
   readonly localNode: string;
   /** A local pid about to cross: remember it so messages for it can be routed back. */
   exportPid(pid: Pid): number;
-  /** A pid that came back: the local process, or a ghost of a process on the other side. */
+  /** A pid that came back: the local process, or a remote one (a process of the other side). */
   importPid(node: string, id: number): Pid;
   /** A call origin about to cross: remember it so the reply can find it; where it lives. */
   exportFrom(from: CallFrom): { node: string; ref: number };

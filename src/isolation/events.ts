@@ -5,16 +5,17 @@ import type { ExitReason, Pid } from '../runtime/index.ts';
 
 declare module '../runtime/index.ts' {
   interface WardenEventMap {
-    /** A hosted child's thread or process started and its main process runs. */
+    /** A remote child's thread or process started and its main process runs. */
     'isolation.started': {
       readonly pid: Pid;
-      readonly host: 'thread' | 'process';
+      /** Where the child runs: its own worker thread or OS process. */
+      readonly isolation: 'thread' | 'process';
       readonly node: string;
-      /** The OS pid (process host) or the thread id (thread host). */
+      /** The OS pid (a process) or the thread id (a thread). */
       readonly osId: number | undefined;
     };
-    /** A hosted child's thread or process has ended (it is really gone); `reason` is what its process exited with. */
-    'isolation.exited': { readonly pid: Pid; readonly host: 'thread' | 'process'; readonly reason: ExitReason };
+    /** A remote child's thread or process has ended (it is really gone); `reason` is what its process exited with. */
+    'isolation.exited': { readonly pid: Pid; readonly isolation: 'thread' | 'process'; readonly reason: ExitReason };
     /** A watchdog saw no progress within its deadline and asked the process to stop. */
     'watchdog.soft_stop': { readonly pid: Pid; readonly lastBeatAt: number | undefined; readonly timeoutMs: number };
     /** The event loop was blocked for `durationMs` (reported when it runs again; see `watchEventLoop`). */

@@ -7,8 +7,10 @@
  *   memory cap ends only it.
  * - `childProcess(module, options)`: its own OS process; the strongest isolation.
  *
- * Hosted children look exactly like inline ones to their supervisor and to every other
- * process: messages, calls, casts, links, monitors and exit reasons cross the boundary.
+ * A child in a thread or a child process is a *remote child*: its process runs in another
+ * runtime (as Erlang would say, on another node), and its pid here is a remote process. It looks
+ * exactly like an inline child to its supervisor and to every other process: messages, calls,
+ * casts, links, monitors and exit reasons cross the boundary.
  * `withWatchdog` adds a progress deadline to any child; fences (`ctx.fence`) stop a dead
  * incarnation from acting.
  *
@@ -32,7 +34,7 @@ export { thread, startThread } from './thread.ts';
 export type { ThreadOptions } from './thread.ts';
 export { childProcess, startChildProcess } from './child-process.ts';
 export type { ProcessOptions } from './child-process.ts';
-export type { HostOptions } from './host.ts';
+export type { RemoteChildOptions } from './remote-child.ts';
 export { withWatchdog, armWatchdog, WATCHDOG_DEFAULTS } from './watchdog.ts';
 export type { WatchdogOptions } from './watchdog.ts';
 export { UnserializableMessageError, RemoteWardenError, encodeError, decodeError } from './codec.ts';

@@ -8,20 +8,20 @@ import { moduleUrl } from './module-url.ts';
 
 describe('moduleUrl', () => {
   it('keeps a TypeScript name when the asking module is TypeScript', () => {
-    expect(moduleUrl('./guest/entry.ts', 'file:///app/src/host.ts').href).toBe('file:///app/src/guest/entry.ts');
-    expect(moduleUrl('../x.mts', 'file:///app/src/host.mts').href).toBe('file:///app/x.mts');
+    expect(moduleUrl('./guest/entry.ts', 'file:///app/src/remote-child.ts').href).toBe('file:///app/src/guest/entry.ts');
+    expect(moduleUrl('../x.mts', 'file:///app/src/remote-child.mts').href).toBe('file:///app/x.mts');
   });
 
   it('names the compiled file when the asking module is JavaScript, as the build does for imports', () => {
-    expect(moduleUrl('./guest/entry.ts', 'file:///app/dist/host.js').href).toBe('file:///app/dist/guest/entry.js');
-    expect(moduleUrl('./a.mts', 'file:///app/dist/host.js').href).toBe('file:///app/dist/a.mjs');
-    expect(moduleUrl('./a.cts', new URL('file:///app/dist/host.mjs')).href).toBe('file:///app/dist/a.cjs');
-    expect(moduleUrl('./a.tsx', 'file:///app/dist/host.js').href).toBe('file:///app/dist/a.js');
+    expect(moduleUrl('./guest/entry.ts', 'file:///app/dist/remote-child.js').href).toBe('file:///app/dist/guest/entry.js');
+    expect(moduleUrl('./a.mts', 'file:///app/dist/remote-child.js').href).toBe('file:///app/dist/a.mjs');
+    expect(moduleUrl('./a.cts', new URL('file:///app/dist/remote-child.mjs')).href).toBe('file:///app/dist/a.cjs');
+    expect(moduleUrl('./a.tsx', 'file:///app/dist/remote-child.js').href).toBe('file:///app/dist/a.js');
   });
 
   it('leaves alone names that are not relative TypeScript modules', () => {
-    expect(moduleUrl('./a.js', 'file:///app/dist/host.js').href).toBe('file:///app/dist/a.js');
-    expect(moduleUrl('./types.d.ts', 'file:///app/dist/host.js').href).toBe('file:///app/dist/types.d.ts');
-    expect(moduleUrl('file:///elsewhere/w.ts', 'file:///app/dist/host.js').href).toBe('file:///elsewhere/w.ts');
+    expect(moduleUrl('./a.js', 'file:///app/dist/remote-child.js').href).toBe('file:///app/dist/a.js');
+    expect(moduleUrl('./types.d.ts', 'file:///app/dist/remote-child.js').href).toBe('file:///app/dist/types.d.ts');
+    expect(moduleUrl('file:///elsewhere/w.ts', 'file:///app/dist/remote-child.js').href).toBe('file:///elsewhere/w.ts');
   });
 });

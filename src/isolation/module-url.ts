@@ -1,5 +1,5 @@
 /**
- * `moduleUrl('./worker.ts', import.meta.url)`: the URL of a module named by a string (a hosted
+ * `moduleUrl('./worker.ts', import.meta.url)`: the URL of a module named by a string (a remote
  * child's module, a worker's entry), right both when the code runs as TypeScript source and
  * once it is compiled to JavaScript.
  *

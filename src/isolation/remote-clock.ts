@@ -1,8 +1,8 @@
 /**
- * A guest's clock when its host runs on a virtual clock: the time is the host's (every host
- * frame carries it) and timers are scheduled on the host's clock, which fires them back. So a
- * thread- or process-hosted child waits on exactly the same virtual time as an inline one, and
- * a test or conformance run stays instant and deterministic across threads.
+ * A guest's clock when its parent runtime runs on a virtual clock: the time is the parent's
+ * (every frame from it carries it) and timers are scheduled on the parent's clock, which fires
+ * them back. So a remote child waits on exactly the same virtual time as an inline one, and a
+ * test or conformance run stays instant and deterministic across threads.
  */
 import { sleepOn, type Clock, type Timer } from '../runtime/index.ts';
 import type { Frame } from './channel.ts';
@@ -46,7 +46,7 @@ export class RemoteClock implements Clock {
     return sleepOn(this, delayMs, signal);
   }
 
-  /** The host fired timer `id`. */
+  /** The parent runtime fired timer `id`. */
   fire(id: number): void {
     const callback = this.callbacks.get(id);
     if (callback === undefined) return;

@@ -7,10 +7,10 @@
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { Starter, StartResult } from '../runtime/index.ts';
 import type { ChildStart } from '../supervisor/index.ts';
-import { startHosted, type HostOptions, type Launcher } from './host.ts';
+import { startRemoteChild, type RemoteChildOptions, type Launcher } from './remote-child.ts';
 import { moduleUrl } from './module-url.ts';
 
-export interface ThreadOptions extends HostOptions {
+export interface ThreadOptions extends RemoteChildOptions {
   /** Memory caps for the thread (`maxOldGenerationSizeMb`, ...); exceeding one ends it with `memory_limit`. */
   readonly resourceLimits?: ResourceLimits;
 }
@@ -25,7 +25,7 @@ const BOOT = `require('node:module').enableCompileCache?.(); import(require('nod
 
 function threadLauncher(options: ThreadOptions): Launcher {
   return {
-    host: 'thread',
+    isolation: 'thread',
     launch({ onFrame, onExit }) {
       const worker = new Worker(BOOT, {
         eval: true,
@@ -56,10 +56,10 @@ function threadLauncher(options: ThreadOptions): Launcher {
 
 /** A child spec's start function for a child in its own thread. */
 export function thread(module: string | URL, options: ThreadOptions = {}): ChildStart {
-  return (ctx, arg) => startHosted(ctx, threadLauncher(options), module, options, arg);
+  return (ctx, arg) => startRemoteChild(ctx, threadLauncher(options), module, options, arg);
 }
 
-/** Start a thread-hosted process outside a supervisor (linked to `starter` if it is a process). */
+/** Start a process in its own thread outside a supervisor (linked to `starter` if it is a process). */
 export function startThread(starter: Starter, module: string | URL, options: ThreadOptions = {}): Promise<StartResult> {
-  return startHosted(starter, threadLauncher(options), module, options, undefined);
+  return startRemoteChild(starter, threadLauncher(options), module, options, undefined);
 }

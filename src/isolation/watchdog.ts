@@ -7,10 +7,10 @@
  *
  * The watcher is a small process that monitors the child and sleeps on the runtime's clock
  * until the next deadline; beats are just a timestamp on the child, so beating is cheap.
- * Works for every host: a thread's or process's beats are relayed to its ghost. An inline
- * child that blocks the event loop cannot beat, and its watchdog cannot fire until the loop is
- * free again; it is then stopped and killed, but no code can interrupt a synchronous loop on
- * the same thread: run such work in a `thread` (see `watchEventLoop` to detect it).
+ * Works wherever the child runs: a thread's or process's beats are relayed to its pid here. An
+ * inline child that blocks the event loop cannot beat, and its watchdog cannot fire until the
+ * loop is free again; it is then stopped and killed, but no code can interrupt a synchronous
+ * loop on the same thread: run such work in a `thread` (see `watchEventLoop` to detect it).
  */
 import { DownMessage, InvalidSpecError, type ExitReason, type Pid, type ProcessContext, type Runtime, type StartResult } from '../runtime/index.ts';
 import type { ChildStart } from '../supervisor/index.ts';

@@ -38,7 +38,7 @@ export type { SharedWriterAccess, SharedWriterOptions, WriterRole } from './shar
 export type { ServeMemoryOptions, MemoryServerHandle } from './serve.ts';
 export { memoryService, memoryServiceBehaviour, serviceAccess, MEMORY_SERVICE_MODULE, MEMORY_SERVER_MODULE, SERVICE_ACCESS_DEFAULTS } from './service.ts';
 export { memoryServer } from './supervised.ts';
-export type { HostedMemoryServerOptions } from './hosted-server.ts';
+export type { MemoryServerOptions } from './server-entry.ts';
 export type { MemoryServiceRequest, MemoryServiceReply, ServiceAccessOptions } from './service.ts';
 export { importJsonl, exportJsonl, parseJsonl, toJsonl } from './import-export.ts';
 export type { ParsedJsonl } from './import-export.ts';

@@ -55,7 +55,7 @@ const warnOnStderr = (message: string): void => {
   process.stderr.write(`warden memory: ${message}\n`);
 };
 
-/** The service's behaviour (also the default export of hosted-service.ts, for `childProcess`). */
+/** The service's behaviour (also the default export of service-entry.ts, for `childProcess`). */
 export const memoryServiceBehaviour: ServerBehaviour<State, MemoryBackendOptions> = {
   trapExits: true,
   async init(ctx: ProcessContext, backend: MemoryBackendOptions): Promise<State> {
@@ -107,8 +107,8 @@ export function memoryService(backend: MemoryBackendOptions): ChildStart {
   return server(memoryServiceBehaviour, backend);
 }
 
-/** The module whose default export is the service, for a `childProcess` or `thread` host. */
-export const MEMORY_SERVICE_MODULE = moduleUrl('./hosted-service.ts', import.meta.url);
+/** The module whose default export is the service, to run it in a `childProcess` or a `thread`. */
+export const MEMORY_SERVICE_MODULE = moduleUrl('./service-entry.ts', import.meta.url);
 
 export interface ServiceAccessOptions {
   /** Answer within this long or fail the call with `CallTimeoutError`. @default 60_000 */
@@ -195,5 +195,5 @@ export async function serviceAccess(
   };
 }
 
-/** The module of a whole memory server (graph and HTTP front) for a `childProcess` host. */
-export const MEMORY_SERVER_MODULE = moduleUrl('./hosted-server.ts', import.meta.url);
+/** The module of a whole memory server (graph and HTTP front), to run it in a `childProcess`. */
+export const MEMORY_SERVER_MODULE = moduleUrl('./server-entry.ts', import.meta.url);

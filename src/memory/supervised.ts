@@ -6,7 +6,7 @@
  */
 import { childProcess, type ProcessOptions } from '../isolation/index.ts';
 import type { ChildStart } from '../supervisor/index.ts';
-import type { HostedMemoryServerOptions } from './hosted-server.ts';
+import type { MemoryServerOptions } from './server-entry.ts';
 import { MEMORY_SERVER_MODULE } from './service.ts';
 
 /**
@@ -18,9 +18,9 @@ import { MEMORY_SERVER_MODULE } from './service.ts';
  * });
  * ```
  */
-export function memoryServer(options: HostedMemoryServerOptions, host: Omit<ProcessOptions, 'arg' | 'export'> = {}): ChildStart {
+export function memoryServer(options: MemoryServerOptions, processOptions: Omit<ProcessOptions, 'arg' | 'export'> = {}): ChildStart {
   if (options.http.port === undefined || options.http.port === 0) {
     throw new TypeError('memoryServer: http.port must be a fixed port, so clients find the server again after a restart');
   }
-  return childProcess(MEMORY_SERVER_MODULE, { label: 'memory-server', ...host, arg: options });
+  return childProcess(MEMORY_SERVER_MODULE, { label: 'memory-server', ...processOptions, arg: options });
 }

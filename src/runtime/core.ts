@@ -2,7 +2,7 @@
  * The state a runtime is made of: one `Core` per runtime (its live processes, run queue, names,
  * topics and counters) and one `ProcessRecord` per process. Each operation on that state is a
  * function in the module of its concern (delivery, receive, backpressure, scheduler, calls,
- * links, exits, ghosts, progress, registry, topics), and `Runtime` and `ProcessContext`
+ * links, exits, remote processes, progress, registry, topics), and `Runtime` and `ProcessContext`
  * (runtime.ts) only call those functions. What lives here is what keeps the state itself
  * consistent: the live list, the run queue, a record's flags and its lazily grown extras.
  *
@@ -73,7 +73,7 @@ export interface ProcessExtras {
   watching: Map<number, ProcessRecord> | undefined;
   /** Mailbox options when they differ from the runtime's default. */
   mailboxOptions: MailboxOptions | undefined;
-  /** For a ghost: where the real process lives (ghosts.ts). */
+  /** For a remote process: how to reach the real one, and its node (remote-processes.ts). */
   remote: RemoteEndpoint | undefined;
   remoteNode: string | undefined;
   /** Clock reading of the last progress beat (progress.ts). */
@@ -150,8 +150,8 @@ export abstract class ProcessRecord implements Pid, DownWatcher {
     return this.extras?.remoteNode ?? this.core.node;
   }
 
-  /** True for a ghost: the stand-in of a process that runs elsewhere. */
-  get isGhost(): boolean {
+  /** True for the local record of a remote process (one that runs in another runtime). */
+  get isRemote(): boolean {
     return this.extras?.remote !== undefined;
   }
 
@@ -344,7 +344,7 @@ export class Core {
     this.live--;
   }
 
-  /** Whether `proc` is in the live list (a ghost is only once adopted). */
+  /** Whether `proc` is in the live list (a remote process is only once adopted). */
   isListed(proc: ProcessRecord): boolean {
     return proc.prev !== null || this.first === proc;
   }

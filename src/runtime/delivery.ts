@@ -1,7 +1,7 @@
 /**
  * Delivery: how a message reaches a process. `deliver` hands it straight to the pending
- * receive if that wants it, else queues it in the mailbox (a ghost's message goes to its
- * endpoint instead) and gives an idle server a turn. System messages (EXIT, DOWN) always go
+ * receive if that wants it, else queues it in the mailbox (a remote process's message goes to
+ * its endpoint instead) and gives an idle server a turn. System messages (EXIT, DOWN) always go
  * in; user messages obey the mailbox's capacity and overflow policy (mailbox.ts).
  *
  * Sending to a dead process is a silent no-op; sending to an unregistered name throws.

@@ -11,8 +11,8 @@
  *   (newest link first, as the BEAM does) and monitors told. Deaths that cause deaths are
  *   queued and delivered in a loop (the cascade), so a long chain of links cannot overflow
  *   the stack.
- * - A ghost's signals go to its endpoint, except over a link: links are mirrored on both
- *   sides, so the other side delivers that death itself.
+ * - A remote process's signals go to its endpoint, except over a link: links are mirrored on
+ *   both sides, so the other side delivers that death itself.
  */
 import { releaseBlockedSends } from './backpressure.ts';
 import { EXITED, RUNNING, type Core, type ProcessRecord } from './core.ts';
@@ -56,7 +56,7 @@ export function signalExit(core: Core, target: ProcessRecord, from: Pid | undefi
   }
 }
 
-/** End `proc` now with `reason`, whatever it is doing (a ghost's real process is killed by its endpoint). */
+/** End `proc` now with `reason`, whatever it is doing (a remote process is killed by its endpoint). */
 export function killNow(core: Core, proc: ProcessRecord, reason: ExitReason): void {
   if (proc.status !== RUNNING) return;
   const remote = proc.extras?.remote;
@@ -84,7 +84,7 @@ export function terminate(core: Core, proc: ProcessRecord, reason: ExitReason): 
 /** Everything a death does, in order. */
 function finish(core: Core, proc: ProcessRecord): void {
   const reason = proc.exitReason;
-  if (!proc.isGhost || core.isListed(proc)) core.detach(proc);
+  if (!proc.isRemote || core.isListed(proc)) core.detach(proc);
   const resume = proc.waitResolve;
   if (resume !== null) {
     proc.endWait();

@@ -1,7 +1,7 @@
 /**
  * The runtime's surface for the layers above it inside Warden, not for users: the contract
- * between the runtime and the hosts that run a process in another thread or OS process (the
- * isolation layer), which stand in for it here with a ghost. It is not listed in package.json's
+ * between the runtime and the isolation layer, which runs processes in another runtime (a worker
+ * thread or OS process) and reaches them as remote processes. It is not listed in package.json's
  * `exports`, so `warden/runtime` users cannot import it; the `Runtime` methods that take these
  * types are marked internal and left out of the published declarations (`stripInternal`).
  *

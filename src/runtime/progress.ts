@@ -1,6 +1,6 @@
 /**
  * Progress, for watchdogs (the isolation layer's): a process reports it with `ctx.beat()`
- * (a beat relayed from another thread lands on its ghost), and a process that stopped making
+ * (a beat relayed from another thread lands on its remote process here), and a process that stopped making
  * progress is first asked to wind down (`softStop`: its `ctx.stopSignal` aborts and it gets a
  * `SoftStopRequest`), then killed (`killWith`, exits.ts).
  */
@@ -23,7 +23,7 @@ export function lastBeatOf(core: Core, pid: Pid): number | undefined {
   return core.recordOf(pid)?.extras?.lastBeatAt;
 }
 
-/** Ask `pid` to stop cooperatively. (For a ghost, the endpoint carries the request over.) */
+/** Ask `pid` to stop cooperatively. (For a remote process, the endpoint carries the request over.) */
 export function requestSoftStop(core: Core, pid: Pid, reason: ExitReason): void {
   const proc = core.recordOf(pid);
   if (proc === undefined || proc.status !== RUNNING) return;

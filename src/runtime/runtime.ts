@@ -10,8 +10,8 @@
  *   selective receive; a full mailbox rejects, drops its oldest, or makes `sendWait` wait.
  * - calls.ts (call, reply); links.ts (links, monitors); exits.ts (Erlang's exit signals, and
  *   deaths delivered synchronously, in a loop no chain of links can overflow).
- * - registry.ts, topics.ts, inspect.ts; ghosts.ts (processes hosted in a thread or OS
- *   process) and progress.ts (beats and soft stops, for watchdogs).
+ * - registry.ts, topics.ts, inspect.ts; remote-processes.ts (processes of another runtime, in a
+ *   thread or OS process) and progress.ts (beats and soft stops, for watchdogs).
  *
  * They all work on the state in core.ts. `ctx.runtime` is a `Runtime`, and `Runtime.spawn`
  * takes a body that takes a `ProcessContext`, so these share this file; no module below
@@ -26,7 +26,7 @@ import { InvalidSpecError } from './errors.ts';
 import { EventBus } from './events.ts';
 import { ExitUnwind, abortSignalOf, killNow, signalExit, terminate } from './exits.ts';
 import { ProcessFence, type Fence } from './fence.ts';
-import { endGhost, listGhost, makeGhost } from './ghosts.ts';
+import { endRemote, listRemote, makeRemote } from './remote-processes.ts';
 import { liveProcesses, processInfo, type ProcessInfo } from './inspect.ts';
 import { addLink, addMonitor, deliverDown, onceExited, removeLink, removeMonitor } from './links.ts';
 import { MAILBOX_DEFAULTS, NOTHING, resolveMailboxOptions } from './mailbox.ts';
@@ -212,12 +212,12 @@ export class Runtime {
     if (proc !== undefined) killNow(this.core, proc, reason);
   }
 
-  /** Kill every live process (reason `killed`), hosted children included. For tests and process shutdown. */
+  /** Kill every live process (reason `killed`), remote children included. For tests and process shutdown. */
   killAll(): void {
     for (const pid of this.processes()) this.killWith(pid, 'killed');
   }
 
-  /** @internal An exit signal that appears to come from `from` (a local process or a ghost). */
+  /** @internal An exit signal that appears to come from `from` (a local process or a remote one). */
   exitSignal(from: Pid | undefined, to: Pid, reason: ExitReason): void {
     const target = this.core.recordOf(to);
     if (target !== undefined) signalExit(this.core, target, from, reason, false);
@@ -275,36 +275,37 @@ export class Runtime {
     return publishTo(this.core, topic, message);
   }
 
-  // ---- ghosts (the isolation layer's) --------------------------------------------------------
+  // ---- remote processes (the isolation layer's) ----------------------------------------------
 
   /**
-   * @internal A ghost: the local stand-in of process `id` on node `node`, whose messages and
-   * exit signals go to `endpoint`. It is not in the live list; `ghostExited` ends it.
+   * @internal The local record (the pid) of remote process `id` on node `node`, whose messages
+   * and exit signals go to `endpoint`. It is not in the live list; `remoteProcessExited` ends it.
    */
-  createGhost(node: string, id: number, endpoint: RemoteEndpoint, label?: string): Process {
+  createRemoteProcess(node: string, id: number, endpoint: RemoteEndpoint, label?: string): Process {
     const options = label === undefined ? undefined : { label };
-    const ghost = new Process(this.core, id, undefined, null, undefined, options, this.core.defaultMailbox);
-    makeGhost(ghost, node, endpoint);
-    return ghost;
+    const remote = new Process(this.core, id, undefined, null, undefined, options, this.core.defaultMailbox);
+    makeRemote(remote, node, endpoint);
+    return remote;
   }
 
   /**
-   * @internal Count a ghost as one of this runtime's processes: a child this runtime hosts in
-   * a thread or process. It is listed, counted, and ended by `killAll`.
+   * @internal Count a remote process as one of this runtime's processes: a remote child this
+   * runtime started in a thread or process. It is listed, counted, and ended by `killAll`.
    */
-  adoptGhost(ghost: Pid): void {
-    listGhost(this.core, ghost);
+  adoptRemoteProcess(remote: Pid): void {
+    listRemote(this.core, remote);
   }
 
-  /** @internal The real process behind a ghost died: the ghost dies with the same reason. */
-  ghostExited(ghost: Pid, reason: ExitReason): void {
-    endGhost(this.core, ghost, reason);
+  /** @internal The real process behind a remote one's local record died: the record dies with the same reason. */
+  remoteProcessExited(remote: Pid, reason: ExitReason): void {
+    endRemote(this.core, remote, reason);
   }
 }
 
 /**
  * A process of a runtime: its record (core.ts), which is also its pid, and the
- * `ProcessContext` its body runs with. Ghosts are `Process`es too, that run no body.
+ * `ProcessContext` its body runs with. The local records of remote processes are `Process`es
+ * too, that run no body.
  */
 export class Process extends ProcessRecord implements ProcessContext {
   get runtime(): Runtime {

@@ -1,5 +1,5 @@
 /**
- * Soak: kill and restart a thread-hosted and a process-hosted child many times under a
+ * Soak: kill and restart a child in its own thread and one in its own process many times under a
  * supervisor, then check that nothing is left behind: OS threads, child processes, active
  * handles and `exit` listeners back to their baseline, no live processes in the runtime.
  *
@@ -13,7 +13,7 @@ import { startSupervisor, stopSupervisor, whichChildren, type ChildStart } from 
 
 const { values } = parseArgs({ options: { cycles: { type: 'string', default: '1000' } } });
 const cycles = Number(values.cycles);
-const FIXTURE = new URL('../fixtures/hosted/echo.ts', import.meta.url);
+const FIXTURE = new URL('../fixtures/remote/echo.ts', import.meta.url);
 
 function childPids(): number {
   let n = 0;

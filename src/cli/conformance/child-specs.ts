@@ -20,7 +20,7 @@ const WORKER_MODULE = moduleUrl('./scenario-worker.ts', import.meta.url);
 export interface SpecContext {
   readonly tree: ScenarioTree;
   readonly trace: TraceRecorder;
-  readonly host: 'inline' | 'thread' | undefined;
+  readonly isolation: 'inline' | 'thread' | undefined;
 }
 
 /** The spec of scenario supervisor `id` (validated when it starts, inside the new supervisor). */
@@ -67,7 +67,7 @@ function workerStart(ctx: SpecContext, spec: ScenarioChild, supId: string, fixed
     const id = fixedId ?? String(arg);
     const refused = refusedStart(ctx, id, supId);
     if (refused !== undefined) return refused;
-    if (ctx.host === 'thread') {
+    if (ctx.isolation === 'thread') {
       return startThread(pctx, WORKER_MODULE, { arg: script, trapExits, label: id }).then((r) => (r.status === 'started' ? started(id, r.pid) : r));
     }
     return started(id, pctx.spawnLink(scenarioWorker, script, { trapExits, label: id }));

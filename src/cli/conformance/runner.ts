@@ -30,7 +30,7 @@ export type { TraceEvent } from './trace.ts';
 
 export interface RunOptions {
   /** Where the scenario's workers run: in this event loop (default) or each in its own thread. */
-  readonly host?: 'inline' | 'thread';
+  readonly isolation?: 'inline' | 'thread';
 }
 
 export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<TraceEvent[]> {
@@ -40,7 +40,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const rootSpec = scenario.supervisor;
   const tree = new ScenarioTree(rootSpec.id ?? 'root');
   const watching = watchTree(rt, tree, trace);
-  const specs: SpecContext = { tree, trace, host: options.host };
+  const specs: SpecContext = { tree, trace, isolation: options.isolation };
 
   tree.register(rootSpec, tree.rootId, null);
   const driver = spawnDriver(rt, specs, rootSpec);

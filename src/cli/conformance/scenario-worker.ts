@@ -1,8 +1,8 @@
 /**
  * The body of a conformance scenario's worker, as the oracle's workers behave: it exits when
  * the script says so, and when its supervisor asks it to stop it exits, exits later, exits
- * with another reason or hangs, per its spec. Its own module so that a thread- or
- * process-hosted child can run it too.
+ * with another reason or hangs, per its spec. Its own module so that a remote child (in a thread
+ * or a child process) can run it too.
  */
 import { isExit, type ExitReason, type ProcessContext } from '../../runtime/index.ts';
 

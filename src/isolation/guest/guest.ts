@@ -1,9 +1,9 @@
 /**
- * The guest side of a hosted child: a runtime of its own in the thread or child process,
- * connected to the host by a channel. It imports the child's module, starts its main process
- * (a body function, or a server behaviour, linked to a ghost of the host process that started
- * it, which is its parent), and reports `started` or `init_failed`. Progress beats of the main
- * process are relayed to the host for watchdogs.
+ * The guest side of a remote child: a runtime of its own in the thread or child process,
+ * connected to the parent runtime by a channel. It imports the child's module, starts its main
+ * process (a body function, or a server behaviour, linked to the parent process that started it,
+ * a remote process here), and reports `started` or `init_failed`. Progress beats of the main
+ * process are relayed to the parent runtime for watchdogs.
  *
  * This file and the entries beside it are all that run inside the thread or process.
  */
@@ -13,25 +13,25 @@ import { NodeChannel, type Frame, type TimedFrame, type Transport } from '../cha
 import { decode, encode } from '../codec.ts';
 import { RemoteClock } from '../remote-clock.ts';
 
-/** The first frame the host sends. */
+/** The first frame the parent runtime sends. */
 export interface GuestInit {
   readonly kind: 'init';
   readonly node: string;
-  readonly hostNode: string;
+  readonly parentNode: string;
   readonly module: string;
   readonly exportName: string;
   readonly arg: unknown;
   readonly parent: unknown;
   readonly trapExits: boolean;
   readonly label: string | undefined;
-  /** The host's virtual time, when the host runs on a virtual clock. */
+  /** The parent runtime's virtual time, when it runs on a virtual clock. */
   readonly virtualNow: number | undefined;
   /** Relay beats at most this often (clock ms). */
   readonly beatIntervalMs: number;
 }
 
 export interface GuestConnection {
-  /** Frames from the host, in order. */
+  /** Frames from the parent runtime, in order. */
   onFrame(listener: (frame: TimedFrame) => void): void;
   readonly transport: Transport;
 }
@@ -42,12 +42,12 @@ export async function runGuest(connection: GuestConnection, init: GuestInit & Ti
   const runtime = new Runtime({ clock: remoteClock ?? realClock, node: init.node });
   let releaseStartup: (() => void) | undefined;
   const channel = new NodeChannel(runtime, connection.transport, {
-    peerNode: init.hostNode,
+    peerNode: init.parentNode,
     ...(remoteClock === undefined ? {} : { remoteClock }),
   });
   remoteClock?.attach((frame: Frame) => channel.send(frame));
   releaseStartup = channel.hold();
-  channel.receive(init); // counted like every host frame, for the host's quiescence
+  channel.receive(init); // counted like every frame from the parent, for its quiescence
   connection.onFrame((frame) => channel.receive(frame));
   const fail = (reason: unknown): void => {
     channel.send({ t: 'control', kind: 'init_failed', reason: encode(reason, channel, 'reason') });

@@ -1,8 +1,8 @@
 /**
- * Entry of a child-process-hosted child: frames from the host arrive over the IPC channel
- * (advanced serialization, so values travel by structured clone); the first is the init
- * frame. Frames are buffered from the start, while the rest of the guest loads (with V8's
- * on-disk compile cache enabled). If the host goes away, the process exits.
+ * Entry of a remote child in its own OS process: frames from the parent runtime arrive over the
+ * IPC channel (advanced serialization, so values travel by structured clone); the first is the
+ * init frame. Frames are buffered from the start, while the rest of the guest loads (with V8's
+ * on-disk compile cache enabled). If the parent goes away, the process exits.
  */
 import { enableCompileCache } from 'node:module';
 import type { TimedFrame } from '../channel.ts';

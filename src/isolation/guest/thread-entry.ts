@@ -1,6 +1,6 @@
 /**
- * Entry of a thread-hosted child: frames from the host arrive on `parentPort`; the first is
- * the init frame. V8's on-disk compile cache is enabled before anything else loads, which
+ * Entry of a remote child in its own thread: frames from the parent runtime arrive on
+ * `parentPort`; the first is the init frame. V8's on-disk compile cache is enabled before anything else loads, which
  * roughly halves a thread's start-up after the first.
  */
 import { enableCompileCache } from 'node:module';

@@ -1,6 +1,6 @@
 /**
- * Entry module for running a whole memory server (graph and HTTP front) as a supervised child in
- * its own OS process: `memoryServer(options)` is `childProcess(this module, { arg: options })`.
+ * Entry module for running a whole memory server (graph and HTTP front) as a supervised remote
+ * child in its own OS process: `memoryServer(options)` is `childProcess(this module, { arg: options })`.
  * Its default export is a server behaviour whose `init` returns once the HTTP port is listening,
  * so "started" means clients can connect. If the process dies (a crash, kill -9), its
  * supervisor starts it again on the same port. It answers any call with its OS pid and URL.
@@ -10,7 +10,8 @@ import type { MemoryHttpOptions } from './http.ts';
 import type { MemoryBackendOptions } from './open.ts';
 import { serveMemory, type MemoryServerHandle } from './serve.ts';
 
-export interface HostedMemoryServerOptions {
+/** What `memoryServer` runs: the graph's backend and the HTTP front's options. */
+export interface MemoryServerOptions {
   readonly backend: MemoryBackendOptions;
   readonly http: MemoryHttpOptions;
 }
@@ -22,7 +23,7 @@ class Stopped {
   }
 }
 
-const hostedMemoryServer: ServerBehaviour<MemoryServerHandle, HostedMemoryServerOptions> = {
+const memoryServerBehaviour: ServerBehaviour<MemoryServerHandle, MemoryServerOptions> = {
   trapExits: true,
   async init(ctx, options) {
     const server = await serveMemory({ backend: options.backend, transport: { http: options.http } });
@@ -44,4 +45,4 @@ const hostedMemoryServer: ServerBehaviour<MemoryServerHandle, HostedMemoryServer
   },
 };
 
-export default hostedMemoryServer;
+export default memoryServerBehaviour;

@@ -1,14 +1,14 @@
 /**
- * The host side of a child running in its own thread or process. The child's process is
- * represented here by a ghost (its pid, as far as the supervisor is concerned) that is linked
- * to the starter, like any child. Starting resolves once the guest's main process runs, as
- * `startLink` does for an inline child.
+ * Starting a remote child: a child whose process runs in its own worker thread or OS process, in
+ * another runtime (the guest). Here the child is a remote process, its pid as far as the
+ * supervisor is concerned, linked to the starter like any child. Starting resolves once the
+ * guest's main process runs, as `startLink` does for an inline child.
  *
- * - Messages, calls, casts and exit signals to the ghost cross to the guest's main process;
- *   its death comes back as the ghost's death, with its reason.
+ * - Messages, calls, casts and exit signals to the child's pid cross to the guest's main
+ *   process; its death comes back as the pid's death, with its reason.
  * - `kill` (and a watchdog's hard kill) does not wait for the guest: the thread is terminated
- *   or the process gets SIGKILL at once, and the ghost exits with the kill's reason.
- * - If the thread or process ends by itself, the ghost exits with what happened:
+ *   or the process gets SIGKILL at once, and the pid exits with the kill's reason.
+ * - If the thread or process ends by itself, the pid exits with what happened:
  *   `memory_limit` when it ran out of its memory cap, the signal's name (`SIGKILL`,
  *   `SIGTERM`, ...) when a process was killed from outside, `{ exit_code: n }` when it
  *   exited, or a crash with the error that escaped.
@@ -21,7 +21,8 @@ import { decode, encode } from './codec.ts';
 import type { GuestInit } from './guest/guest.ts';
 import './events.ts';
 
-export interface HostOptions {
+/** What every remote child takes, in a thread (`ThreadOptions`) or an OS process (`ProcessOptions`). */
+export interface RemoteChildOptions {
   /** The module's export to run: a process body `(ctx, arg)` or a server behaviour. @default 'default' */
   readonly export?: string;
   /** Argument for the body (a dynamic supervisor's `startChild` argument overrides it). Must be serialisable. */
@@ -38,7 +39,7 @@ export interface HostOptions {
 }
 
 /** How the thread or process ended, as its launcher saw it. */
-export type HostExit =
+export type LaunchedExit =
   | { readonly kind: 'exit'; readonly code: number | null; readonly signal: string | null; readonly outOfMemory: boolean }
   | { readonly kind: 'error'; readonly error: unknown; readonly outOfMemory: boolean };
 
@@ -52,17 +53,23 @@ export interface Launched {
 }
 
 export interface Launcher {
-  readonly host: 'thread' | 'process';
-  launch(handlers: { onFrame(frame: TimedFrame): void; onExit(exit: HostExit): void }): Launched;
+  readonly isolation: 'thread' | 'process';
+  launch(handlers: { onFrame(frame: TimedFrame): void; onExit(exit: LaunchedExit): void }): Launched;
 }
 
-let hostedCount = 0;
+let remoteChildCount = 0;
 
-/** Start a hosted child from `starter` (linked to it when it is a process). */
-export function startHosted(starter: Starter, launcher: Launcher, module: string | URL, options: HostOptions, dynamicArg: unknown): Promise<StartResult> {
+/** Start a remote child from `starter` (linked to it when it is a process). */
+export function startRemoteChild(
+  starter: Starter,
+  launcher: Launcher,
+  module: string | URL,
+  options: RemoteChildOptions,
+  dynamicArg: unknown,
+): Promise<StartResult> {
   const runtime = starter instanceof Runtime ? starter : starter.runtime;
   const parent = starter instanceof Runtime ? undefined : (starter as ProcessContext);
-  const peerNode = `${runtime.node}/${launcher.host === 'thread' ? 't' : 'p'}${++hostedCount}`;
+  const peerNode = `${runtime.node}/${launcher.isolation === 'thread' ? 't' : 'p'}${++remoteChildCount}`;
   const virtual = runtime.clock instanceof VirtualClock;
   return new Promise<StartResult>((resolve) => {
     let main: Pid | undefined;
@@ -75,7 +82,7 @@ export function startHosted(starter: Starter, launcher: Launcher, module: string
       startTimer.cancel();
       resolve(result);
     };
-    const reasonOf = (exit: HostExit): ExitReason => {
+    const reasonOf = (exit: LaunchedExit): ExitReason => {
       if (killReason !== undefined) return killReason;
       if (exit.outOfMemory) return 'memory_limit';
       if (exit.kind === 'error') return new Crash(exit.error);
@@ -98,39 +105,39 @@ export function startHosted(starter: Starter, launcher: Launcher, module: string
         end(reasonOf(exit));
         // Emitted once the thread or process is really gone (not when a kill was merely issued).
         if (main !== undefined && runtime.events.wants('isolation.exited')) {
-          runtime.events.emit({ type: 'isolation.exited', pid: main, host: launcher.host, reason: runtime.exitReasonOf(main) ?? reasonOf(exit) });
+          runtime.events.emit({ type: 'isolation.exited', pid: main, isolation: launcher.isolation, reason: runtime.exitReasonOf(main) ?? reasonOf(exit) });
         }
       },
     });
     channel = new NodeChannel(runtime, launched.transport, {
       peerNode,
-      hostsClock: virtual,
+      ownsClock: virtual,
       ...(options.quiescenceTimeoutMs === undefined ? {} : { quiescenceTimeoutMs: options.quiescenceTimeoutMs }),
       onControl: (frame) => {
         if (frame.kind === 'started' && main === undefined) {
-          main = channel.ghost(Number(frame.main), options.label);
-          runtime.adoptGhost(main);
+          main = channel.remotePid(Number(frame.main), options.label);
+          runtime.adoptRemoteProcess(main);
           if (parent !== undefined) parent.link(main);
           void runtime.whenExited(main).then((reason) => end(reason));
           if (runtime.events.wants('isolation.started')) {
-            runtime.events.emit({ type: 'isolation.started', pid: main, host: launcher.host, node: peerNode, osId: launched.osId });
+            runtime.events.emit({ type: 'isolation.started', pid: main, isolation: launcher.isolation, node: peerNode, osId: launched.osId });
           }
           finish({ status: 'started', pid: main });
         } else if (frame.kind === 'init_failed') {
           end(decode(frame.reason, channel) as ExitReason);
         }
       },
-      onKill: (ghost, reason) => {
-        if (ghost !== main) return false;
+      onKill: (remote, reason) => {
+        if (remote !== main) return false;
         killReason = reason;
         launched.hardKill();
-        runtime.ghostExited(ghost, reason);
+        runtime.remoteProcessExited(remote, reason);
         return true;
       },
     });
-    /** The child is over (main exited, killed, failed to start, or its host ended): tear everything down once. */
+    /** The child is over (main exited, killed, failed to start, or its thread or process ended): tear everything down once. */
     const end = (reason: ExitReason): void => {
-      if (main !== undefined && runtime.isAlive(main)) runtime.ghostExited(main, reason);
+      if (main !== undefined && runtime.isAlive(main)) runtime.remoteProcessExited(main, reason);
       if (!settled) finish({ status: 'failed', reason });
       if (!channel.isClosed) {
         channel.close('noconnection');
@@ -145,7 +152,7 @@ export function startHosted(starter: Starter, launcher: Launcher, module: string
     const init: GuestInit = {
       kind: 'init',
       node: peerNode,
-      hostNode: runtime.node,
+      parentNode: runtime.node,
       module: module instanceof URL ? module.href : module,
       exportName: options.export ?? 'default',
       arg: encode(dynamicArg === undefined ? options.arg : dynamicArg, channel, 'arg'),
