@@ -1,8 +1,8 @@
 /**
- * Progress, for watchdogs (the isolation layer's): a process reports it with `ctx.beat()`
- * (a beat relayed from another thread lands on its remote process here), and a process that stopped making
- * progress is first asked to wind down (`softStop`: its `ctx.stopSignal` aborts and it gets a
- * `SoftStopRequest`), then killed (`killWith`, exits.ts).
+ * Progress, for watchdogs (the isolation layer's): a process reports it with `ctx.beat()` (a
+ * beat relayed from another thread lands on its pid here, a remote process), and a process that
+ * stopped making progress is first asked to wind down (`softStop`: its `ctx.stopSignal` aborts
+ * and it gets a `SoftStopRequest`), then killed (`killWith`, exits.ts).
  */
 import { RUNNING, type Core, type ProcessRecord } from './core.ts';
 import { deliver } from './delivery.ts';
