@@ -7,26 +7,23 @@
 import type { Approval, ApprovalFilter, ApprovalStore, Decision } from './approval-store.ts';
 import type { RunFence } from './run-fence.ts';
 import { insertAudit } from './sql-audit-store.ts';
-import { jsonColumn, numberColumn, whereEqual, type Row } from './sql-columns.ts';
+import { firstRecord, jsonColumn, numberColumn, rowReader, textColumn, whereEqual } from './sql-columns.ts';
 import type { SqlDriver } from './sql-driver.ts';
 
-function approvalFromRow(r: Row): Approval {
-  const a: Record<string, unknown> = {
-    id: String(r.id),
-    runId: String(r.run_id),
-    seq: numberColumn(r.seq),
-    action: String(r.action),
-    kind: String(r.kind),
-    reason: String(r.reason),
-    details: jsonColumn(r.details),
-    status: String(r.status),
-    requestedAt: numberColumn(r.requested_at),
-  };
-  if (r.decided_at !== null && r.decided_at !== undefined) a.decidedAt = numberColumn(r.decided_at);
-  if (r.decided_by !== null && r.decided_by !== undefined) a.decidedBy = String(r.decided_by);
-  if (r.decision_reason !== null && r.decision_reason !== undefined) a.decisionReason = String(r.decision_reason);
-  return a as unknown as Approval;
-}
+const approvalFromRow = rowReader<Approval>(
+  {
+    id: ['id', textColumn],
+    runId: ['run_id', textColumn],
+    seq: ['seq', numberColumn],
+    action: ['action', textColumn],
+    kind: ['kind', textColumn],
+    reason: ['reason', textColumn],
+    details: ['details', jsonColumn],
+    status: ['status', textColumn],
+    requestedAt: ['requested_at', numberColumn],
+  },
+  { decidedAt: ['decided_at', numberColumn], decidedBy: ['decided_by', textColumn], decisionReason: ['decision_reason', textColumn] },
+);
 
 export class SqlApprovalStore implements ApprovalStore {
   private readonly driver: SqlDriver;
@@ -50,8 +47,7 @@ export class SqlApprovalStore implements ApprovalStore {
   }
 
   async getApproval(id: string): Promise<Approval | undefined> {
-    const rows = await this.driver.read('SELECT * FROM warden_approvals WHERE id = ?', [id]);
-    return rows[0] === undefined ? undefined : approvalFromRow(rows[0]);
+    return firstRecord(await this.driver.read('SELECT * FROM warden_approvals WHERE id = ?', [id]), approvalFromRow);
   }
 
   async listApprovals(filter: ApprovalFilter = {}): Promise<readonly Approval[]> {

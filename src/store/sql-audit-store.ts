@@ -3,21 +3,13 @@
  * `insertAudit`, which writes an entry inside another transaction (an approval's decision).
  */
 import type { AuditEntry, AuditFilter, AuditStore } from './audit-store.ts';
-import { jsonColumn, jsonText, numberColumn, type Row } from './sql-columns.ts';
+import { jsonColumn, jsonText, numberColumn, rowReader, textColumn, whereEqual } from './sql-columns.ts';
 import type { SqlConn, SqlDriver } from './sql-driver.ts';
 
-function auditFromRow(r: Row): AuditEntry {
-  const a: Record<string, unknown> = {
-    id: numberColumn(r.id),
-    at: numberColumn(r.at),
-    actor: String(r.actor),
-    action: String(r.action),
-    subject: String(r.subject),
-  };
-  if (r.reason !== null && r.reason !== undefined) a.reason = String(r.reason);
-  if (r.details !== null && r.details !== undefined) a.details = jsonColumn(r.details);
-  return a as unknown as AuditEntry;
-}
+const auditFromRow = rowReader<AuditEntry>(
+  { id: ['id', numberColumn], at: ['at', numberColumn], actor: ['actor', textColumn], action: ['action', textColumn], subject: ['subject', textColumn] },
+  { reason: ['reason', textColumn], details: ['details', jsonColumn] },
+);
 
 /** Write an audit entry in the transaction `c`; returns it with its id. */
 export async function insertAudit(c: SqlConn, entry: Omit<AuditEntry, 'id'>): Promise<AuditEntry> {
@@ -44,10 +36,8 @@ export class SqlAuditStore implements AuditStore {
   }
 
   async listAudit(filter: AuditFilter = {}): Promise<readonly AuditEntry[]> {
-    const rows = await this.driver.read(
-      `SELECT * FROM warden_audit${filter.subject === undefined ? '' : ' WHERE subject = ?'} ORDER BY id LIMIT ?`,
-      filter.subject === undefined ? [filter.limit ?? 1000] : [filter.subject, filter.limit ?? 1000],
-    );
+    const { where, params } = whereEqual({ subject: filter.subject });
+    const rows = await this.driver.read(`SELECT * FROM warden_audit${where} ORDER BY id LIMIT ?`, [...params, filter.limit ?? 1000]);
     return rows.map(auditFromRow);
   }
 }

@@ -3,13 +3,15 @@
  * REAL / DOUBLE PRECISION column and counters are integers, which `pg` may hand back as strings
  * (BIGINT), so every number is read through `numberColumn`. JSON values live in TEXT columns:
  * written with `jsonText` (SQL NULL for `undefined`) and read with `jsonColumn`. SQL NULL reads
- * as `undefined`, so a record never carries a field that was not set.
+ * as `undefined`, so a record never carries a field that was not set. `rowReader` turns a
+ * record kind's column list into its row-to-record function.
  */
 import type { Json } from './types.ts';
 
 /** A row as a driver returns it. */
 export type Row = Record<string, unknown>;
 
+export const textColumn = (v: unknown): string => String(v);
 export const numberColumn = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
 export const optionalNumberColumn = (v: unknown): number | undefined => (v === null || v === undefined ? undefined : numberColumn(v));
 export const optionalTextColumn = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : String(v));
@@ -17,6 +19,30 @@ export const jsonColumn = (v: unknown): Json => JSON.parse(String(v)) as Json;
 export const optionalJsonColumn = (v: unknown): Json | undefined => (v === null || v === undefined ? undefined : jsonColumn(v));
 /** A value for a nullable JSON column. */
 export const jsonText = (v: Json | undefined): string | null => (v === undefined ? null : JSON.stringify(v));
+
+/** How a record field is read: from which column, by which reader. */
+export type FieldColumns = Readonly<Record<string, readonly [column: string, read: (v: unknown) => unknown]>>;
+
+/**
+ * A function reading a record of kind `T` from a row: every `required` field from its column,
+ * then each `optional` field whose column is not SQL NULL (left out otherwise), in that order.
+ */
+export function rowReader<T>(required: FieldColumns, optional: FieldColumns = {}): (r: Row) => T {
+  return (r) => {
+    const out: Record<string, unknown> = {};
+    for (const [field, [column, read]] of Object.entries(required)) out[field] = read(r[column]);
+    for (const [field, [column, read]] of Object.entries(optional)) {
+      const v = r[column];
+      if (v !== null && v !== undefined) out[field] = read(v);
+    }
+    return out as T;
+  };
+}
+
+/** The first row as a record, or `undefined` when there is none. */
+export function firstRecord<T>(rows: readonly Row[], read: (r: Row) => T): T | undefined {
+  return rows[0] === undefined ? undefined : read(rows[0]);
+}
 
 /** `n` comma-separated `?` placeholders, for `IN (...)` lists. */
 export function placeholders(n: number): string {

@@ -3,27 +3,24 @@
  * `UPDATE ... WHERE status IN (from)`, so of two processes moving the same letter only one does.
  */
 import type { DeadLetter, DeadLetterFilter, DeadLetterStatus, DeadLetterStore } from './dead-letter-store.ts';
-import { jsonColumn, jsonText, numberColumn, placeholders, whereEqual, type Row } from './sql-columns.ts';
+import { firstRecord, jsonColumn, jsonText, numberColumn, placeholders, rowReader, textColumn, whereEqual } from './sql-columns.ts';
 import type { SqlDriver } from './sql-driver.ts';
 import type { Json } from './types.ts';
 
-function deadLetterFromRow(r: Row): DeadLetter {
-  const d: Record<string, unknown> = {
-    id: String(r.id),
-    source: String(r.source),
-    input: jsonColumn(r.input),
-    error: jsonColumn(r.error),
-    attempts: jsonColumn(r.attempts),
-    traceId: String(r.trace_id),
-    status: String(r.status),
-    createdAt: numberColumn(r.created_at),
-    updatedAt: numberColumn(r.updated_at),
-  };
-  if (r.run_id !== null && r.run_id !== undefined) d.runId = String(r.run_id);
-  if (r.replay_input !== null && r.replay_input !== undefined) d.replayInput = jsonColumn(r.replay_input);
-  if (r.replayed_as !== null && r.replayed_as !== undefined) d.replayedAs = String(r.replayed_as);
-  return d as unknown as DeadLetter;
-}
+const deadLetterFromRow = rowReader<DeadLetter>(
+  {
+    id: ['id', textColumn],
+    source: ['source', textColumn],
+    input: ['input', jsonColumn],
+    error: ['error', jsonColumn],
+    attempts: ['attempts', jsonColumn],
+    traceId: ['trace_id', textColumn],
+    status: ['status', textColumn],
+    createdAt: ['created_at', numberColumn],
+    updatedAt: ['updated_at', numberColumn],
+  },
+  { runId: ['run_id', textColumn], replayInput: ['replay_input', jsonColumn], replayedAs: ['replayed_as', textColumn] },
+);
 
 export class SqlDeadLetterStore implements DeadLetterStore {
   private readonly driver: SqlDriver;
@@ -54,8 +51,7 @@ export class SqlDeadLetterStore implements DeadLetterStore {
   }
 
   async getDeadLetter(id: string): Promise<DeadLetter | undefined> {
-    const rows = await this.driver.read('SELECT * FROM warden_dead_letters WHERE id = ?', [id]);
-    return rows[0] === undefined ? undefined : deadLetterFromRow(rows[0]);
+    return firstRecord(await this.driver.read('SELECT * FROM warden_dead_letters WHERE id = ?', [id]), deadLetterFromRow);
   }
 
   async listDeadLetters(filter: DeadLetterFilter = {}): Promise<readonly DeadLetter[]> {
@@ -78,6 +74,6 @@ export class SqlDeadLetterStore implements DeadLetterStore {
         [patch.status, jsonText(patch.replayInput), patch.replayedAs ?? null, at, id, ...from],
       ),
     );
-    return rows[0] === undefined ? undefined : deadLetterFromRow(rows[0]);
+    return firstRecord(rows, deadLetterFromRow);
   }
 }

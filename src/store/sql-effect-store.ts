@@ -5,22 +5,20 @@
  */
 import type { EffectRecord, EffectStore } from './effect-store.ts';
 import type { RunFence } from './run-fence.ts';
-import { jsonColumn, jsonText, numberColumn, type Row } from './sql-columns.ts';
+import { firstRecord, jsonColumn, jsonText, numberColumn, rowReader, textColumn } from './sql-columns.ts';
 import type { SqlDriver } from './sql-driver.ts';
 
-function effectFromRow(r: Row): EffectRecord {
-  const e: Record<string, unknown> = {
-    key: String(r.key),
-    runId: String(r.run_id),
-    seq: numberColumn(r.seq),
-    name: String(r.name),
-    status: String(r.status),
-    intentAt: numberColumn(r.intent_at),
-  };
-  if (r.input !== null && r.input !== undefined) e.input = jsonColumn(r.input);
-  if (r.done_at !== null && r.done_at !== undefined) e.doneAt = numberColumn(r.done_at);
-  return e as unknown as EffectRecord;
-}
+const effectFromRow = rowReader<EffectRecord>(
+  {
+    key: ['key', textColumn],
+    runId: ['run_id', textColumn],
+    seq: ['seq', numberColumn],
+    name: ['name', textColumn],
+    status: ['status', textColumn],
+    intentAt: ['intent_at', numberColumn],
+  },
+  { input: ['input', jsonColumn], doneAt: ['done_at', numberColumn] },
+);
 
 export class SqlEffectStore implements EffectStore {
   private readonly driver: SqlDriver;
@@ -46,8 +44,7 @@ export class SqlEffectStore implements EffectStore {
   }
 
   async getEffect(key: string): Promise<EffectRecord | undefined> {
-    const rows = await this.driver.read('SELECT * FROM warden_effects WHERE key = ?', [key]);
-    return rows[0] === undefined ? undefined : effectFromRow(rows[0]);
+    return firstRecord(await this.driver.read('SELECT * FROM warden_effects WHERE key = ?', [key]), effectFromRow);
   }
 
   async listEffects(runId: string): Promise<readonly EffectRecord[]> {

@@ -8,6 +8,7 @@
 import { assertNever } from '../runtime/internal.ts';
 import { journalEntryFromRow } from './sql-journal-rows.ts';
 import {
+  firstRecord,
   jsonColumn,
   jsonText,
   numberColumn,
@@ -89,7 +90,7 @@ export class SqlRunStore implements RunStore {
 
   async getRun(id: string): Promise<RunRecord | undefined> {
     const rows = await this.driver.read('SELECT * FROM warden_runs WHERE id = ?', [id]);
-    return rows[0] === undefined ? undefined : runFromRow(rows[0]);
+    return firstRecord(rows, runFromRow);
   }
 
   async listRuns(filter: RunFilter = {}): Promise<readonly RunRecord[]> {
@@ -131,7 +132,7 @@ export class SqlRunStore implements RunStore {
         ],
       ),
     );
-    return rows[0] === undefined ? undefined : runFromRow(rows[0]);
+    return firstRecord(rows, runFromRow);
   }
 
   async renewRunLeases(owner: string, runs: readonly { id: string; epoch: number }[], leaseExpiresAt: number): Promise<number> {
@@ -196,7 +197,7 @@ export class SqlRunStore implements RunStore {
         [JSON.stringify(error), now, now, id, now],
       ),
     );
-    return rows[0] === undefined ? undefined : runFromRow(rows[0]);
+    return firstRecord(rows, runFromRow);
   }
 
   async listRecoverableRuns(owner: string, now: number, pidSpace?: string): Promise<readonly RunRecord[]> {
