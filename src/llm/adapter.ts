@@ -13,8 +13,9 @@
 import { InvalidSpecError, realClock, type Clock } from '../runtime/index.ts';
 import { costUsd, type PricingTable } from '../resilience/index.ts';
 import { StreamAccumulator, makeUsage, type OutputDelta } from './accumulate.ts';
-import { StructuredOutputError } from './errors.ts';
+import { MalformedResponseError, ModelCallError, StreamInterruptedError, StructuredOutputError } from './errors.ts';
 import { createModelStream } from './model-stream.ts';
+import { toModelError } from './provider-error.ts';
 import { prepareRequest, type PreparedRequest } from './request.ts';
 import type { ModelCallOptions, FinishReason, ModelClient, ModelRequest, ModelResponse, ModelStream, ToolCall, Usage } from './types.ts';
 
@@ -70,7 +71,7 @@ export function estimateTokens(chars: number): number {
   return Math.ceil(chars / 4);
 }
 
-export abstract class ProviderAdapter implements ModelClient {
+export abstract class ProviderAdapter<Client = unknown> implements ModelClient {
   /** The provider name (`'openai'`), as in results and events. */
   readonly name: string;
   readonly model: string;
@@ -81,6 +82,8 @@ export abstract class ProviderAdapter implements ModelClient {
   /** The endpoint in use (never includes a key). */
   abstract readonly baseURL: string;
   protected readonly pricing: PricingTable | undefined;
+  /** The SDK client, created on the first call: a provider SDK takes most of a second to load. */
+  private client: Promise<Client> | undefined;
 
   constructor(defaultName: string, options: AdapterOptions) {
     const subject = `${defaultName} adapter`;
@@ -102,8 +105,34 @@ export abstract class ProviderAdapter implements ModelClient {
    * a run on a virtual clock does not see that first call take real time. Optional: every call
    * loads it when needed.
    */
-  loadSdk(): Promise<void> {
-    return Promise.resolve();
+  async loadSdk(): Promise<void> {
+    await this.sdk();
+  }
+
+  /** Import the provider SDK and make its client (called once, on the first call); none by default. */
+  protected createClient(): Promise<Client> {
+    return Promise.resolve(undefined as Client);
+  }
+
+  /** The SDK client, made on first use. */
+  protected sdk(): Promise<Client> {
+    this.client ??= this.createClient();
+    return this.client;
+  }
+
+  /**
+   * What to throw for `error`, thrown while reading an opened stream after `events` events and
+   * `chars` characters: a provider's error as it is, a cut connection or a malformed event as a
+   * {@link StreamInterruptedError} (or the abort reason, if the call was aborted).
+   */
+  protected streamFailure(error: unknown, signal: AbortSignal, events: number, chars: number): unknown {
+    const mapped = toModelError(error, this.name, this.model, signal, this.clock);
+    if (mapped instanceof ModelCallError && mapped.code !== 'MODEL_CONNECTION') return mapped;
+    if (mapped !== error || error instanceof MalformedResponseError) {
+      if (signal.aborted) return signal.reason;
+      return new StreamInterruptedError(this.name, this.model, events, chars, (mapped as Error).message, { cause: mapped });
+    }
+    return mapped;
   }
 
   /** One non-streamed HTTP call. */

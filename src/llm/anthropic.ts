@@ -24,7 +24,7 @@ import type Anthropic from '@anthropic-ai/sdk';
 import { InvalidSpecError } from '../runtime/index.ts';
 import { ProviderAdapter, estimateTokens, readKey, type AdapterOptions, type AttemptResult, type StreamMeta } from './adapter.ts';
 import { makeUsage, type OutputDelta } from './accumulate.ts';
-import { MalformedResponseError, MissingApiKeyError, ModelCallError, StreamInterruptedError } from './errors.ts';
+import { MalformedResponseError, MissingApiKeyError, StreamInterruptedError } from './errors.ts';
 import { toModelError } from './provider-error.ts';
 import { registerSecret } from './redact.ts';
 import { promptChars, type PreparedRequest } from './request.ts';
@@ -63,11 +63,9 @@ function usageOf(u: RawUsage): Usage {
   return makeUsage((u.input_tokens ?? 0) + (u.cache_creation_input_tokens ?? 0), u.output_tokens ?? 0, u.cache_read_input_tokens ?? 0);
 }
 
-export class AnthropicAdapter extends ProviderAdapter {
+export class AnthropicAdapter extends ProviderAdapter<Anthropic> {
   readonly supportsPrefill = true;
   readonly baseURL: string;
-  /** The SDK client, created on the first call: the SDK takes most of a second to load. */
-  private client: Promise<Anthropic> | undefined;
   private readonly clientOptions: ConstructorParameters<typeof Anthropic>[0];
 
   constructor(options: AnthropicAdapterOptions) {
@@ -81,13 +79,8 @@ export class AnthropicAdapter extends ProviderAdapter {
     this.clientOptions = { apiKey, authToken: null, baseURL, maxRetries: 0, timeout: options.sdkTimeoutMs ?? 600_000, logLevel: options.sdkLogLevel ?? 'off' };
   }
 
-  override async loadSdk(): Promise<void> {
-    await this.sdk();
-  }
-
-  private sdk(): Promise<Anthropic> {
-    this.client ??= import('@anthropic-ai/sdk').then(({ default: SDK }) => new SDK(this.clientOptions));
-    return this.client;
+  protected override createClient(): Promise<Anthropic> {
+    return import('@anthropic-ai/sdk').then(({ default: SDK }) => new SDK(this.clientOptions));
   }
 
   /** The name of the tool that carries structured output, if the request asks for JSON. */
@@ -276,13 +269,7 @@ export class AnthropicAdapter extends ProviderAdapter {
         }
       }
     } catch (error) {
-      const mapped = toModelError(error, this.name, this.model, signal, this.clock);
-      if (mapped instanceof ModelCallError && mapped.code !== 'MODEL_CONNECTION') throw mapped;
-      if (mapped !== error || error instanceof MalformedResponseError) {
-        if (signal.aborted) throw signal.reason;
-        throw new StreamInterruptedError(this.name, this.model, events, chars, (mapped as Error).message, { cause: mapped });
-      }
-      throw mapped;
+      throw this.streamFailure(error, signal, events, chars);
     }
     if (signal.aborted) throw signal.reason;
     if (!stopped) throw new StreamInterruptedError(this.name, this.model, events, chars, 'the stream ended without message_stop');

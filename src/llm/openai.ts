@@ -16,7 +16,7 @@
 import type OpenAI from 'openai';
 import { ProviderAdapter, estimateTokens, readKey, type AdapterOptions, type AttemptResult, type StreamMeta } from './adapter.ts';
 import { makeUsage, type OutputDelta } from './accumulate.ts';
-import { MalformedResponseError, MissingApiKeyError, ModelCallError, StreamInterruptedError } from './errors.ts';
+import { MalformedResponseError, MissingApiKeyError, StreamInterruptedError } from './errors.ts';
 import { assertNever } from '../runtime/internal.ts';
 import { toModelError } from './provider-error.ts';
 import { registerSecret } from './redact.ts';
@@ -66,11 +66,9 @@ function usageOf(u: RawUsage): Usage {
   return makeUsage(prompt - cached, u.completion_tokens ?? 0, cached);
 }
 
-export class OpenAIAdapter extends ProviderAdapter {
+export class OpenAIAdapter extends ProviderAdapter<OpenAI> {
   readonly supportsPrefill: boolean;
   readonly baseURL: string;
-  /** The SDK client, created on the first call: the SDK takes most of a second to load. */
-  private client: Promise<OpenAI> | undefined;
   private readonly clientOptions: ConstructorParameters<typeof OpenAI>[0];
   private readonly maxTokensParam: 'max_completion_tokens' | 'max_tokens';
   private readonly extraBody: Readonly<Record<string, unknown>>;
@@ -97,13 +95,8 @@ export class OpenAIAdapter extends ProviderAdapter {
     };
   }
 
-  override async loadSdk(): Promise<void> {
-    await this.sdk();
-  }
-
-  private sdk(): Promise<OpenAI> {
-    this.client ??= import('openai').then(({ default: SDK }) => new SDK(this.clientOptions));
-    return this.client;
+  protected override createClient(): Promise<OpenAI> {
+    return import('openai').then(({ default: SDK }) => new SDK(this.clientOptions));
   }
 
   /** The request body for `request`. */
@@ -223,13 +216,7 @@ export class OpenAIAdapter extends ProviderAdapter {
         if (choice.finish_reason !== null && choice.finish_reason !== undefined) finish = finishReason(choice.finish_reason);
       }
     } catch (error) {
-      const mapped = toModelError(error, this.name, this.model, signal, this.clock);
-      if (mapped instanceof ModelCallError && mapped.code !== 'MODEL_CONNECTION') throw mapped;
-      if (mapped !== error || error instanceof MalformedResponseError) {
-        if (signal.aborted) throw signal.reason;
-        throw new StreamInterruptedError(this.name, this.model, events, chars, (mapped as Error).message, { cause: mapped });
-      }
-      throw mapped;
+      throw this.streamFailure(error, signal, events, chars);
     }
     if (signal.aborted) throw signal.reason;
     if (finish === undefined) {
