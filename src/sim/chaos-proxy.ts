@@ -24,7 +24,6 @@
  * small `node:http` forwarder with a seeded decision per request.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { InvalidSpecError, realClock, type Clock, type Disposable, type EventBus } from '../runtime/index.ts';
 import { ChaosDecisionLog, type ChaosTotals } from './chaos-decision-log.ts';
 import { errorBody } from './chaos-error-body.ts';
@@ -32,7 +31,7 @@ import { injectFault, type FaultContext } from './chaos-faults.ts';
 import { ChaosHangs } from './chaos-hangs.ts';
 import { ChaosPlanner, type ChaosDecision, type ChaosRule } from './chaos-rules.ts';
 import { ChaosUpstream } from './chaos-upstream.ts';
-import { BodyTooLargeError, closeServer, readBody, sendTooLarge, trackSockets } from './http.ts';
+import { BodyTooLargeError, closeServer, listen, readBody, sendTooLarge, trackSockets } from './http.ts';
 
 export interface ChaosProxyOptions {
   /** Where requests go: `http://127.0.0.1:8080` (a path prefix is kept: `http://host/api`). */
@@ -151,17 +150,9 @@ export async function startChaosProxy(options: ChaosProxyOptions): Promise<Chaos
     handle(req, res).catch(() => res.destroy());
   });
   const sockets = trackSockets(http);
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(port, options.host ?? '127.0.0.1', () => {
-      http.off('error', reject);
-      resolve();
-    });
-  });
-  const address = http.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const address = await listen(http, port, options.host);
   return {
-    url: `http://${host}:${address.port}`,
+    url: address.url,
     port: address.port,
     target: options.target,
     get decisions() {

@@ -13,17 +13,9 @@
 import { z } from 'zod';
 import { InvalidSpecError, seededRandom, type Random } from '../runtime/index.ts';
 import { parseWith } from '../resilience/index.ts';
+import { stringMatcher } from './script.ts';
 
-const matcher = z.union([
-  z.string().min(1),
-  z.strictObject({
-    regex: z.string().min(1),
-    flags: z
-      .string()
-      .regex(/^[imsu]*$/)
-      .optional(),
-  }),
-]);
+const matcher = stringMatcher(/^[imsu]*$/);
 
 export const faultSchema = z.discriminatedUnion('kind', [
   /** 429 with Retry-After (seconds) in the provider's error shape. */

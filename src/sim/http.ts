@@ -6,7 +6,7 @@
  * reset a connection, or hang), which is exactly what web frameworks hide.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 
 /** Largest request body either server reads, bytes. */
 export const MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -105,6 +105,20 @@ export function trackSockets(server: Server): Set<Socket> {
     socket.on('close', () => sockets.delete(socket));
   });
   return sockets;
+}
+
+/** Listen on `port` (0: any free one) at `host` (default loopback); resolves with the port and the base URL. */
+export async function listen(server: Server, port: number, host = '127.0.0.1'): Promise<{ port: number; url: string }> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const hostname = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return { port: address.port, url: `http://${hostname}:${address.port}` };
 }
 
 /** Close `server`, destroying every open connection; resolves when it has stopped. */

@@ -20,16 +20,12 @@ import { parseWith } from '../resilience/index.ts';
 
 // ---- the format ------------------------------------------------------------------------------
 
-const matcher = z.union([
-  z.string().min(1),
-  z.strictObject({
-    regex: z.string().min(1),
-    flags: z
-      .string()
-      .regex(/^[gimsuy]*$/)
-      .optional(),
-  }),
-]);
+/** A string to find, or `{ regex, flags }` with the flags `allowedFlags` accepts. */
+export function stringMatcher(allowedFlags: RegExp) {
+  return z.union([z.string().min(1), z.strictObject({ regex: z.string().min(1), flags: z.string().regex(allowedFlags).optional() })]);
+}
+
+const matcher = stringMatcher(/^[gimsuy]*$/);
 
 const usageSchema = z.strictObject({
   inputTokens: z.number().int().min(0).optional(),

@@ -22,9 +22,9 @@
  * shapes. Plain `node:http` keeps every byte under control for the chaos proxy's sake.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { InvalidSpecError, realClock, type Clock } from '../runtime/index.ts';
-import { BodyTooLargeError, closeServer, readBody, sendJson, sendTooLarge, startSse, trackSockets } from './http.ts';
+import { BodyTooLargeError, closeServer, listen, readBody, sendJson, sendTooLarge, startSse, trackSockets } from './http.ts';
 import { BoundedLog, utf8Bytes } from './bounded-log.ts';
 import { MAX_JSON_DEPTH, formatJsonPath, tooDeep } from './json-depth.ts';
 import { anthropicError, anthropicErrorType, anthropicMessage, anthropicStreamEvents, parseAnthropicRequest } from './anthropic-wire.ts';
@@ -373,16 +373,8 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
   });
   http.keepAliveTimeout = 30_000;
   const sockets: Set<Socket> = trackSockets(http);
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(port, options.host ?? '127.0.0.1', () => {
-      http.off('error', reject);
-      resolve();
-    });
-  });
-  const address = http.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `http://${host}:${address.port}`;
+  const address = await listen(http, port, options.host);
+  const url = address.url;
 
   const server: SimServer = {
     url,
