@@ -5,10 +5,9 @@
  * store reopened at the same location, so the next host resumes from what was journaled.
  * `close()` closes the hosts and the store and drops the location.
  */
-import { EventBus, VirtualClock, type WardenEvent, type WardenEventType } from '../runtime/index.ts';
 import type { Store } from '../store/index.ts';
 import { DurableHost, type DurableHostOptions, type RunDefinition } from '../durable/index.ts';
-import { recordEvents } from './event-log.ts';
+import { startHarnessEvents, type HarnessEvents } from './event-log.ts';
 import { storeCase, type StoreCase, type TestStoreLocation } from './store-matrix.ts';
 
 export interface DurableHarnessOptions {
@@ -20,15 +19,7 @@ export interface DurableHarnessOptions {
   readonly owner?: string;
 }
 
-export interface DurableHarness extends AsyncDisposable {
-  readonly clock: VirtualClock;
-  readonly bus: EventBus;
-  /** Every event of `bus`, oldest first (live). */
-  readonly events: WardenEvent[];
-  /** The recorded events of one type. */
-  of<K extends WardenEventType>(type: K): WardenEvent<K>[];
-  /** The types of the recorded events starting with `prefix`, in order. */
-  types(prefix?: string): string[];
+export interface DurableHarness extends HarnessEvents, AsyncDisposable {
   /** The store open now (a new one after `restart()`). */
   readonly store: Store;
   readonly location: TestStoreLocation;
@@ -46,9 +37,8 @@ export interface DurableHarness extends AsyncDisposable {
 /** Open a durable harness on a fresh store. */
 export async function startDurableHarness(options: DurableHarnessOptions = {}): Promise<DurableHarness> {
   const opened = await (options.store ?? storeCase('sqlite')).open();
-  const clock = new VirtualClock({ startMs: options.startMs ?? 0 });
-  const bus = new EventBus(clock);
-  const log = recordEvents(bus);
+  const { log, ...shown } = startHarnessEvents(options.startMs);
+  const { clock, bus } = shown;
   const owner = options.owner ?? 'test-host';
   const hosts: DurableHost[] = [];
   const closeHosts = async (): Promise<void> => {
@@ -65,11 +55,7 @@ export async function startDurableHarness(options: DurableHarnessOptions = {}): 
       }
     })());
   return {
-    clock,
-    bus,
-    events: log.events,
-    of: log.of,
-    types: log.types,
+    ...shown,
     get store() {
       return opened.store;
     },

@@ -3,7 +3,7 @@
  * sequence (`log.types('run.')`) or pick the events of one kind with their payload typed
  * (`log.of('run.completed')`). The harnesses of this kit record their bus with it.
  */
-import type { Disposable, EventBus, WardenEvent, WardenEventType } from '../runtime/index.ts';
+import { EventBus, VirtualClock, type Disposable, type WardenEvent, type WardenEventType } from '../runtime/index.ts';
 
 export interface EventLog extends Disposable {
   /** Every event so far, oldest first. The array is live: it grows as events come. */
@@ -30,4 +30,18 @@ export function recordEvents(bus: EventBus): EventLog {
     dispose: () => subscription.dispose(),
     [Symbol.dispose]: () => subscription.dispose(),
   };
+}
+
+/** What every harness of this kit shows of its clock and bus: the recorded events, live. */
+export interface HarnessEvents extends Pick<EventLog, 'events' | 'of' | 'types'> {
+  readonly clock: VirtualClock;
+  readonly bus: EventBus;
+}
+
+/** A virtual clock from `startMs`, an event bus on it, and the log of every event the bus emits. */
+export function startHarnessEvents(startMs = 0): HarnessEvents & { readonly log: EventLog } {
+  const clock = new VirtualClock({ startMs });
+  const bus = new EventBus(clock);
+  const log = recordEvents(bus);
+  return { clock, bus, log, events: log.events, of: log.of, types: log.types };
 }

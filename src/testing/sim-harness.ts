@@ -10,7 +10,7 @@
  * Retry-After of 30 s passes at once and the clock reads 30 s later. Turn that off with
  * `advanceOnRetry: false` to move the clock yourself.
  */
-import { EventBus, VirtualClock, settle, type WardenEvent, type WardenEventType } from '../runtime/index.ts';
+import { settle } from '../runtime/index.ts';
 import type { PricingTable } from '../resilience/index.ts';
 import {
   anthropicMessages,
@@ -25,7 +25,7 @@ import {
   type ResilientModelClient,
 } from '../llm/index.ts';
 import { startChaosProxy, startSimServer, type ChaosProxy, type ChaosRule, type SimScript, type SimServer } from '../sim/index.ts';
-import { recordEvents } from './event-log.ts';
+import { startHarnessEvents, type HarnessEvents } from './event-log.ts';
 import { waitFor } from './wait-for.ts';
 
 /** Prices for the simulated models, so budgets and `costUsd` can be tested against them. */
@@ -49,15 +49,8 @@ export interface SimHarnessOptions {
   readonly advanceOnRetry?: boolean;
 }
 
-export interface SimHarness extends AsyncDisposable {
-  readonly clock: VirtualClock;
-  readonly bus: EventBus;
-  /** Every event of `bus`, oldest first (live); the proxy reports its decisions here too. */
-  readonly events: WardenEvent[];
-  /** The recorded events of one type. */
-  of<K extends WardenEventType>(type: K): WardenEvent<K>[];
-  /** The types of the recorded events starting with `prefix`, in order. */
-  types(prefix?: string): string[];
+export interface SimHarness extends HarnessEvents, AsyncDisposable {
+  // The proxy reports its decisions on `bus` too.
   readonly sim: SimServer;
   /** The chaos proxy, when `rules` were given. */
   readonly proxy: ChaosProxy | undefined;
@@ -87,9 +80,8 @@ export interface SimHarness extends AsyncDisposable {
 /** Start the simulated server (and the chaos proxy, given rules) on loopback. */
 export async function startSimHarness(options: SimHarnessOptions = {}): Promise<SimHarness> {
   const apiKey = options.apiKey ?? 'sk-test';
-  const clock = new VirtualClock({ startMs: options.startMs ?? 0 });
-  const bus = new EventBus(clock);
-  const log = recordEvents(bus);
+  const { log, ...shown } = startHarnessEvents(options.startMs);
+  const { clock, bus } = shown;
   if (options.advanceOnRetry ?? true) {
     bus.on('retry.attempt_failed', (e) => {
       const delay = e.delayMs;
@@ -124,11 +116,7 @@ export async function startSimHarness(options: SimHarnessOptions = {}): Promise<
       }
     })());
   return {
-    clock,
-    bus,
-    events: log.events,
-    of: log.of,
-    types: log.types,
+    ...shown,
     sim,
     proxy,
     openaiBaseURL,
