@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { VirtualClock, isWardenError } from '../runtime/index.ts';
-import { ProviderLimiter } from '../resilience/index.ts';
+import { ProviderLimiter, type Policy } from '../resilience/index.ts';
 import { anthropicMessages } from './anthropic.ts';
 import { resolveClientOptions, type ModelClientOptions } from './client-options.ts';
 import { StreamStalledError } from './errors.ts';
@@ -32,6 +32,19 @@ async function settle<T>(clock: VirtualClock, run: Promise<T>): Promise<{ ok: tr
   return outcome as { ok: true; value: T } | { ok: false; error: unknown };
 }
 
+/** Run a call that always stalls through `policy`: its outcome and how many times it was called. */
+async function runStalling(clock: VirtualClock, policy: Policy) {
+  let calls = 0;
+  const outcome = await settle(
+    clock,
+    policy.execute(() => {
+      calls++;
+      throw new StreamStalledError('openai', 'small', 1);
+    }),
+  );
+  return { outcome, calls };
+}
+
 describe('buildTargets', () => {
   it('labels each model provider:model, in order, each with its own breaker', () => {
     const { targets, breakers } = build({ models: [openai(), anthropic()], clock: new VirtualClock() });
@@ -47,14 +60,7 @@ describe('buildTargets', () => {
       retry: { maxAttempts: 3, baseDelayMs: 0 },
       breaker: { trip: { kind: 'consecutive', failures: 3 }, openMs: 30_000 },
     });
-    let calls = 0;
-    const outcome = await settle(
-      clock,
-      targets[0]!.policy.execute(() => {
-        calls++;
-        throw new StreamStalledError('openai', 'small', 1);
-      }),
-    );
+    const { outcome, calls } = await runStalling(clock, targets[0]!.policy);
     expect(outcome.ok).toBe(false);
     expect(calls).toBe(3);
     expect(breakers[0]?.state.kind).toBe('open');
@@ -78,14 +84,7 @@ describe('buildTargets', () => {
   it('leaves out the retry and the breaker when configured false: one attempt, no breaker', async () => {
     const clock = new VirtualClock();
     const { targets, breakers } = build({ models: [openai()], clock, retry: false, breaker: false });
-    let calls = 0;
-    const outcome = await settle(
-      clock,
-      targets[0]!.policy.execute(() => {
-        calls++;
-        throw new StreamStalledError('openai', 'small', 1);
-      }),
-    );
+    const { outcome, calls } = await runStalling(clock, targets[0]!.policy);
     expect(outcome.ok).toBe(false);
     expect(calls).toBe(1);
     expect(breakers).toEqual([undefined]);
