@@ -39,6 +39,16 @@ export class UsageError extends Error {
   }
 }
 
+/** String-valued options by name, for a command's `options`. */
+export function stringOptions<const N extends string>(...names: N[]): Record<N, { readonly type: 'string' }> {
+  return Object.fromEntries(names.map((n) => [n, { type: 'string' }])) as Record<N, { readonly type: 'string' }>;
+}
+
+/** Flag options by name, for a command's `options`. */
+export function booleanOptions<const N extends string>(...names: N[]): Record<N, { readonly type: 'boolean' }> {
+  return Object.fromEntries(names.map((n) => [n, { type: 'boolean' }])) as Record<N, { readonly type: 'boolean' }>;
+}
+
 /** A positive integer option, or a UsageError naming the option and the value. */
 export function integerOption(args: ParsedArgs, name: string, fallback: number, min = 0): number {
   const raw = args.values[name];
@@ -64,6 +74,13 @@ export function oneId(rest: readonly string[], what: string): string {
   if (rest.length === 0 || rest[0] === '') throw new UsageError(`give the ${what}`);
   if (rest.length > 1) throw new UsageError(`give one ${what} (got ${rest.length}: ${rest.join(' ')})`);
   return rest[0]!;
+}
+
+/** The id after a subcommand that takes one; `list` takes none, and gets `undefined`. */
+export function idUnlessList(sub: string, rest: readonly string[], what: string): string | undefined {
+  if (sub !== 'list') return oneId(rest, what);
+  if (rest.length > 0) throw new UsageError(`'list' takes no arguments (got ${rest.join(' ')})`);
+  return undefined;
 }
 
 /** Options that only some subcommands take: refuse them elsewhere, naming them. */

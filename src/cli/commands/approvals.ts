@@ -5,7 +5,7 @@
  */
 import { APPROVAL_STATUSES, type ApprovalStatus } from '../../store/index.ts';
 import { Approvals } from '../../durable/index.ts';
-import { UsageError, choice, oneId, onlyFor, required, subcommand, type Command } from '../command.ts';
+import { choice, idUnlessList, onlyFor, required, stringOptions, subcommand, type Command } from '../command.ts';
 import { DB_HELP, DB_OPTION, withStore } from '../store-options.ts';
 import { LIST_JSON_HELP, LIST_JSON_OPTIONS, listFormat, preview, table, time, writeJsonList } from '../table.ts';
 
@@ -36,15 +36,14 @@ Examples:
   warden approvals approve 0b6f...:4 --by alice --reason "invoice checked"
   warden approvals deny 0b6f...:4 --by alice --reason "wrong recipient"
 `,
-  options: { ...DB_OPTION, status: { type: 'string' }, run: { type: 'string' }, by: { type: 'string' }, reason: { type: 'string' }, ...LIST_JSON_OPTIONS },
+  options: { ...DB_OPTION, ...stringOptions('status', 'run', 'by', 'reason'), ...LIST_JSON_OPTIONS },
   positionals: true,
   async run(args, io) {
     const { sub, rest } = subcommand(args, SUBS);
     onlyFor(args, sub, { status: ['list'], run: ['list'], by: ['approve', 'deny'], reason: ['approve', 'deny'], json: ['list'], jsonl: ['list'] });
     const format = listFormat(args);
     const status = choice<ApprovalStatus | 'all'>(args, 'status', [...APPROVAL_STATUSES, 'all']) ?? 'pending';
-    if (sub === 'list' && rest.length > 0) throw new UsageError(`'list' takes no arguments (got ${rest.join(' ')})`);
-    const id = sub === 'list' ? undefined : oneId(rest, 'approval id');
+    const id = idUnlessList(sub, rest, 'approval id');
     const by = sub === 'list' ? '' : required(args, 'by', 'who decides goes in the audit trail');
     const reason = sub === 'list' ? '' : required(args, 'reason', 'why goes in the audit trail');
     return withStore(

@@ -4,7 +4,7 @@
  * exit status 2.
  */
 import { parseRules, startChaosProxy, type ChaosRule } from '../../sim/index.ts';
-import { UsageError, integerOption, type Command } from '../command.ts';
+import { UsageError, integerOption, stringOptions, type Command } from '../command.ts';
 import { listenError, loadJsonOption, untilStopped } from './files.ts';
 
 export const chaosProxyCommand: Command = {
@@ -34,15 +34,7 @@ Options:
 Example:
   warden chaos-proxy --target http://127.0.0.1:8787 --port 8788 --rules chaos.json --seed 7
 `,
-  options: {
-    target: { type: 'string' },
-    port: { type: 'string' },
-    host: { type: 'string' },
-    rules: { type: 'string' },
-    seed: { type: 'string' },
-    'max-hang-ms': { type: 'string' },
-    quiet: { type: 'boolean' },
-  },
+  options: { ...stringOptions('target', 'port', 'host', 'rules', 'seed', 'max-hang-ms'), quiet: { type: 'boolean' } },
   positionals: false,
   async run(args, io) {
     const target = args.values.target;

@@ -24,7 +24,7 @@ import { Budget, type PricingTable } from '../../resilience/index.ts';
 import { anthropicMessages, createModelClient, openaiChat, type ProviderAdapter, type ResilientModelClient } from '../../llm/index.ts';
 import { startChaosProxy, startSimServer, type ChaosProxy, type SimServer } from '../../sim/index.ts';
 import { openStore, type Store } from '../../store/index.ts';
-import { UsageError, integerOption, type CliIO, type Command } from '../command.ts';
+import { UsageError, booleanOptions, integerOption, stringOptions, type CliIO, type Command } from '../command.ts';
 import { checkedLocation } from '../store-options.ts';
 import { STAGES, pipelineAgents, pipelineTree, runIdOf, type Stage } from '../demo/pipeline.ts';
 import { DemoStats, FAULT_NAMES, Painter, clockLabel, describeEvent, renderTree, treeLine, usd, wrap } from '../demo/render.ts';
@@ -144,15 +144,7 @@ function stamp(ms: number): string {
 export const demoCommand: Command = {
   name: 'demo',
   help: HELP,
-  options: {
-    seed: { type: 'string' },
-    virtual: { type: 'boolean' },
-    quiet: { type: 'boolean' },
-    db: { type: 'string' },
-    keep: { type: 'boolean' },
-    real: { type: 'boolean' },
-    question: { type: 'string' },
-  },
+  options: { ...stringOptions('seed', 'db', 'question'), ...booleanOptions('virtual', 'quiet', 'keep', 'real') },
   positionals: false,
   async run(args, io) {
     const seed = integerOption(args, 'seed', 7);

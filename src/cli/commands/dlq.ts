@@ -5,7 +5,7 @@
  */
 import { DEAD_LETTER_STATUSES, type DeadLetterStatus, type Json } from '../../store/index.ts';
 import { DeadLetterQueue, toJournalJson } from '../../durable/index.ts';
-import { UsageError, integerOption, choice, jsonOption, oneId, onlyFor, subcommand, type Command } from '../command.ts';
+import { UsageError, integerOption, choice, idUnlessList, jsonOption, onlyFor, stringOptions, subcommand, type Command } from '../command.ts';
 import { DB_HELP, DB_OPTION, withStore } from '../store-options.ts';
 import { LIST_JSON_HELP, LIST_JSON_OPTIONS, listFormat, preview, table, time, writeJsonList } from '../table.ts';
 
@@ -42,16 +42,7 @@ Examples:
   warden dlq replay 5d1c... --input '{"to":"ops@example.com"}'
   warden dlq discard 5d1c... --by alice --reason "duplicate order"
 `,
-  options: {
-    ...DB_OPTION,
-    status: { type: 'string' },
-    source: { type: 'string' },
-    limit: { type: 'string' },
-    input: { type: 'string' },
-    by: { type: 'string' },
-    reason: { type: 'string' },
-    ...LIST_JSON_OPTIONS,
-  },
+  options: { ...DB_OPTION, ...stringOptions('status', 'source', 'limit', 'input', 'by', 'reason'), ...LIST_JSON_OPTIONS },
   positionals: true,
   async run(args, io) {
     const { sub, rest } = subcommand(args, SUBS);
@@ -73,8 +64,7 @@ Examples:
       const checked = toJournalJson(input);
       if ('problem' in checked) throw new UsageError(`--input ${checked.problem.path} ${checked.problem.why}`);
     }
-    const id = sub === 'list' ? undefined : oneId(rest, 'dead letter id');
-    if (sub === 'list' && rest.length > 0) throw new UsageError(`'list' takes no arguments (got ${rest.join(' ')})`);
+    const id = idUnlessList(sub, rest, 'dead letter id');
     return withStore(
       'dlq',
       args,

@@ -20,7 +20,7 @@ import {
   type MemoryGraph,
   type MemoryHttpOptions,
 } from '../../memory/index.ts';
-import { UsageError, integerOption, subcommand, type CliIO, type Command, type ParsedArgs } from '../command.ts';
+import { UsageError, booleanOptions, integerOption, stringOptions, subcommand, type CliIO, type Command, type ParsedArgs } from '../command.ts';
 import { listenError, untilStopped } from './files.ts';
 import { checkedLocation } from '../store-options.ts';
 
@@ -149,20 +149,8 @@ Examples:
   warden memory import old-memory.jsonl --db ./.warden/warden.db
 `,
   options: {
-    file: { type: 'string' },
-    db: { type: 'string' },
-    schema: { type: 'string' },
-    graph: { type: 'string' },
-    http: { type: 'boolean' },
-    port: { type: 'string' },
-    host: { type: 'string' },
-    token: { type: 'string' },
-    'max-sessions': { type: 'string' },
-    'session-idle-ms': { type: 'string' },
-    isolation: { type: 'string' },
-    'no-share': { type: 'boolean' },
-    'skip-invalid': { type: 'boolean' },
-    out: { type: 'string' },
+    ...stringOptions('file', 'db', 'schema', 'graph', 'port', 'host', 'token', 'max-sessions', 'session-idle-ms', 'isolation', 'out'),
+    ...booleanOptions('http', 'no-share', 'skip-invalid'),
   },
   positionals: true,
   async run(args, io) {

@@ -4,7 +4,7 @@
  */
 import { realClock } from '../../runtime/index.ts';
 import type { QuarantineRecord } from '../../resilience/index.ts';
-import { UsageError, oneId, onlyFor, subcommand, type Command } from '../command.ts';
+import { UsageError, idUnlessList, onlyFor, subcommand, type Command } from '../command.ts';
 import { DB_HELP, DB_OPTION, withStore } from '../store-options.ts';
 import { LIST_JSON_HELP, LIST_JSON_OPTIONS, listFormat, table, time, writeJsonList } from '../table.ts';
 
@@ -38,8 +38,7 @@ Examples:
     const { sub, rest } = subcommand(args, SUBS);
     onlyFor(args, sub, { all: ['list'], json: ['list'], jsonl: ['list'] });
     const format = listFormat(args);
-    if (sub === 'list' && rest.length > 0) throw new UsageError(`'list' takes no arguments (got ${rest.join(' ')})`);
-    const key = sub === 'release' ? oneId(rest, 'key') : undefined;
+    const key = idUnlessList(sub, rest, 'key');
     if (key !== undefined && key.length < 8) throw new UsageError(`the key must have at least 8 characters (got "${key}")`);
     const namespace = args.values.namespace === undefined ? undefined : String(args.values.namespace);
     return withStore(

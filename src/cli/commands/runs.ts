@@ -6,7 +6,7 @@
 import { realClock } from '../../runtime/index.ts';
 import { RUN_STATUSES, type RunStatus } from '../../store/index.ts';
 import { RunCancelledError, toStoredError } from '../../durable/index.ts';
-import { UsageError, integerOption, choice, oneId, onlyFor, subcommand, type Command } from '../command.ts';
+import { UsageError, integerOption, choice, idUnlessList, onlyFor, stringOptions, subcommand, type Command } from '../command.ts';
 import { DB_HELP, DB_OPTION, withStore } from '../store-options.ts';
 import { LIST_JSON_HELP, LIST_JSON_OPTIONS, listFormat, preview, table, time, writeJsonList } from '../table.ts';
 
@@ -45,17 +45,7 @@ Examples:
   warden runs resume 0b6f3c1e-... --effect 0b6f3c1e-...:3:send-mail --outcome done --by alice
   warden runs cancel 0b6f3c1e-... --reason "customer withdrew" --by bob
 `,
-  options: {
-    ...DB_OPTION,
-    status: { type: 'string' },
-    name: { type: 'string' },
-    limit: { type: 'string' },
-    effect: { type: 'string' },
-    outcome: { type: 'string' },
-    reason: { type: 'string' },
-    by: { type: 'string' },
-    ...LIST_JSON_OPTIONS,
-  },
+  options: { ...DB_OPTION, ...stringOptions('status', 'name', 'limit', 'effect', 'outcome', 'reason', 'by'), ...LIST_JSON_OPTIONS },
   positionals: true,
   async run(args, io) {
     const { sub, rest } = subcommand(args, SUBS);
@@ -75,8 +65,7 @@ Examples:
     const limit = integerOption(args, 'limit', 50, 1);
     const outcome = choice(args, 'outcome', ['done', 'not_done'] as const);
     if ((args.values.effect === undefined) !== (outcome === undefined)) throw new UsageError('--effect and --outcome go together');
-    const id = sub === 'list' ? undefined : oneId(rest, 'run id');
-    if (sub === 'list' && rest.length > 0) throw new UsageError(`'list' takes no arguments (got ${rest.join(' ')})`);
+    const id = idUnlessList(sub, rest, 'run id');
     const by = args.values.by === undefined ? 'cli' : String(args.values.by);
     return withStore(
       'runs',

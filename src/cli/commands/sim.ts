@@ -4,7 +4,7 @@
  * request. A bad option or script file is reported naming the field, exit status 2.
  */
 import { parseScript, startSimServer, type SimScript } from '../../sim/index.ts';
-import { UsageError, integerOption, type Command } from '../command.ts';
+import { UsageError, integerOption, stringOptions, type Command } from '../command.ts';
 import { listenError, loadJsonOption, untilStopped } from './files.ts';
 
 export const simCommand: Command = {
@@ -37,15 +37,7 @@ Example (the script format, with a whole example script: docs/sim-and-chaos.md,
 "Script format"):
   warden sim serve --port 8787 --script script.json
 `,
-  options: {
-    port: { type: 'string' },
-    host: { type: 'string' },
-    script: { type: 'string' },
-    'latency-ms': { type: 'string' },
-    'stream-delay-ms': { type: 'string' },
-    'api-key': { type: 'string' },
-    quiet: { type: 'boolean' },
-  },
+  options: { ...stringOptions('port', 'host', 'script', 'latency-ms', 'stream-delay-ms', 'api-key'), quiet: { type: 'boolean' } },
   positionals: true,
   async run(args, io) {
     const [sub, ...extra] = args.positionals;
