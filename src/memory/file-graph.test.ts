@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { rejectedLines } from '../../test/support/rejected-lines.ts';
 import { EventBus, realClock, type WardenEvent } from '../runtime/index.ts';
 import { openFileGraph } from './file-graph.ts';
 import { isWardenError } from '../runtime/index.ts';
@@ -23,14 +24,6 @@ function setup(content?: string): { file: string; events: WardenEvent[]; bus: Ev
   const events: WardenEvent[] = [];
   bus.onAny((ev) => events.push(ev));
   return { file, events, bus, warnings: [] };
-}
-
-function rejectedLines(file: string): { line: number; reason: string; text: string }[] {
-  if (!existsSync(`${file}.rejected`)) return [];
-  return readFileSync(`${file}.rejected`, 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as { line: number; reason: string; text: string });
 }
 
 describe('repair on load', () => {

@@ -219,13 +219,8 @@ export class FileLock {
 
   /** Where links are not possible: create the lock with O_EXCL, then write it (a kill in between leaves it empty). */
   private tryCreateExclusive(): boolean {
-    let fd: number;
-    try {
-      fd = openSync(this.path, 'wx');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
-      throw memoryFileError(this.path, 'create the lock file', e);
-    }
+    const fd = this.openLock('wx', 'EEXIST', 'create the lock file');
+    if (fd === undefined) return false;
     try {
       writeSync(fd, this.content);
       this.fsNowMs = fstatSync(fd).mtimeMs;
@@ -238,14 +233,19 @@ export class FileLock {
     return true;
   }
 
-  private readHolder(): Holder | undefined {
-    let fd: number;
+  /** Open the lock file with `flags`; `undefined` if that fails with `expected` (it exists, or it is gone). */
+  private openLock(flags: 'wx' | 'r', expected: 'EEXIST' | 'ENOENT', action: string): number | undefined {
     try {
-      fd = openSync(this.path, 'r');
+      return openSync(this.path, flags);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw memoryFileError(this.path, 'read the lock file', e);
+      if ((e as NodeJS.ErrnoException).code === expected) return undefined;
+      throw memoryFileError(this.path, action, e);
     }
+  }
+
+  private readHolder(): Holder | undefined {
+    const fd = this.openLock('r', 'ENOENT', 'read the lock file');
+    if (fd === undefined) return undefined;
     try {
       return { ...parseHolder(readFileSync(fd, 'utf8')), mtimeMs: fstatSync(fd).mtimeMs };
     } catch (e) {

@@ -62,6 +62,14 @@ function fixture(): { file: string; address: string } {
   return { file, address: writerAddress({ file })! };
 }
 
+/** Two write-counted graphs on one fresh file, each shared on the file's writer address. */
+async function sharedPair() {
+  const { file, address } = fixture();
+  const a = counted(await graphOn(file));
+  const b = counted(await graphOn(file));
+  return { address, a, b, sa: share(a, address), sb: share(b, address) };
+}
+
 describe('writerAddress', () => {
   it('is a socket beside the file, or beside the SQLite store per graph, and none when the path is too long for a socket', () => {
     expect(writerAddress({ file: '/data/memory.jsonl' })).toBe('/data/memory.jsonl.writer.sock');
@@ -72,11 +80,7 @@ describe('writerAddress', () => {
 
 describe('shareWrites', () => {
   it('makes the first server to write the writer and sends the next one’s writes to it; both read everything', async () => {
-    const { file, address } = fixture();
-    const a = counted(await graphOn(file));
-    const b = counted(await graphOn(file));
-    const sa = share(a, address);
-    const sb = share(b, address);
+    const { address, a, b, sa, sb } = await sharedPair();
     await sa.access.write(entity('from-a'));
     expect(sa.access.role()).toBe('writer');
     expect(existsSync(address)).toBe(true);
@@ -103,11 +107,7 @@ describe('shareWrites', () => {
   });
 
   it('hands over when the writer closes: every call of the client succeeds, and the client becomes the writer', async () => {
-    const { file, address } = fixture();
-    const a = counted(await graphOn(file));
-    const b = counted(await graphOn(file));
-    const sa = share(a, address);
-    const sb = share(b, address);
+    const { a, b, sa, sb } = await sharedPair();
     await sa.access.write(entity('first'));
     await sb.access.write(entity('second'));
     const writes = Array.from({ length: 300 }, (_, i) => sb.access.write(entity(`b-${i}`)));
