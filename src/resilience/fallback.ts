@@ -11,7 +11,7 @@
  */
 import { z } from 'zod';
 import { InvalidSpecError, WardenError, showValue, type EventBus } from '../runtime/index.ts';
-import { LiveConfig, parseWith, reportConfigured, schemas, defined } from './options.ts';
+import { LiveConfig, TunablePolicy, parseWith, schemas, defined } from './options.ts';
 import { contextFor, type PolicyContext } from './policy.ts';
 
 /** Every candidate (or every level of a ladder) failed. */
@@ -84,13 +84,14 @@ export function isCallerAbort(signal: AbortSignal | undefined): boolean {
   return signal?.aborted === true;
 }
 
-export class Fallback<I, T> {
+export class Fallback<I, T> extends TunablePolicy<FallbackTunables> {
   private readonly candidates: readonly Candidate<I, T>[];
   private readonly shouldFallBack: (error: unknown) => boolean;
-  private readonly bus: EventBus | undefined;
-  private readonly live: LiveConfig<FallbackTunables>;
+  protected readonly bus: EventBus | undefined;
+  protected readonly live: LiveConfig<FallbackTunables>;
 
   constructor(options: FallbackOptions<I, T>) {
+    super('fallback');
     const subject = typeof options.name === 'string' ? `fallback "${options.name}"` : 'fallback';
     const { candidates, shouldFallBack, bus, ...rest } = parseWith(subject, optionsSchema, options);
     const seen = new Set<string>();
@@ -102,15 +103,6 @@ export class Fallback<I, T> {
     this.shouldFallBack = shouldFallBack ?? (() => true);
     this.bus = bus;
     this.live = new LiveConfig(subject, tunableShape, tunableShape.partial(), { ...FALLBACK_DEFAULTS, ...defined(rest) } as FallbackTunables);
-  }
-
-  get config(): Readonly<FallbackTunables> {
-    return this.live.current;
-  }
-
-  configure(patch: Partial<FallbackTunables>): void {
-    const { changed } = this.live.update(patch);
-    reportConfigured(this.bus, 'fallback', this.live.current.name, changed);
   }
 
   /** Try the candidates in order for `input`; resolve with the first success and its source. */

@@ -98,6 +98,31 @@ function sameValue(a: unknown, b: unknown): boolean {
   }
 }
 
+/**
+ * What a tunable policy shares: `config`, its live options, and `configure`, which changes them
+ * at run time and reports `policy.configured` (of `kind`) on the policy's bus.
+ */
+export abstract class TunablePolicy<C extends { readonly name: string }> {
+  protected abstract readonly bus: EventBus | undefined;
+  protected abstract readonly live: LiveConfig<C>;
+  readonly #kind: string;
+
+  constructor(kind: string) {
+    this.#kind = kind;
+  }
+
+  /** The current options. */
+  get config(): Readonly<C> {
+    return this.live.current;
+  }
+
+  /** Change options at run time; a bad update throws `InvalidSpecError` and changes nothing. */
+  configure(patch: Partial<C>): void {
+    const { changed } = this.live.update(patch);
+    reportConfigured(this.bus, this.#kind, this.live.current.name, changed);
+  }
+}
+
 /** Emit `policy.configured` if anyone listens. */
 export function reportConfigured(bus: EventBus | undefined, kind: string, policy: string, changed: readonly string[]): void {
   if (bus?.wants('policy.configured')) {

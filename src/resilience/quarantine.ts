@@ -16,7 +16,7 @@
  */
 import { z } from 'zod';
 import { WardenError, realClock, type Clock, type EventBus } from '../runtime/index.ts';
-import { LiveConfig, parseWith, reportConfigured, schemas, defined } from './options.ts';
+import { LiveConfig, TunablePolicy, parseWith, schemas, defined } from './options.ts';
 import { contextFor, type Policy, type PolicyContext, type Work } from './policy.ts';
 import { stableHash } from './stable-hash.ts';
 import { classifyFailure } from './transient.ts';
@@ -117,16 +117,17 @@ function describeError(error: unknown): QuarantineRecord['lastError'] {
   return { name: 'thrown', message: String(error) };
 }
 
-export class Quarantine {
+export class Quarantine extends TunablePolicy<QuarantineTunables> {
   readonly store: QuarantineStore;
   private readonly isCrash: (error: unknown) => boolean;
   private readonly clock: Clock;
-  private readonly bus: EventBus | undefined;
-  private readonly live: LiveConfig<QuarantineTunables>;
+  protected readonly bus: EventBus | undefined;
+  protected readonly live: LiveConfig<QuarantineTunables>;
   /** Per-key chain of pending store updates, so read-modify-write never interleaves. */
   private readonly locks = new Map<string, Promise<unknown>>();
 
   constructor(options: QuarantineOptions = {}) {
+    super('quarantine');
     const subject = typeof options.name === 'string' ? `quarantine "${options.name}"` : 'quarantine';
     const { store, isCrash, clock, bus, ...rest } = parseWith(subject, optionsSchema, options);
     this.store = store ?? new InProcessQuarantineStore();
@@ -134,15 +135,6 @@ export class Quarantine {
     this.bus = bus;
     this.isCrash = isCrash ?? ((e) => !classifyFailure(e, this.clock.now()).transient);
     this.live = new LiveConfig(subject, tunableShape, tunableShape.partial(), { ...QUARANTINE_DEFAULTS, ...defined(rest) } as QuarantineTunables);
-  }
-
-  get config(): Readonly<QuarantineTunables> {
-    return this.live.current;
-  }
-
-  configure(patch: Partial<QuarantineTunables>): void {
-    const { changed } = this.live.update(patch);
-    reportConfigured(this.bus, 'quarantine', this.live.current.name, changed);
   }
 
   /** The key an input is known by. */

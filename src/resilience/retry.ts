@@ -19,7 +19,7 @@
 import { z } from 'zod';
 import { realClock, systemRandom, type Clock, type EventBus, type Random } from '../runtime/index.ts';
 import { fullJitterDelay } from './backoff.ts';
-import { LiveConfig, parseWith, reportConfigured, schemas, defined, type WiringOptions } from './options.ts';
+import { LiveConfig, TunablePolicy, parseWith, schemas, defined, type WiringOptions } from './options.ts';
 import { NEVER_ABORTED, type Policy, type PolicyContext, type Work } from './policy.ts';
 import { classifyFailure, type FailureClass } from './transient.ts';
 
@@ -99,14 +99,15 @@ const optionsSchema = tunableShape.partial().extend({
   classify: schemas.fn<(error: unknown, nowMs: number) => FailureClass>().optional(),
 });
 
-export class Retry implements Policy<RetryContext> {
+export class Retry extends TunablePolicy<RetryTunables> implements Policy<RetryContext> {
   readonly clock: Clock;
-  private readonly bus: EventBus | undefined;
+  protected readonly bus: EventBus | undefined;
   private readonly random: Random;
   private readonly classify: (error: unknown, nowMs: number) => FailureClass;
-  private readonly live: LiveConfig<RetryTunables>;
+  protected readonly live: LiveConfig<RetryTunables>;
 
   constructor(options: RetryOptions = {}) {
+    super('retry');
     const subject = typeof options.name === 'string' ? `retry "${options.name}"` : 'retry';
     const { clock, bus, random, classify, ...rest } = parseWith(subject, optionsSchema, options);
     this.clock = clock ?? realClock;
@@ -117,17 +118,6 @@ export class Retry implements Policy<RetryContext> {
       ...RETRY_DEFAULTS,
       ...defined(rest),
     } as RetryTunables);
-  }
-
-  /** The current options. */
-  get config(): Readonly<RetryTunables> {
-    return this.live.current;
-  }
-
-  /** Change options at run time; a bad update throws `InvalidSpecError` and changes nothing. */
-  configure(patch: Partial<RetryTunables>): void {
-    const { changed } = this.live.update(patch);
-    reportConfigured(this.bus, 'retry', this.live.current.name, changed);
   }
 
   async execute<T>(fn: Work<T, RetryContext>, signal?: AbortSignal): Promise<T> {

@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 import { realClock, disposable, type Clock, type Disposable, type EventBus } from '../runtime/index.ts';
-import { LiveConfig, parseWith, reportConfigured, schemas, defined, type WiringOptions } from './options.ts';
+import { LiveConfig, TunablePolicy, parseWith, schemas, defined, type WiringOptions } from './options.ts';
 import { NEVER_ABORTED_CONTEXT, contextFor, type Policy, type Work } from './policy.ts';
 import { RateLimitedError, type RateLimitReason } from './rate-limited-error.ts';
 import { WaitQueue } from './wait-queue.ts';
@@ -48,14 +48,15 @@ const tunableShape = z.strictObject({
 });
 const optionsSchema = tunableShape.partial().extend({ clock: schemas.clock.optional(), bus: schemas.bus.optional() });
 
-export class Semaphore implements Policy {
+export class Semaphore extends TunablePolicy<SemaphoreTunables> implements Policy {
   readonly clock: Clock;
-  private readonly bus: EventBus | undefined;
-  private readonly live: LiveConfig<SemaphoreTunables>;
+  protected readonly bus: EventBus | undefined;
+  protected readonly live: LiveConfig<SemaphoreTunables>;
   private readonly queue: WaitQueue<null>;
   private active = 0;
 
   constructor(options: SemaphoreOptions = {}) {
+    super('semaphore');
     const subject = typeof options.name === 'string' ? `semaphore "${options.name}"` : 'semaphore';
     const { clock, bus, ...rest } = parseWith(subject, optionsSchema, options);
     this.clock = clock ?? realClock;
@@ -67,14 +68,9 @@ export class Semaphore implements Policy {
     this.queue = new WaitQueue(this.clock);
   }
 
-  get config(): Readonly<SemaphoreTunables> {
-    return this.live.current;
-  }
-
   /** Change limits at run time; raising `maxConcurrent` lets waiters in at once. */
-  configure(patch: Partial<SemaphoreTunables>): void {
-    const { changed } = this.live.update(patch);
-    reportConfigured(this.bus, 'semaphore', this.live.current.name, changed);
+  override configure(patch: Partial<SemaphoreTunables>): void {
+    super.configure(patch);
     this.grantWaiters();
   }
 

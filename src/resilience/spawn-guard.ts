@@ -18,7 +18,7 @@
 import { z } from 'zod';
 import { InvalidSpecError, WardenError, realClock, type Clock, type EventBus, type Timer } from '../runtime/index.ts';
 import { raceAbort } from '../runtime/internal.ts';
-import { LiveConfig, parseWith, reportConfigured, schemas, defined } from './options.ts';
+import { LiveConfig, TunablePolicy, parseWith, schemas, defined } from './options.ts';
 import { NEVER_ABORTED, type Policy, type PolicyContext, type Work } from './policy.ts';
 import { TimeoutError } from './timeout.ts';
 
@@ -121,29 +121,21 @@ interface Flight {
 
 let tokens = 0;
 
-export class SpawnGuard {
+export class SpawnGuard extends TunablePolicy<SpawnGuardTunables> {
   private readonly store: SpawnKeyStore;
   private readonly clock: Clock;
-  private readonly bus: EventBus | undefined;
-  private readonly live: LiveConfig<SpawnGuardTunables>;
+  protected readonly bus: EventBus | undefined;
+  protected readonly live: LiveConfig<SpawnGuardTunables>;
   private readonly flights = new Map<string, Flight>();
 
   constructor(options: SpawnGuardOptions = {}) {
+    super('spawn_guard');
     const subject = typeof options.name === 'string' ? `spawn guard "${options.name}"` : 'spawn guard';
     const { store, clock, bus, ...rest } = parseWith(subject, optionsSchema, options);
     this.clock = clock ?? realClock;
     this.store = store ?? new InProcessSpawnKeyStore(this.clock);
     this.bus = bus;
     this.live = new LiveConfig(subject, tunableShape, tunableShape.partial(), { ...SPAWN_GUARD_DEFAULTS, ...defined(rest) } as SpawnGuardTunables);
-  }
-
-  get config(): Readonly<SpawnGuardTunables> {
-    return this.live.current;
-  }
-
-  configure(patch: Partial<SpawnGuardTunables>): void {
-    const { changed } = this.live.update(patch);
-    reportConfigured(this.bus, 'spawn_guard', this.live.current.name, changed);
   }
 
   /** Whether a run with this key is in progress in this process. */

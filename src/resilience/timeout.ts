@@ -15,7 +15,7 @@
  */
 import { z } from 'zod';
 import { WardenError, realClock, type Clock, type EventBus } from '../runtime/index.ts';
-import { LiveConfig, parseWith, reportConfigured, schemas, defined, type WiringOptions } from './options.ts';
+import { LiveConfig, TunablePolicy, parseWith, schemas, defined, type WiringOptions } from './options.ts';
 import { NEVER_ABORTED, type Policy, type PolicyContext, type Work } from './policy.ts';
 
 export type TimeoutStrategy = 'cooperative' | 'aggressive';
@@ -100,12 +100,13 @@ class TimeoutCall implements PolicyContext {
   }
 }
 
-export class Timeout implements Policy {
+export class Timeout extends TunablePolicy<TimeoutTunables> implements Policy {
   readonly clock: Clock;
-  private readonly bus: EventBus | undefined;
-  private readonly live: LiveConfig<TimeoutTunables>;
+  protected readonly bus: EventBus | undefined;
+  protected readonly live: LiveConfig<TimeoutTunables>;
 
   constructor(options: TimeoutOptions = {}) {
+    super('timeout');
     const subject = typeof options.name === 'string' ? `timeout "${options.name}"` : 'timeout';
     const { clock, bus, ...rest } = parseWith(subject, optionsSchema, options);
     this.clock = clock ?? realClock;
@@ -114,15 +115,6 @@ export class Timeout implements Policy {
       ...TIMEOUT_DEFAULTS,
       ...defined(rest),
     } as TimeoutTunables);
-  }
-
-  get config(): Readonly<TimeoutTunables> {
-    return this.live.current;
-  }
-
-  configure(patch: Partial<TimeoutTunables>): void {
-    const { changed } = this.live.update(patch);
-    reportConfigured(this.bus, 'timeout', this.live.current.name, changed);
   }
 
   execute<T>(fn: Work<T>, signal?: AbortSignal): Promise<T> {
