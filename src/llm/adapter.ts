@@ -13,9 +13,10 @@
 import { InvalidSpecError, realClock, type Clock } from '../runtime/index.ts';
 import { costUsd, type PricingTable } from '../resilience/index.ts';
 import { StreamAccumulator, makeUsage, type OutputDelta } from './accumulate.ts';
-import { MalformedResponseError, ModelCallError, StreamInterruptedError, StructuredOutputError } from './errors.ts';
+import { MalformedResponseError, MissingApiKeyError, ModelCallError, StreamInterruptedError, StructuredOutputError } from './errors.ts';
 import { createModelStream } from './model-stream.ts';
 import { toModelError } from './provider-error.ts';
+import { registerSecret } from './redact.ts';
 import { prepareRequest, type PreparedRequest } from './request.ts';
 import type { ModelCallOptions, FinishReason, ModelClient, ModelRequest, ModelResponse, ModelStream, ToolCall, Usage } from './types.ts';
 
@@ -107,6 +108,19 @@ export abstract class ProviderAdapter<Client = unknown> implements ModelClient {
    */
   async loadSdk(): Promise<void> {
     await this.sdk();
+  }
+
+  /**
+   * The API key (from the options, else the environment variable `keyVar`; registered as a secret
+   * so it is redacted) and the endpoint (from the options, else `urlVar`, else `defaultURL`).
+   * Throws {@link MissingApiKeyError} if there is no key.
+   */
+  protected endpoint(options: AdapterOptions, keyVar: string, urlVar: string, defaultURL: string): { apiKey: string; baseURL: string } {
+    const env = options.env ?? process.env;
+    const apiKey = readKey(options.apiKey, env, keyVar);
+    if (apiKey === undefined) throw new MissingApiKeyError(this.name, keyVar);
+    registerSecret(apiKey);
+    return { apiKey, baseURL: options.baseURL ?? readKey(undefined, env, urlVar) ?? defaultURL };
   }
 
   /** Import the provider SDK and make its client (called once, on the first call); none by default. */

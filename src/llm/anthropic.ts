@@ -22,11 +22,10 @@
  */
 import type Anthropic from '@anthropic-ai/sdk';
 import { InvalidSpecError } from '../runtime/index.ts';
-import { ProviderAdapter, estimateTokens, readKey, type AdapterOptions, type AttemptResult, type StreamMeta } from './adapter.ts';
+import { ProviderAdapter, estimateTokens, type AdapterOptions, type AttemptResult, type StreamMeta } from './adapter.ts';
 import { makeUsage, type OutputDelta } from './accumulate.ts';
-import { MalformedResponseError, MissingApiKeyError, StreamInterruptedError } from './errors.ts';
+import { MalformedResponseError, StreamInterruptedError } from './errors.ts';
 import { toModelError } from './provider-error.ts';
-import { registerSecret } from './redact.ts';
 import { promptChars, type PreparedRequest } from './request.ts';
 import type { FinishReason, ToolCall, Usage } from './types.ts';
 
@@ -70,11 +69,7 @@ export class AnthropicAdapter extends ProviderAdapter<Anthropic> {
 
   constructor(options: AnthropicAdapterOptions) {
     super('anthropic', options);
-    const env = options.env ?? process.env;
-    const apiKey = readKey(options.apiKey, env, 'ANTHROPIC_API_KEY');
-    if (apiKey === undefined) throw new MissingApiKeyError(this.name, 'ANTHROPIC_API_KEY');
-    registerSecret(apiKey);
-    const baseURL = options.baseURL ?? readKey(undefined, env, 'ANTHROPIC_BASE_URL') ?? 'https://api.anthropic.com';
+    const { apiKey, baseURL } = this.endpoint(options, 'ANTHROPIC_API_KEY', 'ANTHROPIC_BASE_URL', 'https://api.anthropic.com');
     this.baseURL = baseURL;
     this.clientOptions = { apiKey, authToken: null, baseURL, maxRetries: 0, timeout: options.sdkTimeoutMs ?? 600_000, logLevel: options.sdkLogLevel ?? 'off' };
   }

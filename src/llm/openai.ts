@@ -14,12 +14,11 @@
  * Usage: `prompt_tokens` includes `cached_tokens`; Warden's `inputTokens` excludes them.
  */
 import type OpenAI from 'openai';
-import { ProviderAdapter, estimateTokens, readKey, type AdapterOptions, type AttemptResult, type StreamMeta } from './adapter.ts';
+import { ProviderAdapter, estimateTokens, type AdapterOptions, type AttemptResult, type StreamMeta } from './adapter.ts';
 import { makeUsage, type OutputDelta } from './accumulate.ts';
-import { MalformedResponseError, MissingApiKeyError, StreamInterruptedError } from './errors.ts';
+import { MalformedResponseError, StreamInterruptedError } from './errors.ts';
 import { assertNever } from '../runtime/internal.ts';
 import { toModelError } from './provider-error.ts';
-import { registerSecret } from './redact.ts';
 import { parseArguments, promptChars, type PreparedRequest } from './request.ts';
 import type { FinishReason, Usage } from './types.ts';
 
@@ -75,11 +74,7 @@ export class OpenAIAdapter extends ProviderAdapter<OpenAI> {
 
   constructor(options: OpenAIAdapterOptions) {
     super('openai', options);
-    const env = options.env ?? process.env;
-    const apiKey = readKey(options.apiKey, env, 'OPENAI_API_KEY');
-    if (apiKey === undefined) throw new MissingApiKeyError(this.name, 'OPENAI_API_KEY');
-    registerSecret(apiKey);
-    const baseURL = options.baseURL ?? readKey(undefined, env, 'OPENAI_BASE_URL') ?? 'https://api.openai.com/v1';
+    const { apiKey, baseURL } = this.endpoint(options, 'OPENAI_API_KEY', 'OPENAI_BASE_URL', 'https://api.openai.com/v1');
     this.baseURL = baseURL;
     this.supportsPrefill = options.supportsPrefill ?? false;
     this.maxTokensParam = options.maxTokensParam ?? 'max_completion_tokens';
