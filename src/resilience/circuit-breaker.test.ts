@@ -1,17 +1,15 @@
 /** Circuit breaker: transitions, probes, stale outcomes, isolation, snapshots, and the probe-count property. */
 import { describe, expect, it } from 'vitest';
+import { recordedClock } from '../../test/support/recorded-clock.ts';
 import fc from 'fast-check';
-import { EventBus, VirtualClock, type WardenEvent } from '../runtime/index.ts';
+import { VirtualClock, type WardenEvent } from '../runtime/index.ts';
 import { BrokenCircuitError, CircuitBreaker, type BreakerOptions } from './circuit-breaker.ts';
 
 const fail = () => Promise.reject(Object.assign(new Error('503'), { status: 503 }));
 const ok = () => Promise.resolve('ok');
 
 function setup(options: BreakerOptions = {}) {
-  const clock = new VirtualClock();
-  const bus = new EventBus(clock);
-  const events: WardenEvent[] = [];
-  bus.onAny((e) => events.push(e));
+  const { clock, bus, events } = recordedClock();
   const breaker = new CircuitBreaker({ clock, bus, name: 'dep', ...options });
   const kinds = () =>
     events

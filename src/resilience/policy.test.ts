@@ -1,13 +1,11 @@
 /** Composition with wrap, and hot configuration across policies. */
 import { describe, expect, it } from 'vitest';
-import { EventBus, VirtualClock, seededRandom, type WardenEvent } from '../runtime/index.ts';
+import { recordedClock } from '../../test/support/recorded-clock.ts';
+import { seededRandom } from '../runtime/index.ts';
 import { Budget, CircuitBreaker, ProviderLimiter, Retry, Semaphore, SpawnGuard, Timeout, wrap, type Policy } from './index.ts';
 
 function setup() {
-  const clock = new VirtualClock();
-  const bus = new EventBus(clock);
-  const events: WardenEvent[] = [];
-  bus.onAny((e) => events.push(e));
+  const { clock, bus, events } = recordedClock();
   return { clock, bus, events };
 }
 

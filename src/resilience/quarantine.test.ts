@@ -1,6 +1,7 @@
 /** Poison quarantine: crash counting, quarantine, listing and release. */
 import { describe, expect, it } from 'vitest';
-import { EventBus, VirtualClock, isWardenError, type WardenEvent } from '../runtime/index.ts';
+import { recordedClock } from '../../test/support/recorded-clock.ts';
+import { isWardenError } from '../runtime/index.ts';
 import { InProcessQuarantineStore, Quarantine, QuarantinedError } from './quarantine.ts';
 
 const bug = () => {
@@ -8,10 +9,7 @@ const bug = () => {
 };
 
 function setup(options: ConstructorParameters<typeof Quarantine>[0] = {}) {
-  const clock = new VirtualClock();
-  const bus = new EventBus(clock);
-  const events: WardenEvent[] = [];
-  bus.onAny((e) => events.push(e));
+  const { clock, bus, events } = recordedClock();
   return { clock, events, q: new Quarantine({ clock, bus, maxCrashes: 3, ...options }) };
 }
 

@@ -6,9 +6,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { recordedClock } from '../../test/support/recorded-clock.ts';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
-import { EventBus, VirtualClock, seededRandom, settle, type WardenEvent } from '../runtime/index.ts';
+import { type VirtualClock, seededRandom, settle, type WardenEvent } from '../runtime/index.ts';
 import { CircuitBreaker, Retry, classifyFailure, ensureOk, wrap } from './index.ts';
 
 interface Scripted {
@@ -68,10 +69,7 @@ beforeEach(() => {
 });
 
 function setup(breakerFailures = 5) {
-  const clock = new VirtualClock({ startMs: START });
-  const bus = new EventBus(clock);
-  const events: WardenEvent[] = [];
-  bus.onAny((e) => events.push(e));
+  const { clock, bus, events } = recordedClock(START);
   const retry = new Retry({ clock, bus, random: seededRandom(9), maxAttempts: 4, baseDelayMs: 1000, maxRetryAfterMs: 10_000 });
   const breaker = new CircuitBreaker({ clock, bus, name: 'llm', trip: { kind: 'consecutive', failures: breakerFailures }, openMs: 30_000 });
   const delays = () => events.filter((e) => e.type === 'retry.attempt_failed').map((e) => (e as WardenEvent<'retry.attempt_failed'>).delayMs);

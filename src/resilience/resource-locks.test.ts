@@ -1,14 +1,12 @@
 /** Resource locks: FIFO, capacity, timeouts, deadlock refusal, global order, and the no-surviving-deadlock property. */
 import { describe, expect, it } from 'vitest';
+import { recordedClock } from '../../test/support/recorded-clock.ts';
 import fc from 'fast-check';
-import { EventBus, VirtualClock, settle, type WardenEvent } from '../runtime/index.ts';
+import { VirtualClock, settle } from '../runtime/index.ts';
 import { DeadlockDetectedError, ResourceManager, ResourceTimeoutError } from './resource-locks.ts';
 
 function setup(options: ConstructorParameters<typeof ResourceManager>[0] = {}) {
-  const clock = new VirtualClock();
-  const bus = new EventBus(clock);
-  const events: WardenEvent[] = [];
-  bus.onAny((e) => events.push(e));
+  const { clock, bus, events } = recordedClock();
   return { clock, events, rm: new ResourceManager({ clock, bus, acquireTimeoutMs: 5000, ...options }) };
 }
 

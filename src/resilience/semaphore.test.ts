@@ -1,6 +1,6 @@
 /** Semaphore (bulkhead): concurrency cap, FIFO queue, queue limits, aborts and live resizing. */
 import { describe, expect, it } from 'vitest';
-import { EventBus, VirtualClock, type WardenEvent } from '../runtime/index.ts';
+import { recordedClock } from '../../test/support/recorded-clock.ts';
 import { Semaphore } from './semaphore.ts';
 import { RateLimitedError } from './rate-limited-error.ts';
 
@@ -11,10 +11,7 @@ function deferred() {
 }
 
 function setup(options: ConstructorParameters<typeof Semaphore>[0] = {}) {
-  const clock = new VirtualClock();
-  const bus = new EventBus(clock);
-  const events: WardenEvent[] = [];
-  bus.onAny((e) => events.push(e));
+  const { clock, bus, events } = recordedClock();
   return { clock, events, sem: new Semaphore({ clock, bus, name: 'llm', maxConcurrent: 2, maxQueue: 2, queueTimeoutMs: 1000, ...options }) };
 }
 

@@ -1,13 +1,11 @@
 /** Cooperative and aggressive timeouts on the virtual clock. */
 import { describe, expect, it } from 'vitest';
-import { EventBus, VirtualClock, isWardenError, type WardenEvent } from '../runtime/index.ts';
+import { recordedClock } from '../../test/support/recorded-clock.ts';
+import { type VirtualClock, isWardenError } from '../runtime/index.ts';
 import { Timeout, TimeoutError } from './timeout.ts';
 
 function setup(options: ConstructorParameters<typeof Timeout>[0] = {}) {
-  const clock = new VirtualClock();
-  const bus = new EventBus(clock);
-  const events: WardenEvent[] = [];
-  bus.onAny((e) => events.push(e));
+  const { clock, bus, events } = recordedClock();
   return { clock, events, timeout: new Timeout({ clock, bus, timeoutMs: 1000, ...options }) };
 }
 
