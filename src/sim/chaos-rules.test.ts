@@ -5,6 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { thrownBy } from '../../test/support/thrown-by.ts';
 import { isWardenError } from '../runtime/index.ts';
 import { ChaosPlanner, parseRules, type ChaosRule } from './chaos-rules.ts';
 
@@ -101,12 +102,7 @@ describe('parseRules', () => {
     [{ rules: [{ fault: { kind: 'reset' }, extra: true }] }, 'rules[0].extra'],
     ['not rules', 'rules'],
   ])('refuses %j naming %s', (input, path) => {
-    let error: unknown;
-    try {
-      parseRules(input);
-    } catch (e) {
-      error = e;
-    }
+    const error = thrownBy(() => parseRules(input));
     expect(isWardenError(error, 'INVALID_SPEC')).toBe(true);
     expect((error as { path: string }).path).toBe(path);
   });

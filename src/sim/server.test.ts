@@ -5,6 +5,7 @@
  * sequence and default, determinism, token counts, prefill and the inspection endpoints.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { thrownBy } from '../../test/support/thrown-by.ts';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
 import { isWardenError } from '../runtime/index.ts';
@@ -377,12 +378,7 @@ describe('script validation', () => {
     [{ sequence: [{ error: { status: 200 } }] }, 'sequence[0].error.status'],
     [{ rules: [{ reply: { text: 'x' }, times: 0 }] }, 'rules[0].times'],
   ])('refuses %j naming %s', (script, path) => {
-    let error: unknown;
-    try {
-      parseScript(script);
-    } catch (e) {
-      error = e;
-    }
+    const error = thrownBy(() => parseScript(script));
     expect(isWardenError(error, 'INVALID_SPEC')).toBe(true);
     expect((error as { path: string }).path).toBe(path);
   });
