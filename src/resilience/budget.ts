@@ -16,7 +16,7 @@
  */
 import { z } from 'zod';
 import { WardenError, realClock, type Clock, type EventBus } from '../runtime/index.ts';
-import { LiveConfig, parseWith, reportConfigured, schemas, defined, type WiringOptions } from './options.ts';
+import { LiveConfig, parseWith, reportConfigured, schemas, type WiringOptions } from './options.ts';
 import { contextFor, type Policy, type PolicyContext, type Work } from './policy.ts';
 import { costUsd, definePricing, totalTokens, type PricingTable, type TokenUsage } from './pricing.ts';
 
@@ -170,10 +170,7 @@ export class Budget implements Policy {
     this.clock = clock ?? parent?.clock ?? realClock;
     this.bus = bus ?? parent?.bus;
     this.pricing = pricing !== undefined ? definePricing(pricing as PricingTable) : parent?.pricing;
-    this.live = new LiveConfig(`budget "${this.scope}"`, tunableShape, tunableShape.partial(), {
-      ...BUDGET_DEFAULTS,
-      ...defined(rest),
-    } as BudgetTunables);
+    this.live = LiveConfig.withDefaults<BudgetTunables>(`budget "${this.scope}"`, tunableShape, BUDGET_DEFAULTS, rest);
     this.startedAt = this.clock.now();
   }
 

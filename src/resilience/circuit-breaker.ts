@@ -24,7 +24,7 @@
  */
 import { z } from 'zod';
 import { InvalidSpecError, WardenError, realClock, disposable, type Clock, type Disposable, type EventBus } from '../runtime/index.ts';
-import { LiveConfig, parseWith, reportConfigured, schemas, defined, type WiringOptions } from './options.ts';
+import { LiveConfig, parseWith, reportConfigured, schemas, type WiringOptions } from './options.ts';
 import { NEVER_ABORTED_CONTEXT, contextFor, type Policy, type Work } from './policy.ts';
 import { assertNever } from '../runtime/internal.ts';
 import { createTripCounter, type TripCounter, type TripSnapshot, type TripSpec } from './trip-condition.ts';
@@ -231,10 +231,7 @@ export class CircuitBreaker implements Policy {
     this.clock = clock ?? realClock;
     this.bus = bus;
     this.isFailure = isFailure ?? ((error) => classifyFailure(error, this.clock.now()).transient);
-    this.live = new LiveConfig(subject, tunableSchema, tunableShape.partial(), {
-      ...BREAKER_DEFAULTS,
-      ...defined(rest),
-    } as BreakerTunables);
+    this.live = LiveConfig.withDefaults<BreakerTunables>(subject, tunableShape, BREAKER_DEFAULTS, rest, tunableSchema);
     if (initialState !== undefined && initialState.trip.kind !== this.live.current.trip.kind) {
       throw new InvalidSpecError(subject, 'initialState.trip.kind', initialState.trip.kind, `must match trip.kind ("${this.live.current.trip.kind}")`);
     }

@@ -11,7 +11,7 @@
  */
 import { z } from 'zod';
 import { InvalidSpecError, WardenError, showValue, type EventBus } from '../runtime/index.ts';
-import { LiveConfig, TunablePolicy, parseWith, schemas, defined } from './options.ts';
+import { LiveConfig, TunablePolicy, parseWith, schemas } from './options.ts';
 import { contextFor, type PolicyContext } from './policy.ts';
 
 /** Every candidate (or every level of a ladder) failed. */
@@ -102,7 +102,7 @@ export class Fallback<I, T> extends TunablePolicy<FallbackTunables> {
     this.candidates = Object.freeze([...(candidates as Candidate<I, T>[])]);
     this.shouldFallBack = shouldFallBack ?? (() => true);
     this.bus = bus;
-    this.live = new LiveConfig(subject, tunableShape, tunableShape.partial(), { ...FALLBACK_DEFAULTS, ...defined(rest) } as FallbackTunables);
+    this.live = LiveConfig.withDefaults<FallbackTunables>(subject, tunableShape, FALLBACK_DEFAULTS, rest);
   }
 
   /** Try the candidates in order for `input`; resolve with the first success and its source. */

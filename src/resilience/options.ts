@@ -67,6 +67,14 @@ export class LiveConfig<C extends object> {
     this.value = Object.freeze(parseWith(subject, fullSchema, initial) as C);
   }
 
+  /**
+   * `defaults` with the options `given` over them (those `undefined` keep the default), checked
+   * whole by `fullSchema` (default `shape`); a patch is checked by `shape.partial()`.
+   */
+  static withDefaults<C extends object>(subject: string, shape: z.ZodObject, defaults: object, given: object, fullSchema: z.ZodType = shape): LiveConfig<C> {
+    return new LiveConfig<C>(subject, fullSchema, shape.partial(), { ...defaults, ...defined(given) } as C);
+  }
+
   get current(): Readonly<C> {
     return this.value;
   }

@@ -16,7 +16,7 @@
  */
 import { z } from 'zod';
 import { WardenError, realClock, type Clock, type EventBus } from '../runtime/index.ts';
-import { LiveConfig, TunablePolicy, parseWith, schemas, defined } from './options.ts';
+import { LiveConfig, TunablePolicy, parseWith, schemas } from './options.ts';
 import { contextFor, type Policy, type PolicyContext, type Work } from './policy.ts';
 import { stableHash } from './stable-hash.ts';
 import { classifyFailure } from './transient.ts';
@@ -134,7 +134,7 @@ export class Quarantine extends TunablePolicy<QuarantineTunables> {
     this.clock = clock ?? realClock;
     this.bus = bus;
     this.isCrash = isCrash ?? ((e) => !classifyFailure(e, this.clock.now()).transient);
-    this.live = new LiveConfig(subject, tunableShape, tunableShape.partial(), { ...QUARANTINE_DEFAULTS, ...defined(rest) } as QuarantineTunables);
+    this.live = LiveConfig.withDefaults<QuarantineTunables>(subject, tunableShape, QUARANTINE_DEFAULTS, rest);
   }
 
   /** The key an input is known by. */

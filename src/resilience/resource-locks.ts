@@ -151,7 +151,7 @@ export class ResourceManager {
     const { resources, clock, bus, ...rest } = parseWith(subject, optionsSchema, options);
     this.clock = clock ?? realClock;
     this.bus = bus;
-    this.live = new LiveConfig(subject, tunableShape, tunableShape.partial(), { ...RESOURCE_MANAGER_DEFAULTS, ...defined(rest) } as ResourceManagerTunables);
+    this.live = LiveConfig.withDefaults<ResourceManagerTunables>(subject, tunableShape, RESOURCE_MANAGER_DEFAULTS, rest);
     for (const [name, spec] of Object.entries(resources ?? {})) this.define(name, defined(spec) as ResourceSpec);
   }
 

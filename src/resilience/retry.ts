@@ -19,7 +19,7 @@
 import { z } from 'zod';
 import { realClock, systemRandom, type Clock, type EventBus, type Random } from '../runtime/index.ts';
 import { fullJitterDelay } from './backoff.ts';
-import { LiveConfig, TunablePolicy, parseWith, schemas, defined, type WiringOptions } from './options.ts';
+import { LiveConfig, TunablePolicy, parseWith, schemas, type WiringOptions } from './options.ts';
 import { NEVER_ABORTED, type Policy, type PolicyContext, type Work } from './policy.ts';
 import { classifyFailure, type FailureClass } from './transient.ts';
 
@@ -114,10 +114,7 @@ export class Retry extends TunablePolicy<RetryTunables> implements Policy<RetryC
     this.bus = bus;
     this.random = random ?? systemRandom;
     this.classify = classify ?? classifyFailure;
-    this.live = new LiveConfig(subject, tunableSchema, tunableShape.partial(), {
-      ...RETRY_DEFAULTS,
-      ...defined(rest),
-    } as RetryTunables);
+    this.live = LiveConfig.withDefaults<RetryTunables>(subject, tunableShape, RETRY_DEFAULTS, rest, tunableSchema);
   }
 
   async execute<T>(fn: Work<T, RetryContext>, signal?: AbortSignal): Promise<T> {

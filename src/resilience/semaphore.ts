@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 import { realClock, disposable, type Clock, type Disposable, type EventBus } from '../runtime/index.ts';
-import { LiveConfig, TunablePolicy, parseWith, schemas, defined, type WiringOptions } from './options.ts';
+import { LiveConfig, TunablePolicy, parseWith, schemas, type WiringOptions } from './options.ts';
 import { NEVER_ABORTED_CONTEXT, contextFor, type Policy, type Work } from './policy.ts';
 import { RateLimitedError, type RateLimitReason } from './rate-limited-error.ts';
 import { WaitQueue } from './wait-queue.ts';
@@ -61,10 +61,7 @@ export class Semaphore extends TunablePolicy<SemaphoreTunables> implements Polic
     const { clock, bus, ...rest } = parseWith(subject, optionsSchema, options);
     this.clock = clock ?? realClock;
     this.bus = bus;
-    this.live = new LiveConfig(subject, tunableShape, tunableShape.partial(), {
-      ...SEMAPHORE_DEFAULTS,
-      ...defined(rest),
-    } as SemaphoreTunables);
+    this.live = LiveConfig.withDefaults<SemaphoreTunables>(subject, tunableShape, SEMAPHORE_DEFAULTS, rest);
     this.queue = new WaitQueue(this.clock);
   }
 

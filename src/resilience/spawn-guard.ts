@@ -18,7 +18,7 @@
 import { z } from 'zod';
 import { InvalidSpecError, WardenError, realClock, type Clock, type EventBus, type Timer } from '../runtime/index.ts';
 import { raceAbort } from '../runtime/internal.ts';
-import { LiveConfig, TunablePolicy, parseWith, schemas, defined } from './options.ts';
+import { LiveConfig, TunablePolicy, parseWith, schemas } from './options.ts';
 import { NEVER_ABORTED, type Policy, type PolicyContext, type Work } from './policy.ts';
 import { TimeoutError } from './timeout.ts';
 
@@ -135,7 +135,7 @@ export class SpawnGuard extends TunablePolicy<SpawnGuardTunables> {
     this.clock = clock ?? realClock;
     this.store = store ?? new InProcessSpawnKeyStore(this.clock);
     this.bus = bus;
-    this.live = new LiveConfig(subject, tunableShape, tunableShape.partial(), { ...SPAWN_GUARD_DEFAULTS, ...defined(rest) } as SpawnGuardTunables);
+    this.live = LiveConfig.withDefaults<SpawnGuardTunables>(subject, tunableShape, SPAWN_GUARD_DEFAULTS, rest);
   }
 
   /** Whether a run with this key is in progress in this process. */

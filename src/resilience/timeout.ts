@@ -15,7 +15,7 @@
  */
 import { z } from 'zod';
 import { WardenError, realClock, type Clock, type EventBus } from '../runtime/index.ts';
-import { LiveConfig, TunablePolicy, parseWith, schemas, defined, type WiringOptions } from './options.ts';
+import { LiveConfig, TunablePolicy, parseWith, schemas, type WiringOptions } from './options.ts';
 import { NEVER_ABORTED, type Policy, type PolicyContext, type Work } from './policy.ts';
 
 export type TimeoutStrategy = 'cooperative' | 'aggressive';
@@ -111,10 +111,7 @@ export class Timeout extends TunablePolicy<TimeoutTunables> implements Policy {
     const { clock, bus, ...rest } = parseWith(subject, optionsSchema, options);
     this.clock = clock ?? realClock;
     this.bus = bus;
-    this.live = new LiveConfig(subject, tunableShape, tunableShape.partial(), {
-      ...TIMEOUT_DEFAULTS,
-      ...defined(rest),
-    } as TimeoutTunables);
+    this.live = LiveConfig.withDefaults<TimeoutTunables>(subject, tunableShape, TIMEOUT_DEFAULTS, rest);
   }
 
   execute<T>(fn: Work<T>, signal?: AbortSignal): Promise<T> {

@@ -16,7 +16,7 @@
  */
 import { z } from 'zod';
 import { realClock, type Clock, type EventBus, type Timer } from '../runtime/index.ts';
-import { LiveConfig, parseWith, reportConfigured, schemas, defined, type WiringOptions } from './options.ts';
+import { LiveConfig, parseWith, reportConfigured, schemas, type WiringOptions } from './options.ts';
 import { NEVER_ABORTED_CONTEXT, contextFor, type Policy, type Work } from './policy.ts';
 import { RateLimitedError, type RateLimitReason } from './rate-limited-error.ts';
 import { WaitQueue, type Waiter } from './wait-queue.ts';
@@ -72,11 +72,7 @@ export class TokenBucket implements Policy {
     this.clock = clock ?? realClock;
     this.bus = bus;
     const perMinute = rest.perMinute ?? TOKEN_BUCKET_DEFAULTS.perMinute;
-    this.live = new LiveConfig(subject, tunableShape, tunableShape.partial(), {
-      ...TOKEN_BUCKET_DEFAULTS,
-      burst: perMinute,
-      ...defined(rest),
-    } as TokenBucketTunables);
+    this.live = LiveConfig.withDefaults<TokenBucketTunables>(subject, tunableShape, { ...TOKEN_BUCKET_DEFAULTS, burst: perMinute }, rest);
     this.queue = new WaitQueue(this.clock);
     this.tokens = this.live.current.burst;
     this.updatedAt = this.clock.now();
