@@ -134,6 +134,15 @@ export abstract class ProviderAdapter<Client = unknown> implements ModelClient {
     return this.client;
   }
 
+  /** `fn` with the SDK client; whatever it throws (or loading the SDK throws) as a model error. */
+  protected async withClient<T>(signal: AbortSignal, fn: (client: Client) => Promise<T>): Promise<T> {
+    try {
+      return await fn(await this.sdk());
+    } catch (error) {
+      throw toModelError(error, this.name, this.model, signal, this.clock);
+    }
+  }
+
   /**
    * What to throw for `error`, thrown while reading an opened stream after `events` events and
    * `chars` characters: a provider's error as it is, a cut connection or a malformed event as a

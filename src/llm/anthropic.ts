@@ -25,7 +25,6 @@ import { InvalidSpecError } from '../runtime/index.ts';
 import { ProviderAdapter, estimateTokens, type AdapterOptions, type AttemptResult, type StreamMeta } from './adapter.ts';
 import { makeUsage, type OutputDelta } from './accumulate.ts';
 import { MalformedResponseError, StreamInterruptedError } from './errors.ts';
-import { toModelError } from './provider-error.ts';
 import { promptChars, type PreparedRequest } from './request.ts';
 import type { FinishReason, ToolCall, Usage } from './types.ts';
 
@@ -150,16 +149,9 @@ export class AnthropicAdapter extends ProviderAdapter<Anthropic> {
   }
 
   async send(request: PreparedRequest, signal: AbortSignal): Promise<AttemptResult> {
-    let message: Anthropic.Message;
-    try {
-      message = (await (
-        await this.sdk()
-      ).messages.create({ ...this.body(request), stream: false } as unknown as Anthropic.MessageCreateParamsNonStreaming, {
-        signal,
-      })) as Anthropic.Message;
-    } catch (error) {
-      throw toModelError(error, this.name, this.model, signal, this.clock);
-    }
+    const message = (await this.withClient(signal, (sdk) =>
+      sdk.messages.create({ ...this.body(request), stream: false } as unknown as Anthropic.MessageCreateParamsNonStreaming, { signal }),
+    )) as Anthropic.Message;
     if (typeof message !== 'object' || message === null || !Array.isArray(message.content)) {
       throw new MalformedResponseError(this.name, this.model, 'no content array in the message');
     }
@@ -188,14 +180,9 @@ export class AnthropicAdapter extends ProviderAdapter<Anthropic> {
   }
 
   async *open(request: PreparedRequest, signal: AbortSignal, meta: StreamMeta): AsyncIterable<OutputDelta> {
-    let stream: AsyncIterable<Anthropic.RawMessageStreamEvent>;
-    try {
-      stream = await (await this.sdk()).messages.create({ ...this.body(request), stream: true } as unknown as Anthropic.MessageCreateParamsStreaming, {
-        signal,
-      });
-    } catch (error) {
-      throw toModelError(error, this.name, this.model, signal, this.clock);
-    }
+    const stream: AsyncIterable<Anthropic.RawMessageStreamEvent> = await this.withClient(signal, (sdk) =>
+      sdk.messages.create({ ...this.body(request), stream: true } as unknown as Anthropic.MessageCreateParamsStreaming, { signal }),
+    );
     const output = this.outputTool(request);
     /** Content-block index → what the block is: text, the output tool, or the n-th tool call. */
     const blocks = new Map<number, { kind: 'text' } | { kind: 'output' } | { kind: 'call'; index: number }>();

@@ -18,7 +18,6 @@ import { ProviderAdapter, estimateTokens, type AdapterOptions, type AttemptResul
 import { makeUsage, type OutputDelta } from './accumulate.ts';
 import { MalformedResponseError, StreamInterruptedError } from './errors.ts';
 import { assertNever } from '../runtime/internal.ts';
-import { toModelError } from './provider-error.ts';
 import { parseArguments, promptChars, type PreparedRequest } from './request.ts';
 import type { FinishReason, Usage } from './types.ts';
 
@@ -136,16 +135,11 @@ export class OpenAIAdapter extends ProviderAdapter<OpenAI> {
   }
 
   async send(request: PreparedRequest, signal: AbortSignal): Promise<AttemptResult> {
-    let completion: OpenAI.Chat.Completions.ChatCompletion;
-    try {
-      completion = (await (
-        await this.sdk()
-      ).chat.completions.create({ ...this.body(request), stream: false } as unknown as OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming, {
+    const completion = (await this.withClient(signal, (sdk) =>
+      sdk.chat.completions.create({ ...this.body(request), stream: false } as unknown as OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming, {
         signal,
-      })) as OpenAI.Chat.Completions.ChatCompletion;
-    } catch (error) {
-      throw toModelError(error, this.name, this.model, signal, this.clock);
-    }
+      }),
+    )) as OpenAI.Chat.Completions.ChatCompletion;
     const choice = completion?.choices?.[0];
     if (choice === undefined || typeof choice.message !== 'object' || choice.message === null) {
       throw new MalformedResponseError(this.name, this.model, 'no choices[0].message in the completion');
@@ -167,19 +161,16 @@ export class OpenAIAdapter extends ProviderAdapter<OpenAI> {
   }
 
   async *open(request: PreparedRequest, signal: AbortSignal, meta: StreamMeta): AsyncIterable<OutputDelta> {
-    let stream: AsyncIterable<OpenAI.Chat.Completions.ChatCompletionChunk>;
-    try {
-      stream = await (await this.sdk()).chat.completions.create(
+    const stream: AsyncIterable<OpenAI.Chat.Completions.ChatCompletionChunk> = await this.withClient(signal, (sdk) =>
+      sdk.chat.completions.create(
         {
           ...this.body(request),
           stream: true,
           stream_options: { include_usage: true },
         } as unknown as OpenAI.Chat.Completions.ChatCompletionCreateParamsStreaming,
         { signal },
-      );
-    } catch (error) {
-      throw toModelError(error, this.name, this.model, signal, this.clock);
-    }
+      ),
+    );
     let finish: FinishReason | undefined;
     let usage: Usage | undefined;
     let events = 0;
