@@ -1,7 +1,7 @@
 /** Retry on the virtual clock: attempts, backoff, Retry-After, aborts, events and hot config. */
 import { describe, expect, it } from 'vitest';
 import { recordedClock } from '../../test/support/recorded-clock.ts';
-import { isWardenError, seededRandom, type WardenEvent } from '../runtime/index.ts';
+import { isWardenError, seededRandom, type VirtualClock, type WardenEvent } from '../runtime/index.ts';
 import { Retry } from './retry.ts';
 import { fullJitterDelay } from './backoff.ts';
 import { HttpStatusError } from './transient.ts';
@@ -13,6 +13,17 @@ function setup(options: ConstructorParameters<typeof Retry>[0] = {}) {
 }
 
 const unavailable = () => Object.assign(new Error('503'), { status: 503 });
+
+/** Run through `retry` a call that fails once with a 429 asking for 5 s, then answers 'ok'; when each attempt started. */
+function afterOne429(clock: VirtualClock, retry: Retry): { starts: number[]; p: Promise<string> } {
+  const starts: number[] = [];
+  const p = retry.execute(({ attempt }) => {
+    starts.push(clock.now());
+    if (attempt === 1) throw new HttpStatusError(429, 'http://x', 5000, true);
+    return 'ok';
+  });
+  return { starts, p };
+}
 
 describe('Retry', () => {
   it('retries a transient failure after a full-jitter delay and returns the value', async () => {
@@ -120,12 +131,7 @@ describe('Retry', () => {
 
   it("with retryOn: 'all' still waits the Retry-After the classifier reads", async () => {
     const { clock, retry } = setup({ retryOn: 'all', baseDelayMs: 10 });
-    const starts: number[] = [];
-    const p = retry.execute(({ attempt }) => {
-      starts.push(clock.now());
-      if (attempt === 1) throw new HttpStatusError(429, 'http://x', 5000, true);
-      return 'ok';
-    });
+    const { starts, p } = afterOne429(clock, retry);
     await clock.advance(5000);
     await expect(p).resolves.toBe('ok');
     expect(starts).toEqual([0, 5000]);
@@ -133,12 +139,7 @@ describe('Retry', () => {
 
   it('waits exactly the Retry-After the server asked for', async () => {
     const { clock, retry } = setup({ baseDelayMs: 10 });
-    const starts: number[] = [];
-    const p = retry.execute(({ attempt }) => {
-      starts.push(clock.now());
-      if (attempt === 1) throw new HttpStatusError(429, 'http://x', 5000, true);
-      return 'ok';
-    });
+    const { starts, p } = afterOne429(clock, retry);
     await clock.advance(4999);
     expect(starts).toEqual([0]);
     await clock.advance(1);
