@@ -158,7 +158,7 @@ export {
   importJsonl, exportJsonl, parseJsonl, toJsonl, MEMORY_TOOLS, MEMORY_TOOL_NAMES, EntitySchema,
   RelationSchema, parseWriteInput, parseReadInput, FILE_LOCK_DEFAULTS, EntityNotFoundError,
   MemoryInputError, MemoryLockTimeoutError, MemoryFileError, MemoryUnavailableError, relationKey,
-  MemoryDiskFullError,
+  MemoryDiskFullError, readRejectedLines,
 } from './memory/index.ts';
 export type {
   MemoryBackendOptions, OpenMemoryGraphContext, FileGraphOptions, StoreGraphOptions, MemoryAccess,

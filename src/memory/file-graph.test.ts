@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { rejectedLines } from '../../test/support/rejected-lines.ts';
+import { readRejectedLines } from './index.ts';
 import { EventBus, realClock, type WardenEvent } from '../runtime/index.ts';
 import { openFileGraph } from './file-graph.ts';
 import { isWardenError } from '../runtime/index.ts';
@@ -50,7 +50,7 @@ describe('repair on load', () => {
       expect.stringMatching(/^F:3: not valid JSON .*kept in F\.rejected$/),
       expect.stringMatching(/^F:6: a last line cut short .*kept in F\.rejected$/),
     ]);
-    expect(rejectedLines(file).map((x) => [x.line, x.text])).toEqual([
+    expect(readRejectedLines(file).map((x) => [x.line, x.text])).toEqual([
       [2, '{"type":"entity","name":'],
       [3, 'not json at all'],
       [6, '{"type":"entity","name":"Cy","entityType":"x","observ'],
@@ -62,7 +62,7 @@ describe('repair on load', () => {
     const again: string[] = [];
     const g2 = await openFileGraph({ path: file, warn: (m) => again.push(m) });
     expect(again).toEqual([]);
-    expect(rejectedLines(file)).toHaveLength(3);
+    expect(readRejectedLines(file)).toHaveLength(3);
     await g2.close();
   });
 
@@ -92,7 +92,7 @@ describe('repair on load', () => {
     const g = await openFileGraph({ path: file, warn: (m) => warnings.push(m) });
     expect((await g.read({ tool: 'read_graph' })).entities.map((x) => x.name)).toEqual(['Ada']);
     expect(warnings).toEqual([expect.stringContaining(':2: a write cut short (2 of its 3 lines)')]);
-    expect(rejectedLines(file)[0]!.text).toBe(torn);
+    expect(readRejectedLines(file)[0]!.text).toBe(torn);
     // The file keeps working: the next write lands after the good part.
     await g.write({ tool: 'create_entities', entities: [{ name: 'Z', entityType: 't', observations: [] }] });
     await g.close();
@@ -105,7 +105,7 @@ describe('repair on load', () => {
     const { file, warnings } = setup([e('Ada'), JSON.stringify({ type: 'warden.group', lines: 2 }), e('P'), 'garbage', e('Q')].join('\n'));
     const g = await openFileGraph({ path: file, warn: (m) => warnings.push(m) });
     expect((await g.read({ tool: 'read_graph' })).entities.map((x) => x.name)).toEqual(['Ada', 'Q']);
-    expect(rejectedLines(file).map((x) => x.line)).toEqual([2, 3, 4]);
+    expect(readRejectedLines(file).map((x) => x.line)).toEqual([2, 3, 4]);
     await g.close();
   });
 

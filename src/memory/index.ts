@@ -71,3 +71,4 @@ export type {
   MemoryGraphInfo,
 } from './types.ts';
 export type { RejectedLine } from './jsonl-log.ts';
+export { readRejectedLines } from './rejected-lines.ts';

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, truncateSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { rejectedLines } from '../../test/support/rejected-lines.ts';
+import { readRejectedLines } from './index.ts';
 import { openFileGraph } from './file-graph.ts';
 
 const e = (name: string, observations: string[] = [], entityType = 'thing'): string => JSON.stringify({ type: 'entity', name, entityType, observations });
@@ -45,7 +45,7 @@ describe('a group header that does not fit the lines after it', () => {
     const g = await open(file);
     expect(g.names).toEqual(['Ada', 'Bob', 'Cy']);
     expect(g.relations).toBe(1);
-    expect(rejectedLines(file).map((x) => [x.line, x.text])).toEqual([[2, header(1000)]]);
+    expect(readRejectedLines(file).map((x) => [x.line, x.text])).toEqual([[2, header(1000)]]);
     expect(g.warnings).toEqual([
       expect.stringMatching(
         /^F:2: a "warden\.group" header that does not fit the lines after it \(1000 lines declared, and the 3 whole records after it end the file\); set aside alone/,
@@ -59,7 +59,7 @@ describe('a group header that does not fit the lines after it', () => {
     const file = fileWith([e('Ada'), header(3), e('Bob'), frame(inner), ...inner, e('Eve')].join('\n') + '\n');
     const g = await open(file);
     expect(g.names).toEqual(['Ada', 'Bob', 'Cy', 'Dee', 'Eve']);
-    expect(rejectedLines(file).map((x) => x.line)).toEqual([2]);
+    expect(readRejectedLines(file).map((x) => x.line)).toEqual([2]);
     expect(g.warnings[0]).toContain('another header comes 2 lines after it, within its 3');
     await g.close();
   });
@@ -68,7 +68,7 @@ describe('a group header that does not fit the lines after it', () => {
     const file = fileWith([header(2, 9_999), e('Bob'), e('Cy'), e('Dee')].join('\n') + '\n');
     const g = await open(file);
     expect(g.names).toEqual(['Bob', 'Cy', 'Dee']);
-    expect(rejectedLines(file).map((x) => x.line)).toEqual([1]);
+    expect(readRejectedLines(file).map((x) => x.line)).toEqual([1]);
     await g.close();
   });
 
@@ -79,7 +79,7 @@ describe('a group header that does not fit the lines after it', () => {
     const g = await open(file);
     expect(g.names).toEqual(['Ada']);
     expect(g.warnings).toEqual([expect.stringContaining(':2: a write cut short (2 of its 3 lines)')]);
-    expect(rejectedLines(file)[0]!.text).toBe(torn.slice(0, -1));
+    expect(readRejectedLines(file)[0]!.text).toBe(torn.slice(0, -1));
     await g.close();
   });
 
@@ -110,11 +110,11 @@ describe('duplicates merged on load', () => {
       'F:5: duplicate relation "Ada -[knows]-> Bob" collapsed into the first',
     ]);
     await g.close();
-    expect(rejectedLines(file).map((x) => [x.line, x.text])).toEqual([
+    expect(readRejectedLines(file).map((x) => [x.line, x.text])).toEqual([
       [3, e('Ada', ['b'], 'robot')],
       [5, r('Ada', 'Bob')],
     ]);
-    expect(rejectedLines(file)[0]!.reason).toBe(
+    expect(readRejectedLines(file)[0]!.reason).toBe(
       'duplicate entity "Ada" collapsed into the first (its observations were added to it); the line is kept here as it was',
     );
     const reopened = await openFileGraph({ path: file });

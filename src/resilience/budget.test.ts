@@ -1,6 +1,6 @@
 /** Budgets: nested scopes, reserve/commit, refusal before the call, events, and the overshoot properties. */
 import { describe, expect, it } from 'vitest';
-import { recordedClock } from '../../test/support/recorded-clock.ts';
+import { startHarnessEvents } from '../testing/event-log.ts';
 import fc from 'fast-check';
 import { VirtualClock, isWardenError, type WardenEvent } from '../runtime/index.ts';
 import { Budget, BudgetExceededError } from './budget.ts';
@@ -11,7 +11,7 @@ const pricing = {
 };
 
 function tree() {
-  const { clock, bus, events } = recordedClock();
+  const { clock, bus, events } = startHarnessEvents();
   const global = new Budget({ scope: 'global', limits: { usd: 10 }, pricing, clock, bus });
   const agent = global.child({ scope: 'agent:ceo', limits: { usd: 5 } });
   const run = agent.child({ scope: 'run:1', limits: { usd: 1, tokens: 100_000, steps: 3, wallMs: 60_000 } });

@@ -1,6 +1,6 @@
 /** Circuit breaker: transitions, probes, stale outcomes, isolation, snapshots, and the probe-count property. */
 import { describe, expect, it } from 'vitest';
-import { recordedClock } from '../../test/support/recorded-clock.ts';
+import { startHarnessEvents } from '../testing/event-log.ts';
 import fc from 'fast-check';
 import { VirtualClock, type WardenEvent } from '../runtime/index.ts';
 import { BrokenCircuitError, CircuitBreaker, type BreakerOptions } from './circuit-breaker.ts';
@@ -9,7 +9,7 @@ const fail = () => Promise.reject(Object.assign(new Error('503'), { status: 503 
 const ok = () => Promise.resolve('ok');
 
 function setup(options: BreakerOptions = {}) {
-  const { clock, bus, events } = recordedClock();
+  const { clock, bus, events } = startHarnessEvents();
   const breaker = new CircuitBreaker({ clock, bus, name: 'dep', ...options });
   const kinds = () =>
     events

@@ -1,12 +1,12 @@
 /** The degradation ladder: primary, fallback, cache, static answer and queue, each reported. */
 import { describe, expect, it } from 'vitest';
-import { recordedClock } from '../../test/support/recorded-clock.ts';
+import { startHarnessEvents } from '../testing/event-log.ts';
 import { VirtualClock, type WardenEvent } from '../runtime/index.ts';
 import { DegradationLadder } from './degradation.ts';
 import { InProcessResultCache } from './result-cache.ts';
 
 function ladder(primaryUp: { value: boolean }, fallbackUp: { value: boolean }) {
-  const { clock, bus, events } = recordedClock(1000);
+  const { clock, bus, events } = startHarnessEvents(1000);
   const cache = new InProcessResultCache<string>({ clock });
   const queued: string[] = [];
   const l = new DegradationLadder<{ q: string }, string, { ticket: number }>({

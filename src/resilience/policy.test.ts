@@ -1,11 +1,11 @@
 /** Composition with wrap, and hot configuration across policies. */
 import { describe, expect, it } from 'vitest';
-import { recordedClock } from '../../test/support/recorded-clock.ts';
+import { startHarnessEvents } from '../testing/event-log.ts';
 import { seededRandom } from '../runtime/index.ts';
 import { Budget, CircuitBreaker, ProviderLimiter, Retry, Semaphore, SpawnGuard, Timeout, wrap, type Policy } from './index.ts';
 
 function setup() {
-  const { clock, bus, events } = recordedClock();
+  const { clock, bus, events } = startHarnessEvents();
   return { clock, bus, events };
 }
 

@@ -1,6 +1,6 @@
 /** Poison quarantine: crash counting, quarantine, listing and release. */
 import { describe, expect, it } from 'vitest';
-import { recordedClock } from '../../test/support/recorded-clock.ts';
+import { startHarnessEvents } from '../testing/event-log.ts';
 import { isWardenError } from '../runtime/index.ts';
 import { InProcessQuarantineStore, Quarantine, QuarantinedError } from './quarantine.ts';
 
@@ -9,7 +9,7 @@ const bug = () => {
 };
 
 function setup(options: ConstructorParameters<typeof Quarantine>[0] = {}) {
-  const { clock, bus, events } = recordedClock();
+  const { clock, bus, events } = startHarnessEvents();
   return { clock, events, q: new Quarantine({ clock, bus, maxCrashes: 3, ...options }) };
 }
 

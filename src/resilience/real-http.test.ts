@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { recordedClock } from '../../test/support/recorded-clock.ts';
+import { startHarnessEvents } from '../testing/event-log.ts';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
 import { type VirtualClock, seededRandom, settle, type WardenEvent } from '../runtime/index.ts';
@@ -69,7 +69,7 @@ beforeEach(() => {
 });
 
 function setup(breakerFailures = 5) {
-  const { clock, bus, events } = recordedClock(START);
+  const { clock, bus, events } = startHarnessEvents(START);
   const retry = new Retry({ clock, bus, random: seededRandom(9), maxAttempts: 4, baseDelayMs: 1000, maxRetryAfterMs: 10_000 });
   const breaker = new CircuitBreaker({ clock, bus, name: 'llm', trip: { kind: 'consecutive', failures: breakerFailures }, openMs: 30_000 });
   const delays = () => events.filter((e) => e.type === 'retry.attempt_failed').map((e) => (e as WardenEvent<'retry.attempt_failed'>).delayMs);

@@ -1,12 +1,12 @@
 /** Resource locks: FIFO, capacity, timeouts, deadlock refusal, global order, and the no-surviving-deadlock property. */
 import { describe, expect, it } from 'vitest';
-import { recordedClock } from '../../test/support/recorded-clock.ts';
+import { startHarnessEvents } from '../testing/event-log.ts';
 import fc from 'fast-check';
 import { VirtualClock, settle } from '../runtime/index.ts';
 import { DeadlockDetectedError, ResourceManager, ResourceTimeoutError } from './resource-locks.ts';
 
 function setup(options: ConstructorParameters<typeof ResourceManager>[0] = {}) {
-  const { clock, bus, events } = recordedClock();
+  const { clock, bus, events } = startHarnessEvents();
   return { clock, events, rm: new ResourceManager({ clock, bus, acquireTimeoutMs: 5000, ...options }) };
 }
 

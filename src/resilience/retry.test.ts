@@ -1,13 +1,13 @@
 /** Retry on the virtual clock: attempts, backoff, Retry-After, aborts, events and hot config. */
 import { describe, expect, it } from 'vitest';
-import { recordedClock } from '../../test/support/recorded-clock.ts';
+import { startHarnessEvents } from '../testing/event-log.ts';
 import { isWardenError, seededRandom, type VirtualClock, type WardenEvent } from '../runtime/index.ts';
 import { Retry } from './retry.ts';
 import { fullJitterDelay } from './backoff.ts';
 import { HttpStatusError } from './transient.ts';
 
 function setup(options: ConstructorParameters<typeof Retry>[0] = {}) {
-  const { clock, bus, events } = recordedClock();
+  const { clock, bus, events } = startHarnessEvents();
   const retry = new Retry({ clock, bus, random: seededRandom(1), ...options });
   return { clock, bus, events, retry };
 }

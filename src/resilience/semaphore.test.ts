@@ -1,6 +1,6 @@
 /** Semaphore (bulkhead): concurrency cap, FIFO queue, queue limits, aborts and live resizing. */
 import { describe, expect, it } from 'vitest';
-import { recordedClock } from '../../test/support/recorded-clock.ts';
+import { startHarnessEvents } from '../testing/event-log.ts';
 import { Semaphore } from './semaphore.ts';
 import { RateLimitedError } from './rate-limited-error.ts';
 
@@ -11,7 +11,7 @@ function deferred() {
 }
 
 function setup(options: ConstructorParameters<typeof Semaphore>[0] = {}) {
-  const { clock, bus, events } = recordedClock();
+  const { clock, bus, events } = startHarnessEvents();
   return { clock, events, sem: new Semaphore({ clock, bus, name: 'llm', maxConcurrent: 2, maxQueue: 2, queueTimeoutMs: 1000, ...options }) };
 }
 

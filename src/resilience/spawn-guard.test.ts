@@ -1,12 +1,12 @@
 /** Spawn guard: join or refuse, release on every exit path, and the single-run property. */
 import { describe, expect, it } from 'vitest';
-import { recordedClock } from '../../test/support/recorded-clock.ts';
+import { startHarnessEvents } from '../testing/event-log.ts';
 import fc from 'fast-check';
 import { VirtualClock, settle } from '../runtime/index.ts';
 import { InProcessSpawnKeyStore, SpawnConflictError, SpawnGuard } from './spawn-guard.ts';
 
 function setup(maxHoldMs = 60_000) {
-  const { clock, bus, events } = recordedClock();
+  const { clock, bus, events } = startHarnessEvents();
   const store = new InProcessSpawnKeyStore(clock);
   return { clock, events, store, guard: new SpawnGuard({ clock, bus, store, maxHoldMs }) };
 }

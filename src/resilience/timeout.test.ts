@@ -1,11 +1,11 @@
 /** Cooperative and aggressive timeouts on the virtual clock. */
 import { describe, expect, it } from 'vitest';
-import { recordedClock } from '../../test/support/recorded-clock.ts';
+import { startHarnessEvents } from '../testing/event-log.ts';
 import { type VirtualClock, isWardenError } from '../runtime/index.ts';
 import { Timeout, TimeoutError } from './timeout.ts';
 
 function setup(options: ConstructorParameters<typeof Timeout>[0] = {}) {
-  const { clock, bus, events } = recordedClock();
+  const { clock, bus, events } = startHarnessEvents();
   return { clock, events, timeout: new Timeout({ clock, bus, timeoutMs: 1000, ...options }) };
 }
 

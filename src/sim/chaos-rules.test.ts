@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { thrownBy } from '../../test/support/thrown-by.ts';
+import { thrownBy } from '../testing/index.ts';
 import { isWardenError } from '../runtime/index.ts';
 import { ChaosPlanner, parseRules, type ChaosRule } from './chaos-rules.ts';
 

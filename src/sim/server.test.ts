@@ -5,7 +5,7 @@
  * sequence and default, determinism, token counts, prefill and the inspection endpoints.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { thrownBy } from '../../test/support/thrown-by.ts';
+import { thrownBy } from '../testing/index.ts';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
 import { isWardenError } from '../runtime/index.ts';

@@ -32,6 +32,7 @@ export type { Random } from '../runtime/index.ts';
 export { waitFor, WaitTimeoutError, WAIT_FOR_DEFAULTS } from './wait-for.ts';
 export type { WaitForOptions } from './wait-for.ts';
 export { recordEvents } from './event-log.ts';
+export { thrownBy } from './thrown-by.ts';
 export type { EventLog } from './event-log.ts';
 export { withStores, storeCase, describeStores, TestDatabaseError } from './store-matrix.ts';
 export type { StoreCase, TestStore, TestStoreKind, TestStoreLocation, StoreMatrixOptions, DescribeFunction } from './store-matrix.ts';
