@@ -7,7 +7,8 @@ export default defineConfig({
   environments: { ssr: { resolve: { conditions: ['warden-dev'] } } },
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    exclude: ['test/chaos/**', 'node_modules/**'],
+    // `*.slow.test.ts` run in `npm run test:slow` (vitest.slow.config.ts), not here.
+    exclude: ['test/chaos/**', 'node_modules/**', '**/*.slow.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },
