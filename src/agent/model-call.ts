@@ -6,8 +6,7 @@
  * it fails). A streamed call beats on every delta. A call the client queued instead of answering
  * is an error: an agent needs the answer now.
  */
-import type { Budget } from '../resilience/index.ts';
-import { ResilientModelClient, type ModelClient, type ModelRequest, type ModelResponse } from '../llm/index.ts';
+import { ResilientModelClient, type ModelCallOptions, type ModelClient, type ModelRequest, type ModelResponse } from '../llm/index.ts';
 import { estimateMessageTokens } from './context.ts';
 import type { Conversation } from './conversation.ts';
 import type { Execution } from './execution.ts';
@@ -26,7 +25,7 @@ export class ModelCaller {
 
   async call(model: ModelClient, request: ModelRequest, signal: AbortSignal, stream: boolean): Promise<ModelResponse> {
     const budget = this.spend.budget();
-    if (model instanceof ResilientModelClient) return this.answer(model, request, { signal, budget }, stream);
+    if (model instanceof ResilientModelClient) return this.answer(model, request, { signal, budget, runId: this.execution.runId }, stream);
     const inputTokens = this.conversation.messages.reduce((n, m) => n + estimateMessageTokens(m), 0);
     const reservation = budget.reserve({ steps: 1, tokens: inputTokens + (request.maxOutputTokens ?? 0) });
     let response: ModelResponse | undefined;
@@ -39,7 +38,7 @@ export class ModelCaller {
     }
   }
 
-  private async answer(model: ModelClient, request: ModelRequest, options: { signal: AbortSignal; budget?: Budget }, stream: boolean): Promise<ModelResponse> {
+  private async answer(model: ModelClient, request: ModelRequest, options: ModelCallOptions, stream: boolean): Promise<ModelResponse> {
     let response;
     if (stream) {
       const deltas = model.stream(request, options);

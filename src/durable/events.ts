@@ -6,10 +6,20 @@ import type { StoredError } from '../store/index.ts';
 
 declare module '../runtime/index.ts' {
   interface WardenEventMap {
-    /** A run began executing for the first time. */
-    'run.started': { readonly runId: string; readonly name: string; readonly traceId: string };
-    /** A run was claimed again (after a crash, a suspension or a retry) and is replaying its journal. */
-    'run.resumed': { readonly runId: string; readonly name: string; readonly epoch: number; readonly journaled: number };
+    /**
+     * A run began executing for the first time. A replay of a dead letter names the letter, and
+     * the run and trace it came from (`replayOf`), so a trace can link the two.
+     */
+    'run.started': {
+      readonly runId: string;
+      readonly name: string;
+      readonly traceId: string;
+      readonly replayOf?: { readonly letterId: string; readonly traceId: string; readonly runId: string | undefined };
+    };
+    /** A run was claimed again (after a crash, a suspension or a retry) and is replaying its journal; it keeps its `traceId`. */
+    'run.resumed': { readonly runId: string; readonly name: string; readonly traceId: string; readonly epoch: number; readonly journaled: number };
+    /** A step or effect is about to run for the first time (not emitted when its outcome is replayed). */
+    'run.step_started': { readonly runId: string; readonly step: string; readonly seq: number; readonly kind: 'step' | 'effect' };
     'run.step_completed': {
       readonly runId: string;
       readonly step: string;

@@ -58,7 +58,7 @@ for (const c of withStores()) {
         [1, 'summarise', '{"text":"otp-1+otp-2"}'],
       ]);
       expect(await store.getRun(id)).toMatchObject({ status: 'completed', output: 'otp-1+otp-2' });
-      expect(types('run.')).toEqual(['run.started', 'run.step_completed', 'run.step_completed', 'run.completed']);
+      expect(types('run.')).toEqual(['run.started', 'run.step_started', 'run.step_completed', 'run.step_started', 'run.step_completed', 'run.completed']);
     });
 
     it('resumes a crashed run from its journal without running the journaled steps again, and fences the old incarnation', async () => {

@@ -247,6 +247,7 @@ export class RunContext {
         throw e;
       }
     };
+    this.emit({ type: 'run.step_started', runId: this.id, step: name, seq, kind });
     let value: unknown;
     try {
       value = options.retry === undefined ? await once() : await options.retry.execute(once, this.signal);

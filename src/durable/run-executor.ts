@@ -44,9 +44,13 @@ export class RunExecutor {
     }
     if (bus !== undefined) {
       if (epoch === 1 && journal.length === 0) {
-        if (bus.wants('run.started')) bus.emit({ type: 'run.started', runId: id, name: def.name, traceId: claimed.traceId });
+        if (bus.wants('run.started')) {
+          const letter = claimed.replayOf === undefined ? undefined : await store.getDeadLetter(claimed.replayOf);
+          const replayOf = letter === undefined ? {} : { replayOf: { letterId: letter.id, traceId: letter.traceId, runId: letter.runId } };
+          bus.emit({ type: 'run.started', runId: id, name: def.name, traceId: claimed.traceId, ...replayOf });
+        }
       } else if (bus.wants('run.resumed')) {
-        bus.emit({ type: 'run.resumed', runId: id, name: def.name, epoch, journaled: journal.length });
+        bus.emit({ type: 'run.resumed', runId: id, name: def.name, traceId: claimed.traceId, epoch, journaled: journal.length });
       }
     }
     const ctx = new RunContext(

@@ -36,7 +36,7 @@ export async function runAttempt(
   const adapter = target.adapter;
   const attempt = ++state.attempts;
   const bus = settings.bus;
-  const base = { client: settings.name, callId: state.callId, provider: adapter.name, model: adapter.model, attempt, stream: state.stream };
+  const base = { ...state.ids, provider: adapter.name, model: adapter.model, attempt, stream: state.stream };
   if (state.lastTarget === target && bus?.wants('llm.retry')) bus.emit({ type: 'llm.retry', ...base, after: describeError(state.lastError) });
   state.lastTarget = target;
   const resumeText = state.resumeTarget === target ? state.resumeText : '';

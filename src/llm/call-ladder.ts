@@ -61,8 +61,7 @@ function runOnModel(settings: ClientSettings, state: CallState, target: ModelTar
     if (bus?.wants('llm.fallback')) {
       bus.emit({
         type: 'llm.fallback',
-        client: settings.name,
-        callId: state.callId,
+        ...state.ids,
         from: { provider: previous.adapter.name, model: previous.adapter.model },
         to: { provider: target.adapter.name, model: target.adapter.model },
         error: describeError(state.lastError),

@@ -17,6 +17,8 @@ import type { ModelRequest, Usage } from './types.ts';
 export interface CallState extends CallTotals {
   /** Unique within the client: `model#12`. */
   readonly callId: string;
+  /** What every event of the call names it by: the client, the call id, and the run it is made for (if any). */
+  readonly ids: { readonly client: string; readonly callId: string; readonly runId?: string };
   readonly request: ModelRequest;
   /** The budget scopes every attempt reserves in: the call's own and/or the client's. */
   readonly budgets: readonly Budget[];
@@ -45,7 +47,7 @@ export interface CallState extends CallTotals {
 
 /** A call before its first attempt. `costUsd` starts at 0 when the client prices, else stays undefined. */
 export function newCallState(
-  callId: string,
+  ids: CallState['ids'],
   request: ModelRequest,
   budgets: readonly Budget[],
   stream: boolean,
@@ -53,7 +55,8 @@ export function newCallState(
   priced: boolean,
 ): CallState {
   return {
-    callId,
+    callId: ids.callId,
+    ids,
     request,
     budgets,
     prepared: undefined,

@@ -43,7 +43,7 @@
  * - `call-state.ts`: what one call carries through all of these.
  */
 import type { Clock } from '../runtime/index.ts';
-import { FallbackExhaustedError, type Budget, type CircuitBreaker, type DegradationLadder } from '../resilience/index.ts';
+import { FallbackExhaustedError, type CircuitBreaker, type DegradationLadder } from '../resilience/index.ts';
 import { budgetsOf, checkCallBudget } from './attempt-budget.ts';
 import { buildCallLadder } from './call-ladder.ts';
 import { newCallState, type CallState } from './call-state.ts';
@@ -80,18 +80,20 @@ export class ResilientModelClient<Q = never> implements ModelClient<Q> {
   }
 
   async complete(request: ModelRequest, options: ModelCallOptions = {}): Promise<ModelResult<Q>> {
-    const state = this.newState(request, false, undefined, options.budget);
+    const state = this.newState(request, false, undefined, options);
     return this.run(state, options.signal);
   }
 
   stream(request: ModelRequest, options: ModelCallOptions = {}): ModelStream<Q> {
-    return createModelStream<Q>((push, signal) => this.run(this.newState(request, true, push, options.budget), signal), options.signal);
+    return createModelStream<Q>((push, signal) => this.run(this.newState(request, true, push, options), signal), options.signal);
   }
 
-  private newState(request: ModelRequest, stream: boolean, push: Push | undefined, budget: Budget | undefined): CallState {
+  private newState(request: ModelRequest, stream: boolean, push: Push | undefined, options: ModelCallOptions): CallState {
     const settings = this.settings;
+    const { budget, runId } = options;
     checkCallBudget(this.name, budget, settings.pricing);
-    return newCallState(`${this.name}#${++this.seq}`, request, budgetsOf(budget, settings.budget), stream, push, settings.pricing !== undefined);
+    const ids = { client: this.name, callId: `${this.name}#${++this.seq}`, ...(runId === undefined ? {} : { runId }) };
+    return newCallState(ids, request, budgetsOf(budget, settings.budget), stream, push, settings.pricing !== undefined);
   }
 
   /** The call down the ladder, and its answer as the level that gave it. */
@@ -105,8 +107,7 @@ export class ResilientModelClient<Q = never> implements ModelClient<Q> {
     } catch (error) {
       voidPartial(state, error);
       const thrown = error instanceof FallbackExhaustedError && !this.hasOtherLevels && error.failures.length === 1 ? error.failures[0]?.error : error;
-      if (bus?.wants('llm.failed'))
-        bus.emit({ type: 'llm.failed', client: this.name, callId: state.callId, attempts: state.attempts, error: describeError(thrown) });
+      if (bus?.wants('llm.failed')) bus.emit({ type: 'llm.failed', ...state.ids, attempts: state.attempts, error: describeError(thrown) });
       throw thrown;
     }
     let result: ModelResponse | QueuedResult<Q>;
@@ -127,8 +128,7 @@ export class ResilientModelClient<Q = never> implements ModelClient<Q> {
     if (bus?.wants('llm.completed')) {
       bus.emit({
         type: 'llm.completed',
-        client: this.name,
-        callId: state.callId,
+        ...state.ids,
         level: result.level,
         attempts: state.attempts,
         totalUsage: state.totalUsage,

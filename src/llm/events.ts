@@ -22,6 +22,8 @@ interface CallEvent {
   readonly client: string;
   /** Unique per call within the client: `model#12`. */
   readonly callId: string;
+  /** The durable run the call is made for, when the caller said (`ModelCallOptions.runId`). */
+  readonly runId?: string;
 }
 
 /** The fields every attempt's event carries. */

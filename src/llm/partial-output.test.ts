@@ -27,7 +27,7 @@ const toolCall: OutputDelta = { type: 'tool_call', index: 0, id: 'c1', name: 'se
 /** A streamed call whose deltas land in `deltas`, with output already delivered. */
 function streamedCall(): { state: CallState; deltas: StreamDelta[] } {
   const deltas: StreamDelta[] = [];
-  const state = newCallState('model#1', { messages: [{ role: 'user', content: 'hi' }] }, [], true, (d) => deltas.push(d), false);
+  const state = newCallState({ client: 'model', callId: 'model#1' }, { messages: [{ role: 'user', content: 'hi' }] }, [], true, (d) => deltas.push(d), false);
   state.attempts = 1;
   state.dirty = true;
   return { state, deltas };

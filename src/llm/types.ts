@@ -191,6 +191,8 @@ export interface ModelCallOptions {
    * ignores it. @default none
    */
   readonly budget?: Budget;
+  /** The durable run this call is made for: its events carry it, so traces and metrics can attribute the call. @default none */
+  readonly runId?: string;
 }
 
 /** The one model-client interface, implemented by every adapter and by the resilient client. */

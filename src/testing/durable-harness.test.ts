@@ -19,7 +19,7 @@ for (const c of withStores()) {
         const def = defineRun('greet', async (run, name: string) => run.step('hello', () => `hello ${name}`));
         const { id, result } = await h.host([def]).start(def, 'ada');
         expect(await result).toEqual({ status: 'completed', runId: id, output: 'hello ada' });
-        expect(h.types('run.')).toEqual(['run.started', 'run.step_completed', 'run.completed']);
+        expect(h.types('run.')).toEqual(['run.started', 'run.step_started', 'run.step_completed', 'run.completed']);
         expect(h.of('run.completed')[0]).toMatchObject({ runId: id, at: 5_000 });
       } finally {
         await h.close();
