@@ -51,5 +51,7 @@ declare module '../runtime/index.ts' {
     'approval.decided': { readonly approvalId: string; readonly runId: string; readonly decision: 'approved' | 'denied'; readonly by: string };
     /** A background pass of `serve()` failed (the store was unreachable, ...); it is tried again next poll. */
     'durable.poll_failed': { readonly owner: string; readonly error: unknown };
+    /** A host's snapshot could not be published (the store was unreachable, ...); it is tried again next interval. */
+    'host.snapshot_failed': { readonly host: string; readonly error: unknown };
   }
 }

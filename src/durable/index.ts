@@ -26,7 +26,9 @@
  *
  * Also here: effects recorded intent → done with idempotency keys and reconciliation (F15),
  * fencing by owner epoch, the dead-letter queue (F16), a store-backed quarantine store (F11),
- * approval gates with an audit trail (F17) and a store-backed spawn-guard key store (F12).
+ * approval gates with an audit trail (F17), a store-backed spawn-guard key store (F12), and
+ * `publishHostSnapshots`: a host's supervision trees, breakers, budgets and health published to
+ * the store on its clock, for the dashboard and other nodes (`readHostSnapshots`).
  */
 import './events.ts';
 
@@ -47,6 +49,11 @@ export type { DecisionInput } from './approvals.ts';
 export { DeadLetterQueue } from './dead-letters.ts';
 export type { DeadLetterInput } from './dead-letters.ts';
 export { StoreQuarantineStore, StoreSpawnKeyStore } from './store-adapters.ts';
+export { publishHostSnapshots, HOST_SNAPSHOT_DEFAULTS } from './host-snapshot-publisher.ts';
+export type { HostSnapshotOptions, HostSnapshotPublisher } from './host-snapshot-publisher.ts';
+export { readHostSnapshots, readHostSamples, lastHostPublish } from './host-snapshot-reader.ts';
+export type { HostSnapshotView, HostSample } from './host-snapshot-reader.ts';
+export type { HostSnapshot, SnapshotSources, SnapshotNode, SnapshotTree, SnapshotRestart, SnapshotBreaker, SnapshotBudget } from './host-snapshot.ts';
 export { toJournalJson } from './json.ts';
 export { toStoredError } from './stored-error.ts';
 export { currentProcess, processIdentity, processState } from './process-identity.ts';
