@@ -111,7 +111,9 @@ export function sendMalformed(up: IncomingMessage, res: ServerResponse, path: st
       up.destroy();
       const broken = isAnthropicPath(path)
         ? 'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"te\n\n'
-        : 'data: {"id":"chatcmpl-broken","choices":[{"delta":{"content":"x\n\n';
+        : path.includes('/responses')
+          ? 'event: response.output_text.delta\ndata: {"type":"response.output_text.delta","item_id":"msg_broken","delta":"x\n\n'
+          : 'data: {"id":"chatcmpl-broken","choices":[{"delta":{"content":"x\n\n';
       res.end(pending.slice(0, at + 2) + broken);
     });
     up.on('error', () => res.destroy());

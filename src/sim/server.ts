@@ -1,7 +1,7 @@
 /**
  * The simulated model server: a real HTTP server that speaks the OpenAI Chat Completions API
- * (`POST /v1/chat/completions`) and the Anthropic Messages API (`POST /v1/messages`), streamed
- * and not, plus `GET /v1/models`, with scripted, deterministic answers (see `script.ts`). The
+ * (`POST /v1/chat/completions`), the OpenAI Responses API (`POST /v1/responses`) and the
+ * Anthropic Messages API (`POST /v1/messages`), streamed and not, plus `GET /v1/models`, with scripted, deterministic answers (see `script.ts`). The
  * official SDKs work against it unchanged: point `baseURL` at `server.openaiBaseURL` /
  * `server.anthropicBaseURL`.
  *
@@ -29,6 +29,7 @@ import { BoundedLog, utf8Bytes } from './bounded-log.ts';
 import { MAX_JSON_DEPTH, formatJsonPath, tooDeep } from './json-depth.ts';
 import { anthropicError, anthropicErrorType, anthropicMessage, anthropicStreamEvents, parseAnthropicRequest } from './anthropic-wire.ts';
 import { openaiCompletion, openaiError, openaiErrorKind, openaiStreamEvents, parseOpenAIRequest } from './openai-wire.ts';
+import { parseResponsesRequest, responsesResponse, responsesStreamEvents } from './openai-responses-wire.ts';
 import { ScriptState, lastOf, type Planned, type SimPrompt, type SimScript } from './script.ts';
 
 export interface SimServerOptions {
@@ -179,7 +180,7 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
       .finally(() => res.off('close', onClose));
   };
 
-  async function answer(api: 'openai' | 'anthropic', req: IncomingMessage, res: ServerResponse, raw: Buffer): Promise<void> {
+  async function answer(api: 'openai' | 'anthropic', req: IncomingMessage, res: ServerResponse, raw: Buffer, responsesApi = false): Promise<void> {
     const path = req.url ?? '';
     let body: unknown;
     const text = raw.toString('utf8');
@@ -216,7 +217,15 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
     let prompt: SimPrompt;
     let stream: boolean;
     let includeUsage = false;
-    if (api === 'openai') {
+    if (responsesApi) {
+      const p = parseResponsesRequest(body);
+      if (!p.ok) {
+        record(raw, { api, path, model, stream: false, lastUser: '', prefill: '', source: 'invalid', status: 400, parsed: body });
+        sendJson(res, 400, openaiError(p.message, 'invalid_request_error', p.param));
+        return;
+      }
+      ({ prompt, stream } = p);
+    } else if (api === 'openai') {
       const p = parseOpenAIRequest(body);
       if (!p.ok) {
         record(raw, { api, path, model, stream: false, lastUser: '', prefill: '', source: 'invalid', status: 400, parsed: body });
@@ -262,13 +271,21 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
       }
       return;
     }
-    const id = api === 'openai' ? `chatcmpl-sim-${n}` : `msg_sim_${n}`;
+    const id = responsesApi ? `sim_${n}` : api === 'openai' ? `chatcmpl-sim-${n}` : `msg_sim_${n}`;
     if (!stream) {
-      const payload = api === 'openai' ? openaiCompletion(planned, id, prompt.model, created) : anthropicMessage(planned, id, prompt.model);
+      const payload = responsesApi
+        ? responsesResponse(planned, id, prompt.model, created, prompt)
+        : api === 'openai'
+          ? openaiCompletion(planned, id, prompt.model, created)
+          : anthropicMessage(planned, id, prompt.model);
       sendJson(res, 200, payload, api === 'openai' ? { 'x-request-id': `req_sim_${n}` } : { 'request-id': `req_sim_${n}` });
       return;
     }
-    const events = api === 'openai' ? openaiStreamEvents(planned, id, prompt.model, created, includeUsage) : anthropicStreamEvents(planned, id, prompt.model);
+    const events = responsesApi
+      ? responsesStreamEvents(planned, id, prompt.model, created, prompt)
+      : api === 'openai'
+        ? openaiStreamEvents(planned, id, prompt.model, created, includeUsage)
+        : anthropicStreamEvents(planned, id, prompt.model);
     startSse(res, api === 'openai' ? { 'x-request-id': `req_sim_${n}` } : { 'request-id': `req_sim_${n}` });
     const delay = options.streamDelayMs ?? state.script.defaults?.streamDelayMs ?? 0;
     for (const e of events) {
@@ -320,6 +337,8 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
     switch (route) {
       case 'POST /v1/chat/completions':
         return answer('openai', req, res, raw);
+      case 'POST /v1/responses':
+        return answer('openai', req, res, raw, true);
       case 'POST /v1/messages':
         return answer('anthropic', req, res, raw);
       case 'GET /v1/models': {
@@ -348,7 +367,7 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
         return;
       }
       default:
-        if (['/v1/chat/completions', '/v1/messages', '/v1/models', '/_sim/requests', '/_sim/reset', '/_sim/script'].includes(path)) {
+        if (['/v1/chat/completions', '/v1/responses', '/v1/messages', '/v1/models', '/_sim/requests', '/_sim/reset', '/_sim/script'].includes(path)) {
           sendJson(
             res,
             405,
