@@ -44,6 +44,8 @@ export { ProviderAdapter, DEFAULT_MAX_OUTPUT_TOKENS } from './adapter.ts';
 export type { AdapterOptions, AttemptResult, StreamMeta } from './adapter.ts';
 export { OpenAIAdapter, openaiChat } from './openai.ts';
 export type { OpenAIAdapterOptions } from './openai.ts';
+export { OpenAIResponsesAdapter, openaiResponses } from './openai-responses.ts';
+export type { OpenAIResponsesAdapterOptions } from './openai-responses.ts';
 export { AnthropicAdapter, anthropicMessages } from './anthropic.ts';
 export type { AnthropicAdapterOptions } from './anthropic.ts';
 export { ResilientModelClient, createModelClient } from './client.ts';

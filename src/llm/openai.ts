@@ -69,7 +69,7 @@ export class OpenAIAdapter extends ProviderAdapter<OpenAI> {
   readonly baseURL: string;
   private readonly clientOptions: ConstructorParameters<typeof OpenAI>[0];
   private readonly maxTokensParam: 'max_completion_tokens' | 'max_tokens';
-  private readonly extraBody: Readonly<Record<string, unknown>>;
+  protected readonly extraBody: Readonly<Record<string, unknown>>;
 
   constructor(options: OpenAIAdapterOptions) {
     super('openai', options);

@@ -12,7 +12,8 @@ import { classifyFailure, readHeader } from '../resilience/index.ts';
 import { MalformedResponseError, ModelCallError, type ModelErrorCode } from './errors.ts';
 import { scrubError } from './redact.ts';
 
-function codeForStatus(status: number): ModelErrorCode {
+/** The code of an HTTP error status. */
+export function codeForStatus(status: number): ModelErrorCode {
   if (status === 429) return 'MODEL_RATE_LIMITED';
   if (status === 529) return 'MODEL_OVERLOADED';
   if (status === 401 || status === 403) return 'MODEL_AUTH';
@@ -20,15 +21,18 @@ function codeForStatus(status: number): ModelErrorCode {
   return 'MODEL_BAD_REQUEST';
 }
 
-function codeForType(type: string | undefined): ModelErrorCode {
+/** The code of a provider's error type or code (an error with no HTTP status: inside a stream, a failed response). */
+export function codeForType(type: string | undefined): ModelErrorCode {
   switch (type) {
     case 'rate_limit_error':
+    case 'rate_limit_exceeded':
       return 'MODEL_RATE_LIMITED';
     case 'overloaded_error':
       return 'MODEL_OVERLOADED';
     case 'invalid_request_error':
     case 'not_found_error':
     case 'request_too_large':
+    case 'invalid_prompt':
       return 'MODEL_BAD_REQUEST';
     case 'authentication_error':
     case 'permission_error':
@@ -46,7 +50,8 @@ function providerError(e: object): { type: string | undefined; message: string |
     inner = (body as { error: unknown }).error;
   }
   const o = (typeof inner === 'object' && inner !== null ? inner : {}) as { type?: unknown; message?: unknown; code?: unknown };
-  const type = typeof o.type === 'string' ? o.type : typeof o.code === 'string' ? o.code : undefined;
+  // A Responses stream's `error` event has `type: 'error'` and says what went wrong in `code`.
+  const type = typeof o.type === 'string' && o.type !== 'error' ? o.type : typeof o.code === 'string' ? o.code : undefined;
   return { type, message: typeof o.message === 'string' ? o.message : undefined };
 }
 
