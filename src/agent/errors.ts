@@ -21,6 +21,8 @@ declare module '../runtime/index.ts' {
     AgentStoppedError: AgentStoppedError;
     AgentRunError: AgentRunError;
     NotApprovedError: NotApprovedError;
+    McpServerStartError: McpServerStartError;
+    McpServerExitedError: McpServerExitedError;
   }
 }
 
@@ -152,6 +154,39 @@ export class AgentRunError extends WardenError<string, { agent: string; runId: s
 export class NotApprovedError extends WardenError<'APPROVAL_DENIED', { runId: string; action: string; reason: string }> {
   constructor(runId: string, action: string, reason: string) {
     super('APPROVAL_DENIED', `run ${runId}: "${action}" was not approved (${reason}); it was not executed`, { runId, action, reason });
+  }
+}
+
+/**
+ * An MCP server could not be started or reached: the command is not there, it exited before
+ * answering `initialize` (`why` ends with the last of what it wrote on stderr), it did not answer
+ * within `startTimeoutMs`, or the URL refused the connection. Retryable: a supervisor starting it
+ * again, or the next call, may find it up.
+ */
+export class McpServerStartError extends WardenError<
+  'MCP_SERVER_START_FAILED',
+  {
+    /** The server's name (`mcpTools({ name })`). */
+    server: string;
+    /** The command line, or the URL. */
+    target: string;
+    why: string;
+  }
+> {
+  constructor(server: string, target: string, why: string, cause?: unknown) {
+    super('MCP_SERVER_START_FAILED', `MCP server "${server}" (${target}) did not start: ${why}`, { server, target, why }, { retryable: true, cause });
+  }
+}
+
+/**
+ * The connection to an MCP server ended on its own: the server crashed or was killed (after it
+ * hung), or its HTTP session went away. A call that was waiting for an answer fails with it (`why`
+ * says which call); its supervisor's child crashes with it. Retryable: the server is started again
+ * and the call retried on the new one. A call that failed so may or may not have been carried out.
+ */
+export class McpServerExitedError extends WardenError<'MCP_SERVER_EXITED', { server: string; why: string }> {
+  constructor(server: string, why: string, cause?: unknown) {
+    super('MCP_SERVER_EXITED', `MCP server "${server}" went away: ${why}`, { server, why }, { retryable: true, cause });
   }
 }
 

@@ -4,7 +4,8 @@
  * whether it was replayed from the journal rather than paid for), per tool call
  * `agent.tool_called`, `agent.output_rejected` for each re-ask, `agent.compacted` for each
  * compaction, `agent.guard_tripped` when a guard stops it, and ends with `agent.completed` or
- * `agent.failed`. Errors are summaries (`name`, `code`, `message`), never objects.
+ * `agent.failed`. Tools from MCP servers add `agent.mcp_connected` and `agent.mcp_ended` for each
+ * connection to a server. Errors are summaries (`name`, `code`, `message`), never objects.
  */
 import type { DegradationLevel } from '../resilience/index.ts';
 import type { Usage } from '../llm/index.ts';
@@ -71,6 +72,10 @@ declare module '../runtime/index.ts' {
       readonly replayedSteps: number;
     };
     'agent.failed': RunEvent & { readonly error: AgentErrorSummary };
+    /** A connection to an MCP server was made (`target`: its command line or URL; `pid` for a process it started). */
+    'agent.mcp_connected': { readonly server: string; readonly target: string; readonly pid: number | undefined; readonly supervised: boolean };
+    /** A connection to an MCP server ended: `why` (exited, killed after a hang, closed). */
+    'agent.mcp_ended': { readonly server: string; readonly why: string };
   }
 }
 

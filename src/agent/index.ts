@@ -32,6 +32,11 @@
  * const { output } = await researcher.run('What is OTP?');
  * ```
  *
+ * Tools from MCP servers (`mcpTools({ command, args })` over stdio, `mcpTools({ url })` over
+ * Streamable HTTP) join `tools` as a list item: `tools: [{ search }, files]`. A stdio server runs as
+ * a supervised child (`files.child()`), restarted when it crashes or hangs; its calls are retried,
+ * guarded by a breaker, journaled and, when irreversible, approved like any tool's.
+ *
  * Guards end a run with a typed error (its process crashes with it, so its supervisor restarts
  * or escalates): `UNKNOWN_TOOL`, `TOOL_LOOP_DETECTED`, `MAX_STEPS_EXCEEDED`, `OUTPUT_INVALID`
  * (after bounded re-asks), `BUDGET_EXCEEDED` (before the call). Compaction keeps the task anchor
@@ -47,6 +52,13 @@ export { checkInput, taskText } from './input.ts';
 export type { AgentInput } from './input.ts';
 export { tool, isTool, ToolFailure, isToolFailure } from './tool.ts';
 export type { Tool, ToolSpec, ToolContext } from './tool.ts';
+export { mcpTools } from './mcp-tools.ts';
+export type { McpToolSet } from './mcp-tools.ts';
+export { MCP_TOOLS_DEFAULTS } from './mcp-options.ts';
+export type { McpToolsOptions, ResolvedMcpTools, McpEndpoint } from './mcp-options.ts';
+export type { McpListedTool, McpCallResult } from './mcp-connection.ts';
+export { isToolSource } from './tool-source.ts';
+export type { ToolSource } from './tool-source.ts';
 export { runAgent, defaultRunId, RUN_AGENT_DEFAULTS } from './run-agent.ts';
 export type { RunAgentOptions } from './run-agent.ts';
 export { agentChild } from './agent-child.ts';
@@ -80,6 +92,8 @@ export {
   AgentStoppedError,
   AgentRunError,
   NotApprovedError,
+  McpServerStartError,
+  McpServerExitedError,
   errorFromStored,
   guardOf,
 } from './errors.ts';

@@ -4,7 +4,8 @@
  * - `compaction-step.ts`: `compact#n`, before a model step, when the context is over the threshold;
  * - `model-step.ts`: `model#n`, with the guards on what the model asks for (`UNKNOWN_TOOL`,
  *   `TOOL_LOOP_DETECTED`, `OUTPUT_INVALID` after bounded re-asks);
- * - `tool-step.ts`: `tool#n.i <name>`, for each tool call of an answer, in order.
+ * - `tool-step.ts`: `tool#n.i <name>`, for each tool call of an answer, in order;
+ * and, before them all, `tools#<source>` for each tool source (an MCP server; tool-source.ts).
  * The run's state is derived from the journaled records alone, so a durable run resumed after a
  * crash replays to where it was, and pays for no model call twice.
  *
@@ -37,36 +38,49 @@ import type { ResolvedAgent } from './options.ts';
 import type { AgentResult } from './result.ts';
 import { RunSpend } from './spend.ts';
 import { ToolStep } from './tool-step.ts';
-import { toolboxOf } from './toolbox.ts';
+import { gatherTools } from './tool-source.ts';
+import { RECALL_TOOL, toolboxOf } from './toolbox.ts';
 
 /** One execution of a run. */
 class AgentRun<O> {
   private readonly execution: Execution<O>;
   private readonly conversation: Conversation;
   private readonly spend: RunSpend;
+  private readonly caller: ModelCaller;
   private readonly compactionStep: CompactionStep;
-  private readonly modelStep: ModelStep;
-  private readonly toolStep: ToolStep;
+  // Made once the run's tools are known (tool sources are listed as its first steps).
+  private modelStep: ModelStep | undefined;
+  private toolStep: ToolStep | undefined;
   private steps = 0;
 
   constructor(agent: ResolvedAgent<O>, journal: StepJournal, input: AgentInput, env: AgentEnv) {
     const execution = new Execution(agent, journal, env);
     const conversation = new Conversation(agent.system, taskText(input));
     const spend = new RunSpend(execution);
-    const caller = new ModelCaller(execution, spend, conversation);
-    const toolbox = toolboxOf(agent.tools, agent.compaction?.recallTool === true, conversation);
+    this.caller = new ModelCaller(execution, spend, conversation);
     this.execution = execution;
     this.conversation = conversation;
     this.spend = spend;
-    this.compactionStep = new CompactionStep(execution, spend, conversation, caller);
-    this.modelStep = new ModelStep(execution, spend, conversation, caller, toolbox);
+    this.compactionStep = new CompactionStep(execution, spend, conversation, this.caller);
+  }
+
+  /** The model and tool steps, over the agent's tools and those its sources offer. */
+  private async prepareSteps(): Promise<{ modelStep: ModelStep; toolStep: ToolStep }> {
+    const { execution, conversation, spend } = this;
+    const agent = execution.agent;
+    const offerRecall = agent.compaction?.recallTool === true;
+    const tools = await gatherTools(execution as Execution<unknown>, agent.tools, agent.toolSources, offerRecall ? [RECALL_TOOL] : []);
+    const toolbox = toolboxOf(tools, offerRecall, conversation);
+    this.modelStep = new ModelStep(execution, spend, conversation, this.caller, toolbox);
     this.toolStep = new ToolStep(execution, spend, toolbox);
+    return { modelStep: this.modelStep, toolStep: this.toolStep };
   }
 
   async execute(): Promise<AgentResult<O>> {
     const { execution } = this;
     const base = { agent: execution.agent.name, runId: execution.runId };
     execution.emit({ type: 'agent.started', ...base, durable: execution.journal.durable, resumed: execution.journal.isReplaying });
+    for (const source of execution.agent.toolSources) source.retain();
     try {
       const result = await this.loopUntilAnswered();
       execution.emit({
@@ -85,23 +99,26 @@ class AgentRun<O> {
         execution.emit({ type: 'agent.failed', ...base, error: summarize(error) });
       }
       throw error;
+    } finally {
+      for (const source of execution.agent.toolSources) await source.release();
     }
   }
 
   private async loopUntilAnswered(): Promise<AgentResult<O>> {
     const { execution } = this;
     const maxSteps = execution.agent.maxSteps;
+    const { modelStep, toolStep } = await this.prepareSteps();
     for (;;) {
       execution.checkStop();
       if (this.steps >= maxSteps) throw new MaxStepsError(execution.agent.name, execution.runId, maxSteps);
       await this.compactionStep.compactIfNeeded();
       const step = ++this.steps;
-      const answer = await this.modelStep.take(step);
+      const answer = await modelStep.take(step);
       if (answer === undefined) continue;
       if (answer.calls.length === 0) return this.result(answer.record);
       for (const [i, call] of answer.calls.entries()) {
         execution.checkStop();
-        this.conversation.addToolResult(call.id, await this.toolStep.take(step, i + 1, call));
+        this.conversation.addToolResult(call.id, await toolStep.take(step, i + 1, call));
       }
     }
   }
@@ -114,8 +131,8 @@ class AgentRun<O> {
       output: schema === undefined ? (answer.text as O) : (schema.parse(answer.output) as O),
       text: answer.text,
       steps: this.steps,
-      toolCalls: this.toolStep.calls,
-      reasks: this.modelStep.reasks,
+      toolCalls: this.toolStep?.calls ?? 0,
+      reasks: this.modelStep?.reasks ?? 0,
       compactions: this.compactionStep.compactions,
       usage: this.spend.usage,
       costUsd: this.spend.usd,

@@ -10,6 +10,7 @@ import { Budget, parseWith, type BudgetLimits } from '../resilience/index.ts';
 import type { ModelClient } from '../llm/index.ts';
 import { RECALL_TOOL } from './toolbox.ts';
 import { isTool, type Tool } from './tool.ts';
+import { isToolSource, type ToolSource } from './tool-source.ts';
 
 /** What compaction keeps and when it runs. */
 export interface CompactionOptions {
@@ -36,9 +37,12 @@ export interface AgentOptions<O = string> {
   readonly model: ModelClient;
   /** The system prompt. Part of the task anchor: never compacted. @default none */
   readonly system?: string;
-  /** Tools by name (`^[A-Za-z0-9_-]{1,64}$`), each built with `tool()`. @default {} */
-  // biome-ignore lint/suspicious/noExplicitAny: tools of any input and output (a tool's `run` takes its input, so `Tool<unknown, unknown>` would accept none)
-  readonly tools?: Readonly<Record<string, Tool<any, any>>>;
+  /**
+   * Tools by name (`^[A-Za-z0-9_-]{1,64}$`), each built with `tool()`; or a list of such records and
+   * tool sources (`[{ search }, mcpTools({ command, args })]`), whose tools are listed when a run
+   * starts. @default {}
+   */
+  readonly tools?: ToolRecord | readonly (ToolRecord | ToolSource)[];
   /** The final answer's schema (zod): the answer is JSON, validated, re-asked when it fails. @default none (the answer is text) */
   readonly output?: z.ZodType<O>;
   /** Most model calls in a run. @default 20 */
@@ -65,6 +69,9 @@ export interface AgentOptions<O = string> {
   /** Event stream for `agent.definition` and `agent.run()` (a process's runtime stream is used under a supervisor). @default none */
   readonly bus?: EventBus;
 }
+
+// biome-ignore lint/suspicious/noExplicitAny: tools of any input and output (a tool's `run` takes its input, so `Tool<unknown, unknown>` would accept none)
+type ToolRecord = Readonly<Record<string, Tool<any, any>>>;
 
 export const SUMMARY_INSTRUCTIONS =
   "You summarise the earlier part of an agent's work so it can continue with less context. Keep every fact, number, " +
@@ -104,6 +111,8 @@ export interface ResolvedAgent<O> {
   readonly model: ModelClient;
   readonly system: string | undefined;
   readonly tools: ReadonlyMap<string, Tool>;
+  /** Where more tools come from when a run starts (MCP servers), in order. */
+  readonly toolSources: readonly ToolSource[];
   readonly output: z.ZodType<O> | undefined;
   readonly maxSteps: number;
   readonly maxIdenticalToolCalls: number;
@@ -131,16 +140,17 @@ const limitsSchema = z.strictObject({
   wallMs: z.number().min(0).optional(),
 });
 
+const toolRecord = z.record(
+  z.string().regex(TOOL_NAME, 'must match ^[A-Za-z0-9_-]{1,64}$'),
+  z.custom<Tool>(isTool, { message: 'must be built with tool({ description, input, run })' }),
+);
+
 const optionsSchema = z.strictObject({
   name: z.string().regex(NAME, 'must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit'),
   model: z.custom<ModelClient>(isModel, { message: 'must be a model client (createModelClient, openaiChat, anthropicMessages)' }),
   system: z.string().optional(),
-  tools: z
-    .record(
-      z.string().regex(TOOL_NAME, 'must match ^[A-Za-z0-9_-]{1,64}$'),
-      z.custom<Tool>(isTool, { message: 'must be built with tool({ description, input, run })' }),
-    )
-    .optional(),
+  // A list is checked item by item (checkToolList), so each problem names its item.
+  tools: toolRecord.optional(),
   output: z.custom<z.ZodType>(isZod, { message: 'must be a zod schema' }).optional(),
   maxSteps: positiveInt.optional(),
   maxIdenticalToolCalls: positiveInt.optional(),
@@ -177,8 +187,10 @@ const optionsSchema = z.strictObject({
 /** Check `options` and resolve them with their defaults into a frozen configuration. */
 export function resolveAgent<O>(options: AgentOptions<O>): ResolvedAgent<O> {
   const subject = typeof options?.name === 'string' ? `agent "${options.name}"` : 'agent';
-  const checked = parseWith(subject, optionsSchema, options);
-  const tools = new Map<string, Tool>(Object.entries(options.tools ?? {}) as [string, Tool][]);
+  const listed = Array.isArray(options?.tools);
+  if (listed) checkToolList(subject, options.tools as readonly unknown[]);
+  const checked = parseWith(subject, optionsSchema, listed ? { ...options, tools: undefined } : options);
+  const { tools, toolSources } = collectTools(subject, options.tools);
   const compaction = resolveCompaction(options.compaction === false ? undefined : options.compaction);
   if (compaction?.recallTool === true && tools.has(RECALL_TOOL)) {
     throw new InvalidSpecError(
@@ -193,6 +205,7 @@ export function resolveAgent<O>(options: AgentOptions<O>): ResolvedAgent<O> {
     model: options.model,
     system: checked.system,
     tools,
+    toolSources,
     output: options.output,
     maxSteps: checked.maxSteps ?? AGENT_DEFAULTS.maxSteps,
     maxIdenticalToolCalls: checked.maxIdenticalToolCalls ?? AGENT_DEFAULTS.maxIdenticalToolCalls,
@@ -204,6 +217,44 @@ export function resolveAgent<O>(options: AgentOptions<O>): ResolvedAgent<O> {
     compaction,
     budget: options.budget === undefined ? undefined : Object.freeze({ limits: Object.freeze({ ...options.budget.limits }), parent: options.budget.parent }),
   });
+}
+
+/** Each item of a `tools` list: a record of tools, or a tool source (each record checked as `tools` is). */
+function checkToolList(subject: string, list: readonly unknown[]): void {
+  list.forEach((item, i) => {
+    if (isToolSource(item)) return;
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) {
+      throw new InvalidSpecError(subject, `tools[${i}]`, item, 'must be a record of tools ({ search }) or a tool source (mcpTools({ ... }))');
+    }
+    try {
+      parseWith(subject, toolRecord, item);
+    } catch (e) {
+      if (!(e instanceof InvalidSpecError)) throw e;
+      throw new InvalidSpecError(subject, e.path === '' ? `tools[${i}]` : `tools[${i}].${e.path}`, e.value, e.why);
+    }
+  });
+}
+
+/** The agent's own tools by name, and its tool sources; a name or a source name given twice is refused. */
+function collectTools(subject: string, given: AgentOptions<unknown>['tools']): { tools: Map<string, Tool>; toolSources: ToolSource[] } {
+  const tools = new Map<string, Tool>();
+  const toolSources: ToolSource[] = [];
+  const list = given === undefined ? [] : Array.isArray(given) ? given : [given];
+  list.forEach((item: ToolRecord | ToolSource, i: number) => {
+    const at = Array.isArray(given) ? `tools[${i}]` : 'tools';
+    if (isToolSource(item)) {
+      if (toolSources.some((s) => s.name === item.name)) {
+        throw new InvalidSpecError(subject, `${at}.name`, item.name, 'is the name of another tool source of this agent (give each server its own name)');
+      }
+      toolSources.push(item);
+      return;
+    }
+    for (const [name, t] of Object.entries(item)) {
+      if (tools.has(name)) throw new InvalidSpecError(subject, `${at}.${name}`, name, 'is the name of a tool given before in the list');
+      tools.set(name, t as Tool);
+    }
+  });
+  return { tools, toolSources };
 }
 
 function resolveCompaction(options: CompactionOptions | undefined): ResolvedCompaction | undefined {

@@ -132,6 +132,15 @@ export function tool<I, O>(spec: ToolSpec<I, O>): Tool<I, O> {
   return Object.freeze({ ...spec, parameters: Object.freeze(parameters), [BRAND]: true as const });
 }
 
+/**
+ * A tool whose arguments are described by a JSON Schema given as is (the tools an MCP server
+ * offers): `parameters` goes to the model unchanged, `spec.input` checks the arguments. The
+ * caller vouches for the spec; nothing is checked here.
+ */
+export function toolWithParameters<I, O>(spec: ToolSpec<I, O>, parameters: Readonly<Record<string, unknown>>): Tool<I, O> {
+  return Object.freeze({ ...spec, parameters: Object.freeze({ ...parameters }), [BRAND]: true as const });
+}
+
 /** True for a value `tool()` built. */
 export function isTool(v: unknown): v is Tool {
   return typeof v === 'object' && v !== null && (v as Record<symbol, unknown>)[BRAND] === true;
