@@ -185,3 +185,17 @@ export type {
   ResolvedAgent, ResolvedCompaction, ApprovalRequest, Calibration, CompactionShape, CompactionPlan,
   OffloadedItem, CallKey, AgentGuard, AgentErrorSummary,
 } from './agent/index.ts';
+
+// health: L1–L4 health checks, their actions, /healthz and /readyz, MTBF and MTTR
+export {
+  Health, startHealth, startHealthServer, HEALTH_DEFAULTS, HEALTH_PROBE_DEFAULTS,
+  QUALITY_MONITOR_DEFAULTS, HEALTH_SERVER_DEFAULTS, READINESS_PROBE_RUN_ID, LevelLadder,
+  ladderOverSkips, reliabilityOf, RELIABILITY_EVENT_TYPES, ReliabilityTracker,
+} from './health/index.ts';
+export type {
+  HealthServer, HealthOptions, HealthAction, ReadinessCheck, KnownAnswerProbeOptions,
+  QualityMonitorOptions, HealthServerOptions, ProbeTarget, ProbeAnswer, LevelLadderOptions,
+  MovableLadder, SkippableLadder, ReliabilityReport, ChildReliability, GroupReliability,
+  SupervisorReliability, HealthReport, HealthStatus, HealthLevel, HealthCheckResult,
+  HealthLevelResult, ProbeReport, QualityReport, LadderReport, HealthActionRecord, ProbeFailure,
+} from './health/index.ts';

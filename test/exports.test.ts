@@ -54,6 +54,7 @@ const LAYER_RANK: Record<string, number> = {
   sim: 4,
   durable: 5,
   memory: 6,
+  health: 6,
   agent: 7,
   cli: 8,
 };
@@ -116,6 +117,7 @@ describe('public entry points', () => {
       'warden/durable',
       'warden/agent',
       'warden/memory',
+      'warden/health',
     ]);
     for (const { source } of entries) expect(source).toMatch(/^\.\/src\/(?:[a-z]+\/)?index\.ts$/);
   });
