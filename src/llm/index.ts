@@ -1,7 +1,8 @@
 /**
  * Warden's model layer (`warden/llm`): one small model-client interface, adapters for OpenAI
- * Chat Completions (and every OpenAI-compatible endpoint) and Anthropic Messages through their
- * official SDKs, and a resilient client that adds retry, circuit breakers, timeouts, fallback
+ * Chat Completions (and every OpenAI-compatible endpoint), the OpenAI Responses API and Anthropic
+ * Messages through their official SDKs, any Vercel AI SDK language model (`aiSdkModel`), and a
+ * resilient client that adds retry, circuit breakers, timeouts, fallback
  * across providers, the degradation ladder, budgets, usage and cost metering, and events, also
  * when a stream fails midway.
  *
@@ -46,6 +47,8 @@ export { OpenAIAdapter, openaiChat } from './openai.ts';
 export type { OpenAIAdapterOptions } from './openai.ts';
 export { OpenAIResponsesAdapter, openaiResponses } from './openai-responses.ts';
 export type { OpenAIResponsesAdapterOptions } from './openai-responses.ts';
+export { AiSdkAdapter, aiSdkModel } from './ai-sdk.ts';
+export type { AiSdkAdapterOptions, AiSdkLanguageModel } from './ai-sdk.ts';
 export { AnthropicAdapter, anthropicMessages } from './anthropic.ts';
 export type { AnthropicAdapterOptions } from './anthropic.ts';
 export { ResilientModelClient, createModelClient } from './client.ts';
