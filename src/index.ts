@@ -113,14 +113,16 @@ export {
   anthropicMessages, ResilientModelClient, createModelClient, MODEL_CLIENT_DEFAULTS, ModelCallError,
   MalformedResponseError, StreamInterruptedError, StreamStalledError, StructuredOutputError,
   MissingApiKeyError, prepareRequest, toJsonSchema, parseArguments, redact, registerSecret,
-  REDACTED, makeUsage, addUsage, ZERO_USAGE,
+  REDACTED, makeUsage, addUsage, ZERO_USAGE, OpenAIResponsesAdapter, openaiResponses, AiSdkAdapter,
+  aiSdkModel,
 } from './llm/index.ts';
 export type {
   JsonSchema, SchemaInput, Message, Role, ToolDefinition, ToolCall, ToolChoice, ResponseFormat,
   ModelRequest, FinishReason, Usage, ModelResponse, QueuedResult, ModelResult, StreamDelta,
   ModelStream, ModelCallOptions, ModelClient, AdapterOptions, AttemptResult, StreamMeta,
   OpenAIAdapterOptions, AnthropicAdapterOptions, ModelClientOptions, StreamFailurePolicy,
-  ModelErrorCode, ErrorSummary, PreparedRequest, PreparedTool,
+  ModelErrorCode, ErrorSummary, PreparedRequest, PreparedTool, OpenAIResponsesAdapterOptions,
+  AiSdkAdapterOptions, AiSdkLanguageModel,
 } from './llm/index.ts';
 
 // sim: the simulated model server and the chaos proxy
