@@ -21,6 +21,11 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import('./commands/demo.ts')).demoCommand,
   },
   {
+    name: 'company',
+    summary: 'eight department agents run a one-person company on a schedule, through crashes and restarts; --virtual runs a week in a minute',
+    load: async () => (await import('./commands/company.ts')).companyCommand,
+  },
+  {
     name: 'conformance',
     summary: "run OTP conformance scenarios on Warden's supervisors",
     load: async () => (await import('./commands/conformance.ts')).conformanceCommand,
@@ -39,6 +44,11 @@ export const commands: readonly CommandEntry[] = [
   { name: 'dlq', summary: 'list, inspect, replay and discard dead letters', load: async () => (await import('./commands/dlq.ts')).dlqCommand },
   { name: 'approvals', summary: 'list pending approvals; approve or deny them', load: async () => (await import('./commands/approvals.ts')).approvalsCommand },
   { name: 'quarantine', summary: 'list quarantined inputs and release them', load: async () => (await import('./commands/quarantine.ts')).quarantineCommand },
+  {
+    name: 'dashboard',
+    summary: 'a live web page over the store: trees, breakers, budgets, runs, dead letters, approvals',
+    load: async () => (await import('./commands/dashboard.ts')).dashboardCommand,
+  },
   {
     name: 'memory',
     summary: 'the memory server: a knowledge graph over MCP (stdio or HTTP); import and export JSONL',
