@@ -142,12 +142,15 @@ export {
   approvalReason, Approvals, DeadLetterQueue, StoreQuarantineStore, StoreSpawnKeyStore,
   toJournalJson, toStoredError, NonDeterminismError, NotSerializableError, StepFailedError,
   ApprovalDeniedError, RunCancelledError, UnknownRunError, DurableStateError, currentProcess,
-  processIdentity, processState, JournalFullError,
+  processIdentity, processState, JournalFullError, publishHostSnapshots, HOST_SNAPSHOT_DEFAULTS,
+  readHostSnapshots, readHostSamples, lastHostPublish,
 } from './durable/index.ts';
 export type {
   RunDefinition, RunFunction, DurableHostOptions, DurableHostTunables, RunHandle, RunOutcome,
   RetentionPolicy, StepContext, EffectContext, StepOptions, EffectOptions, ReconcileResult,
   ApprovalPolicy, ActionDescriptor, DecisionInput, DeadLetterInput, ProcessState,
+  HostSnapshotOptions, HostSnapshotPublisher, HostSnapshotView, HostSample, HostSnapshot,
+  SnapshotSources, SnapshotNode, SnapshotTree, SnapshotRestart, SnapshotBreaker, SnapshotBudget,
 } from './durable/index.ts';
 
 // memory: the memory server
@@ -171,6 +174,10 @@ export type {
   ObservationAddition, AddedObservations, ObservationDeletion, WriteOp, WriteTool, WriteResult,
   WriteResults, ReadOp, ImportSummary, MemoryGraph, MemoryGraphInfo, RejectedLine,
 } from './memory/index.ts';
+
+// dashboard: the web dashboard over a store (hono and the page's libraries load when it starts)
+export { startDashboard, DASHBOARD_DEFAULTS, MIN_DASHBOARD_TOKEN_LENGTH } from './dashboard/index.ts';
+export type { DashboardServer, DashboardOptions, DashboardProviders } from './dashboard/index.ts';
 
 // agent: agents
 export {
