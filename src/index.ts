@@ -208,3 +208,13 @@ export type {
   SupervisorReliability, HealthReport, HealthStatus, HealthLevel, HealthCheckResult,
   HealthLevelResult, ProbeReport, QualityReport, LadderReport, HealthActionRecord, ProbeFailure,
 } from './health/index.ts';
+
+// otel: OpenTelemetry traces and metrics from the event stream
+export {
+  instrument, TraceBridge, TRACER_NAME, MetricsBridge, startTelemetryFromEnv, telemetryRequested,
+  servePrometheus, runSpanContext, runSpanId, GEN_AI, WARDEN,
+} from './otel/index.ts';
+export type {
+  InstrumentOptions, TraceBridgeOptions, MetricsBridgeOptions, Telemetry, TelemetryFromEnvOptions,
+  PrometheusEndpoint, PrometheusOptions,
+} from './otel/index.ts';

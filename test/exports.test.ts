@@ -117,6 +117,7 @@ describe('public entry points', () => {
       'warden/durable',
       'warden/agent',
       'warden/memory',
+      'warden/otel',
       'warden/health',
     ]);
     for (const { source } of entries) expect(source).toMatch(/^\.\/src\/(?:[a-z]+\/)?index\.ts$/);
