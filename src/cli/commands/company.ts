@@ -1,0 +1,282 @@
+/**
+ * `warden company`: the one-person company of the seeds, for real. Eight department agents
+ * (CEO, CFO, COO, Marketing, Accountant, Lawyer, CTO, Improver) under supervisors, sharing the
+ * MCP memory server (a supervised child process, real MCP over HTTP), consulting each other over
+ * the runtime's pub/sub topics, with scheduled work (a daily post at 14:00 UTC, an hourly
+ * memory sync, a weekly report, the monthly accounts), against the simulated model through a
+ * chaos proxy. Everything journals to one store.
+ *
+ * `--virtual --days 7 --seed N` runs a week of virtual time in about a minute, with the seed's
+ * trouble (src/cli/company/plan.ts): provider faults, agent kills, memory-server kills (SIGKILL)
+ * and whole-host restarts (the runtime killed where it stands, the store dropped, a new
+ * runtime started on the same store after a while down). Time moves only when nothing is on the
+ * wire, so a seed gives the same report line for line. The report's last line counts the due
+ * slots against the ledger the side effects wrote: `slots: D due, O ran once, M missed, X doubled`.
+ *
+ * Without `--virtual` the company runs in real time until SIGINT or SIGTERM (or `--days` have
+ * passed): the scheduler stops starting slots, the slots in flight finish, the tree shuts down
+ * in order, and the report is printed.
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { EventBus, VirtualClock, realClock, settle, type Clock } from '../../runtime/index.ts';
+import { Budget } from '../../resilience/index.ts';
+import { startChaosProxy, startSimServer } from '../../sim/index.ts';
+import { UsageError, booleanOptions, integerOption, stringOptions, type CliIO, type Command } from '../command.ts';
+import { checkedLocation } from '../store-options.ts';
+import { CompanyHost, type CompanyWorld } from '../company/host.ts';
+import { Ledger } from '../company/ledger.ts';
+import { DAY_MS, VIRTUAL_START_MS, companyPlan, type CompanyPlan, type HostRestart } from '../company/plan.ts';
+import { renderReport, span, tallySlots } from '../company/report.ts';
+import { COMPANY_RULES } from '../company/script.ts';
+import { CompanyStats } from '../company/stats.ts';
+import { Wire } from '../company/wire.ts';
+
+const HELP = `Usage: warden company [--days N] [--virtual] [--seed N] [--db <path|url> | --keep] [--quiet]
+
+Runs a one-person company of eight department agents (CEO, CFO, COO, Marketing,
+Accountant, Lawyer, CTO, Improver) under supervisors. They share Warden's MCP
+memory server (a supervised child process), consult each other over pub/sub,
+and do scheduled work: a daily post at 14:00 UTC, an hourly memory sync, a
+weekly report (Monday 09:00) and the monthly accounts (the 1st, 06:00), against
+a simulated model through a chaos proxy. Every slot is a durable run.
+
+With --virtual the days pass on a virtual clock (a week in about a minute), with
+the seed's trouble: provider faults, agent kills, memory-server kills and
+whole-host restarts. The report counts the due slots against what their side
+effects recorded and ends with
+  slots: <due> due, <once> ran once, <missed> missed, <doubled> doubled
+
+Options:
+  --days N          how many days to run (default 7 with --virtual; without it,
+                    until SIGINT/SIGTERM)
+  --virtual         run on a virtual clock from 2031-01-01 00:00 UTC: fast, and
+                    the same output for the same seed
+  --seed N          seed of the faults, crashes and restarts (default 1)
+  --db <path|url>   journal to this database, and keep it (default: a fresh
+                    file under ./.warden/, deleted at the end)
+  --keep            keep the fresh file under ./.warden/ (the report names it)
+  --quiet           print only the report
+  -h, --help        show this help
+`;
+
+/** A free TCP port on 127.0.0.1 (the memory server needs a fixed one, to be found again after a restart). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function stamp(ms: number): string {
+  return new Date(ms).toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+}
+
+export const companyCommand: Command = {
+  name: 'company',
+  help: HELP,
+  options: { ...stringOptions('days', 'seed', 'db'), ...booleanOptions('virtual', 'keep', 'quiet') },
+  positionals: false,
+  async run(args, io) {
+    const virtual = args.values.virtual === true;
+    const seed = integerOption(args, 'seed', 1);
+    const days = args.values.days === undefined ? (virtual ? 7 : undefined) : integerOption(args, 'days', 7, 1);
+    if (days !== undefined && days > 366) throw new UsageError(`--days must be at most 366 (got "${days}")`);
+    const quiet = args.values.quiet === true;
+    if (args.values.db !== undefined && String(args.values.db) === '') throw new UsageError('--db must not be empty');
+    if (args.values.db !== undefined) checkedLocation(io, { db: String(args.values.db), name: '--db' });
+    if (args.values.db !== undefined && args.values.keep === true) throw new UsageError('--keep applies to the fresh file; a --db is always kept');
+    const temporary = args.values.db === undefined && args.values.keep !== true;
+    const base = join(io.cwd, '.warden', `company-${stamp(realClock.now())}-${process.pid}`);
+    const db = args.values.db === undefined ? `${base}.db` : String(args.values.db);
+    mkdirSync(join(io.cwd, '.warden'), { recursive: true });
+    const ledgerPath = `${base}.effects.jsonl`;
+    const removeTemporary = (): void => {
+      if (temporary) for (const suffix of ['', '-wal', '-shm']) rmSync(`${db}${suffix}`, { force: true });
+      if (args.values.keep !== true) rmSync(ledgerPath, { force: true });
+    };
+
+    const clock: Clock = virtual ? new VirtualClock({ startMs: VIRTUAL_START_MS }) : realClock;
+    const startMs = virtual ? VIRTUAL_START_MS : realClock.now();
+    // Real time without --days: the plan's window is a year (the run ends at a signal).
+    const plan = companyPlan(seed, days ?? 366, startMs);
+    const realPlan: CompanyPlan = virtual ? plan : { ...plan, hostRestarts: [], memoryKills: [] };
+    const out = (line: string): void => {
+      if (!quiet) io.stdout.write(`${line}\n`);
+    };
+    const at = (): string => {
+      const t = clock.now() - startMs;
+      return `day ${Math.floor(t / DAY_MS) + 1} ${new Date(clock.now()).toISOString().slice(11, 16)}`;
+    };
+    const stats = new CompanyStats();
+    const wire = new Wire();
+    if (clock instanceof VirtualClock) clock.addQuiescenceSource(wire);
+    const proxyBus = new EventBus(realClock);
+    proxyBus.on('chaos.request', (e) => {
+      if (e.fault !== undefined) stats.fault(e.rule ?? e.fault);
+    });
+
+    const sim = await startSimServer({ script: { rules: COMPANY_RULES } });
+    const proxy = await startChaosProxy({ target: sim.url, rules: realPlan.chaos, seed, bus: proxyBus, name: 'chaos' });
+    let pendingDeath: HostRestart | undefined;
+    const world: CompanyWorld = {
+      clock,
+      db,
+      env: io.env,
+      cwd: io.cwd,
+      plan: realPlan,
+      ledger: new Ledger(ledgerPath),
+      proxyUrl: proxy.url,
+      budget: new Budget({ scope: 'company', limits: { usd: 5 } }),
+      stats,
+      wire,
+      done: new Set(),
+      log: (who, text) => out(`${at()}  ${who.padEnd(10)} ${text}`),
+      hostDies: (restart) => {
+        pendingDeath = restart;
+      },
+    };
+
+    let host: CompanyHost | undefined;
+    let incarnation = 0;
+    const startHost = async (): Promise<CompanyHost> => {
+      incarnation++;
+      const h = await CompanyHost.start(world, incarnation, await freePort());
+      h.markUp();
+      return h;
+    };
+    /** Drive the virtual clock until `done()`, timer by timer, letting real I/O finish in between. */
+    const runClockUntil = async (done: () => boolean): Promise<void> => {
+      if (!(clock instanceof VirtualClock)) return;
+      while (!done()) {
+        if (clock.nextTimerAt() !== undefined) await clock.runNext();
+        else await new Promise((r) => setTimeout(r, 5));
+      }
+    };
+
+    let stopping = false;
+    const onSignal = (): void => {
+      stopping = true;
+      wakeUp?.();
+    };
+    let wakeUp: (() => void) | undefined;
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    try {
+      out(
+        `warden company: eight departments, ${days === undefined ? 'until stopped' : `${days} day${days === 1 ? '' : 's'}`}, seed ${seed}, ${virtual ? 'virtual' : 'real'} clock`,
+      );
+      out(`  journal    ${temporary ? 'a fresh SQLite file, deleted at the end (--keep keeps it)' : db}`);
+      out('  tree       company (one_for_one): memory (MCP over HTTP, child process), departments (8 agents + 8 desks), scheduler');
+      out('  schedule   daily post 14:00 UTC, memory sync hourly, weekly report Monday 09:00, monthly accounts the 1st 06:00');
+      if (virtual) {
+        out(
+          `  trouble    ${plan.chaos.length} provider-fault rules, ${plan.agentCrashes.length} agent kills, ${plan.memoryKills.length} memory-server kills, ${plan.hostRestarts.length} host restarts`,
+        );
+      }
+      out('');
+      host = await startHost();
+
+      if (clock instanceof VirtualClock) {
+        const actions: Array<{ at: number; run: () => Promise<void> }> = [
+          ...plan.memoryKills.map((t) => ({
+            at: t,
+            run: async () => {
+              if (await host?.killMemoryServer()) {
+                stats.memoryKills++;
+                world.log('memory', 'server process killed (SIGKILL)');
+              }
+            },
+          })),
+          ...plan.hostRestarts.flatMap((r) =>
+            r.kind === 'at'
+              ? [
+                  {
+                    at: r.atMs,
+                    run: async () => {
+                      if (host === undefined || host.isDead) return;
+                      world.log('host', `dies (every process killed where it stands), down for ${span(r.downMs)}`);
+                      host.kill();
+                      pendingDeath = r;
+                    },
+                  },
+                ]
+              : [],
+          ),
+        ].sort((a, b) => a.at - b.at);
+        for (;;) {
+          if (pendingDeath !== undefined) {
+            const death = pendingDeath;
+            pendingDeath = undefined;
+            await host!.release();
+            stats.hostRestarts++;
+            await clock.advanceTo(Math.min(clock.now() + death.downMs, plan.endMs));
+            host = await startHost();
+            world.log('host', `started again on the same store (incarnation ${incarnation}): the scheduler catches up, runs resume`);
+            continue;
+          }
+          if (clock.now() >= plan.endMs) break;
+          const nextAction = actions[0]?.at ?? Infinity;
+          const nextTimer = clock.nextTimerAt();
+          const target = Math.min(nextAction, plan.endMs);
+          if (nextTimer !== undefined && nextTimer <= target) {
+            await clock.runNext();
+            continue;
+          }
+          await clock.advanceTo(target);
+          if (actions[0] !== undefined && actions[0].at <= clock.now()) await actions.shift()!.run();
+        }
+        // The window is over: let the slots in flight finish, then shut down in order.
+        await runClockUntil(() => host!.idle);
+      } else {
+        const endMs = days === undefined ? Infinity : startMs + days * DAY_MS;
+        while (!stopping && realClock.now() < endMs) {
+          await new Promise<void>((resolve) => {
+            wakeUp = resolve;
+            const t = setTimeout(resolve, Math.min(60_000, Math.max(0, endMs - realClock.now())));
+            t.unref?.();
+          });
+        }
+        out(`${at()}  company    ${stopping ? 'stopping (signal): no new slots, the slots in flight finish' : 'the days are over'}`);
+      }
+      host.stopScheduling();
+      const finishing = Date.now();
+      while (!host.idle && Date.now() - finishing < 60_000) await (virtual ? runClockUntil(() => host!.idle) : new Promise((r) => setTimeout(r, 50)));
+      const stopped = host.stop();
+      await runClockUntil(() => host!.isStopped);
+      await stopped;
+      const endMs = virtual ? plan.endMs : realClock.now();
+      const tally = tallySlots(world.ledger, startMs, endMs);
+      io.stdout.write(
+        `${renderReport({
+          tally,
+          stats,
+          windowMs: endMs - startMs,
+          spentUsd: world.budget.spending.usd,
+          budgetUsd: world.budget.config.limits.usd ?? 0,
+          alerts: [],
+          extra: [],
+        })}\n`,
+      );
+      return tally.missed === 0 && tally.doubled === 0 ? 0 : 1;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      if (host !== undefined && !host.isStopped) {
+        host.kill();
+        await host.release();
+      }
+      await proxy.close();
+      await sim.close();
+      await settle();
+      removeTemporary();
+    }
+  },
+};
+
+export type { CliIO };

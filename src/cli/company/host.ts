@@ -1,0 +1,295 @@
+/**
+ * One incarnation of the company's host: a runtime, the store opened on the company's database,
+ * and the supervision tree on them.
+ *
+ *   company       one_for_one   intensity 20 / 60 s
+ *   ├─ memory       the MCP memory server, a child OS process (Streamable HTTP on a fixed port,
+ *   │               the graph in the company's store); killed, it is started again on that port
+ *   ├─ departments  one_for_one   intensity 30 / 60 s
+ *   │  ├─ ceo, cfo, coo, marketing, accountant, lawyer, cto, improver   (agents, by name)
+ *   │  └─ ceo-desk, ...   (each subscribed to consult.<department>)
+ *   └─ scheduler    starts each due slot of the four jobs as a durable run
+ *
+ * `kill()` is the host dying at once (power cut, kill -9): every process killed where it stands,
+ * nothing shut down in order; `close()` afterwards lets go of what a dead process would have
+ * lost anyway (its store connections, its sockets). A new `CompanyHost` on the same database
+ * is the restart: it reopens the store, its scheduler finds the slots that are due or were left
+ * half done, and their runs resume from the journal.
+ */
+import { Runtime, isNormalExit, seededRandom, type Clock, type Pid } from '../../runtime/index.ts';
+import { startSupervisor, stopSupervisor, supervisor, whichChildren, worker, type ChildSpec } from '../../supervisor/index.ts';
+import { agentChild } from '../../agent/index.ts';
+import { DurableHost } from '../../durable/index.ts';
+import { anthropicMessages, createModelClient, openaiChat } from '../../llm/index.ts';
+import type { Budget, PricingTable } from '../../resilience/index.ts';
+import { memoryServer } from '../../memory/index.ts';
+import { openStore, type Store } from '../../store/index.ts';
+import { DEPARTMENTS, departmentAgents, desk } from './departments.ts';
+import { COMPANY_JOBS, companyRuns, type CompanyRun } from './jobs.ts';
+import type { Ledger } from './ledger.ts';
+import { MemoryClient } from './memory-client.ts';
+import type { CompanyPlan, HostRestart } from './plan.ts';
+import { slotsIn } from './slots.ts';
+import type { CompanyStats } from './stats.ts';
+import type { Wire, WireScope } from './wire.ts';
+
+export const OWNER = 'solo-co';
+
+export const SIM_PRICING: PricingTable = {
+  'sim-small': { inputPerMTok: 0.15, outputPerMTok: 0.6 },
+  'sim-large': { inputPerMTok: 0.8, outputPerMTok: 4 },
+};
+
+/** What outlives a host: the clock, the database, the provider, the ledger, the plan, the counts. */
+export interface CompanyWorld {
+  readonly clock: Clock;
+  readonly db: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string;
+  readonly plan: CompanyPlan;
+  readonly ledger: Ledger;
+  readonly proxyUrl: string;
+  readonly budget: Budget;
+  readonly stats: CompanyStats;
+  readonly wire: Wire;
+  /** Faults of the plan already done (each happens once, whichever incarnation meets it). */
+  readonly done: Set<string>;
+  /** A line for the running log. */
+  log(who: string, text: string): void;
+  /** The plan asks for the host to die now, in the middle of a run. */
+  hostDies(restart: HostRestart): void;
+}
+
+export class CompanyHost {
+  readonly rt: Runtime;
+  readonly store: Store;
+  readonly incarnation: number;
+  private readonly world: CompanyWorld;
+  private readonly scope: WireScope;
+  private readonly memory: MemoryClient;
+  private readonly durable: DurableHost;
+  private root: Pid | undefined;
+  private dead = false;
+  private stopped = false;
+  private scheduling = true;
+  /** Slot runs this incarnation's scheduler started and that have not ended. */
+  private readonly running = new Set<string>();
+
+  private constructor(world: CompanyWorld, incarnation: number, rt: Runtime, store: Store, scope: WireScope, memory: MemoryClient, durable: DurableHost) {
+    this.world = world;
+    this.incarnation = incarnation;
+    this.rt = rt;
+    this.store = store;
+    this.scope = scope;
+    this.memory = memory;
+    this.durable = durable;
+  }
+
+  /** Open the store and start the tree; `memoryPort` is this incarnation's memory server port. */
+  static async start(world: CompanyWorld, incarnation: number, memoryPort: number): Promise<CompanyHost> {
+    const { clock } = world;
+    const rt = new Runtime({ clock });
+    const store = await openStore({ db: world.db, env: world.env, cwd: world.cwd });
+    const scope = world.wire.scope();
+    scope.followModel(rt.events);
+    const memory = new MemoryClient({ url: `http://127.0.0.1:${memoryPort}/mcp`, clock, onWire: (d) => scope.add(d) });
+    const models = [
+      openaiChat({ model: 'sim-small', apiKey: 'sk-company', baseURL: `${world.proxyUrl}/v1`, maxOutputTokens: 512, clock }),
+      anthropicMessages({ model: 'sim-large', apiKey: 'sk-company', baseURL: world.proxyUrl, maxOutputTokens: 512, clock }),
+    ];
+    await Promise.all(models.map((m) => m.loadSdk()));
+    const model = createModelClient({
+      name: 'company',
+      models,
+      retry: { maxAttempts: 3, baseDelayMs: 500, maxDelayMs: 4_000, maxRetryAfterMs: 5_000 },
+      timeoutMs: 60_000,
+      budget: world.budget,
+      pricing: SIM_PRICING,
+      clock,
+      random: seededRandom(world.plan.seed * 31 + incarnation),
+      bus: rt.events,
+    });
+    const office = { rt, model, memory, ledger: world.ledger, budget: world.budget };
+    const agents = departmentAgents(office);
+    const runs = companyRuns({ rt, memory, ledger: world.ledger });
+    const durable = new DurableHost({ store, runs: Object.values(runs), owner: OWNER, clock, bus: rt.events });
+    const host = new CompanyHost(world, incarnation, rt, store, scope, memory, durable);
+    host.follow();
+
+    const departments: ChildSpec[] = DEPARTMENTS.flatMap((d) => [
+      { id: d, start: agentChild(agents[d], { store, register: d, owner: OWNER, pollMs: 1_000 }) },
+      { id: `${d}-desk`, start: desk(d) },
+    ]);
+    host.root = await startSupervisor(rt, {
+      name: 'company',
+      strategy: 'one_for_one',
+      intensity: 20,
+      periodSeconds: 60,
+      children: [
+        { id: 'memory', start: memoryServer({ backend: { db: world.db, graph: 'company' }, http: { port: memoryPort } }) },
+        { id: 'departments', start: supervisor({ name: 'departments', strategy: 'one_for_one', intensity: 30, periodSeconds: 60, children: departments }) },
+        { id: 'scheduler', start: host.schedulerChild(runs) },
+      ],
+    });
+    await memory.call('create_entities', {
+      entities: [
+        { name: 'Solo Co.', entityType: 'company', observations: ['a one-person company run by eight department agents'] },
+        { name: 'memory-sync', entityType: 'job', observations: [] },
+      ],
+    });
+    return host;
+  }
+
+  get isDead(): boolean {
+    return this.dead;
+  }
+
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
+  /** No slot run in flight. */
+  get idle(): boolean {
+    return this.running.size === 0;
+  }
+
+  /** Start no more slots (the ones in flight go on). */
+  stopScheduling(): void {
+    this.scheduling = false;
+  }
+
+  /**
+   * The scheduler: on start (after a restart too), every slot of the window up to now whose run
+   * has not completed is started (a slot missed while the host was down is caught up; one left
+   * half done resumes), then each next slot when it comes due. A slot is a durable run whose id
+   * names the slot, so starting one twice starts it once.
+   */
+  private schedulerChild(runs: Record<string, CompanyRun>) {
+    const { plan, clock } = this.world;
+    const running = this.running;
+    const startSlot = (job: string, slotAt: number): void => {
+      const id = `schedule:${job}:${new Date(slotAt).toISOString()}`;
+      if (running.has(id) || !this.scheduling || this.dead) return;
+      running.add(id);
+      void (async () => {
+        const existing = await this.store.getRun(id);
+        if (existing?.status === 'completed') return;
+        const handle = await this.durable.start(runs[job]!, { slotAt, slotTime: new Date(slotAt).toISOString() }, { id });
+        await handle.result;
+      })()
+        .catch(() => undefined)
+        .finally(() => running.delete(id));
+    };
+    return worker(
+      async (ctx) => {
+        let from = plan.startMs;
+        for (;;) {
+          const now = clock.now();
+          for (const job of COMPANY_JOBS) for (const t of slotsIn(job.cron, from, Math.min(now + 1, plan.endMs))) startSlot(job.name, t);
+          from = Math.min(now + 1, plan.endMs);
+          const next = Math.min(...COMPANY_JOBS.flatMap((j) => slotsIn(j.cron, from, plan.endMs).slice(0, 1)), plan.endMs);
+          if (next >= plan.endMs) {
+            await ctx.receive();
+            continue;
+          }
+          await ctx.receive({ timeoutMs: next - clock.now() });
+        }
+      },
+      { label: 'scheduler' },
+    );
+  }
+
+  /** Listen to this incarnation's events: the counts, the log, and the plan's crashes. */
+  private follow(): void {
+    const { rt, world } = this;
+    const { stats, plan, done, clock } = world;
+    rt.events.on('agent.model_called', (e) => {
+      if (e.replayed) {
+        stats.replayedCalls++;
+        stats.replayedUsd += e.costUsd;
+      } else stats.paidCalls++;
+      if (e.replayed || this.dead) return;
+      const crash = plan.agentCrashes.find((c) => c.runId === e.runId && c.department === e.agent);
+      const crashKey = `crash ${e.runId}`;
+      if (crash !== undefined && e.step === 1 && !done.has(crashKey)) {
+        const pid = rt.whereis(crash.department);
+        if (pid !== undefined) {
+          done.add(crashKey);
+          stats.agentCrashes++;
+          world.log(crash.department, `killed mid-run (${e.runId}, model#1 journaled)`);
+          rt.sendExit(pid, 'kill');
+        }
+      }
+      const restart = plan.hostRestarts.find((r) => r.kind === 'mid-run' && r.runId === e.runId && r.step === e.step);
+      const restartKey = `host ${e.runId}`;
+      if (restart !== undefined && !done.has(restartKey)) {
+        done.add(restartKey);
+        world.log('host', `dies mid-run (${e.runId}, model#${e.step} journaled, its post not sent yet)`);
+        this.kill();
+        world.hostDies(restart);
+      }
+    });
+    rt.events.on('run.step_replayed', () => stats.replayedSteps++);
+    rt.events.on('retry.attempt_failed', () => stats.retries++);
+    rt.events.on('llm.fallback', () => stats.fallbacks++);
+    rt.events.on('supervisor.child_exited', (e) => {
+      if (this.dead || isNormalExit(e.reason) || e.reason === 'shutdown') return;
+      stats.down(e.childId, clock.now());
+      if (e.childId === 'memory') this.scope.setMemoryDown(true);
+    });
+    rt.events.on('supervisor.child_restarted', (e) => {
+      stats.restarts++;
+      stats.up(e.childId, clock.now());
+      if (e.childId === 'memory') {
+        this.scope.setMemoryDown(false);
+        world.log('memory', 'restarted by its supervisor on the same port');
+      }
+    });
+  }
+
+  /** SIGKILL the memory server's OS process (its supervisor starts it again). */
+  async killMemoryServer(): Promise<boolean> {
+    if (this.dead || this.root === undefined) return false;
+    const child = (await whichChildren(this.rt, this.root)).find((c) => c.id === 'memory');
+    if (child === undefined || child.pid === 'restarting' || child.pid === undefined) return false;
+    const { osPid } = await this.rt.call<{ osPid: number }>(child.pid as Pid, 'os_pid');
+    this.scope.setMemoryDown(true);
+    process.kill(osPid, 'SIGKILL');
+    return true;
+  }
+
+  /** Die at once: every process killed where it stands, the host's timers and listeners with them. */
+  kill(): void {
+    if (this.dead) return;
+    this.dead = true;
+    const now = this.world.clock.now();
+    for (const d of DEPARTMENTS) this.world.stats.down(d, now);
+    this.world.stats.down('memory', now);
+    this.rt.killAll();
+    this.scope.drop();
+  }
+
+  /** After `kill()`: let go of the store, the durable host and the memory session, as the dead process would have. */
+  async release(): Promise<void> {
+    await this.durable.close().catch(() => undefined);
+    await this.memory.close().catch(() => undefined);
+    await this.store.close().catch(() => undefined);
+  }
+
+  /** Orderly shutdown: the tree stopped in reverse order, the runs in flight left for recovery. */
+  async stop(): Promise<void> {
+    this.scheduling = false;
+    if (!this.dead && this.root !== undefined && this.rt.isAlive(this.root)) await stopSupervisor(this.rt, this.root);
+    this.dead = true;
+    this.scope.drop();
+    await this.release();
+    this.stopped = true;
+  }
+
+  /** The host is up again: the components it brought back are up. */
+  markUp(): void {
+    const now = this.world.clock.now();
+    for (const d of DEPARTMENTS) this.world.stats.up(d, now);
+    this.world.stats.up('memory', now);
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * What is on the wire: model requests through the chaos proxy, MCP calls to the memory server,
+ * and the memory server while it is being started again after a kill. On a virtual clock this
+ * is a quiescence source, so time does not move while a real HTTP exchange is under way: a week
+ * of virtual time passes only when everything is waiting on a timer (a retry's backoff, the
+ * next slot), which is what makes a seed give the same week every time.
+ *
+ * Each host has its own count (`scope()`); when a host dies abruptly its count is dropped, since
+ * the answers it was waiting for will never be read.
+ */
+import type { EventBus, QuiescenceSource } from '../../runtime/index.ts';
+
+export class WireScope {
+  count = 0;
+  memoryDown = false;
+  private readonly wire: Wire;
+  constructor(wire: Wire) {
+    this.wire = wire;
+  }
+  add(delta: 1 | -1): void {
+    this.count = Math.max(0, this.count + delta);
+    this.wire.changed();
+  }
+  setMemoryDown(down: boolean): void {
+    this.memoryDown = down;
+    this.wire.changed();
+  }
+  /** Count the model requests on `bus` (from `llm.request` to its answer or failure). */
+  followModel(bus: EventBus): void {
+    bus.on('llm.request', () => this.add(1));
+    bus.on('llm.response', () => this.add(-1));
+    bus.on('llm.attempt_failed', () => this.add(-1));
+  }
+  /** The host died: nothing it waited for counts any more. */
+  drop(): void {
+    this.count = 0;
+    this.memoryDown = false;
+    this.wire.remove(this);
+  }
+}
+
+export class Wire implements QuiescenceSource {
+  private readonly scopes = new Set<WireScope>();
+  private waiters: Array<() => void> = [];
+
+  scope(): WireScope {
+    const s = new WireScope(this);
+    this.scopes.add(s);
+    return s;
+  }
+
+  remove(scope: WireScope): void {
+    this.scopes.delete(scope);
+    this.changed();
+  }
+
+  isBusy(): boolean {
+    for (const s of this.scopes) if (s.count > 0 || s.memoryDown) return true;
+    return false;
+  }
+
+  whenIdle(): Promise<void> {
+    if (!this.isBusy()) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  changed(): void {
+    if (this.isBusy()) return;
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+}
