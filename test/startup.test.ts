@@ -1,5 +1,6 @@
 /**
  * Start-up stays light: `warden --help`, an unknown command and `import 'warden/runtime'` load
+ * no OpenTelemetry package (`warden/otel` loads the API only, the SDK when export is asked for) and
  * none of the heavy packages (the model SDKs, the MCP SDK, the database drivers), nor does importing
  * the root entry or `warden/memory`; a model adapter loads its SDK only when first called. The times themselves are
  * measured by bench/startup.bench.ts, not here.
@@ -23,8 +24,11 @@ const HEAVY = [
 ];
 
 let n = 0;
-/** The packages (of HEAVY) that running `args` with node loaded. */
-function heavyLoads(args: readonly string[]): string[] {
+/** Any OpenTelemetry package: loaded only by warden/otel and the commands that export telemetry. */
+const OTEL = ['/node_modules/@opentelemetry/'];
+
+/** The packages (of `heavy`) that running `args` with node loaded. */
+function heavyLoads(args: readonly string[], heavy: readonly string[] = HEAVY): string[] {
   const out = join(dir, `loads-${n++}.json`);
   const r = spawnSync(process.execPath, ['--conditions=warden-dev', '--import', `${repo}test/support/record-loads.ts`, ...args], {
     cwd: repo,
@@ -35,7 +39,7 @@ function heavyLoads(args: readonly string[]): string[] {
   expect(r.error).toBeUndefined();
   const urls = JSON.parse(readFileSync(out, 'utf8')) as string[];
   expect(urls.some((u) => u.includes('/src/'))).toBe(true); // the recorder saw Warden's own modules
-  return HEAVY.filter((h) => urls.some((u) => u.includes(h)));
+  return heavy.filter((h) => urls.some((u) => u.includes(h)));
 }
 
 describe('start-up', () => {
@@ -48,6 +52,13 @@ describe('start-up', () => {
     expect(heavyLoads(['--input-type=module', '-e', "await import('warden/runtime')"])).toEqual([]);
     expect(heavyLoads(['--input-type=module', '-e', "await import('warden/memory')"])).toEqual([]);
     expect(heavyLoads(['--input-type=module', '-e', "await import('warden')"])).toEqual([]);
+  });
+
+  it("warden --help and import 'warden/runtime' load no OpenTelemetry package; 'warden/otel' loads the API alone", () => {
+    expect(heavyLoads([`${repo}bin/warden`, '--help'], OTEL)).toEqual([]);
+    expect(heavyLoads(['--input-type=module', '-e', "await import('warden/runtime')"], OTEL)).toEqual([]);
+    const sdk = ['/node_modules/@opentelemetry/api/', '/node_modules/@opentelemetry/sdk-', '/node_modules/@opentelemetry/exporter-'];
+    expect(heavyLoads(['--input-type=module', '-e', "await import('warden/otel')"], sdk)).toEqual(['/node_modules/@opentelemetry/api/']);
   });
 
   it('a model adapter loads its SDK on its first call, not when it is built', () => {
