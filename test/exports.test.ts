@@ -57,6 +57,7 @@ const LAYER_RANK: Record<string, number> = {
   health: 6,
   agent: 7,
   cli: 8,
+  dashboard: 8,
 };
 
 interface Surface {
@@ -117,6 +118,7 @@ describe('public entry points', () => {
       'warden/durable',
       'warden/agent',
       'warden/memory',
+      'warden/dashboard',
       'warden/otel',
       'warden/health',
     ]);
