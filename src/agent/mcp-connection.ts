@@ -104,9 +104,11 @@ export async function openMcpConnection(server: string, endpoint: McpEndpoint, c
   });
   const tail = (): string => (stderr.trim() === '' ? '' : `; its stderr ended with: ${stderr.trim().slice(-500)}`);
   client.onclose = () => announceEnd(endpoint.kind === 'stdio' ? `the server process exited${tail()}` : 'the HTTP connection was closed');
+  // The pid as it was once started: the transport forgets it as the process closes.
+  let startedPid: number | undefined;
   const kill = (why: string): void => {
     announceEnd(why);
-    const p = pid();
+    const p = pid() ?? startedPid;
     if (p !== undefined) {
       try {
         process.kill(p, 'SIGKILL');
@@ -123,7 +125,10 @@ export async function openMcpConnection(server: string, endpoint: McpEndpoint, c
     kill(`no answer to initialize within ${startTimeoutMs} ms`);
   });
   try {
-    await client.connect(transport, { timeout: SDK_REQUEST_TIMEOUT_MS });
+    const connected = client.connect(transport, { timeout: SDK_REQUEST_TIMEOUT_MS });
+    startedPid = pid();
+    await connected;
+    startedPid ??= pid();
   } catch (e) {
     kill('the start failed');
     throw new McpServerStartError(server, target, startFailure(e, endpoint, timedOut, startTimeoutMs, stderr), e);
@@ -134,7 +139,7 @@ export async function openMcpConnection(server: string, endpoint: McpEndpoint, c
 
   return {
     get pid() {
-      return pid();
+      return startedPid;
     },
     get isOpen() {
       return endedWhy === undefined;
