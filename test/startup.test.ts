@@ -1,7 +1,8 @@
 /**
  * Start-up stays light: `warden --help`, an unknown command and `import 'warden/runtime'` load
  * no OpenTelemetry package (`warden/otel` loads the API only, the SDK when export is asked for) and
- * none of the heavy packages (the model SDKs, the MCP SDK, the database drivers), nor does importing
+ * none of the heavy packages (the model SDKs, the MCP SDK, the database drivers, the dashboard's hono
+ * and page libraries), nor does importing
  * the root entry or `warden/memory`; a model adapter loads its SDK only when first called. The times themselves are
  * measured by bench/startup.bench.ts, not here.
  */
@@ -21,6 +22,11 @@ const HEAVY = [
   '/node_modules/@modelcontextprotocol/sdk/',
   '/node_modules/pg/',
   '/node_modules/better-sqlite3/',
+  '/node_modules/hono/',
+  '/node_modules/@hono/node-server/',
+  '/node_modules/preact/',
+  '/node_modules/htm/',
+  '/node_modules/uplot/',
 ];
 
 let n = 0;
@@ -46,6 +52,7 @@ describe('start-up', () => {
   it('warden --help and an unknown command load no heavy package', () => {
     expect(heavyLoads([`${repo}bin/warden`, '--help'])).toEqual([]);
     expect(heavyLoads([`${repo}bin/warden`, 'no-such-command'])).toEqual([]);
+    expect(heavyLoads([`${repo}bin/warden`, 'dashboard', '--help'])).toEqual([]);
   });
 
   it("import 'warden/runtime', 'warden/memory' and 'warden' load no heavy package", () => {
