@@ -218,3 +218,21 @@ export type {
   InstrumentOptions, TraceBridgeOptions, MetricsBridgeOptions, Telemetry, TelemetryFromEnvOptions,
   PrometheusEndpoint, PrometheusOptions,
 } from './otel/index.ts';
+
+// alerts: subagent-count, spend-rate and restart-rate alerts on the event stream; the webhook sink
+export {
+  AlertGate, ALERT_KINDS, SubagentCountMonitor, SUBAGENT_MONITOR_DEFAULTS, SpendRateMonitor,
+  SPEND_RATE_DEFAULTS, RestartRateMonitor, RESTART_RATE_DEFAULTS, WebhookSink, WEBHOOK_SINK_DEFAULTS,
+  AlertHistory, SubagentLimitError,
+} from './alerts/index.ts';
+export type {
+  Alert, AlertInput, AlertKind, AlertSeverity, SubagentLimit, SubagentMonitorOptions, SubagentAction,
+  SubagentLease, SpendRateOptions, RestartRateOptions, WebhookSinkOptions, AlertHistoryOptions, AlertRecord,
+} from './alerts/index.ts';
+
+// config: live configuration and feature flags, from a watched JSON file or from code
+export { HotConfig, watchConfigFile, CONFIG_FILE_DEFAULTS, ConfigFileError } from './config/index.ts';
+export type {
+  HotConfigOptions, ApplyOptions, ConfigChange, Configurable, WatchOptions, DeepPartial, ConfigFileOptions,
+  ConfigFileWatcher,
+} from './config/index.ts';

@@ -52,9 +52,11 @@ const LAYER_RANK: Record<string, number> = {
   store: 3,
   llm: 4,
   sim: 4,
+  config: 4,
   durable: 5,
   memory: 6,
   health: 6,
+  alerts: 6,
   agent: 7,
   cli: 8,
   dashboard: 8,
@@ -121,6 +123,8 @@ describe('public entry points', () => {
       'warden/dashboard',
       'warden/otel',
       'warden/health',
+      'warden/alerts',
+      'warden/config',
     ]);
     for (const { source } of entries) expect(source).toMatch(/^\.\/src\/(?:[a-z]+\/)?index\.ts$/);
   });
