@@ -11,7 +11,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { defineAgent, mcpTools, runAgent, type AgentResult } from '../src/agent/index.ts';
+import { defineAgent, mcpChildren, mcpTools, runAgent, type Agent, type AgentResult } from '../src/agent/index.ts';
 import { DurableHost } from '../src/durable/index.ts';
 import { EventBus, Runtime, VirtualClock, realClock, type WardenEvent } from '../src/runtime/index.ts';
 import { startSupervisor, stopSupervisor, worker } from '../src/supervisor/index.ts';
@@ -46,14 +46,14 @@ const isAlive = (pid: number): boolean => {
 
 const lines = (file: string): string[] => (existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean) : []);
 
-/** A tree of the unruly server (supervised) and a worker running one task of `agent`; resolves with its result. */
-async function runSupervised(rt: Runtime, unruly: ReturnType<typeof mcpTools>, agent: ReturnType<typeof defineAgent>, task: string): Promise<AgentResult> {
+/** A tree of the agent's MCP servers (supervised) and a worker running one task of `agent`; resolves with its result. */
+async function runSupervised(rt: Runtime, agent: Agent, task: string): Promise<AgentResult> {
   let result: AgentResult | undefined;
   const root = await startSupervisor(rt, {
     strategy: 'one_for_one',
     intensity: 3,
     children: [
-      { id: 'unruly', start: unruly.child() },
+      ...mcpChildren(agent),
       { id: 'agent', restart: 'transient', start: worker(async (ctx) => void (result = await runAgent(ctx, agent, { input: task }))) },
     ],
   });
@@ -74,7 +74,7 @@ describe('a stdio MCP server as a supervised child', () => {
     const unruly = mcpTools(unrulyServer({ log, bus: rt.events, include: ['crash_once'] }));
     const agent = defineAgent({ name: 'crasher', model: simClient('openai', s.urls), tools: [unruly] });
 
-    const result = await runSupervised(rt, unruly, agent, 'crash it');
+    const result = await runSupervised(rt, agent, 'crash it');
     expect(result.text).toBe('done');
     expect(result.toolCalls).toBe(1);
     expect(requestText(s, 1)).toContain('survived a crash');
@@ -85,7 +85,7 @@ describe('a stdio MCP server as a supervised child', () => {
     expect(connected[0]?.pid).not.toBe(connected[1]?.pid);
     expect(Number(readFileSync(marker, 'utf8'))).toBe(connected[0]?.pid);
     expect(ofType(seen, 'agent.mcp_ended')[0]?.why).toMatch(/the server process exited/);
-    expect(ofType(seen, 'supervisor.child_restarted').map((e) => e.childId)).toEqual(['unruly']);
+    expect(ofType(seen, 'supervisor.child_restarted').map((e) => e.childId)).toEqual(['mcp:unruly']);
     expect(ofType(seen, 'retry.attempt_failed')).toMatchObject([{ policy: 'mcp:unruly', error: { code: 'MCP_SERVER_EXITED' } }]);
     expect(lines(log)).toEqual(['crash_once']);
   });
@@ -103,7 +103,7 @@ describe('a stdio MCP server as a supervised child', () => {
     const unruly = mcpTools(unrulyServer({ bus: rt.events, clock, timeoutMs: 5_000, include: ['hang_once'] }));
     const agent = defineAgent({ name: 'hanger', model: simClient('openai', s.urls), tools: [unruly] });
 
-    const running = runSupervised(rt, unruly, agent, 'hang it');
+    const running = runSupervised(rt, agent, 'hang it');
     await waitFor(() => existsSync(marker), { timeoutMs: 20_000 });
     await clock.advance(4_999);
     expect(ofType(seen, 'agent.mcp_ended')).toEqual([]);
@@ -113,7 +113,7 @@ describe('a stdio MCP server as a supervised child', () => {
     expect(requestText(s, 1)).toContain('answered after a hang');
     const hungPid = Number(readFileSync(marker, 'utf8'));
     expect(ofType(seen, 'agent.mcp_ended')[0]?.why).toBe('no answer to hang_once within 5000 ms: the server is taken to hang');
-    expect(ofType(seen, 'supervisor.child_restarted').map((e) => e.childId)).toEqual(['unruly']);
+    expect(ofType(seen, 'supervisor.child_restarted').map((e) => e.childId)).toEqual(['mcp:unruly']);
     await waitFor(() => !isAlive(hungPid));
   });
 

@@ -7,14 +7,15 @@
  * restarts after a crash or a hang, resume, approvals, the memory servers, HTTP) are in
  * mcp-tools.slow.test.ts.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineAgent, mcpTools, tool } from '../src/agent/index.ts';
 import { EventBus, realClock, type WardenEvent } from '../src/runtime/index.ts';
 import { thrownBy } from '../src/testing/index.ts';
 import { sim, simClient } from './support/agent-harness.ts';
-import { requestText, unrulyServer } from './support/mcp-harness.ts';
+import { requestText, tempDir, unrulyServer } from './support/mcp-harness.ts';
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 afterEach(async () => {
@@ -97,6 +98,36 @@ describe('an agent with the tools of a stdio MCP server', () => {
     expect(connected).toMatchObject([{ server: 'unruly', supervised: false, pid: expect.any(Number) }]);
     expect(seen.filter((e) => e.type === 'agent.mcp_ended')).toMatchObject([{ server: 'unruly', why: 'closed' }]);
     expect(() => process.kill((connected[0] as { pid: number }).pid, 0)).toThrow();
+  });
+
+  it('puts tools named irreversible, and those the server annotates destructive, behind an approval', async () => {
+    const log = join(tempDir(), 'calls.log');
+    const s = await sim({
+      sequence: [
+        {
+          toolCalls: [
+            { name: 'wipe', arguments: {} },
+            { name: 'record', arguments: { note: 'approved' } },
+            { name: 'echo', arguments: { text: 'free' } },
+          ],
+        },
+        { text: 'done' },
+      ],
+    });
+    cleanups.push(() => s.close());
+    const unruly = mcpTools(unrulyServer({ log, irreversible: ['record'] }));
+    const agent = defineAgent({ name: 'careful', model: simClient('openai', s.urls), tools: [unruly] });
+    const asked: string[] = [];
+    const result = await agent.run('clean up', {
+      approve: (request) => {
+        asked.push(request.tool ?? '');
+        return request.tool === 'record';
+      },
+    });
+    expect(result.text).toBe('done');
+    expect(asked).toEqual(['wipe', 'record']);
+    expect(readFileSync(log, 'utf8')).toBe('record approved\n');
+    expect(requestText(s, 1)).toMatch(/not done: .*wipe/);
   });
 
   it('fails a run whose server exits at start with MCP_SERVER_START_FAILED naming the command and what it said', async () => {

@@ -52,7 +52,7 @@ export { checkInput, taskText } from './input.ts';
 export type { AgentInput } from './input.ts';
 export { tool, isTool, ToolFailure, isToolFailure } from './tool.ts';
 export type { Tool, ToolSpec, ToolContext } from './tool.ts';
-export { mcpTools } from './mcp-tools.ts';
+export { mcpTools, mcpChildren, isMcpToolSet } from './mcp-tools.ts';
 export type { McpToolSet } from './mcp-tools.ts';
 export { MCP_TOOLS_DEFAULTS } from './mcp-options.ts';
 export type { McpToolsOptions, ResolvedMcpTools, McpEndpoint } from './mcp-options.ts';

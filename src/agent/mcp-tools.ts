@@ -5,7 +5,8 @@
  * The server. Over stdio it is an OS process the SDK's client spawns; over Streamable HTTP, a
  * session at a URL. Either way the connection lives in one of two places:
  * - supervised: `set.child()` is a supervisor's child spec `start` (placed before the agent, so the
- *   server is connected before the agent starts). The child connects in its init (a server that
+ *   server is connected before the agent starts; `mcpChildren(agent)` gives the specs of all of an
+ *   agent's servers). The child connects in its init (a server that
  *   cannot start fails the start with `MCP_SERVER_START_FAILED` naming the command), then waits on
  *   the connection; when the server exits on its own, or is killed because a call got no answer in
  *   `timeoutMs` (the watchdog on calls), the child crashes with `MCP_SERVER_EXITED` and its
@@ -31,13 +32,13 @@
 import { isWardenError, type ProcessContext } from '../runtime/index.ts';
 import { CircuitBreaker, Retry, Timeout, wrap, type Policy } from '../resilience/index.ts';
 import type { Json } from '../store/index.ts';
-import { workerWithInit, type ChildStart } from '../supervisor/index.ts';
+import { workerWithInit, type ChildSpec, type ChildStart } from '../supervisor/index.ts';
 import { McpServerExitedError } from './errors.ts';
 import { agentTools, offered, type McpCaller } from './mcp-agent-tools.ts';
 import { openMcpConnection, type McpConnection, type McpListedTool } from './mcp-connection.ts';
 import { endpointText, resolveMcpTools, type McpToolsOptions, type ResolvedMcpTools } from './mcp-options.ts';
 import type { Tool } from './tool.ts';
-import { asToolSource, type ToolSource } from './tool-source.ts';
+import { asToolSource, isToolSource, type ToolSource } from './tool-source.ts';
 
 /** An MCP server's tools, for an agent's `tools` (see the module doc). */
 export interface McpToolSet extends ToolSource {
@@ -239,4 +240,27 @@ export function mcpTools(options: McpToolsOptions): McpToolSet {
     tools: async (signal: AbortSignal = new AbortController().signal) => Object.fromEntries(toolsFrom((await set.list(signal)) as unknown as Json)),
     close: () => set.close(),
   });
+}
+
+/** True for a tool set `mcpTools` built. */
+export function isMcpToolSet(v: unknown): v is McpToolSet {
+  return isToolSource(v) && typeof (v as Partial<McpToolSet>).child === 'function' && typeof (v as Partial<McpToolSet>).config === 'object';
+}
+
+/**
+ * The child specs of the MCP servers an agent's tools come from (ids `mcp:<server>`), to start
+ * before the agent in its tree, so each server is a supervised child started with it. Put them
+ * under `one_for_one` beside the agent: a server's restart then stays invisible to the agent
+ * (under `rest_for_one` it would restart the agent too).
+ *
+ * @example
+ * ```ts
+ * const tree = supervisor({ strategy: 'one_for_one', children: [
+ *   ...mcpChildren(assistant),
+ *   { id: 'assistant', start: agentChild(assistant, { store }) },
+ * ] });
+ * ```
+ */
+export function mcpChildren(agent: { readonly config: { readonly toolSources: readonly ToolSource[] } }): ChildSpec[] {
+  return agent.config.toolSources.filter(isMcpToolSet).map((set) => ({ id: `mcp:${set.name}`, start: set.child() }));
 }
