@@ -51,7 +51,8 @@ export async function actOnFailure(ctx: ActionContext, source: ActionSource, act
       case 'restart':
       case 'terminate': {
         const supervisor = String(action.supervisor);
-        emit(ctx, source, { action: action.kind, supervisor, childId: action.childId });
+        const pid = typeof action.supervisor === 'string' ? ctx.runtime.whereis(action.supervisor) : action.supervisor;
+        emit(ctx, source, { action: action.kind, supervisor, supervisorPid: pid === undefined ? null : String(pid), childId: action.childId });
         const error = await viaSupervisor(ctx, action);
         if (error !== undefined) {
           ctx.bus.emit({

@@ -12,10 +12,14 @@ export type HealthActionRecord =
   | { readonly action: 'mark_unhealthy'; readonly child: string }
   /** The probe passed (or the score recovered) after the child was marked unhealthy. */
   | { readonly action: 'mark_healthy'; readonly child: string }
-  /** The child is terminated and started again through its supervisor (`terminateChild`, `restartChild`). */
-  | { readonly action: 'restart'; readonly supervisor: string; readonly childId: string }
+  /**
+   * The child is terminated and started again through its supervisor (`terminateChild`,
+   * `restartChild`). `supervisor` as the action names it; `supervisorPid` the process it resolved
+   * to (null if no process has that name).
+   */
+  | { readonly action: 'restart'; readonly supervisor: string; readonly supervisorPid: string | null; readonly childId: string }
   /** The child is terminated through its supervisor and left stopped. */
-  | { readonly action: 'terminate'; readonly supervisor: string; readonly childId: string }
+  | { readonly action: 'terminate'; readonly supervisor: string; readonly supervisorPid: string | null; readonly childId: string }
   /** The ladder moved one level down. */
   | { readonly action: 'degrade'; readonly ladder: string; readonly from: string; readonly to: string }
   /** The ladder moved one level back up after the probe passed again. */

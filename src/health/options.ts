@@ -13,7 +13,10 @@ import type { MovableLadder } from './level-ladder.ts';
 export type HealthAction =
   /** Report the child unhealthy (and `/readyz` 503) until the probe passes again. */
   | { readonly kind: 'mark_unhealthy' }
-  /** Terminate the child and start it again through its supervisor (`terminateChild`, then `restartChild`). */
+  /**
+   * Terminate the child and start it again through its supervisor (`terminateChild`, then
+   * `restartChild`). `supervisor` is its pid or registered name (`startSupervisor(rt, spec, { register })`).
+   */
   | { readonly kind: 'restart'; readonly supervisor: Dest; readonly childId: string }
   /** Terminate the child through its supervisor and leave it stopped. */
   | { readonly kind: 'terminate'; readonly supervisor: Dest; readonly childId: string }

@@ -4,9 +4,9 @@
  * - `store`: a read (`getRun` of an id no run uses) resolves;
  * - `endpoint`: a GET answers with a status below 500 (a 401 or 404 still shows the server
  *   answers; a refused connection, a 5xx or no answer in time does not);
- * - `breakers`: at least one breaker lets calls through. An open breaker whose `openUntil` has
- *   passed counts as letting through (its next call is a probe); with no breakers at all the
- *   check passes;
+ * - `breakers`: at least one breaker lets calls through. Open (before its `openUntil`) and
+ *   isolated breakers do not; an open breaker whose `openUntil` has passed does (its next call
+ *   is a probe), and so does a half-open one; with no breakers at all the check passes;
  * - `check`: your function resolves with anything but `false`.
  */
 import type { Clock } from '../runtime/index.ts';
@@ -52,7 +52,7 @@ function openBreakers(breakers: readonly (CircuitBreaker | undefined)[], now: nu
   for (const b of breakers) {
     if (b === undefined) continue;
     const s = b.state;
-    if (s.kind === 'open' && s.openUntil > now) open++;
+    if ((s.kind === 'open' && s.openUntil > now) || s.kind === 'isolated') open++;
   }
   return open;
 }

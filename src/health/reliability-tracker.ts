@@ -2,6 +2,8 @@
  * The live reliability tracker: the same ledger as {@link reliabilityOf}, fed from a bus as
  * events arrive, so the figures are ready at any moment without keeping the events. It listens
  * only to the kinds the ledger reads (`RELIABILITY_EVENT_TYPES`), so other events cost it nothing.
+ * It knows only what happened after it started: start it (or the health) before the tree, or a
+ * child's first up-time is missing from its figures.
  */
 import type { Clock, Disposable, EventBus, WardenEvent } from '../runtime/index.ts';
 import { RELIABILITY_EVENT_TYPES, ReliabilityLedger, type ReliabilityReport } from './reliability.ts';

@@ -17,7 +17,7 @@
  * Figures (null where they would divide by zero):
  * - child MTBF = time up / failures (time up runs to `now` for a child that is up);
  * - child MTTR = total repair time / repairs;
- * - supervisor and tree MTBF = time observed (first event to `now`) / failures among their
+ * - supervisor and tree MTBF = time observed (first event read to `now`) / failures among their
  *   children: the tree has failed whenever any of its children has;
  * - supervisor and tree MTTR = all their repair times / repairs;
  * - `restarts` counts `supervisor.child_restarted` (what the supervisor did, a sibling's group
@@ -77,6 +77,8 @@ export const RELIABILITY_EVENT_TYPES = [
   'health.action_taken',
 ] as const satisfies readonly WardenEventType[];
 
+const READ = new Set<string>(RELIABILITY_EVENT_TYPES);
+
 interface ChildState {
   readonly supervisor: string;
   readonly childId: string;
@@ -109,11 +111,12 @@ export class ReliabilityLedger {
   private readonly children = new Map<string, ChildState>();
   private readonly supervisors = new Map<string, SupervisorState>();
   /** Health restarts/terminations not yet matched to their `child_terminated`: childId → supervisor as named by the action. */
-  private readonly pending: { childId: string; supervisor: string; at: number }[] = [];
+  private readonly pending: { childId: string; names: readonly string[]; at: number }[] = [];
   private firstAt: number | undefined;
   private lastAt: number | undefined;
 
   apply(event: WardenEvent): void {
+    if (!READ.has(event.type)) return;
     this.firstAt ??= event.at;
     this.lastAt = event.at;
     switch (event.type) {
@@ -138,7 +141,7 @@ export class ReliabilityLedger {
       }
       case 'supervisor.child_terminated': {
         const c = this.child(event.name, event.childId, event.at);
-        const i = this.pending.findIndex((p) => p.childId === event.childId && (p.supervisor === event.name || p.supervisor === String(event.supervisor)));
+        const i = this.pending.findIndex((p) => p.childId === event.childId && (p.names.includes(event.name) || p.names.includes(String(event.supervisor))));
         if (i >= 0) {
           const [p] = this.pending.splice(i, 1);
           this.fail(c, p?.at ?? event.at);
@@ -155,7 +158,8 @@ export class ReliabilityLedger {
         return;
       case 'health.action_taken':
         if (event.action === 'restart' || event.action === 'terminate') {
-          this.pending.push({ childId: event.childId, supervisor: event.supervisor, at: event.at });
+          const names = event.supervisorPid === null ? [event.supervisor] : [event.supervisor, event.supervisorPid];
+          this.pending.push({ childId: event.childId, names, at: event.at });
         }
         return;
       default:
