@@ -39,6 +39,7 @@ export const PAGE_HTML = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Warden dashboard</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/vendor/uplot.css">
 <link rel="stylesheet" href="/style.css">
 <script type="importmap">{"imports":{"preact":"/vendor/preact.mjs","preact/hooks":"/vendor/preact-hooks.mjs","htm":"/vendor/htm.mjs","uplot":"/vendor/uplot.mjs"}}</script>

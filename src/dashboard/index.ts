@@ -6,7 +6,6 @@
  * schedules and alerts, restarts and spend plotted over time; the same data as JSON under
  * `/api/`. Decisions and replays go through the same operations and audit trail as the CLI.
  *
- * <!-- docs-test: prelude dashboard -->
  * ```ts
  * import { openStore } from 'warden/store';
  * import { startDashboard } from 'warden/dashboard';

@@ -66,4 +66,6 @@ function App() {
 
 if (new URLSearchParams(location.search).has('token')) history.replaceState(null, '', `/${location.hash}`);
 connectChanges();
-render(html`<${App} />`, document.getElementById('app'));
+const root = document.getElementById('app');
+root.textContent = '';
+render(html`<${App} />`, root);
