@@ -18,7 +18,9 @@
  */
 import type { Disposable, EventBus } from '../runtime/index.ts';
 import { disposable } from '../runtime/index.ts';
-import { instrument, type InstrumentOptions } from './instrument.ts';
+import type { InstrumentOptions } from './instrument.ts';
+import { MetricsBridge } from './metrics-bridge.ts';
+import { TraceBridge } from './trace-bridge.ts';
 
 export interface TelemetryFromEnvOptions {
   /** The variables to read. @default process.env */
@@ -37,7 +39,10 @@ export interface Telemetry {
   readonly metrics: boolean;
   /** Build spans and metrics from `bus`'s events (a no-op handle when nothing is exported). */
   instrument(bus: EventBus, options?: InstrumentOptions): Disposable;
-  /** Flush what is buffered and stop the SDK. */
+  /**
+   * End the spans still open, flush what is buffered (one last collection of the metrics) and stop
+   * the SDK. Call it before disposing what `instrument` returned.
+   */
   shutdown(): Promise<void>;
 }
 
@@ -118,13 +123,35 @@ export async function startTelemetryFromEnv(options: TelemetryFromEnvOptions = {
     return OFF;
   }
   let stopped: Promise<void> | undefined;
+  const traceBridges = new Set<Disposable>();
+  const metricsBridges = new Set<Disposable>();
   return {
     enabled: true,
     traces,
     metrics,
-    instrument: (bus, instrumentOptions = {}) => instrument(bus, { ...instrumentOptions, traces, metrics }),
+    instrument: (bus, instrumentOptions = {}) => {
+      const t = traces && instrumentOptions.traces !== false ? new TraceBridge(bus, instrumentOptions) : undefined;
+      const m = metrics && instrumentOptions.metrics !== false ? new MetricsBridge(bus, instrumentOptions) : undefined;
+      if (t !== undefined) traceBridges.add(t);
+      if (m !== undefined) metricsBridges.add(m);
+      return disposable(() => {
+        t?.dispose();
+        m?.dispose();
+        if (t !== undefined) traceBridges.delete(t);
+        if (m !== undefined) metricsBridges.delete(m);
+      });
+    },
+    // Spans still open end first (so they are exported); the gauges' callbacks stay until the
+    // SDK's last collection has read them.
     shutdown: () => {
-      stopped ??= sdk.shutdown();
+      stopped ??= (async () => {
+        for (const t of traceBridges) t.dispose();
+        try {
+          await sdk.shutdown();
+        } finally {
+          for (const m of metricsBridges) m.dispose();
+        }
+      })();
       return stopped;
     },
   };

@@ -15,6 +15,9 @@
  * answer are the only time that passes), so a seed gives the same output line for line.
  * `--real` points the same pipeline at real providers from OPENAI_API_KEY / ANTHROPIC_API_KEY
  * (no simulated server, no injected faults).
+ *
+ * With `OTEL_TRACES_EXPORTER` / `OTEL_METRICS_EXPORTER` set (and the OpenTelemetry SDK
+ * installed), the demo's traces and metrics are exported as those variables say (warden/otel).
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,6 +27,7 @@ import { Budget, type PricingTable } from '../../resilience/index.ts';
 import { anthropicMessages, createModelClient, openaiChat, type ProviderAdapter, type ResilientModelClient } from '../../llm/index.ts';
 import { startChaosProxy, startSimServer, type ChaosProxy, type SimServer } from '../../sim/index.ts';
 import { openStore, type Store } from '../../store/index.ts';
+import { startTelemetryFromEnv, type Telemetry } from '../../otel/index.ts';
 import { UsageError, booleanOptions, integerOption, stringOptions, type CliIO, type Command } from '../command.ts';
 import { checkedLocation } from '../store-options.ts';
 import { STAGES, pipelineAgents, pipelineTree, runIdOf, type Stage } from '../demo/pipeline.ts';
@@ -71,6 +75,10 @@ Options:
                     WARDEN_DEMO_ANTHROPIC_MODEL); no simulated server, no faults
   --question TEXT   what to research (default: ${QUESTION})
   -h, --help        show this help
+
+Telemetry: OTEL_TRACES_EXPORTER=otlp and/or OTEL_METRICS_EXPORTER=otlp export the
+demo's traces and metrics to OTEL_EXPORTER_OTLP_ENDPOINT (OTEL_EXPORTER_OTLP_PROTOCOL
+http/protobuf or http/json), with the OpenTelemetry SDK installed.
 `;
 
 interface Setup {
@@ -170,6 +178,8 @@ export const demoCommand: Command = {
 
     const budget = new Budget({ scope: 'demo', limits: { usd: real ? 0.5 : 0.05 }, bus: rt.events });
     const perRun = real ? { usd: 0.2, steps: 12 } : { usd: 0.01, steps: 10 };
+    const telemetry: Telemetry = await startTelemetryFromEnv({ env: io.env, warn: (line) => io.stderr.write(`${line}\n`) });
+    const traced = telemetry.instrument(rt.events, { runtime: rt, budgets: [budget] });
     const setup = real ? realModels(rt, io, seed, budget) : await simulatedModels(rt, clock, seed, budget);
     stats.total = () => budget.spending.usd;
     const status = (): string => {
@@ -205,6 +215,10 @@ export const demoCommand: Command = {
       out(`  journal    ${shown}${temporary ? ' (deleted at the end; --keep keeps it)' : ''}`);
       out(`  budget     ${usd(budget.config.limits.usd ?? 0)} for the demo; per run ${usd(perRun.usd)} and ${perRun.steps} model calls`);
       out(`  question   ${wrap(question, 78, '             ')}`);
+      if (telemetry.enabled)
+        out(
+          `  telemetry  ${[telemetry.traces ? 'traces' : '', telemetry.metrics ? 'metrics' : ''].filter((x) => x !== '').join(' and ')} exported as OTEL_* says`,
+        );
 
       // The virtual clock moves only by a retry's announced delay and 200 ms per model answer.
       if (clock instanceof VirtualClock) {
@@ -284,6 +298,8 @@ export const demoCommand: Command = {
       await closeAll().catch(() => undefined);
       await store?.close().catch(() => undefined);
       removeTemporary();
+      await telemetry.shutdown().catch((e: unknown) => io.stderr.write(`warden demo: telemetry export failed at shutdown: ${(e as Error).message}\n`));
+      traced.dispose();
     }
   },
 };
