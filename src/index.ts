@@ -236,3 +236,15 @@ export type {
   HotConfigOptions, ApplyOptions, ConfigChange, Configurable, WatchOptions, DeepPartial, ConfigFileOptions,
   ConfigFileWatcher,
 } from './config/index.ts';
+
+// scheduler: durable cron, interval and one-off schedules; one durable run per slot, exactly once
+export {
+  defineSchedule, SCHEDULE_DEFAULTS, openScheduler, Scheduler, SCHEDULER_DEFAULTS, openSchedules, Schedules,
+  schedulerChild, slotRunId, CATCH_UP_POLICIES, OVERLAP_POLICIES, SLOT_STATUSES, MISS_CAUSES,
+  ScheduleNotFoundError, SchedulerClosedError,
+} from './scheduler/index.ts';
+export type {
+  ScheduleSpec, TimeInput, SchedulerOptions, SchedulerTunables, TickSummary, SchedulesOptions, SlotFilter,
+  ActorOptions, SchedulerChildOptions, Timing, CatchUpPolicy, OverlapPolicy, Schedule, SlotKind, SlotStatus,
+  MissCause, SlotInput, SlotRecord, SlotCounts, ScheduleInfo,
+} from './scheduler/index.ts';

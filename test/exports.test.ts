@@ -57,6 +57,7 @@ const LAYER_RANK: Record<string, number> = {
   memory: 6,
   health: 6,
   alerts: 6,
+  scheduler: 6,
   agent: 7,
   cli: 8,
   dashboard: 8,
@@ -125,6 +126,7 @@ describe('public entry points', () => {
       'warden/health',
       'warden/alerts',
       'warden/config',
+      'warden/scheduler',
     ]);
     for (const { source } of entries) expect(source).toMatch(/^\.\/src\/(?:[a-z]+\/)?index\.ts$/);
   });

@@ -1,0 +1,381 @@
+/**
+ * The scheduler's SQL: schedules and slots in the layer's own tables (migrations.ts), the same
+ * statements on SQLite and Postgres. Every change that decides something is a compare-and-set
+ * inside one transaction, so processes sharing a store never decide a slot twice:
+ * - moving a schedule's cursor (`applyPlans`) updates the row only at the revision that was read,
+ *   and records the slots it decided in the same transaction;
+ * - a slot goes pending → started, or started → finished, only from the status that was read,
+ *   and its schedule's counter moves in the same transaction.
+ */
+import type { SqlAccess, SqlConn } from '../store/internal.ts';
+import type { SlotPlan } from './slot-plan.ts';
+import { slotRunId } from './slot-ids.ts';
+import { slotAtOrAfter } from './slot-times.ts';
+import type { MissCause, Schedule, ScheduleInfo, SlotKind, SlotRecord, SlotStatus } from './types.ts';
+
+type Row = Record<string, unknown>;
+const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
+const optNum = (v: unknown): number | undefined => (v === null || v === undefined ? undefined : num(v));
+const optText = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : String(v));
+
+/** A due schedule as the tick reads it. */
+export interface DueSchedule {
+  readonly id: string;
+  readonly schedule: Schedule;
+  readonly nextSlotAt: number;
+  readonly revision: number;
+  readonly paused: boolean;
+}
+
+export interface DecidedPlan {
+  readonly due: DueSchedule;
+  readonly plan: SlotPlan;
+}
+
+/** How a started slot ended. */
+export type SlotEnd =
+  | { readonly status: 'completed' }
+  | { readonly status: 'failed'; readonly error: string; readonly deadLetterId?: string }
+  | { readonly status: 'cancelled'; readonly error?: string };
+
+const COUNTER: Record<'completed' | 'failed' | 'cancelled' | 'missed', string> = {
+  completed: 'completed_count',
+  failed: 'failed_count',
+  cancelled: 'cancelled_count',
+  missed: 'missed_count',
+};
+
+const SLOT_COLUMNS = 'schedule_id, slot_at, kind, run_id, status, cause, due_at, recorded_at, started_at, finished_at, error, dead_letter_id';
+const INSERT_SLOT = `INSERT INTO warden_schedule_slots (schedule_id, slot_at, kind, run_id, status, cause, due_at, recorded_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (schedule_id, slot_at, kind) DO NOTHING`;
+
+export function slotOfRow(r: Row): SlotRecord {
+  const out: Record<string, unknown> = {
+    scheduleId: String(r.schedule_id),
+    slotAt: num(r.slot_at),
+    kind: String(r.kind) as SlotKind,
+    runId: String(r.run_id),
+    status: String(r.status) as SlotStatus,
+    dueAt: num(r.due_at),
+    recordedAt: num(r.recorded_at),
+  };
+  const optional: [string, unknown][] = [
+    ['cause', optText(r.cause)],
+    ['startedAt', optNum(r.started_at)],
+    ['finishedAt', optNum(r.finished_at)],
+    ['error', optText(r.error)],
+    ['deadLetterId', optText(r.dead_letter_id)],
+  ];
+  for (const [k, v] of optional) if (v !== undefined) out[k] = v;
+  return out as unknown as SlotRecord;
+}
+
+function infoOfRow(r: Row): ScheduleInfo {
+  const counts = { completed: num(r.completed_count), failed: num(r.failed_count), cancelled: num(r.cancelled_count), missed: num(r.missed_count) };
+  const ended = counts.completed + counts.failed + counts.cancelled + counts.missed;
+  const schedule = JSON.parse(String(r.spec)) as Schedule;
+  const out: Record<string, unknown> = {
+    id: String(r.id),
+    runName: String(r.run_name),
+    schedule,
+    paused: num(r.paused) === 1,
+    nextSlotAt: optNum(r.next_slot_at),
+    counts,
+    successRate: ended === 0 ? undefined : counts.completed / ended,
+    createdAt: num(r.created_at),
+    updatedAt: num(r.updated_at),
+  };
+  const optional: [string, unknown][] = [
+    ['pausedBy', optText(r.paused_by)],
+    ['pausedReason', optText(r.paused_reason)],
+    ['pausedAt', optNum(r.paused_at)],
+  ];
+  for (const [k, v] of optional) if (v !== undefined) out[k] = v;
+  return out as unknown as ScheduleInfo;
+}
+
+function dueOfRow(r: Row): DueSchedule {
+  return {
+    id: String(r.id),
+    schedule: JSON.parse(String(r.spec)) as Schedule,
+    nextSlotAt: num(r.next_slot_at),
+    revision: num(r.revision),
+    paused: num(r.paused) === 1,
+  };
+}
+
+/** The spec as stored: JSON with `undefined` fields left out, so equal specs compare equal as text. */
+export function specText(schedule: Schedule): string {
+  return JSON.stringify(schedule);
+}
+
+/** Whether two specs produce different slot times (a change of policy alone keeps the cursor). */
+function timingChanged(a: Schedule, b: Schedule): boolean {
+  return JSON.stringify([a.timing, a.startAt, a.endAt]) !== JSON.stringify([b.timing, b.startAt, b.endAt]);
+}
+
+const CHUNK = 500;
+
+export class ScheduleTable {
+  readonly sql: SqlAccess;
+
+  constructor(sql: SqlAccess) {
+    this.sql = sql;
+  }
+
+  get location(): string {
+    return this.sql.location;
+  }
+
+  // ---- schedules
+
+  /**
+   * Write `schedules` as defined in code, at `now`: a new one starts at its first slot at or
+   * after now; a changed one is updated (its cursor moved to now if its times changed); an equal
+   * one is left alone (its cursor, pause and counters kept).
+   */
+  async upsert(schedules: readonly Schedule[], now: number): Promise<Map<string, 'created' | 'updated' | 'unchanged'>> {
+    const changes = new Map<string, 'created' | 'updated' | 'unchanged'>();
+    for (let i = 0; i < schedules.length; i += CHUNK) {
+      const chunk = schedules.slice(i, i + CHUNK);
+      await this.sql.transaction(async (c) => {
+        const marks = chunk.map(() => '?').join(', ');
+        const rows = await c.all(
+          `SELECT id, spec FROM warden_schedules WHERE id IN (${marks})`,
+          chunk.map((s) => s.id),
+        );
+        const existing = new Map(rows.map((r) => [String(r.id), String(r.spec)]));
+        for (const s of chunk) {
+          const text = specText(s);
+          const old = existing.get(s.id);
+          if (old === undefined) {
+            await c.run(
+              `INSERT INTO warden_schedules (id, run_name, spec, next_slot_at, revision, created_at, updated_at) VALUES (?, ?, ?, ?, 1, ?, ?)
+               ON CONFLICT (id) DO NOTHING`,
+              [s.id, s.runName, text, slotAtOrAfter(s, now) ?? null, now, now],
+            );
+            changes.set(s.id, 'created');
+          } else if (old === text) {
+            changes.set(s.id, 'unchanged');
+          } else {
+            const moved = timingChanged(JSON.parse(old) as Schedule, s);
+            await c.run(
+              `UPDATE warden_schedules SET run_name = ?, spec = ?, revision = revision + 1, updated_at = ?${moved ? ', next_slot_at = ?' : ''} WHERE id = ?`,
+              moved ? [s.runName, text, now, slotAtOrAfter(s, now) ?? null, s.id] : [s.runName, text, now, s.id],
+            );
+            changes.set(s.id, 'updated');
+          }
+        }
+      });
+    }
+    return changes;
+  }
+
+  async get(id: string): Promise<ScheduleInfo | undefined> {
+    const rows = await this.sql.read('SELECT * FROM warden_schedules WHERE id = ?', [id]);
+    return rows[0] === undefined ? undefined : infoOfRow(rows[0]);
+  }
+
+  async list(limit = 10_000): Promise<ScheduleInfo[]> {
+    return (await this.sql.read('SELECT * FROM warden_schedules ORDER BY id LIMIT ?', [limit])).map(infoOfRow);
+  }
+
+  /** Schedules whose next slot is due at `now`, oldest first. */
+  async due(now: number, limit: number): Promise<DueSchedule[]> {
+    const rows = await this.sql.read(
+      'SELECT id, spec, next_slot_at, revision, paused FROM warden_schedules WHERE next_slot_at <= ? ORDER BY next_slot_at LIMIT ?',
+      [now, limit],
+    );
+    return rows.map(dueOfRow);
+  }
+
+  /** Schedule `id` if its next slot is due at `now`. */
+  async dueOne(id: string, now: number): Promise<DueSchedule | undefined> {
+    const rows = await this.sql.read('SELECT id, spec, next_slot_at, revision, paused FROM warden_schedules WHERE id = ? AND next_slot_at <= ?', [id, now]);
+    return rows[0] === undefined ? undefined : dueOfRow(rows[0]);
+  }
+
+  /** Which of `ids` are paused. */
+  async pausedAmong(ids: readonly string[]): Promise<Set<string>> {
+    const paused = new Set<string>();
+    for (let i = 0; i < ids.length; i += CHUNK) {
+      const chunk = ids.slice(i, i + CHUNK);
+      const rows = await this.sql.read(`SELECT id FROM warden_schedules WHERE paused = 1 AND id IN (${chunk.map(() => '?').join(', ')})`, chunk);
+      for (const r of rows) paused.add(String(r.id));
+    }
+    return paused;
+  }
+
+  /**
+   * Record the decided slots of each plan and move its schedule's cursor, if the schedule is still
+   * at the revision that was read (another process may have decided them first). Returns the
+   * plans that were applied here.
+   */
+  async applyPlans(plans: readonly DecidedPlan[], now: number): Promise<DecidedPlan[]> {
+    const applied: DecidedPlan[] = [];
+    for (let i = 0; i < plans.length; i += CHUNK) {
+      const chunk = plans.slice(i, i + CHUNK);
+      await this.sql.transaction(async (c) => {
+        for (const p of chunk) {
+          const missed = p.plan.slots.filter((s) => s.status === 'missed').length + p.plan.missedWithoutRow;
+          const moved = await c.run(
+            'UPDATE warden_schedules SET next_slot_at = ?, revision = revision + 1, missed_count = missed_count + ?, updated_at = ? WHERE id = ? AND revision = ?',
+            [p.plan.nextSlotAt ?? null, missed, now, p.due.id, p.due.revision],
+          );
+          if (moved !== 1) continue;
+          for (const s of p.plan.slots) {
+            await c.run(INSERT_SLOT, [
+              p.due.id,
+              s.slotAt,
+              'scheduled',
+              slotRunId(p.due.id, s.slotAt, 'scheduled'),
+              s.status,
+              s.status === 'missed' ? s.cause : null,
+              s.status === 'pending' ? s.dueAt : s.slotAt,
+              now,
+            ]);
+          }
+          applied.push(p);
+        }
+      });
+    }
+    return applied;
+  }
+
+  /** Pause (true) or resume (false); false if there is no such schedule. */
+  async setPaused(id: string, paused: boolean, now: number, by: string, reason: string | undefined): Promise<boolean> {
+    const changed = await this.sql.transaction((c) =>
+      paused
+        ? c.run(
+            'UPDATE warden_schedules SET paused = 1, paused_by = ?, paused_reason = ?, paused_at = ?, revision = revision + 1, updated_at = ? WHERE id = ?',
+            [by, reason ?? null, now, now, id],
+          )
+        : c.run(
+            'UPDATE warden_schedules SET paused = 0, paused_by = NULL, paused_reason = NULL, paused_at = NULL, revision = revision + 1, updated_at = ? WHERE id = ?',
+            [now, id],
+          ),
+    );
+    return changed === 1;
+  }
+
+  /** The earliest time anything is due: a schedule's next slot or a pending slot. */
+  async nextDueAt(): Promise<number | undefined> {
+    const rows = await this.sql.read(
+      `SELECT MIN(t) AS t FROM (
+        SELECT MIN(next_slot_at) AS t FROM warden_schedules
+        UNION ALL SELECT MIN(due_at) AS t FROM warden_schedule_slots WHERE status = 'pending'
+      ) due`,
+    );
+    return optNum(rows[0]?.t);
+  }
+
+  // ---- slots
+
+  /** Add a manual slot at `now` (or the first free millisecond after it), pending at once. */
+  async addManualSlot(scheduleId: string, now: number): Promise<SlotRecord> {
+    return this.sql.transaction(async (c) => {
+      for (let slotAt = Math.floor(now); ; slotAt++) {
+        const runId = slotRunId(scheduleId, slotAt, 'manual');
+        const added = await c.run(INSERT_SLOT, [scheduleId, slotAt, 'manual', runId, 'pending', null, slotAt, now]);
+        if (added === 1) return { scheduleId, slotAt, kind: 'manual', runId, status: 'pending', dueAt: slotAt, recordedAt: now };
+      }
+    });
+  }
+
+  async slots(filter: { scheduleId?: string; status?: SlotStatus; limit?: number } = {}): Promise<SlotRecord[]> {
+    const clauses: string[] = [];
+    const params: unknown[] = [];
+    if (filter.scheduleId !== undefined) {
+      clauses.push('schedule_id = ?');
+      params.push(filter.scheduleId);
+    }
+    if (filter.status !== undefined) {
+      clauses.push('status = ?');
+      params.push(filter.status);
+    }
+    const where = clauses.length === 0 ? '' : ` WHERE ${clauses.join(' AND ')}`;
+    const rows = await this.sql.read(`SELECT ${SLOT_COLUMNS} FROM warden_schedule_slots${where} ORDER BY slot_at DESC, kind LIMIT ?`, [
+      ...params,
+      filter.limit ?? 100,
+    ]);
+    return rows.map(slotOfRow);
+  }
+
+  /** Pending slots due at `now`, and every started slot (oldest first). */
+  async live(now: number, limit: number): Promise<{ pending: SlotRecord[]; started: SlotRecord[] }> {
+    const pending = await this.sql.read(
+      `SELECT ${SLOT_COLUMNS} FROM warden_schedule_slots WHERE status = 'pending' AND due_at <= ? ORDER BY due_at, slot_at LIMIT ?`,
+      [now, limit],
+    );
+    const started = await this.sql.read(`SELECT ${SLOT_COLUMNS} FROM warden_schedule_slots WHERE status = 'started' ORDER BY slot_at LIMIT ?`, [limit]);
+    return { pending: pending.map(slotOfRow), started: started.map(slotOfRow) };
+  }
+
+  /** How many slots of a schedule are pending. */
+  async pendingCount(scheduleId: string): Promise<number> {
+    const rows = await this.sql.read("SELECT COUNT(*) AS n FROM warden_schedule_slots WHERE schedule_id = ? AND status = 'pending'", [scheduleId]);
+    return num(rows[0]?.n ?? 0);
+  }
+
+  /** pending → started; false if another process moved it first. */
+  async markStarted(slot: SlotRecord, now: number): Promise<boolean> {
+    const changed = await this.sql.transaction((c) =>
+      c.run("UPDATE warden_schedule_slots SET status = 'started', started_at = ? WHERE schedule_id = ? AND slot_at = ? AND kind = ? AND status = 'pending'", [
+        now,
+        slot.scheduleId,
+        slot.slotAt,
+        slot.kind,
+      ]),
+    );
+    return changed === 1;
+  }
+
+  /**
+   * Take over the start of a slot marked started at `startedAt` whose run was never created (its
+   * starter died in between): started_at moves to `now` if it is still `startedAt`, so only one
+   * process starts the run again. False if another process took it first.
+   */
+  async retakeStart(slot: SlotRecord, startedAt: number, now: number): Promise<boolean> {
+    const changed = await this.sql.transaction((c) =>
+      c.run("UPDATE warden_schedule_slots SET started_at = ? WHERE schedule_id = ? AND slot_at = ? AND kind = ? AND status = 'started' AND started_at = ?", [
+        now,
+        slot.scheduleId,
+        slot.slotAt,
+        slot.kind,
+        startedAt,
+      ]),
+    );
+    return changed === 1;
+  }
+
+  /** pending → missed with `cause`; false if another process moved it first. */
+  async markMissed(slot: SlotRecord, cause: MissCause, now: number): Promise<boolean> {
+    return this.sql.transaction(async (c) => {
+      const changed = await c.run(
+        "UPDATE warden_schedule_slots SET status = 'missed', cause = ?, finished_at = ? WHERE schedule_id = ? AND slot_at = ? AND kind = ? AND status = 'pending'",
+        [cause, now, slot.scheduleId, slot.slotAt, slot.kind],
+      );
+      if (changed === 1) await bumpCounter(c, slot.scheduleId, 'missed', now);
+      return changed === 1;
+    });
+  }
+
+  /** started → how it ended; false if it was already recorded (by another process). */
+  async markEnded(slot: SlotRecord, end: SlotEnd, now: number): Promise<boolean> {
+    return this.sql.transaction(async (c) => {
+      const error = end.status === 'completed' ? null : (end.error ?? null);
+      const deadLetterId = end.status === 'failed' ? (end.deadLetterId ?? null) : null;
+      const changed = await c.run(
+        "UPDATE warden_schedule_slots SET status = ?, error = ?, dead_letter_id = ?, finished_at = ? WHERE schedule_id = ? AND slot_at = ? AND kind = ? AND status = 'started'",
+        [end.status, error, deadLetterId, now, slot.scheduleId, slot.slotAt, slot.kind],
+      );
+      if (changed === 1) await bumpCounter(c, slot.scheduleId, end.status, now);
+      return changed === 1;
+    });
+  }
+}
+
+async function bumpCounter(c: SqlConn, scheduleId: string, outcome: keyof typeof COUNTER, now: number): Promise<void> {
+  const column = COUNTER[outcome];
+  await c.run(`UPDATE warden_schedules SET ${column} = ${column} + 1, updated_at = ? WHERE id = ?`, [now, scheduleId]);
+}
