@@ -145,13 +145,13 @@ describe('the dashboard in Chromium', () => {
     expect(page.url()).not.toContain('token='); // taken out of the address bar; the cookie carries it
     await page.getByTestId('live').filter({ hasText: 'live' }).waitFor();
     await page.evaluate(() => {
-      (window as { sameDocument?: boolean }).sameDocument = true;
+      (globalThis as { sameDocument?: boolean }).sameDocument = true;
     });
     expect(await page.getByTestId('restarts-fetcher').count()).toBe(0);
 
     await (globalThis as { poke?: () => Promise<void> }).poke!();
     await page.getByTestId('restarts-fetcher').filter({ hasText: 'restarts: 1' }).waitFor({ timeout: 15_000 });
-    expect(await page.evaluate(() => (window as { sameDocument?: boolean }).sameDocument)).toBe(true); // no reload
+    expect(await page.evaluate(() => (globalThis as { sameDocument?: boolean }).sameDocument)).toBe(true); // no reload
     await page.getByTestId('plot-restarts').locator('canvas').waitFor();
     await shot('hosts');
   });
