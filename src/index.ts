@@ -231,10 +231,12 @@ export type {
 } from './alerts/index.ts';
 
 // config: live configuration and feature flags, from a watched JSON file or from code
-export { HotConfig, watchConfigFile, CONFIG_FILE_DEFAULTS, ConfigFileError } from './config/index.ts';
+export {
+  HotConfig, watchConfigFile, CONFIG_FILE_DEFAULTS, watchStoredConfig, STORED_CONFIG_DEFAULTS, ConfigFileError,
+} from './config/index.ts';
 export type {
   HotConfigOptions, ApplyOptions, ConfigChange, Configurable, WatchOptions, DeepPartial, ConfigFileOptions,
-  ConfigFileWatcher,
+  ConfigFileWatcher, StoredConfigOptions, StoredConfigWatcher, StoredConfigValue,
 } from './config/index.ts';
 
 // scheduler: durable cron, interval and one-off schedules; one durable run per slot, exactly once

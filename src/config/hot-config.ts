@@ -143,6 +143,11 @@ export class HotConfig<T, I = T> {
     return this.get(path) === true;
   }
 
+  /** Check `next` against the schema without applying it: the parsed value, or `InvalidSpecError` naming the field. */
+  check(next: unknown): T {
+    return this.parse(next) as T;
+  }
+
   /**
    * Put `next` in force if the schema accepts it and no watcher refuses it. Throws
    * `InvalidSpecError` naming the field otherwise, and the value in force stays. Resolves once

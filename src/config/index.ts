@@ -1,6 +1,7 @@
 /**
  * Live configuration and feature flags (`warden/config`, F28): a typed value checked by a zod
- * schema, changed while everything runs, from a watched JSON file or from code. Policies, budgets
+ * schema, changed while everything runs, from a watched JSON file, the store (one change reaches
+ * every process on the database) or code. Policies, budgets
  * and schedulers are bound to a part of it and follow each change without a restart; a bad value
  * is refused naming the field and the old one stays; every change and refusal is an event and an
  * audit row.
@@ -31,4 +32,6 @@ export { HotConfig } from './hot-config.ts';
 export type { HotConfigOptions, ApplyOptions, ConfigChange, Configurable, WatchOptions, DeepPartial } from './hot-config.ts';
 export { watchConfigFile, CONFIG_FILE_DEFAULTS } from './config-file.ts';
 export type { ConfigFileOptions, ConfigFileWatcher } from './config-file.ts';
+export { watchStoredConfig, STORED_CONFIG_DEFAULTS } from './stored-config.ts';
+export type { StoredConfigOptions, StoredConfigWatcher, StoredConfigValue } from './stored-config.ts';
 export { ConfigFileError } from './errors.ts';
