@@ -49,6 +49,8 @@ export { OpenAIResponsesAdapter, openaiResponses } from './openai-responses.ts';
 export type { OpenAIResponsesAdapterOptions } from './openai-responses.ts';
 export { AiSdkAdapter, aiSdkModel } from './ai-sdk.ts';
 export type { AiSdkAdapterOptions, AiSdkLanguageModel } from './ai-sdk.ts';
+export { asAiSdkModel } from './as-ai-sdk-model.ts';
+export type { AsAiSdkModelOptions } from './as-ai-sdk-model.ts';
 export { AnthropicAdapter, anthropicMessages } from './anthropic.ts';
 export type { AnthropicAdapterOptions } from './anthropic.ts';
 export { ResilientModelClient, createModelClient } from './client.ts';
