@@ -114,7 +114,7 @@ export {
   MalformedResponseError, StreamInterruptedError, StreamStalledError, StructuredOutputError,
   MissingApiKeyError, prepareRequest, toJsonSchema, parseArguments, redact, registerSecret,
   REDACTED, makeUsage, addUsage, ZERO_USAGE, OpenAIResponsesAdapter, openaiResponses, AiSdkAdapter,
-  aiSdkModel,
+  aiSdkModel, asAiSdkModel,
 } from './llm/index.ts';
 export type {
   JsonSchema, SchemaInput, Message, Role, ToolDefinition, ToolCall, ToolChoice, ResponseFormat,
@@ -122,7 +122,7 @@ export type {
   ModelStream, ModelCallOptions, ModelClient, AdapterOptions, AttemptResult, StreamMeta,
   OpenAIAdapterOptions, AnthropicAdapterOptions, ModelClientOptions, StreamFailurePolicy,
   ModelErrorCode, ErrorSummary, PreparedRequest, PreparedTool, OpenAIResponsesAdapterOptions,
-  AiSdkAdapterOptions, AiSdkLanguageModel,
+  AiSdkAdapterOptions, AiSdkLanguageModel, AsAiSdkModelOptions,
 } from './llm/index.ts';
 
 // sim: the simulated model server and the chaos proxy
