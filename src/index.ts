@@ -187,12 +187,15 @@ export {
   planCompaction, applyCompaction, offloadedBy, stubFor, transcript, SUMMARY_MARK, STUB_MARK,
   readOffloaded, LoopGuard, callKey, showArgs, UnknownToolError, ToolLoopError, MaxStepsError,
   OutputInvalidError, AgentStoppedError, AgentRunError, errorFromStored, guardOf,
+  mcpTools, mcpChildren, isMcpToolSet, MCP_TOOLS_DEFAULTS, isToolSource, McpServerStartError,
+  McpServerExitedError,
 } from './agent/index.ts';
 export type {
   Agent, AgentOptions, CompactionOptions, DirectRunOptions, Tool, ToolSpec, ToolContext,
   RunAgentOptions, AgentChildOptions, AgentTask, AgentInput, AgentResult, AgentEnv, LevelCounts,
   ResolvedAgent, ResolvedCompaction, ApprovalRequest, Calibration, CompactionShape, CompactionPlan,
-  OffloadedItem, CallKey, AgentGuard, AgentErrorSummary,
+  OffloadedItem, CallKey, AgentGuard, AgentErrorSummary, McpToolSet, McpToolsOptions,
+  ResolvedMcpTools, McpEndpoint, McpListedTool, McpCallResult, ToolSource,
 } from './agent/index.ts';
 
 // health: L1–L4 health checks, their actions, /healthz and /readyz, MTBF and MTTR
