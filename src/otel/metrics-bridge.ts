@@ -9,6 +9,7 @@
  * | `warden.supervisor.restarts` | counter | `warden.supervisor.name`, `warden.child.id` |
  * | `warden.supervisor.exits` | counter | the same, `warden.exit.abnormal` |
  * | `warden.child.mtbf`, `warden.child.mttr` | gauge, s | the same |
+ * | `warden.supervisor.mtbf`, `warden.supervisor.mttr` | gauge, s | `warden.supervisor.name` |
  * | `warden.breaker.state` | gauge: 0 closed, 1 half-open, 2 open, 3 isolated | `warden.breaker.name` |
  * | `warden.budget.spent`, `warden.budget.remaining` | gauge | `warden.budget.scope`, `warden.budget.unit` |
  * | `gen_ai.client.token.usage` | histogram, tokens | `gen_ai.provider.name`, `gen_ai.request.model`, `gen_ai.token.type` |
@@ -22,13 +23,15 @@
  * | `warden.runtime.processes` | gauge | |
  * | `warden.queue.depth` | gauge | `warden.queue` |
  *
- * MTBF and MTTR are computed here from the supervisor's events, per child: MTBF is the mean time
- * between two abnormal exits, MTTR the mean time from an abnormal exit to the restart that
- * follows it. Neither is reported before there is something to average.
+ * MTBF and MTTR are the health layer's figures (warden/health's `ReliabilityTracker`, fed from
+ * the same bus): per child, time up / failures and repair time / repairs; per supervisor, time
+ * observed / failures among its children. Neither is reported before there is something to
+ * divide by.
  */
 import { metrics, type Attributes, type Meter, type MeterProvider, type ObservableResult } from '@opentelemetry/api';
+import { ReliabilityTracker } from '../health/index.ts';
 import type { Budget } from '../resilience/index.ts';
-import { isNormalExit, type Disposable, type EventBus, type Runtime, type WardenEvent, type WardenEventType } from '../runtime/index.ts';
+import { isNormalExit, type Clock, type Disposable, type EventBus, type Runtime, type WardenEvent, type WardenEventType } from '../runtime/index.ts';
 import { GEN_AI, WARDEN } from './attributes.ts';
 
 export interface MetricsBridgeOptions {
@@ -40,21 +43,11 @@ export interface MetricsBridgeOptions {
   readonly runtime?: Runtime;
   /** Queues whose lengths are reported (`warden.queue.depth`), by name. @default none */
   readonly queues?: Readonly<Record<string, () => number>>;
+  /** The clock MTBF's time up runs to when collected. @default the time of the last supervisor event */
+  readonly clock?: Clock;
 }
 
 const BREAKER_STATE = { closed: 0, half_open: 1, open: 2, isolated: 3 } as const;
-
-/** What the supervisor's events said about one child, for MTBF and MTTR. */
-interface ChildHealth {
-  readonly attributes: Attributes;
-  failures: number;
-  firstFailureAt: number;
-  lastFailureAt: number;
-  /** An abnormal exit not yet followed by a restart. */
-  downSince: number | undefined;
-  repairs: number;
-  repairMs: number;
-}
 
 type Handlers = { readonly [K in WardenEventType]?: (event: WardenEvent<K>) => void };
 
@@ -63,13 +56,14 @@ export class MetricsBridge implements Disposable {
   private readonly subscriptions: Disposable[];
   private readonly breakers = new Map<string, number>();
   private readonly spent = new Map<string, { scope: string; total: Readonly<Record<string, number>> }>();
-  private readonly health = new Map<string, ChildHealth>();
+  private readonly reliability: ReliabilityTracker;
   private readonly options: MetricsBridgeOptions;
   private readonly removeCallbacks: (() => void)[] = [];
 
   constructor(bus: EventBus, options: MetricsBridgeOptions = {}) {
     this.options = options;
     this.meter = (options.meterProvider ?? metrics.getMeterProvider()).getMeter('warden');
+    this.reliability = new ReliabilityTracker(bus, options.clock);
     this.observeGauges();
     const handlers = this.handlers();
     this.subscriptions = Object.entries(handlers).map(([type, handler]) => bus.on(type as WardenEventType, handler as (e: WardenEvent) => void));
@@ -77,6 +71,7 @@ export class MetricsBridge implements Disposable {
 
   dispose(): void {
     for (const s of this.subscriptions) s.dispose();
+    this.reliability.dispose();
     for (const remove of this.removeCallbacks) remove();
   }
 
@@ -98,21 +93,8 @@ export class MetricsBridge implements Disposable {
     const run = (status: string) => () => runs.add(1, { 'warden.run.status': status });
     const model = (e: { provider: string; model: string }): Attributes => ({ [GEN_AI.provider]: e.provider, [GEN_AI.requestModel]: e.model });
     return {
-      'supervisor.child_restarted': (e) => {
-        const attributes = { [WARDEN.supervisor]: e.name, [WARDEN.child]: e.childId };
-        restarts.add(1, attributes);
-        const h = this.health.get(`${e.name}\u0000${e.childId}`);
-        if (h?.downSince !== undefined) {
-          h.repairs++;
-          h.repairMs += e.at - h.downSince;
-          h.downSince = undefined;
-        }
-      },
-      'supervisor.child_exited': (e) => {
-        const abnormal = !isNormalExit(e.reason);
-        exits.add(1, { [WARDEN.supervisor]: e.name, [WARDEN.child]: e.childId, [WARDEN.abnormal]: abnormal });
-        if (abnormal) this.failed(e.name, e.childId, e.at);
-      },
+      'supervisor.child_restarted': (e) => restarts.add(1, { [WARDEN.supervisor]: e.name, [WARDEN.child]: e.childId }),
+      'supervisor.child_exited': (e) => exits.add(1, { [WARDEN.supervisor]: e.name, [WARDEN.child]: e.childId, [WARDEN.abnormal]: !isNormalExit(e.reason) }),
       'breaker.state_changed': (e) => {
         this.breakers.set(e.breaker, BREAKER_STATE[e.to]);
       },
@@ -143,26 +125,6 @@ export class MetricsBridge implements Disposable {
     };
   }
 
-  private failed(supervisor: string, childId: string, at: number): void {
-    const key = `${supervisor}\u0000${childId}`;
-    let h = this.health.get(key);
-    if (h === undefined) {
-      h = {
-        attributes: { [WARDEN.supervisor]: supervisor, [WARDEN.child]: childId },
-        failures: 0,
-        firstFailureAt: at,
-        lastFailureAt: at,
-        downSince: undefined,
-        repairs: 0,
-        repairMs: 0,
-      };
-      this.health.set(key, h);
-    }
-    h.failures++;
-    h.lastFailureAt = at;
-    h.downSince = at;
-  }
-
   /** The gauges, each read when a reader collects. */
   private observeGauges(): void {
     const m = this.meter;
@@ -171,12 +133,43 @@ export class MetricsBridge implements Disposable {
       g.addCallback(observe);
       this.removeCallbacks.push(() => g.removeCallback(observe));
     };
-    gauge('warden.child.mtbf', 'Mean time between abnormal exits of a supervised child', 's', (r) => {
-      for (const h of this.health.values()) if (h.failures >= 2) r.observe((h.lastFailureAt - h.firstFailureAt) / (h.failures - 1) / 1000, h.attributes);
-    });
-    gauge('warden.child.mttr', 'Mean time from an abnormal exit of a supervised child to its restart', 's', (r) => {
-      for (const h of this.health.values()) if (h.repairs > 0) r.observe(h.repairMs / h.repairs / 1000, h.attributes);
-    });
+    const figures = (pick: (f: { mtbfMs: number | null; mttrMs: number | null }) => number | null) => (r: ObservableResult) => {
+      const report = this.reliability.report();
+      for (const c of report.children) {
+        const ms = pick(c);
+        if (ms !== null) r.observe(ms / 1000, { [WARDEN.supervisor]: c.supervisor, [WARDEN.child]: c.childId });
+      }
+    };
+    const supervisorFigures = (pick: (f: { mtbfMs: number | null; mttrMs: number | null }) => number | null) => (r: ObservableResult) => {
+      for (const s of this.reliability.report().supervisors) {
+        const ms = pick(s);
+        if (ms !== null) r.observe(ms / 1000, { [WARDEN.supervisor]: s.name });
+      }
+    };
+    gauge(
+      'warden.child.mtbf',
+      'Mean time between failures of a supervised child: time up / failures',
+      's',
+      figures((f) => f.mtbfMs),
+    );
+    gauge(
+      'warden.child.mttr',
+      'Mean time to repair a supervised child: time down until its restart / repairs',
+      's',
+      figures((f) => f.mttrMs),
+    );
+    gauge(
+      'warden.supervisor.mtbf',
+      "Mean time between failures among a supervisor's children",
+      's',
+      supervisorFigures((f) => f.mtbfMs),
+    );
+    gauge(
+      'warden.supervisor.mttr',
+      "Mean time to repair a supervisor's children",
+      's',
+      supervisorFigures((f) => f.mttrMs),
+    );
     gauge('warden.breaker.state', 'Circuit breaker state: 0 closed, 1 half-open, 2 open, 3 isolated', undefined, (r) => {
       for (const [breaker, state] of this.breakers) r.observe(state, { [WARDEN.breaker]: breaker });
     });
