@@ -137,3 +137,31 @@ describe('options', () => {
     expect(thrownBy(() => new SubagentCountMonitor({ bus: rt.events, ...(override as object) } as never))).toMatchObject({ code: 'INVALID_SPEC', path });
   });
 });
+
+describe('as a resilience policy', () => {
+  it('refuses a call past the bound, and lets the next one in once a call ends', async () => {
+    const { monitor } = setup({ kind: 'memory-sync', max: 1, action: 'refuse' });
+    const policy = monitor.policy('memory-sync');
+    let release = (): void => {};
+    const first = policy.execute(() => new Promise<string>((resolve) => (release = () => resolve('synced'))));
+    await expect(policy.execute(async () => 'duplicate')).rejects.toMatchObject({ code: 'SUBAGENT_LIMIT', bound: 'max' });
+    release();
+    expect(await first).toBe('synced');
+    expect(await policy.execute(async () => 'again')).toBe('again');
+  });
+
+  it('aborts the newest call with stop_newest', async () => {
+    const { monitor } = setup({ kind: 'memory-sync', max: 1, action: 'stop_newest' });
+    const policy = monitor.policy('memory-sync');
+    const signals: AbortSignal[] = [];
+    const hold = ({ signal }: { signal: AbortSignal }) => {
+      signals.push(signal);
+      return new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve()));
+    };
+    void policy.execute(hold);
+    const second = policy.execute(hold); // over the bound as it enters: stopped before it runs
+    await expect(second).rejects.toMatchObject({ code: 'SUBAGENT_LIMIT' });
+    expect(signals.map((s) => s.aborted)).toEqual([false]);
+    expect(monitor.running('memory-sync')).toBe(1);
+  });
+});

@@ -21,6 +21,7 @@
 import { z } from 'zod';
 import { InvalidSpecError, disposable, realClock, type Clock, type Disposable, type EventBus, type Pid, type Runtime } from '../runtime/index.ts';
 import { parseWith } from '../runtime/internal.ts';
+import type { Policy, Work } from '../resilience/index.ts';
 import { terminateChild, type ChildStart } from '../supervisor/index.ts';
 import { AlertGate, type AlertSeverity } from './alert.ts';
 import { SubagentLimitError } from './errors.ts';
@@ -183,6 +184,34 @@ export class SubagentCountMonitor implements Disposable {
     const id = `${key}#lease${++this.leases}`;
     this.started(key, id, options.stop);
     return disposable(() => this.ended(id));
+  }
+
+  /**
+   * A resilience policy that runs each call as a member of `key` (through `enter`): refused with
+   * {@link SubagentLimitError} past a bound under `refuse`, and under `stop_newest` stopped by
+   * aborting the call's signal with that error. Composes with `wrap` (after a `SpawnGuard`, say).
+   */
+  policy(key: string): Policy {
+    return {
+      execute: async <T>(fn: Work<T>, signal?: AbortSignal): Promise<T> => {
+        if (signal?.aborted === true) throw signal.reason;
+        const controller = new AbortController();
+        const onAbort = (): void => controller.abort(signal?.reason);
+        signal?.addEventListener('abort', onAbort, { once: true });
+        const stop = (): void =>
+          controller.abort(
+            new SubagentLimitError(this.name, this.kindOf(key)?.limit.kind ?? key, key, 'max', this.running(key), this.kindOf(key)?.limit.max ?? 0),
+          );
+        const lease = this.enter(key, { stop });
+        try {
+          if (controller.signal.aborted) throw controller.signal.reason; // stopped as it entered: it is the newest
+          return await fn({ signal: controller.signal });
+        } finally {
+          lease.dispose();
+          signal?.removeEventListener('abort', onAbort);
+        }
+      },
+    };
   }
 
   /** `start` with `admit(id)` first: a refused start fails with reason `{ subagent_limit: <message> }`. */
