@@ -117,10 +117,10 @@ describe('a stdio MCP server as a supervised child', () => {
     await waitFor(() => !isAlive(hungPid));
   });
 
-  it('is closed when its supervisor shuts it down', async () => {
+  it("is closed when its supervisor shuts it down, reporting on the runtime's stream when given no bus", async () => {
     const rt = new Runtime();
     const seen = record(rt.events);
-    const unruly = mcpTools(unrulyServer({ bus: rt.events }));
+    const unruly = mcpTools(unrulyServer());
     const root = await startSupervisor(rt, { children: [{ id: 'unruly', start: unruly.child() }] });
     const pid = ofType(seen, 'agent.mcp_connected')[0]?.pid as number;
     expect(isAlive(pid)).toBe(true);

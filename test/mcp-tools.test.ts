@@ -58,6 +58,19 @@ describe('mcpTools options', () => {
   });
 });
 
+describe('the breaker of an MCP server', () => {
+  it('opens after consecutive failures to reach it, and then fails calls at once', async () => {
+    const bus = new EventBus(realClock);
+    const seen: WardenEvent[] = [];
+    bus.onAny((e) => seen.push(e));
+    // Nothing listens on port 1: every connection is refused.
+    const down = mcpTools({ url: 'http://127.0.0.1:1/mcp', name: 'down', retry: false, breaker: { trip: { kind: 'consecutive', failures: 2 } }, bus });
+    for (let i = 0; i < 2; i++) await expect(down.tools()).rejects.toMatchObject({ code: 'MCP_SERVER_START_FAILED', server: 'down', retryable: true });
+    await expect(down.tools()).rejects.toMatchObject({ code: 'BROKEN_CIRCUIT' });
+    expect(seen.filter((e) => e.type === 'breaker.opened')).toMatchObject([{ breaker: 'mcp:down' }]);
+  });
+});
+
 describe('an agent with the tools of a stdio MCP server', () => {
   it('offers the listed tools and gets text, structured content, tool errors and bad arguments back as tool results', async () => {
     const s = await sim({

@@ -54,7 +54,7 @@ export interface McpToolsOptions {
   readonly breaker?: Omit<BreakerOptions, 'name' | 'clock' | 'bus'> | false;
   /** @default realClock */
   readonly clock?: Clock;
-  /** Where the policies' events go. @default none */
+  /** Where the policies' events and `agent.mcp_*` go. @default none (`agent.mcp_*` go to the runtime's stream once the set is supervised) */
   readonly bus?: EventBus;
   /** Jitter of the retry's backoff. @default Math.random */
   readonly random?: Random;

@@ -29,7 +29,7 @@
  * Written here: the SDK gives a client and transports; restarting a server under a supervisor,
  * policies on its calls and journaling belong to Warden.
  */
-import { isWardenError, type ProcessContext } from '../runtime/index.ts';
+import { isWardenError, type EventBus, type ProcessContext } from '../runtime/index.ts';
 import { CircuitBreaker, Retry, Timeout, wrap, type Policy } from '../resilience/index.ts';
 import type { Json } from '../store/index.ts';
 import { workerWithInit, type ChildSpec, type ChildStart } from '../supervisor/index.ts';
@@ -68,11 +68,14 @@ class McpTools {
   private current: McpConnection | undefined;
   private connecting: Promise<McpConnection> | undefined;
   private supervised = false;
+  /** Where `agent.mcp_*` events go: the configured bus, else the runtime's of the first child that ran. */
+  private events: EventBus | undefined;
   private runs = 0;
   private readonly waiters = new Set<() => void>();
 
   constructor(config: ResolvedMcpTools) {
     this.config = config;
+    this.events = config.bus;
     const wiring = { clock: config.clock, ...(config.bus === undefined ? {} : { bus: config.bus }) };
     const name = `mcp:${config.name}`;
     const parts: Policy[] = [];
@@ -152,15 +155,16 @@ class McpTools {
     return connection;
   }
 
-  private emit(event: Parameters<NonNullable<ResolvedMcpTools['bus']>['emit']>[0]): void {
-    const bus = this.config.bus;
+  private emit(event: Parameters<EventBus['emit']>[0]): void {
+    const bus = this.events;
     if (bus?.wants(event.type)) bus.emit(event);
   }
 
   child(): ChildStart {
     return workerWithInit(
-      async () => {
+      async (ctx: ProcessContext) => {
         this.supervised = true;
+        this.events ??= ctx.runtime.events;
         // A connection made before the set was supervised is not the child's; it is replaced.
         if (this.current !== undefined) this.current.kill('replaced by the supervised connection');
         return this.connect(true);
