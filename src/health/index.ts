@@ -14,7 +14,7 @@
  * `health.action_taken` event. Restarts, failures, MTBF and MTTR per child and for the tree come
  * from the event stream: `reliabilityOf(events)` over a recorded list, or live in the report.
  *
- * <!-- docs-test: prelude health -->
+ * <!-- docs-test: prelude store health -->
  * ```ts
  * import { Runtime } from 'warden/runtime';
  * import { startHealth, LevelLadder } from 'warden/health';
