@@ -174,6 +174,32 @@ describe('a durable run with MCP tools', () => {
   });
 });
 
+describe('a destructive MCP tool in a durable run', () => {
+  it('suspends the run for an approval, then calls the server once when a person approves', async () => {
+    const log = join(tempDir(), 'calls.log');
+    const s = await sim({ sequence: [{ toolCalls: [{ name: 'wipe', arguments: {} }] }, { text: 'wiped it' }] });
+    cleanups.push(() => s.close());
+    const { store, cleanup } = await storeCase('sqlite').open();
+    cleanups.push(cleanup);
+    const bus = new EventBus(realClock);
+    const unruly = mcpTools(unrulyServer({ log, bus }));
+    const agent = defineAgent({ name: 'wiper', model: simClient('openai', s.urls), bus, tools: [unruly] });
+    const host = new DurableHost({ store, runs: [agent.definition], bus });
+    cleanups.push(() => host.close());
+
+    const first = await (await host.start(agent.definition, 'wipe everything', { id: 'wipe-1' })).result;
+    expect(first).toMatchObject({ status: 'suspended', reason: 'approval' });
+    expect(lines(log)).toEqual([]);
+    const [pending] = await host.approvals.list({ status: 'pending' });
+    expect(pending).toMatchObject({ runId: 'wipe-1', action: 'tool#1.1 wipe', kind: 'effect' });
+    const completed = bus.next('run.completed');
+    await host.approvals.approve(pending?.id as string, { by: 'alice', reason: 'checked' });
+    await completed;
+    expect((await store.getRun('wipe-1'))?.output).toMatchObject({ output: 'wiped it' });
+    expect(lines(log)).toEqual(['wipe']);
+  });
+});
+
 describe.each([
   ['Warden memory server', wardenMemory],
   ['reference memory server', referenceMemory],
