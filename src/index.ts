@@ -231,6 +231,7 @@ export {
 export type {
   Alert, AlertInput, AlertKind, AlertSeverity, SubagentLimit, SubagentMonitorOptions, SubagentAction,
   SubagentLease, SpendRateOptions, RestartRateOptions, WebhookSinkOptions, AlertHistoryOptions, AlertRecord,
+  SubagentMonitorTunables, SpendRateTunables, RestartRateTunables,
 } from './alerts/index.ts';
 
 // config: live configuration and feature flags, from a watched JSON file or from code

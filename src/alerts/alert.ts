@@ -51,7 +51,8 @@ export class AlertGate {
   private readonly monitor: string;
   private readonly bus: EventBus;
   private readonly clock: Clock;
-  private readonly cooldownMs: number;
+  /** Least time between two alerts of one kind and subject, ms; may be changed at any time. */
+  cooldownMs: number;
 
   constructor(monitor: string, bus: EventBus, clock: Clock, cooldownMs: number) {
     this.monitor = monitor;

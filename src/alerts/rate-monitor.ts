@@ -10,11 +10,11 @@ import { SlidingWindow } from './sliding-window.ts';
 export interface RateRule {
   readonly monitor: string;
   readonly kind: AlertKind;
-  readonly max: number;
-  readonly windowMs: number;
-  readonly severity: AlertSeverity;
+  max: number;
+  windowMs: number;
+  severity: AlertSeverity;
   /** The alert's message for a subject at `value`. */
-  readonly describe: (subject: string, value: number) => string;
+  readonly describe: (subject: string, value: number, rule: RateRule) => string;
 }
 
 export class RateTracker {
@@ -41,8 +41,19 @@ export class RateTracker {
     window.add(now, amount);
     const value = window.sum(now);
     const { kind, max, windowMs, severity } = this.rule;
-    if (value > max) this.gate.raise({ kind, severity, subject, message: this.rule.describe(subject, value), value, threshold: max, windowMs });
+    if (value > max) this.gate.raise({ kind, severity, subject, message: this.rule.describe(subject, value, this.rule), value, threshold: max, windowMs });
     else this.gate.resolve(kind, subject);
+  }
+
+  /** Change the bound, the window or the cool-down (each given); the windows keep what they hold. */
+  retune(change: { readonly max?: number; readonly windowMs?: number; readonly severity?: AlertSeverity; readonly cooldownMs?: number }): void {
+    if (change.max !== undefined) this.rule.max = change.max;
+    if (change.severity !== undefined) this.rule.severity = change.severity;
+    if (change.cooldownMs !== undefined) this.gate.cooldownMs = change.cooldownMs;
+    if (change.windowMs !== undefined) {
+      this.rule.windowMs = change.windowMs;
+      for (const w of this.windows.values()) w.windowMs = change.windowMs;
+    }
   }
 
   /** The sum for `subject` over the window ending now. */

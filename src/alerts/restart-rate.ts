@@ -30,6 +30,16 @@ export interface RestartRateOptions {
 
 export const RESTART_RATE_DEFAULTS = Object.freeze({ name: 'restart-rate', windowMs: 60_000, by: 'child', cooldownMs: 60_000, severity: 'critical' });
 
+const tunablesSchema = z.strictObject({
+  maxRestarts: z.number().int().min(0).optional(),
+  windowMs: z.number().finite().gt(0).optional(),
+  cooldownMs: z.number().finite().min(0).optional(),
+  severity: z.enum(['warning', 'critical']).optional(),
+});
+
+/** What `configure` changes while the monitor runs. */
+export type RestartRateTunables = Partial<Pick<RestartRateOptions, 'maxRestarts' | 'windowMs' | 'cooldownMs' | 'severity'>>;
+
 const optionsSchema = z.strictObject({
   name: z.string().min(1).optional(),
   bus: z.custom<EventBus>((v) => typeof (v as EventBus | undefined)?.on === 'function', { message: 'must be an EventBus' }),
@@ -43,6 +53,7 @@ const optionsSchema = z.strictObject({
 
 export class RestartRateMonitor implements Disposable {
   readonly name: string;
+  private readonly bus: EventBus;
   private readonly tracker: RateTracker;
   private readonly subscription: Disposable;
 
@@ -50,6 +61,7 @@ export class RestartRateMonitor implements Disposable {
     const o = parseWith(typeof options?.name === 'string' ? `restart-rate monitor "${options.name}"` : 'restart-rate monitor', optionsSchema, options);
     const d = RESTART_RATE_DEFAULTS;
     this.name = o.name ?? d.name;
+    this.bus = o.bus;
     const windowMs = o.windowMs ?? d.windowMs;
     this.tracker = new RateTracker(
       {
@@ -58,7 +70,7 @@ export class RestartRateMonitor implements Disposable {
         max: o.maxRestarts,
         windowMs,
         severity: o.severity ?? 'critical',
-        describe: (subject, value) => `"${subject}" restarted ${value} times within ${windowMs} ms (at most ${o.maxRestarts})`,
+        describe: (subject, value, rule) => `"${subject}" restarted ${value} times within ${rule.windowMs} ms (at most ${rule.max})`,
       },
       o.bus,
       o.clock ?? realClock,
@@ -66,6 +78,21 @@ export class RestartRateMonitor implements Disposable {
     );
     const subjectOf = (e: SupervisorChildEvent): string => ((o.by ?? d.by) === 'child' ? `${e.name}/${e.childId}` : e.name);
     this.subscription = o.bus.on('supervisor.child_restarted', (e) => this.tracker.observe(subjectOf(e), 1));
+  }
+
+  /**
+   * Change the bound, window, cool-down or severity while running (bind it to a `HotConfig`);
+   * a bad value throws `InvalidSpecError` naming the field and changes nothing.
+   */
+  configure(patch: RestartRateTunables): void {
+    const p = parseWith(`restart-rate monitor "${this.name}"`, tunablesSchema, patch);
+    this.tracker.retune({
+      ...(p.maxRestarts === undefined ? {} : { max: p.maxRestarts }),
+      ...(p.windowMs === undefined ? {} : { windowMs: p.windowMs }),
+      ...(p.cooldownMs === undefined ? {} : { cooldownMs: p.cooldownMs }),
+      ...(p.severity === undefined ? {} : { severity: p.severity }),
+    });
+    this.bus.emit({ type: 'policy.configured', kind: 'restart_rate_monitor', policy: this.name, changed: Object.keys(p) });
   }
 
   /** Restarts of `subject` within the window ending now. */

@@ -4,7 +4,8 @@
  * bounded by what one window holds.
  */
 export class SlidingWindow {
-  private readonly windowMs: number;
+  /** The window's length; changing it takes effect at the next `sum` (a longer one counts from what is still held). */
+  windowMs: number;
   private entries: { at: number; amount: number }[] = [];
   private head = 0;
   private total = 0;

@@ -44,6 +44,16 @@ export const SPEND_RATE_DEFAULTS = Object.freeze({
   severity: 'warning',
 });
 
+const tunablesSchema = z.strictObject({
+  maxPerWindow: z.number().finite().gt(0).optional(),
+  windowMs: z.number().finite().gt(0).optional(),
+  cooldownMs: z.number().finite().min(0).optional(),
+  severity: z.enum(['warning', 'critical']).optional(),
+});
+
+/** What `configure` changes while the monitor runs. */
+export type SpendRateTunables = Partial<Pick<SpendRateOptions, 'maxPerWindow' | 'windowMs' | 'cooldownMs' | 'severity'>>;
+
 const optionsSchema = z.strictObject({
   name: z.string().min(1).optional(),
   bus: z.custom<EventBus>((v) => typeof (v as EventBus | undefined)?.on === 'function', { message: 'must be an EventBus' }),
@@ -59,6 +69,7 @@ const optionsSchema = z.strictObject({
 
 export class SpendRateMonitor implements Disposable {
   readonly name: string;
+  private readonly bus: EventBus;
   private readonly tracker: RateTracker;
   private readonly subscription: Disposable;
 
@@ -66,6 +77,7 @@ export class SpendRateMonitor implements Disposable {
     const o = parseWith(typeof options?.name === 'string' ? `spend-rate monitor "${options.name}"` : 'spend-rate monitor', optionsSchema, options);
     const d = SPEND_RATE_DEFAULTS;
     this.name = o.name ?? d.name;
+    this.bus = o.bus;
     const unit = o.unit ?? 'usd';
     const windowMs = o.windowMs ?? d.windowMs;
     const shown = (n: number): string => (unit === 'usd' ? `$${n.toFixed(4).replace(/\.?0+$/, '')}` : `${n} tokens`);
@@ -76,7 +88,7 @@ export class SpendRateMonitor implements Disposable {
         max: o.maxPerWindow,
         windowMs,
         severity: o.severity ?? 'warning',
-        describe: (subject, value) => `"${subject}" spent ${shown(value)} within ${windowMs} ms (at most ${shown(o.maxPerWindow)})`,
+        describe: (subject, value, rule) => `"${subject}" spent ${shown(value)} within ${rule.windowMs} ms (at most ${shown(rule.max)})`,
       },
       o.bus,
       o.clock ?? realClock,
@@ -91,6 +103,22 @@ export class SpendRateMonitor implements Disposable {
         : o.bus.on('llm.response', (e) => {
             if (wanted(e.client)) this.tracker.observe(e.client, unit === 'usd' ? (e.costUsd ?? 0) : tokensOf(e.usage));
           });
+  }
+
+  /**
+   * Change the bound, window, cool-down or severity while running (bind it to a `HotConfig`);
+   * a bad value throws `InvalidSpecError` naming the field and changes nothing. The windows keep
+   * the spend they hold.
+   */
+  configure(patch: SpendRateTunables): void {
+    const p = parseWith(`spend-rate monitor "${this.name}"`, tunablesSchema, patch);
+    this.tracker.retune({
+      ...(p.maxPerWindow === undefined ? {} : { max: p.maxPerWindow }),
+      ...(p.windowMs === undefined ? {} : { windowMs: p.windowMs }),
+      ...(p.cooldownMs === undefined ? {} : { cooldownMs: p.cooldownMs }),
+      ...(p.severity === undefined ? {} : { severity: p.severity }),
+    });
+    this.bus.emit({ type: 'policy.configured', kind: 'spend_rate_monitor', policy: this.name, changed: Object.keys(p) });
   }
 
   /** Spend of `subject` within the window ending now. */

@@ -68,6 +68,14 @@ const limitSchema = z.strictObject({
   action: z.enum(['alert', 'refuse', 'stop_newest']).optional(),
   severity: z.enum(['warning', 'critical']).optional(),
 });
+const tunablesSchema = z.strictObject({
+  limits: z.array(limitSchema).min(1).optional(),
+  cooldownMs: z.number().finite().min(0).optional(),
+});
+
+/** What `configure` changes while the monitor runs. */
+export type SubagentMonitorTunables = Partial<Pick<SubagentMonitorOptions, 'limits' | 'cooldownMs'>>;
+
 const optionsSchema = z.strictObject({
   name: z.string().min(1).optional(),
   bus: z.custom<EventBus>((v) => typeof (v as EventBus | undefined)?.on === 'function', { message: 'must be an EventBus' }),
@@ -101,7 +109,8 @@ export class SubagentCountMonitor implements Disposable {
   private readonly runtime: Runtime | undefined;
   private readonly gate: AlertGate;
   /** Longest kind first, so the most specific limit wins. */
-  private readonly kinds: KindState[];
+  private kinds: KindState[];
+  private readonly subject: string;
   private readonly subscriptions: Disposable[];
   private leases = 0;
 
@@ -113,28 +122,8 @@ export class SubagentCountMonitor implements Disposable {
     this.clock = o.clock ?? realClock;
     this.runtime = o.runtime;
     this.gate = new AlertGate(this.name, this.bus, this.clock, o.cooldownMs ?? SUBAGENT_MONITOR_DEFAULTS.cooldownMs);
-    const seen = new Set<string>();
-    this.kinds = o.limits.map((l, i) => {
-      if (seen.has(l.kind)) throw new InvalidSpecError(subject, `limits[${i}].kind`, l.kind, 'is given twice');
-      seen.add(l.kind);
-      if (l.action === 'stop_newest' && o.runtime === undefined) {
-        throw new InvalidSpecError(subject, `limits[${i}].action`, l.action, 'needs the runtime option (to stop processes)');
-      }
-      const windowMs = l.windowMs ?? SUBAGENT_MONITOR_DEFAULTS.windowMs;
-      return {
-        limit: {
-          kind: l.kind,
-          max: l.max ?? Infinity,
-          maxStarts: l.maxStarts ?? Infinity,
-          windowMs,
-          action: l.action ?? 'alert',
-          severity: l.severity ?? 'critical',
-        },
-        members: [],
-        starts: new SlidingWindow(windowMs),
-      };
-    });
-    this.kinds.sort((a, b) => b.limit.kind.length - a.limit.kind.length);
+    this.subject = subject;
+    this.kinds = this.kindStates(o.limits);
     this.subscriptions = [
       this.bus.on('process.spawned', (e) => {
         if (e.label !== undefined) this.started(e.label, String(e.pid), this.killer(e.pid));
@@ -235,6 +224,47 @@ export class SubagentCountMonitor implements Disposable {
 
   [Symbol.dispose](): void {
     this.dispose();
+  }
+
+  /**
+   * Change the limits or the cool-down while running (bind it to a `HotConfig`); a bad value
+   * throws `InvalidSpecError` naming the field and changes nothing. A kind kept keeps what it
+   * counts; a new kind counts from now on; a kind left out is no longer counted.
+   */
+  configure(patch: SubagentMonitorTunables): void {
+    const p = parseWith(this.subject, tunablesSchema, patch);
+    if (p.limits !== undefined) this.kinds = this.kindStates(p.limits);
+    if (p.cooldownMs !== undefined) this.gate.cooldownMs = p.cooldownMs;
+    this.bus.emit({ type: 'policy.configured', kind: 'subagent_monitor', policy: this.name, changed: Object.keys(p) });
+  }
+
+  /** Checked limits as counting state, the most specific kind first, reusing what the current state counts for a kind kept. */
+  private kindStates(limits: readonly z.output<typeof limitSchema>[]): KindState[] {
+    const seen = new Set<string>();
+    const states = limits.map((l, i) => {
+      if (seen.has(l.kind)) throw new InvalidSpecError(this.subject, `limits[${i}].kind`, l.kind, 'is given twice');
+      seen.add(l.kind);
+      if (l.action === 'stop_newest' && this.runtime === undefined) {
+        throw new InvalidSpecError(this.subject, `limits[${i}].action`, l.action, 'needs the runtime option (to stop processes)');
+      }
+      const windowMs = l.windowMs ?? SUBAGENT_MONITOR_DEFAULTS.windowMs;
+      const kept = this.kinds?.find((k) => k.limit.kind === l.kind);
+      const starts = kept?.starts ?? new SlidingWindow(windowMs);
+      starts.windowMs = windowMs;
+      return {
+        limit: {
+          kind: l.kind,
+          max: l.max ?? Infinity,
+          maxStarts: l.maxStarts ?? Infinity,
+          windowMs,
+          action: l.action ?? 'alert',
+          severity: l.severity ?? 'critical',
+        },
+        members: kept?.members ?? [],
+        starts,
+      } satisfies KindState;
+    });
+    return states.sort((a, b) => b.limit.kind.length - a.limit.kind.length);
   }
 
   private kindOf(id: string): KindState | undefined {
