@@ -71,6 +71,8 @@ import {
 } from '../src/memory/index.ts';
 import { AgentRunError, AgentStoppedError, MaxStepsError, NotApprovedError, OutputInvalidError, ToolLoopError, UnknownToolError } from '../src/agent/index.ts';
 import { TestDatabaseError, WaitTimeoutError } from '../src/testing/index.ts';
+import { SubagentLimitError } from '../src/alerts/index.ts';
+import { ConfigFileError } from '../src/config/index.ts';
 
 const pid = { node: 'local', id: 7, toString: () => '<0.7.0>' } as unknown as Pid;
 const cause = new Error('underlying');
@@ -193,6 +195,9 @@ const ERRORS: Record<string, () => Error> = {
   // testing
   WaitTimeoutError: () => new WaitTimeoutError('the run completes', 10_000, cause),
   TestDatabaseError: () => new TestDatabaseError('postgres://u:secret@db/test', 'is not set, and CI is'),
+  SubagentLimitError: () => new SubagentLimitError('subagents', 'memory-sync', 'memory-sync:7', 'max', 1, 1),
+  'SubagentLimitError (maxStarts)': () => new SubagentLimitError('subagents', 'memory-sync', 'memory-sync', 'maxStarts', 3, 3),
+  ConfigFileError: () => new ConfigFileError('/etc/warden.json', 'is not JSON (Unexpected end of JSON input)', cause),
 };
 
 /** What a user, the journal or another process can see of an error. */
@@ -242,6 +247,6 @@ describe('error shapes', () => {
 
   it('covers every class once', () => {
     const classes = new Set(Object.values(ERRORS).map((make) => make().constructor.name));
-    expect(classes.size).toBe(58);
+    expect(classes.size).toBe(60);
   });
 });
