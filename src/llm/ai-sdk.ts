@@ -378,7 +378,7 @@ export class AiSdkAdapter extends ProviderAdapter<AiSdkLanguageModel> {
  * import { createOpenAI } from '@ai-sdk/openai';
  * import { aiSdkModel, createModelClient, openaiChat } from 'warden/llm';
  *
- * const openai = createOpenAI({ apiKey: process.env.OPENAI_API_KEY });
+ * const openai = createOpenAI(); // reads OPENAI_API_KEY
  * const client = createModelClient({
  *   models: [aiSdkModel(openai.responses('gpt-4o-mini')), openaiChat({ model: 'gpt-4o-mini' })],
  * });
