@@ -45,6 +45,16 @@ export const commands: readonly CommandEntry[] = [
   { name: 'approvals', summary: 'list pending approvals; approve or deny them', load: async () => (await import('./commands/approvals.ts')).approvalsCommand },
   { name: 'quarantine', summary: 'list quarantined inputs and release them', load: async () => (await import('./commands/quarantine.ts')).quarantineCommand },
   {
+    name: 'schedules',
+    summary: 'list and inspect schedules and their slots; pause, resume and trigger them',
+    load: async () => (await import('./commands/schedules.ts')).schedulesCommand,
+  },
+  {
+    name: 'dashboard',
+    summary: 'a live web page over the store: trees, breakers, budgets, runs, dead letters, approvals',
+    load: async () => (await import('./commands/dashboard.ts')).dashboardCommand,
+  },
+  {
     name: 'memory',
     summary: 'the memory server: a knowledge graph over MCP (stdio or HTTP); import and export JSONL',
     load: async () => (await import('./commands/memory.ts')).memoryCommand,

@@ -33,7 +33,7 @@ declare module '../runtime/index.ts' {
      */
     'schedule.caught_up': { readonly scheduleId: string; readonly late: number; readonly run: number; readonly missed: number };
     'schedule.paused': { readonly scheduleId: string; readonly by: string; readonly reason: string | undefined };
-    'schedule.resumed': { readonly scheduleId: string; readonly by: string; readonly missedWhilePaused: number };
+    'schedule.resumed': { readonly scheduleId: string; readonly by: string };
     /** A slot was asked for now, outside the schedule (`warden schedules trigger`, `scheduler.trigger`). */
     'schedule.triggered': { readonly scheduleId: string; readonly slotAt: number; readonly by: string };
     /** The schedule has no more slots (a one-off ran, or its end date passed). */

@@ -58,5 +58,15 @@ const v1: Migration = {
   },
 };
 
+const v2: Migration = {
+  version: 2,
+  description: 'schedules: when they were last resumed',
+  sql() {
+    // With paused_at, the window of the last pause: slots in it that no scheduler recorded while
+    // it lasted are missed because of the pause, not overdue from downtime.
+    return ['ALTER TABLE warden_schedules ADD COLUMN resumed_at DOUBLE PRECISION'];
+  },
+};
+
 /** The scheduler layer's tables: `warden_schedules`, `warden_schedule_slots`. */
-export const SCHEDULER_TABLES = defineLayerTables({ layer: 'scheduler', migrations: [v1] });
+export const SCHEDULER_TABLES = defineLayerTables({ layer: 'scheduler', migrations: [v1, v2] });

@@ -25,6 +25,8 @@ export interface DueSchedule {
   readonly nextSlotAt: number;
   readonly revision: number;
   readonly paused: boolean;
+  /** The last pause, from `pausedAt` until `resumedAt` (absent while paused or never paused). */
+  readonly lastPause: { readonly from: number; readonly until: number } | undefined;
 }
 
 export interface DecidedPlan {
@@ -85,11 +87,14 @@ function infoOfRow(r: Row): ScheduleInfo {
     createdAt: num(r.created_at),
     updatedAt: num(r.updated_at),
   };
-  const optional: [string, unknown][] = [
-    ['pausedBy', optText(r.paused_by)],
-    ['pausedReason', optText(r.paused_reason)],
-    ['pausedAt', optNum(r.paused_at)],
-  ];
+  const optional: [string, unknown][] =
+    num(r.paused) === 1
+      ? [
+          ['pausedBy', optText(r.paused_by)],
+          ['pausedReason', optText(r.paused_reason)],
+          ['pausedAt', optNum(r.paused_at)],
+        ]
+      : [];
   for (const [k, v] of optional) if (v !== undefined) out[k] = v;
   return out as unknown as ScheduleInfo;
 }
@@ -101,6 +106,10 @@ function dueOfRow(r: Row): DueSchedule {
     nextSlotAt: num(r.next_slot_at),
     revision: num(r.revision),
     paused: num(r.paused) === 1,
+    lastPause:
+      num(r.paused) !== 1 && r.paused_at !== null && r.paused_at !== undefined && r.resumed_at !== null && r.resumed_at !== undefined
+        ? { from: num(r.paused_at), until: num(r.resumed_at) }
+        : undefined,
   };
 }
 
@@ -183,7 +192,7 @@ export class ScheduleTable {
   /** Schedules whose next slot is due at `now`, oldest first. */
   async due(now: number, limit: number): Promise<DueSchedule[]> {
     const rows = await this.sql.read(
-      'SELECT id, spec, next_slot_at, revision, paused FROM warden_schedules WHERE next_slot_at <= ? ORDER BY next_slot_at LIMIT ?',
+      'SELECT id, spec, next_slot_at, revision, paused, paused_at, resumed_at FROM warden_schedules WHERE next_slot_at <= ? ORDER BY next_slot_at LIMIT ?',
       [now, limit],
     );
     return rows.map(dueOfRow);
@@ -191,7 +200,10 @@ export class ScheduleTable {
 
   /** Schedule `id` if its next slot is due at `now`. */
   async dueOne(id: string, now: number): Promise<DueSchedule | undefined> {
-    const rows = await this.sql.read('SELECT id, spec, next_slot_at, revision, paused FROM warden_schedules WHERE id = ? AND next_slot_at <= ?', [id, now]);
+    const rows = await this.sql.read(
+      'SELECT id, spec, next_slot_at, revision, paused, paused_at, resumed_at FROM warden_schedules WHERE id = ? AND next_slot_at <= ?',
+      [id, now],
+    );
     return rows[0] === undefined ? undefined : dueOfRow(rows[0]);
   }
 
@@ -242,17 +254,22 @@ export class ScheduleTable {
     return applied;
   }
 
-  /** Pause (true) or resume (false); false if there is no such schedule. */
+  /**
+   * Pause (true) or resume (false); false if there is no such schedule. Resuming keeps when the
+   * pause began and records when it ended, so slots of that window are known to be missed by it.
+   */
   async setPaused(id: string, paused: boolean, now: number, by: string, reason: string | undefined): Promise<boolean> {
     const changed = await this.sql.transaction((c) =>
       paused
         ? c.run(
-            'UPDATE warden_schedules SET paused = 1, paused_by = ?, paused_reason = ?, paused_at = ?, revision = revision + 1, updated_at = ? WHERE id = ?',
+            `UPDATE warden_schedules SET paused = 1, paused_by = ?, paused_reason = ?, revision = revision + 1, updated_at = ?,
+               paused_at = CASE WHEN paused = 1 THEN paused_at ELSE ? END WHERE id = ?`,
             [by, reason ?? null, now, now, id],
           )
         : c.run(
-            'UPDATE warden_schedules SET paused = 0, paused_by = NULL, paused_reason = NULL, paused_at = NULL, revision = revision + 1, updated_at = ? WHERE id = ?',
-            [now, id],
+            `UPDATE warden_schedules SET paused = 0, revision = revision + 1, updated_at = ?,
+               resumed_at = CASE WHEN paused = 1 THEN ? ELSE resumed_at END WHERE id = ?`,
+            [now, now, id],
           ),
     );
     return changed === 1;
@@ -271,13 +288,17 @@ export class ScheduleTable {
 
   // ---- slots
 
-  /** Add a manual slot at `now` (or the first free millisecond after it), pending at once. */
+  /**
+   * Add a manual slot at `now` (or the first free millisecond after it). It is due at once
+   * (`dueAt` 0), whatever the clock of the scheduler that starts it says: the CLI that asked for
+   * it may run on another machine, or the scheduler on a virtual clock.
+   */
   async addManualSlot(scheduleId: string, now: number): Promise<SlotRecord> {
     return this.sql.transaction(async (c) => {
       for (let slotAt = Math.floor(now); ; slotAt++) {
         const runId = slotRunId(scheduleId, slotAt, 'manual');
-        const added = await c.run(INSERT_SLOT, [scheduleId, slotAt, 'manual', runId, 'pending', null, slotAt, now]);
-        if (added === 1) return { scheduleId, slotAt, kind: 'manual', runId, status: 'pending', dueAt: slotAt, recordedAt: now };
+        const added = await c.run(INSERT_SLOT, [scheduleId, slotAt, 'manual', runId, 'pending', null, 0, now]);
+        if (added === 1) return { scheduleId, slotAt, kind: 'manual', runId, status: 'pending', dueAt: 0, recordedAt: now };
       }
     });
   }

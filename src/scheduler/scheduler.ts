@@ -264,7 +264,7 @@ export class Scheduler {
     for (const due of await this.table.due(now, this.config.batchSize)) {
       const schedule = this.known.get(due.id);
       if (schedule === undefined) continue;
-      plans.push({ due, plan: planDueSlots(due.schedule, due.nextSlotAt, now, due.paused, this.random) });
+      plans.push({ due, plan: planDueSlots(due.schedule, due.nextSlotAt, now, due.paused, this.random, due.lastPause) });
     }
     if (plans.length === 0) return { due: 0, missed: 0 };
     let dueCount = 0;
@@ -301,7 +301,7 @@ export class Scheduler {
         // a lease's time it is taken to be dead, and one process (a compare-and-set) starts it.
         const startedAt = slot.startedAt ?? slot.recordedAt;
         if (now - startedAt < this.host.config.leaseMs) continue;
-        if (await this.table.retakeStart(slot, startedAt, this.clock.now())) await this.launch(slot, now);
+        if (await this.table.retakeStart(slot, startedAt, this.clock.now())) await this.launch(slot);
         continue;
       }
       const end = endOfStatus(run.status, run.error?.message);
@@ -360,14 +360,14 @@ export class Scheduler {
       if (!(await this.table.markStarted(slot, this.clock.now()))) continue;
       waiting.set(slot.scheduleId, (waiting.get(slot.scheduleId) ?? 1) - 1);
       active.set(slot.scheduleId, [...previous, slot]);
-      await this.launch(slot, now);
+      await this.launch(slot);
       startedCount++;
     }
     return { started: startedCount, missed: missedCount };
   }
 
   /** Start (or rejoin) the slot's run under its derived id and record how it ends. */
-  private async launch(slot: SlotRecord, now: number): Promise<void> {
+  private async launch(slot: SlotRecord): Promise<void> {
     const schedule = this.known.get(slot.scheduleId)!;
     const input: SlotInput = {
       scheduleId: slot.scheduleId,
@@ -383,7 +383,7 @@ export class Scheduler {
       if (this.bus?.wants('schedule.tick_failed')) this.bus.emit({ type: 'schedule.tick_failed', error: e });
       return; // the slot stays started with no run; the next pass starts it again
     }
-    this.emitSlot('schedule.slot_started', slot.scheduleId, slot.slotAt, slot.kind, { lateMs: Math.max(0, now - slot.slotAt) });
+    this.emitSlot('schedule.slot_started', slot.scheduleId, slot.slotAt, slot.kind, { lateMs: Math.max(0, this.clock.now() - slot.slotAt) });
     const watching = handle.result.then(
       (outcome) => this.recordOutcome(slot, outcome),
       () => undefined,

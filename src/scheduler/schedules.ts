@@ -10,7 +10,6 @@ import type { Store } from '../store/index.ts';
 import { openLayerTables } from '../store/internal.ts';
 import { ScheduleNotFoundError } from './errors.ts';
 import { SCHEDULER_TABLES } from './migrations.ts';
-import { planDueSlots } from './slot-plan.ts';
 import { ScheduleTable } from './schedule-table.ts';
 import type { ScheduleInfo, SlotRecord, SlotStatus } from './types.ts';
 import './events.ts';
@@ -83,20 +82,13 @@ export class Schedules {
   }
 
   /**
-   * Resume. Slots that came due while it was paused and no scheduler recorded them are recorded
-   * missed (`paused`) now, so they are not mistaken for downtime and caught up.
+   * Resume. Slots that came due while it was paused are missed (`paused`), also those no
+   * scheduler was running to record then: they are not taken for downtime and caught up.
    */
   async resume(id: string, options: ActorOptions = {}): Promise<ScheduleInfo> {
     const by = options.by ?? 'api';
-    const now = this.clock.now();
-    let missed = 0;
-    const due = await this.table.dueOne(id, now);
-    if (due?.paused === true) {
-      const plan = planDueSlots(due.schedule, due.nextSlotAt, now, true, () => 0);
-      if ((await this.table.applyPlans([{ due, plan }], now)).length === 1) missed = plan.slots.length + plan.missedWithoutRow;
-    }
-    if (!(await this.table.setPaused(id, false, now, by, undefined))) throw new ScheduleNotFoundError(id, this.table.location);
-    this.bus?.emit({ type: 'schedule.resumed', scheduleId: id, by, missedWhilePaused: missed });
+    if (!(await this.table.setPaused(id, false, this.clock.now(), by, undefined))) throw new ScheduleNotFoundError(id, this.table.location);
+    this.bus?.emit({ type: 'schedule.resumed', scheduleId: id, by });
     return this.require(id);
   }
 

@@ -8,7 +8,8 @@
  *   decides: `skip` misses them all (`downtime`); `latest` runs the newest one unless an on-time
  *   slot runs anyway, and misses the rest; `all` runs the newest `catchUpLimit` of them and
  *   misses the older ones (`catch_up_limit`).
- * - While the schedule is paused every due slot is missed (`paused`).
+ * - While the schedule is paused every due slot is missed (`paused`), and so is a slot that came
+ *   due during its last pause (`lastPause`) when no scheduler ran to record it then.
  *
  * Bounded: at most `MAX_SLOTS_PER_PASS` slots are walked per pass (after that the cursor jumps to
  * the first slot within the grace period, and the skipped ones are not counted), and of the
@@ -37,7 +38,14 @@ export interface SlotPlan {
   readonly overdueRun: number;
 }
 
-export function planDueSlots(schedule: Schedule, cursor: number, now: number, paused: boolean, random: Random): SlotPlan {
+export function planDueSlots(
+  schedule: Schedule,
+  cursor: number,
+  now: number,
+  paused: boolean,
+  random: Random,
+  lastPause?: { readonly from: number; readonly until: number },
+): SlotPlan {
   const due: number[] = [];
   let next: number | undefined = cursor;
   while (next !== undefined && next <= now && due.length < MAX_SLOTS_PER_PASS) {
@@ -46,8 +54,9 @@ export function planDueSlots(schedule: Schedule, cursor: number, now: number, pa
   }
   const lateBefore = now - schedule.graceMs;
   if (next !== undefined && next <= now) next = slotAtOrAfter(schedule, Math.max(next, lateBefore)); // too many: jump
-  const overdue = due.filter((t) => t < lateBefore);
-  const onTime = due.filter((t) => t >= lateBefore);
+  const inPause = (t: number): boolean => lastPause !== undefined && t >= lastPause.from && t < lastPause.until;
+  const overdue = due.filter((t) => t < lateBefore && !inPause(t));
+  const onTime = due.filter((t) => t >= lateBefore && !inPause(t));
   const decided: PlannedSlot[] = [];
   const run = (slotAt: number): PlannedSlot => ({
     slotAt,
@@ -58,6 +67,7 @@ export function planDueSlots(schedule: Schedule, cursor: number, now: number, pa
   if (paused) {
     for (const t of due) decided.push({ slotAt: t, status: 'missed', cause: 'paused' });
   } else {
+    for (const t of due) if (inPause(t)) decided.push({ slotAt: t, status: 'missed', cause: 'paused' });
     let runOverdue: number;
     switch (schedule.catchUp) {
       case 'skip':
@@ -76,6 +86,7 @@ export function planDueSlots(schedule: Schedule, cursor: number, now: number, pa
     });
     overdueRun = runOverdue;
     for (const t of onTime) decided.push(run(t));
+    decided.sort((a, b) => a.slotAt - b.slotAt);
   }
   // Keep a row for every slot that runs and for the newest MAX_MISSED_ROWS missed ones.
   const missed = decided.filter((s) => s.status === 'missed').length;

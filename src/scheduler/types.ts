@@ -78,7 +78,7 @@ export interface SlotRecord {
   readonly status: SlotStatus;
   /** Why it was missed (status `missed`). */
   readonly cause?: MissCause;
-  /** When it may start: its time plus jitter. */
+  /** When it may start: its time plus jitter (0 for a manual slot: at once). */
   readonly dueAt: number;
   readonly recordedAt: number;
   readonly startedAt?: number;
