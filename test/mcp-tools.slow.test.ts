@@ -11,7 +11,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { defineAgent, mcpChildren, mcpTools, runAgent, type Agent, type AgentResult } from '../src/agent/index.ts';
+import { z } from 'zod';
+import { defineAgent, mcpChildren, mcpTools, runAgent, tool, type Agent, type AgentResult } from '../src/agent/index.ts';
 import { DurableHost } from '../src/durable/index.ts';
 import { EventBus, Runtime, VirtualClock, realClock, type WardenEvent } from '../src/runtime/index.ts';
 import { startSupervisor, stopSupervisor, worker } from '../src/supervisor/index.ts';
@@ -253,5 +254,40 @@ describe('the Warden memory server over Streamable HTTP', () => {
     expect(result.text).toBe('done');
     expect(requestText(s, 2)).toMatch(/Bo.*cat.*naps/);
     expect(ofType(seen, 'agent.mcp_connected')).toMatchObject([{ server: 'memory', target: server.url, pid: undefined }]);
+  });
+
+  it('connects again, and retries the call, when the server was restarted and its session is gone', async () => {
+    const file = join(tempDir(), 'memory.jsonl');
+    let server = await wardenHttp(['--file', file]);
+    cleanups.push(() => server.kill());
+    const port = new URL(server.url).port;
+    // The agent's own tool restarts the server on the same port: the session its client holds is gone.
+    const restartServer = tool({
+      description: 'Restart the memory server.',
+      input: z.object({}),
+      run: async () => {
+        await server.kill();
+        server = await wardenHttp(['--file', file, '--port', port]);
+        return 'restarted';
+      },
+    });
+    const s = await sim({
+      sequence: [
+        { toolCalls: [{ name: 'create_entities', arguments: { entities: [{ name: 'Cy', entityType: 'dog', observations: ['barks'] }] } }] },
+        { toolCalls: [{ name: 'restart_server', arguments: {} }] },
+        { toolCalls: [{ name: 'search_nodes', arguments: { query: 'barks' } }] },
+        { text: 'done' },
+      ],
+    });
+    cleanups.push(() => s.close());
+    const bus = new EventBus(realClock);
+    const seen = record(bus);
+    const memory = mcpTools({ url: server.url, name: 'memory', bus, retry: { maxAttempts: 3, baseDelayMs: 0, maxDelayMs: 0 } });
+    const agent = defineAgent({ name: 'http-survivor', model: simClient('openai', s.urls), tools: [{ restart_server: restartServer }, memory] });
+    const result = await agent.run('remember Cy');
+    expect(result.text).toBe('done');
+    expect(requestText(s, 3)).toMatch(/Cy.*dog.*barks/);
+    expect(ofType(seen, 'agent.mcp_connected')).toHaveLength(2);
+    expect(ofType(seen, 'retry.attempt_failed')).toMatchObject([{ policy: 'mcp:memory', error: { code: 'MCP_SERVER_EXITED' } }]);
   });
 });
