@@ -3,10 +3,11 @@
  * child is started again by its supervisor after it crashes or hangs (a hang is found by the
  * watchdog on calls, on a virtual clock) and the agent sees one call that was retried; a durable
  * run resumed after a failure reads its tool list and its calls back from the journal and calls
- * nothing twice; Warden's memory server and the reference `@modelcontextprotocol/server-memory`
- * serve the same agent the same way over stdio, their destructive tools behind an approval; the
- * memory server serves it over Streamable HTTP; and a tree whose server cannot start fails to
- * start, naming the command. Agents run against the simulated model over the real OpenAI SDK.
+ * nothing twice, and one calling a destructive tool waits for a person's approval; Warden's memory
+ * server and the reference `@modelcontextprotocol/server-memory` serve the same agent the same way
+ * over stdio, their destructive tools behind an approval; the memory server serves it over
+ * Streamable HTTP, also across a restart that loses the session; and a tree whose server cannot
+ * start fails to start, naming the command. Agents run against the simulated model over the real OpenAI SDK.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
