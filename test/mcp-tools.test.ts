@@ -113,6 +113,15 @@ describe('an agent with the tools of a stdio MCP server', () => {
     expect(() => process.kill((connected[0] as { pid: number }).pid, 0)).toThrow();
   });
 
+  it('tells the model a JSON-RPC error the server answered, such as a tool it no longer has', async () => {
+    const unruly = mcpTools(unrulyServer());
+    cleanups.push(() => unruly.close());
+    const gone = unruly.toolsFrom([{ name: 'gone', inputSchema: { type: 'object' } }] as never).get('gone')!;
+    const ctx = { signal: new AbortController().signal, attempt: 1, agent: 'a', runId: 'r', callId: 'c', idempotencyKey: undefined, beat() {} };
+    const error = await Promise.resolve(gone.run({}, ctx)).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'ToolFailure', message: expect.stringMatching(/MCP error -32602: .*gone/) });
+  });
+
   it('puts tools named irreversible, and those the server annotates destructive, behind an approval', async () => {
     const log = join(tempDir(), 'calls.log');
     const s = await sim({

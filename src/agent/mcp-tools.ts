@@ -37,7 +37,7 @@ import { McpServerExitedError } from './errors.ts';
 import { agentTools, offered, type McpCaller } from './mcp-agent-tools.ts';
 import { openMcpConnection, type McpConnection, type McpListedTool } from './mcp-connection.ts';
 import { endpointText, resolveMcpTools, type McpToolsOptions, type ResolvedMcpTools } from './mcp-options.ts';
-import type { Tool } from './tool.ts';
+import { ToolFailure, type Tool } from './tool.ts';
 import { asToolSource, isToolSource, type ToolSource } from './tool-source.ts';
 
 /** An MCP server's tools, for an agent's `tools` (see the module doc). */
@@ -90,8 +90,15 @@ class McpTools {
     return offered(this.config, await this.call('tools/list', signal, (connection, s) => connection.listTools(s)));
   }
 
-  readonly callTool: McpCaller = (serverTool, args, ctx) =>
-    this.call(serverTool, ctx.signal, (connection, signal) => connection.callTool(serverTool, args, signal));
+  /** Call a tool; a JSON-RPC error the server answered (an unknown tool, bad arguments) is a `ToolFailure` the model reads. */
+  readonly callTool: McpCaller = async (serverTool, args, ctx) => {
+    try {
+      return await this.call(serverTool, ctx.signal, (connection, signal) => connection.callTool(serverTool, args, signal));
+    } catch (e) {
+      if (isAnsweredError(e)) throw new ToolFailure(e.message);
+      throw e;
+    }
+  };
 
   /** `work` on the current connection, under the policies (see the module doc). */
   private async call<T>(what: string, outer: AbortSignal, work: (connection: McpConnection, signal: AbortSignal) => Promise<T>): Promise<T> {
