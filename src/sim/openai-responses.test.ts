@@ -131,6 +131,17 @@ describe('through the chaos proxy', () => {
     expect((await client.responses.create({ model: 'sim-small', input: 'hello' })).output_text).toBe('Hello there, friend.');
   });
 
+  it('refuses a streamed tool-call request with a 429, then streams the call whole on the next try', async () => {
+    const client = await start([{ fault: { kind: 'rate_limit', retryAfterSeconds: 1 }, times: 1 }]);
+    const request = { model: 'sim-small', input: 'weather in Oslo?', tools, stream: true } as const;
+    expect(await client.responses.create(request).catch((e: unknown) => e)).toBeInstanceOf(OpenAI.RateLimitError);
+    const events = await collect(await client.responses.create(request));
+    const args = events.flatMap((e) => (e.type === 'response.function_call_arguments.delta' ? [e.delta] : [])).join('');
+    expect(args).toBe('{"city":"Oslo"}');
+    expect(events.at(-1)?.type).toBe('response.completed');
+    expect(proxy?.decisions.map((d) => d.fault?.kind ?? 'passed')).toEqual(['rate_limit', 'passed']);
+  });
+
   it('cuts a stream after K events: the SDK sees the events before the cut, then an error, and no response.completed', async () => {
     const client = await start([{ fault: { kind: 'cut_stream', afterEvents: 5 } }]);
     const seen: string[] = [];
