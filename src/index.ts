@@ -200,7 +200,7 @@ export type {
 
 // health: L1–L4 health checks, their actions, /healthz and /readyz, MTBF and MTTR
 export {
-  Health, startHealth, startHealthServer, HEALTH_DEFAULTS, HEALTH_PROBE_DEFAULTS,
+  Health, startHealth, healthChild, startHealthServer, HEALTH_DEFAULTS, HEALTH_PROBE_DEFAULTS,
   QUALITY_MONITOR_DEFAULTS, HEALTH_SERVER_DEFAULTS, READINESS_PROBE_RUN_ID, LevelLadder,
   ladderOverSkips, reliabilityOf, RELIABILITY_EVENT_TYPES, ReliabilityTracker,
 } from './health/index.ts';

@@ -9,11 +9,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineAgent } from '../src/agent/index.ts';
-import { LevelLadder, ladderOverSkips, startHealth, type Health, type HealthOptions, type HealthReport } from '../src/health/index.ts';
+import { LevelLadder, healthChild, ladderOverSkips, startHealth, type Health, type HealthOptions, type HealthReport } from '../src/health/index.ts';
 import { CircuitBreaker, DegradationLadder, InProcessResultCache } from '../src/resilience/index.ts';
-import { Runtime, VirtualClock, type WardenEvent } from '../src/runtime/index.ts';
+import { Runtime, VirtualClock, type Pid, type WardenEvent } from '../src/runtime/index.ts';
 import { startChaosProxy, type SimScript } from '../src/sim/index.ts';
-import { startSupervisor, whichChildren, worker } from '../src/supervisor/index.ts';
+import { startSupervisor, stopSupervisor, whichChildren, worker } from '../src/supervisor/index.ts';
 import { storeCase } from '../src/testing/index.ts';
 import { sim, simClient } from './support/agent-harness.ts';
 
@@ -288,6 +288,34 @@ describe('L4 quality from agent events and graders', () => {
     expect((await health.report()).quality[0]).toMatchObject({ status: 'ok', score: 0.75 });
     expect((await get(health, '/readyz')).status).toBe(200);
     await expect(health.grade('writer', 2)).rejects.toMatchObject({ code: 'INVALID_SPEC', path: 'score', value: 2 });
+  });
+});
+
+describe('the health as a supervised child', () => {
+  it('starts under a supervisor, answers report calls, and stops everything it started when shut down', async () => {
+    const { runtime, agent } = await setup();
+    const root = await startSupervisor(runtime, {
+      children: [{ id: 'health', start: healthChild({ name: 'ops', probes: [{ ...probe, agent, initialDelayMs: 60_000 }], admin: {} }) }],
+    });
+    const pid = (await whichChildren(runtime, root)).find((c) => c.id === 'health')?.pid as Pid;
+    const report = await runtime.call<HealthReport>(pid, 'report');
+    expect(report).toMatchObject({
+      name: 'ops',
+      status: 'ok',
+      liveness: { ok: true },
+      readiness: { ok: true },
+      probes: [{ name: 'arithmetic', status: 'unknown' }],
+    });
+    expect(runtime.info(pid)).toMatchObject({ label: 'health:ops' });
+    await stopSupervisor(runtime, root);
+    expect(runtime.isAlive(pid)).toBe(false);
+    expect(runtime.processCount).toBe(0); // its ping process too
+  });
+
+  it('checks its options when the child spec is built', () => {
+    expect(() => healthChild({ probes: [{ ...probe, agent: {} as never }] })).toThrow(
+      expect.objectContaining({ code: 'INVALID_SPEC', path: 'probes[0].agent' }),
+    );
   });
 });
 

@@ -38,6 +38,7 @@
 import './events.ts';
 
 export { Health, startHealth } from './health.ts';
+export { healthChild } from './health-child.ts';
 export { startHealthServer } from './health-server.ts';
 export type { HealthServer } from './health-server.ts';
 export { HEALTH_DEFAULTS, HEALTH_PROBE_DEFAULTS, QUALITY_MONITOR_DEFAULTS, HEALTH_SERVER_DEFAULTS } from './options.ts';

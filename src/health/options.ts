@@ -225,8 +225,17 @@ const healthSchema = z.strictObject({
 
 /** Check the options (throws `InvalidSpecError` naming the field); names must be unique per list. */
 export function checkHealthOptions(options: HealthOptions): void {
+  checkWith(healthSchema, options);
+}
+
+/** The same checks without the runtime (for a child spec, which gets its runtime when it starts). */
+export function checkHealthChildOptions(options: Omit<HealthOptions, 'runtime'>): void {
+  checkWith(healthSchema.omit({ runtime: true }), options as HealthOptions);
+}
+
+function checkWith(schema: z.ZodType, options: HealthOptions): void {
   const subject = typeof options?.name === 'string' ? `health "${options.name}"` : 'health';
-  parseWith(subject, healthSchema, options);
+  parseWith(subject, schema, options);
   unique(
     subject,
     'probes',
