@@ -90,10 +90,10 @@ export function toModelErrorFromAiSdk(error: unknown, provider: string, model: s
     }
     return error;
   }
-  if (name === undefined && typeof e.message === 'string' && 'isRetryable' in e && ('type' in e || 'code' in e || 'statusCode' in e)) {
-    // A provider's error sent inside a stream.
+  if (name === undefined && typeof e.message === 'string' && ('isRetryable' in e || 'type' in e || 'code' in e || 'statusCode' in e)) {
+    // A provider's error sent inside a stream (as the provider parsed it, or its raw `error` event).
     const status = typeof e.statusCode === 'number' ? e.statusCode : undefined;
-    const type = typeof e.type === 'string' ? e.type : typeof e.code === 'string' ? e.code : undefined;
+    const type = typeof e.type === 'string' && e.type !== 'error' ? e.type : typeof e.code === 'string' ? e.code : undefined;
     const code = status !== undefined ? codeForStatus(status) : codeForType(type);
     return new ModelCallError(
       {
