@@ -260,6 +260,29 @@ describe('L3 known-answer probes through a real agent', () => {
         ),
     ).toEqual(['primary→cache', 'cache→static', '↑cache']);
   });
+  it('counts a throwing expect as an error, and reports a ladder whose onChange throws (the ladder still moves)', async () => {
+    const { start, agent, runtime, clock, seen } = await setup();
+    const ladder = new LevelLadder({
+      name: 'mode',
+      levels: ['full', 'static'],
+      onChange: () => {
+        throw new Error('cannot switch');
+      },
+    });
+    const grader = (): boolean => {
+      throw new Error('grader down');
+    };
+    await start({ probes: [{ ...probe, agent, expect: grader, actions: [{ kind: 'degrade', ladder }] }] });
+    const actionFailed = runtime.events.next('health.action_failed');
+    await clock.advance(0);
+    await actionFailed;
+    expect(seen.find((e) => e.type === 'health.probe_failed')).toMatchObject({ failure: 'error', detail: 'expect threw: grader down' });
+    expect(ladder.level).toBe('static');
+    expect(seen.filter((e) => e.type.startsWith('health.action'))).toMatchObject([
+      { type: 'health.action_taken', action: 'degrade', ladder: 'mode', from: 'full', to: 'static' },
+      { type: 'health.action_failed', action: 'degrade', ladder: 'mode', error: 'cannot switch' },
+    ]);
+  });
 });
 
 describe('L4 quality from agent events and graders', () => {

@@ -89,8 +89,18 @@ export function actOnPass(ctx: ActionContext, source: ActionSource, actions: rea
 
 function move(ctx: ActionContext, source: ActionSource, ladder: MovableLadder, direction: 'degrade' | 'restore'): void {
   const from = ladder.level;
-  const to = direction === 'degrade' ? ladder.stepDown() : ladder.stepUp();
+  let failure: unknown;
+  try {
+    if (direction === 'degrade') ladder.stepDown();
+    else ladder.stepUp();
+  } catch (error) {
+    failure = error; // the user's onChange threw; the ladder has moved all the same
+  }
+  const to = ladder.level;
   if (to !== from) emit(ctx, source, { action: direction, ladder: ladder.name, from, to });
+  if (failure !== undefined) {
+    ctx.bus.emit({ type: 'health.action_failed', health: ctx.health, source: source.name, action: direction, ladder: ladder.name, error: messageOf(failure) });
+  }
 }
 
 /** Terminate (and for a restart, start again) through the supervisor; the refusal as a message, if any. */

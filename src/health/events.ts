@@ -62,14 +62,13 @@ declare module '../runtime/index.ts' {
       readonly source: string;
       readonly level: HealthLevel;
     } & HealthActionRecord;
-    /** A restart or terminate was refused by the supervisor, or the supervisor could not be reached. */
-    'health.action_failed': {
-      readonly health: string;
-      readonly source: string;
-      readonly action: 'restart' | 'terminate';
-      readonly supervisor: string;
-      readonly childId: string;
-      readonly error: string;
-    };
+    /**
+     * An action could not be done: the supervisor refused a restart or terminate (or could not be
+     * reached), or a ladder's `onChange` threw (the ladder has moved; applying the level failed).
+     */
+    'health.action_failed': { readonly health: string; readonly source: string; readonly error: string } & (
+      | { readonly action: 'restart' | 'terminate'; readonly supervisor: string; readonly childId: string }
+      | { readonly action: 'degrade' | 'restore'; readonly ladder: string }
+    );
   }
 }

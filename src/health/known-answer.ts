@@ -10,7 +10,7 @@
  */
 import type { Clock, EventBus, Timer } from '../runtime/index.ts';
 import { actOnFailure, actOnPass, type ActionContext, type ActionSource } from './actions.ts';
-import { withDeadline } from './deadline.ts';
+import { messageOf, withDeadline } from './deadline.ts';
 import type { ProbeFailure } from './events.ts';
 import { HEALTH_PROBE_DEFAULTS, type HealthAction, type KnownAnswerProbeOptions, type ProbeAnswer } from './options.ts';
 import type { ProbeReport } from './report.ts';
@@ -101,7 +101,9 @@ export class KnownAnswerProbe {
     if (this.stopping.signal.aborted) return;
     this.timer = this.clock.setTimer(delayMs, () => {
       this.timer = undefined;
-      void this.runNow().then(() => this.schedule(this.intervalMs));
+      void this.runNow()
+        .catch((error: unknown) => this.bus.emit({ type: 'event.listener_failed', eventType: 'health.probe_failed', error }))
+        .then(() => this.schedule(this.intervalMs));
     });
   }
 
@@ -121,9 +123,12 @@ export class KnownAnswerProbe {
     if (!outcome.ok) {
       failure = outcome.timedOut ? 'timeout' : 'error';
       detail = outcome.error;
-    } else if (!this.matches(outcome.value)) {
-      failure = 'wrong_answer';
-      detail = outcome.value.text;
+    } else {
+      const verdict = this.judge(outcome.value);
+      if (verdict !== true) {
+        failure = verdict === false ? 'wrong_answer' : 'error';
+        detail = verdict === false ? String(outcome.value?.text) : verdict.error;
+      }
     }
     if (failure === undefined) {
       this.failuresInARow = 0;
@@ -164,10 +169,16 @@ export class KnownAnswerProbe {
     }
   }
 
-  private matches(answer: ProbeAnswer): boolean {
+  /** True for the known answer, false for another; an `expect` function that throws is an error. */
+  private judge(answer: ProbeAnswer): boolean | { error: string } {
     const expect = this.options.expect;
-    if (typeof expect === 'string') return answer.text.toLowerCase().includes(expect.toLowerCase());
-    if (expect instanceof RegExp) return new RegExp(expect.source, expect.flags.replace('g', '')).test(answer.text);
-    return expect(answer) === true;
+    const text = typeof answer?.text === 'string' ? answer.text : '';
+    if (typeof expect === 'string') return text.toLowerCase().includes(expect.toLowerCase());
+    if (expect instanceof RegExp) return new RegExp(expect.source, expect.flags.replace('g', '')).test(text);
+    try {
+      return expect(answer) === true;
+    } catch (error) {
+      return { error: `expect threw: ${messageOf(error)}` };
+    }
   }
 }

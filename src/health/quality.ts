@@ -130,8 +130,9 @@ export class QualityMonitor implements Disposable {
     });
     const ctx = this.ctx;
     const actions = this.actions;
-    if (next === 'low') this.acting = this.acting.then(() => actOnFailure(ctx, this.source, actions));
-    else if (was === 'low') this.acting = this.acting.then(() => actOnPass(ctx, this.source, actions, restoreCount(actions)));
+    const report = (error: unknown): void => this.bus.emit({ type: 'event.listener_failed', eventType: 'health.quality_changed', error });
+    if (next === 'low') this.acting = this.acting.then(() => actOnFailure(ctx, this.source, actions)).catch(report);
+    else if (was === 'low') this.acting = this.acting.then(() => actOnPass(ctx, this.source, actions, restoreCount(actions))).catch(report);
   }
 }
 
