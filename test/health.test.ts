@@ -14,7 +14,7 @@ import { CircuitBreaker, DegradationLadder, InProcessResultCache } from '../src/
 import { Runtime, VirtualClock, type Pid, type WardenEvent } from '../src/runtime/index.ts';
 import { startChaosProxy, type SimScript } from '../src/sim/index.ts';
 import { startSupervisor, stopSupervisor, whichChildren, worker } from '../src/supervisor/index.ts';
-import { storeCase } from '../src/testing/index.ts';
+import { describeStores, storeCase } from '../src/testing/index.ts';
 import { sim, simClient } from './support/agent-harness.ts';
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
@@ -125,6 +125,21 @@ describe('L1 liveness and L2 readiness over HTTP', () => {
     const post = await fetch(`${health.server?.url}/readyz`, { method: 'POST' });
     expect([post.status, post.headers.get('allow')]).toEqual([405, 'GET, HEAD']);
     expect((await fetch(`${health.server?.url}/nope`)).status).toBe(404);
+  });
+});
+
+describeStores(describe, 'the store readiness check', (storeCase) => {
+  it('is ready while the store answers a read, and names the error once it does not', async () => {
+    const runtime = new Runtime({ clock: new VirtualClock() });
+    const { store, cleanup } = await storeCase.open();
+    cleanups.push(cleanup);
+    const health = await startHealth({ runtime, readiness: [{ kind: 'store', store }] });
+    cleanups.push(() => health.stop());
+    expect(await health.checkReadiness()).toMatchObject({ ok: true, checks: [{ name: 'store', ok: true }] });
+    await store.close();
+    const after = await health.checkReadiness();
+    expect(after.ok).toBe(false);
+    expect(after.checks[0]?.error).toMatch(/\w/);
   });
 });
 
