@@ -8,7 +8,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { isWardenError } from '../runtime/index.ts';
-import type { SimScript } from '../sim/index.ts';
+import type { ChaosFault, SimScript } from '../sim/index.ts';
 import { startSimHarness, type SimHarness, type SimHarnessOptions } from '../testing/index.ts';
 import { openaiResponses, type ModelRequest, type OpenAIResponsesAdapter, type StreamDelta } from './index.ts';
 
@@ -140,6 +140,35 @@ describe('openaiResponses through the chaos proxy, in the resilient client', () 
     expect(h.of('retry.attempt_failed').map((e) => e.delayMs)).toEqual([7_000]);
     expect(h.clock.now() - before).toBe(7_000);
   });
+
+  const faults: readonly ChaosFault[] = [
+    { kind: 'rate_limit', retryAfterSeconds: 2 },
+    { kind: 'overloaded' },
+    { kind: 'status', status: 500 },
+    { kind: 'status', status: 503 },
+    { kind: 'hang' },
+    { kind: 'reset' },
+    { kind: 'truncate' },
+    { kind: 'malformed' },
+    { kind: 'cut_stream', afterEvents: 4 },
+    { kind: 'cut_stream', afterEvents: 4, mode: 'close' },
+  ];
+  it.each(faults.flatMap((fault) => [false, true].map((stream) => ({ fault, stream }))))(
+    'recovers from $fault.kind once (streamed: $stream) with the answer it gives without the fault',
+    async ({ fault, stream }) => {
+      const { h, responses } = await setup({ rules: [{ times: 1, fault }] });
+      const client = h.client({ models: [responses()], timeoutMs: 5_000 });
+      const running = (async () => {
+        if (!stream) return client.complete(hello);
+        const s = client.stream(hello);
+        await drain(s);
+        return s.response;
+      })();
+      if (fault.kind === 'hang') await h.expireHangs(5_000);
+      const r = await running;
+      expect([r.text, r.attempts, r.level]).toEqual(['Hello there, friend.', 2, 'primary']);
+    },
+  );
 
   it.each([{ kind: 'cut_stream', afterEvents: 6 }, { kind: 'cut_stream', afterEvents: 6, mode: 'close' }, { kind: 'malformed' }] as const)(
     'retries a stream broken by %j and voids what the broken attempt delivered',
