@@ -1,8 +1,9 @@
 /**
  * Warden's simulated model and chaos tools (`warden/sim`): a local HTTP server that speaks the
- * OpenAI Chat Completions, OpenAI Responses and Anthropic Messages wire formats with scripted, deterministic
- * answers, and a chaos proxy that injects provider failures by rule and seed in front of any
- * endpoint. Tests, benchmarks and demos run real SDK clients against them, with no network.
+ * OpenAI Chat Completions, OpenAI Responses and Anthropic Messages wire formats with scripted,
+ * deterministic answers, and a chaos proxy that injects provider failures by rule and seed in
+ * front of any endpoint. Tests, benchmarks and demos run real SDK clients against them, with no
+ * network.
  *
  * ```ts
  * import OpenAI from 'openai';
