@@ -69,11 +69,11 @@ describe('the Prometheus endpoint', () => {
       rt.send((await whichChildren(rt, sup))[0]?.pid as Pid, { exitWith: 'boom' });
       await settle();
     };
-    clock.advance(10_000);
+    await clock.advance(10_000);
     await crash();
-    clock.advance(30_000);
+    await clock.advance(30_000);
     await crash();
-    clock.advance(20_000);
+    await clock.advance(20_000);
     const samples = await scrape(prometheus);
     const child = { warden_supervisor_name: 'root', warden_child_id: 'fetcher' };
     expect(value(samples, 'warden_supervisor_restarts_total', child)).toBe(2);

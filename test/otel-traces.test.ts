@@ -112,6 +112,27 @@ describe('durable runs', () => {
     for (const s of secondRun ?? []) expect(s.spanContext().traceId).toBe(traceId);
   });
 
+  it("spans an approval wait from the request to the decision, in the run's trace", async () => {
+    const h = await startDurableHarness();
+    cleanups.push(() => h.close());
+    const { named } = traced(h.bus);
+    const def = defineRun('payout', async (run) => run.effect('wire money', () => 'sent', { irreversible: true }));
+    const host = h.host([def]);
+    const { id, result } = await host.start(def, null);
+    expect(await result).toMatchObject({ status: 'suspended', reason: 'approval' });
+    await h.clock.advance(60_000);
+    const completed = h.bus.next('run.completed');
+    await host.approvals.approve(`${id}:0`, { by: 'ada', reason: 'checked the invoice' });
+    await completed;
+    const [wait] = named('approval wire money');
+    const traceId = (await h.store.getRun(id))?.traceId;
+    expect(wait?.spanContext().traceId).toBe(traceId);
+    expect(wait?.parentSpanContext?.spanId).toBe(runSpanId(id));
+    expect(wait?.attributes).toMatchObject({ 'warden.approval.decision': 'approved', 'warden.approval.by': 'ada', 'warden.approval.action': 'wire money' });
+    expect(wait?.duration).toEqual([60, 0]);
+    expect(named('run payout').map((s) => s.attributes['warden.run.outcome'])).toEqual(['suspended', 'completed']);
+  });
+
   it("links a dead letter's replay to the run it replays", async () => {
     const h = await startDurableHarness();
     cleanups.push(() => h.close());

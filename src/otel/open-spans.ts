@@ -4,7 +4,7 @@
  * `evicted` once `capacity` newer ones are open, so a long-lived process cannot grow without
  * limit. Map insertion order is the age order.
  */
-import { SpanStatusCode, type Span } from '@opentelemetry/api';
+import { SpanStatusCode, type HrTime, type Span } from '@opentelemetry/api';
 
 export class OpenSpans<T extends { readonly span: Span }> {
   private readonly open = new Map<string, T>();
@@ -30,7 +30,7 @@ export class OpenSpans<T extends { readonly span: Span }> {
     const [oldestKey, oldest] = this.open.entries().next().value as [string, T];
     this.open.delete(oldestKey);
     oldest.span.setStatus({ code: SpanStatusCode.ERROR, message: 'evicted: no end seen while too many spans were open' });
-    oldest.span.end(at);
+    oldest.span.end(time(at));
   }
 
   /** Remove and return the entry under `key`. */
@@ -44,7 +44,7 @@ export class OpenSpans<T extends { readonly span: Span }> {
   endAll(at: number, message: string): void {
     for (const entry of this.open.values()) {
       entry.span.setStatus({ code: SpanStatusCode.ERROR, message });
-      entry.span.end(at);
+      entry.span.end(time(at));
     }
     this.open.clear();
   }
@@ -52,4 +52,14 @@ export class OpenSpans<T extends { readonly span: Span }> {
   values(): IterableIterator<T> {
     return this.open.values();
   }
+}
+
+/**
+ * A clock reading as an OpenTelemetry time. Warden's clocks read milliseconds since the epoch (a
+ * virtual clock: since its own start); passed as a plain number, the SDK would take a small one
+ * for a `performance.now()` reading, so it is given as [seconds, nanoseconds] instead.
+ */
+export function time(at: number): HrTime {
+  const seconds = Math.floor(at / 1000);
+  return [seconds, Math.min(999_999_999, Math.round((at - seconds * 1000) * 1e6))];
 }

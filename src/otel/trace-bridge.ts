@@ -37,7 +37,7 @@ import {
 } from '@opentelemetry/api';
 import { isNormalExit, type Disposable, type EventBus, type WardenEvent, type WardenEventType } from '../runtime/index.ts';
 import { GEN_AI, WARDEN, reasonText, safeText } from './attributes.ts';
-import { OpenSpans } from './open-spans.ts';
+import { OpenSpans, time } from './open-spans.ts';
 import { runContext, runSpanContext } from './run-span.ts';
 
 export interface TraceBridgeOptions {
@@ -107,7 +107,7 @@ export class TraceBridge implements Disposable {
   }
 
   private start(name: string, parent: Context, at: number, attributes: Attributes, extra: { kind?: SpanKind; links?: Link[] } = {}): Span {
-    return this.tracer.startSpan(name, { startTime: at, attributes, ...extra }, parent);
+    return this.tracer.startSpan(name, { startTime: time(at), attributes, ...extra }, parent);
   }
 
   /** The context new spans of run `runId` hang from: its newest open step, its execution, or the run itself. */
@@ -141,7 +141,8 @@ export class TraceBridge implements Disposable {
       'run.failed': (e) => this.endExecution(e.runId, e.at, 'failed', safeText(`${e.error.name}: ${e.error.message}`)),
       'run.cancelled': (e) => this.endExecution(e.runId, e.at, 'cancelled', safeText(e.reason)),
       'run.suspended': (e) => this.endExecution(e.runId, e.at, 'suspended'),
-      'run.fenced': (e) => this.runs.get(e.runId)?.span.addEvent('fenced', { 'warden.fenced.operation': safeText(e.operation), [WARDEN.epoch]: e.epoch }, e.at),
+      'run.fenced': (e) =>
+        this.runs.get(e.runId)?.span.addEvent('fenced', { 'warden.fenced.operation': safeText(e.operation), [WARDEN.epoch]: e.epoch }, time(e.at)),
       'run.step_started': (e) => {
         const run = this.runs.get(e.runId);
         if (run === undefined) return;
@@ -158,7 +159,7 @@ export class TraceBridge implements Disposable {
         if (run === undefined || span === undefined) return;
         run.steps.delete(e.seq);
         if (e.outcome === 'error') span.setStatus({ code: SpanStatusCode.ERROR, message: 'the step failed' });
-        span.end(e.at);
+        span.end(time(e.at));
       },
       'run.step_replayed': (e) => {
         const run = this.runs.get(e.runId);
@@ -170,10 +171,10 @@ export class TraceBridge implements Disposable {
           [WARDEN.seq]: e.seq,
           [WARDEN.replayed]: true,
         });
-        span.end(e.at);
+        span.end(time(e.at));
       },
       'effect.uncertain': (e) =>
-        this.runs.get(e.runId)?.span.addEvent('effect uncertain', { 'warden.effect.name': e.effect, 'warden.effect.reconciled': e.reconciled }, e.at),
+        this.runs.get(e.runId)?.span.addEvent('effect uncertain', { 'warden.effect.name': e.effect, 'warden.effect.reconciled': e.reconciled }, time(e.at)),
       'approval.requested': (e) => {
         const run = this.runs.get(e.runId);
         const parent = run === undefined ? ROOT_CONTEXT : runContext(run.traceId, e.runId);
@@ -189,7 +190,7 @@ export class TraceBridge implements Disposable {
         const open = this.approvals.take(e.approvalId);
         if (open === undefined) return;
         open.span.setAttributes({ [WARDEN.decision]: e.decision, [WARDEN.decidedBy]: safeText(e.by, 200) });
-        open.span.end(e.at);
+        open.span.end(time(e.at));
       },
       'llm.request': (e) => {
         const key = `${e.client}\u0000${e.callId}`;
@@ -252,7 +253,7 @@ export class TraceBridge implements Disposable {
           'warden.llm.usage_estimated': e.usageEstimated,
           ...(e.costUsd === undefined ? {} : { [WARDEN.costUsd]: e.costUsd }),
         });
-        span.end(e.at);
+        span.end(time(e.at));
       },
       'llm.attempt_failed': (e) => {
         const call = this.calls.get(`${e.client}\u0000${e.callId}`);
@@ -261,7 +262,7 @@ export class TraceBridge implements Disposable {
         call.attempt = undefined;
         span.setAttributes({ 'error.type': e.error.code ?? e.error.name, 'warden.retryable': e.retryable });
         span.setStatus({ code: SpanStatusCode.ERROR, message: safeText(e.error.message) });
-        span.end(e.at);
+        span.end(time(e.at));
       },
       'llm.stream_error': (e) =>
         this.calls
@@ -280,12 +281,12 @@ export class TraceBridge implements Disposable {
           'warden.fallback.from': from,
           'warden.fallback.to': to,
           'error.type': e.error.code ?? e.error.name,
-        }).end(e.at);
+        }).end(time(e.at));
       },
       'llm.completed': (e) => {
         const call = this.calls.take(`${e.client}\u0000${e.callId}`);
         if (call === undefined) return;
-        call.attempt?.end(e.at);
+        call.attempt?.end(time(e.at));
         call.span.setAttributes({
           [GEN_AI.inputTokens]: e.totalUsage.inputTokens,
           [GEN_AI.outputTokens]: e.totalUsage.outputTokens,
@@ -295,22 +296,22 @@ export class TraceBridge implements Disposable {
           ...(call.finishReason === undefined ? {} : { [GEN_AI.finishReasons]: [call.finishReason] }),
           ...(e.costUsd === undefined ? {} : { [WARDEN.costUsd]: e.costUsd }),
         });
-        call.span.end(e.at);
+        call.span.end(time(e.at));
       },
       'llm.failed': (e) => {
         const call = this.calls.take(`${e.client}\u0000${e.callId}`);
         if (call === undefined) return;
-        call.attempt?.end(e.at);
+        call.attempt?.end(time(e.at));
         call.span.setAttributes({ [WARDEN.attempts]: e.attempts, 'error.type': e.error.code ?? e.error.name });
         call.span.setStatus({ code: SpanStatusCode.ERROR, message: safeText(e.error.message) });
-        call.span.end(e.at);
+        call.span.end(time(e.at));
       },
       'breaker.state_changed': (e) => {
         this.start(`breaker ${e.breaker} ${e.from} → ${e.to}`, ROOT_CONTEXT, e.at, {
           [WARDEN.breaker]: e.breaker,
           [WARDEN.from]: e.from,
           [WARDEN.to]: e.to,
-        }).end(e.at);
+        }).end(time(e.at));
       },
       'supervisor.child_started': (e) => this.openIncarnation(e.supervisor, e.name, e.childId, e.pid, e.at, false),
       'supervisor.child_restarted': (e) => this.openIncarnation(e.supervisor, e.name, e.childId, e.pid, e.at, true),
@@ -320,13 +321,13 @@ export class TraceBridge implements Disposable {
         const abnormal = !isNormalExit(e.reason);
         open.span.setAttributes({ [WARDEN.exitReason]: reasonText(e.reason), [WARDEN.abnormal]: abnormal });
         if (abnormal) open.span.setStatus({ code: SpanStatusCode.ERROR, message: reasonText(e.reason) });
-        open.span.end(e.at);
+        open.span.end(time(e.at));
       },
       'supervisor.child_terminated': (e) => {
         const open = this.children.take(`${String(e.supervisor)}\u0000${e.childId}`);
         if (open === undefined) return;
         open.span.setAttributes({ [WARDEN.exitReason]: reasonText(e.reason), 'warden.exit.expected': e.expected });
-        open.span.end(e.at);
+        open.span.end(time(e.at));
       },
     };
   }
@@ -342,19 +343,19 @@ export class TraceBridge implements Disposable {
     if (run === undefined) return;
     for (const step of run.steps.values()) {
       step.setStatus({ code: SpanStatusCode.ERROR, message: `the run ended (${outcome}) before the step did` });
-      step.end(at);
+      step.end(time(at));
     }
     run.span.setAttribute(WARDEN.outcome, outcome);
     // A completed or cancelled run is never executed again: nothing will link to it.
     if (outcome === 'completed' || outcome === 'cancelled') this.lastExecution.delete(runId);
     if (error !== undefined) run.span.setStatus({ code: SpanStatusCode.ERROR, message: error });
-    run.span.end(at);
+    run.span.end(time(at));
   }
 
   private openIncarnation(supervisor: unknown, supervisorName: string, childId: string, pid: unknown, at: number, restart: boolean): void {
     const key = `${String(supervisor)}\u0000${childId}`;
     const previous = this.children.take(key);
-    previous?.span.end(at);
+    previous?.span.end(time(at));
     const before = this.lastIncarnation.get(key);
     const links: Link[] = restart && before !== undefined ? [{ context: before, attributes: { [WARDEN.linkReason]: 'restart' } }] : [];
     const span = this.start(
