@@ -7,15 +7,18 @@
 import { request } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EventBus, VirtualClock, type WardenEvent } from '../runtime/index.ts';
-import { DurableHost, defineRun } from '../durable/index.ts';
+import { DurableHost, defineRun, publishHostSnapshots } from '../durable/index.ts';
+import { defineSchedule, openScheduler, type SlotInput } from '../scheduler/index.ts';
 import { describeStores, waitFor, type TestStore } from '../testing/index.ts';
 import { startDashboard, type DashboardServer } from './index.ts';
+import { dashboardProviders } from './providers.ts';
 
 const mailer = defineRun('mailer', async (run, input: { to: string }) => {
   const body = await run.step('compose', () => `hello ${input.to}`);
   await run.effect('send', () => 'sent', { irreversible: true });
   return body;
 });
+const nightly = defineRun('nightly', async (run, slot: SlotInput<{ to: string }>) => run.step('compose', () => `digest for ${slot.input.to}`));
 const failing = defineRun('failing', async (run) =>
   run.step('parse', () => {
     throw new SyntaxError('model returned malformed JSON');
@@ -59,7 +62,7 @@ describeStores(describe, 'dashboard API', (c) => {
     const bus = new EventBus(clock);
     const events: WardenEvent[] = [];
     bus.onAny((e) => events.push(e));
-    host = new DurableHost({ store: t.store, runs: [mailer, failing], clock, bus, owner: 'api-test-host' });
+    host = new DurableHost({ store: t.store, runs: [mailer, failing, nightly], clock, bus, owner: 'api-test-host' });
     suspendedId = (await host.start(mailer, { to: 'ceo@example.com' })).id;
     await waitFor(() => events.some((e) => e.type === 'run.suspended'), 'the mailer run suspends for approval');
     await (await host.start(failing, null)).result;
@@ -205,5 +208,27 @@ describeStores(describe, 'dashboard API', (c) => {
     expect(discard.status).toBe(200);
     expect(await t.store.listAudit({ subject: `dlq:${letterId}` })).toMatchObject([{ actor: 'dashboard', action: 'dlq.discarded', reason: 'duplicate order' }]);
     expect((await post('/api/dlq/no-such-letter/discard', {})).status).toBe(404);
+  });
+
+  it('shows schedules and slots from the scheduler, and the health and alerts hosts publish', async () => {
+    await dashboard.close();
+    dashboard = await startDashboard({ store: t.store, token: TOKEN, providers: await dashboardProviders() });
+    await openScheduler({ host, schedules: [defineSchedule({ id: 'nightly-mail', run: nightly, everyMs: 86_400_000, input: { to: 'ops@example.com' } })] });
+    const schedules = (await (await api('/api/schedules')).json()) as { available: boolean; data: { schedules: { id: string }[]; slots: unknown[] } };
+    expect(schedules.available).toBe(true);
+    expect(schedules.data.schedules.map((x) => x.id)).toEqual(['nightly-mail']);
+
+    const publisher = await publishHostSnapshots({
+      store: t.store,
+      host: 'worker-1',
+      health: () => ({ status: 'degraded', levels: { l1: 'ok', l2: 'failing' } }),
+      alerts: () => [{ kind: 'restart_rate', subject: 'fetcher', message: '6 restarts in 60 s' }],
+    });
+    await publisher.stop();
+    const health = (await (await api('/api/health')).json()) as { hosts: { host: string; health: unknown }[]; report: { available: boolean } };
+    expect(health.hosts).toMatchObject([{ host: 'worker-1', health: { status: 'degraded' } }]);
+    expect(health.report.available).toBe(false);
+    const alerts = (await (await api('/api/alerts')).json()) as { available: boolean; data: unknown[] };
+    expect(alerts).toEqual({ available: true, data: [{ host: 'worker-1', kind: 'restart_rate', subject: 'fetcher', message: '6 restarts in 60 s' }] });
   });
 });

@@ -13,6 +13,7 @@ import { PAGE_HTML, assetFor } from './assets.ts';
 import { DashboardHttpError } from './http-error.ts';
 import type { ChangeWatcher } from './live.ts';
 import {
+  alertsView,
   auditView,
   deadLetterView,
   healthView,
@@ -108,7 +109,7 @@ export function dashboardApp(parts: AppParts): Hono {
   app.get('/api/hosts', async (c) => c.json(await hostsView(ctx)));
   app.get('/api/samples', async (c) => c.json(await samplesView(ctx, query(c))));
   app.get('/api/schedules', async (c) => c.json(await providedView(ctx, 'schedules')));
-  app.get('/api/alerts', async (c) => c.json(await providedView(ctx, 'alerts')));
+  app.get('/api/alerts', async (c) => c.json(await alertsView(ctx)));
   app.get('/api/health', async (c) => c.json(await healthView(ctx)));
 
   app.get('/api/events', (c) =>

@@ -19,7 +19,9 @@ import { Budget, CircuitBreaker } from '../resilience/index.ts';
 import { openSqliteStore, type Store } from '../store/index.ts';
 import { DurableHost, defineRun, publishHostSnapshots, type HostSnapshotPublisher } from '../durable/index.ts';
 import { waitFor } from '../testing/index.ts';
+import { defineSchedule, openScheduler, type SlotInput } from '../scheduler/index.ts';
 import { startDashboard, type DashboardServer } from './index.ts';
+import { dashboardProviders } from './providers.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const repo = new URL('../..', import.meta.url).pathname;
@@ -38,6 +40,8 @@ const importer = defineRun('importer', async (run, input: { file: string }) =>
   }),
 );
 const digest = defineRun('digest', async (run, input: { day: number }) => run.step('summarise', () => `day ${input.day}: all quiet`));
+
+const morning = defineRun('morning-digest', async (run, slot: SlotInput<null>) => run.step('summarise', () => `digest for ${slot.slotTime}`));
 
 const crashOnPoke = worker(async (ctx: ProcessContext) => {
   await ctx.receive((m) => m === 'poke');
@@ -70,7 +74,7 @@ describe('the dashboard in Chromium', () => {
     shots = process.env.WARDEN_SAVE_SCREENSHOTS === '1' ? join(repo, 'docs', 'images') : join(dir, 'shots');
     mkdirSync(shots, { recursive: true });
     store = await openSqliteStore({ path: join(dir, 'warden.db') });
-    host = new DurableHost({ store, runs: [mailer, importer, digest], owner: 'worker-1', pollMs: 100 });
+    host = new DurableHost({ store, runs: [mailer, importer, digest, morning], owner: 'worker-1', pollMs: 100 });
     host.serve();
     for (let day = 1; day <= 3; day++) await (await host.start(digest, { day })).result;
     mailerRun = (await host.start(mailer, { to: 'ceo@example.com' })).id;
@@ -108,6 +112,7 @@ describe('the dashboard in Chromium', () => {
       breakers: [openai, new CircuitBreaker({ name: 'anthropic' })],
       budgets: [budget, budget.child({ scope: 'research', limits: { usd: 2 } })],
       health: () => ({ liveness: 'ok', readiness: 'ok' }),
+      alerts: () => [{ kind: 'spend_rate', severity: 'warning', subject: 'company', message: 'USD 0.42 in 10 min, over 0.40' }],
       intervalMs: 200,
     });
     (globalThis as { poke?: () => Promise<void> }).poke = async () => {
@@ -115,7 +120,8 @@ describe('the dashboard in Chromium', () => {
       rt.send(fetcher!.pid as never, 'poke');
     };
 
-    dashboard = await startDashboard({ store, pollMs: 100 });
+    await openScheduler({ host, schedules: [defineSchedule({ id: 'morning-digest', run: morning, cron: '0 7 * * 1-5', input: null })] });
+    dashboard = await startDashboard({ store, pollMs: 100, providers: await dashboardProviders() });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'], headless: true });
     page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
     pageErrors = [];
@@ -204,6 +210,17 @@ describe('the dashboard in Chromium', () => {
     const [letter] = await store.listDeadLetters({ status: 'replayed' });
     expect(letter!.replayedAs).toBeDefined();
     await waitFor(async () => (await store.getRun(letter!.replayedAs!))?.status === 'completed', 'the replay run completes');
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('shows the schedules with their next slot, and the alerts hosts publish', async () => {
+    await page.getByTestId('nav-schedules').click();
+    await page.getByTestId('schedules-schedules').waitFor();
+    expect(await shownText('schedules-schedules')).toMatch(/morning-digest/);
+    await shot('schedules');
+    await page.getByTestId('nav-alerts').click();
+    await page.getByTestId('alerts').waitFor();
+    expect(await shownText('alerts')).toMatch(/worker-1\s+spend_rate\s+warning\s+company/);
     expect(pageErrors).toEqual([]);
   });
 });

@@ -125,6 +125,27 @@ export async function providedView(ctx: ViewContext, name: keyof DashboardProvid
   }
 }
 
+/**
+ * Alerts: what each host published with its snapshot (each alert with its `host`; a host's
+ * alerts that are not a list are one row), then the alerts provider's, if there is one.
+ */
+export async function alertsView(ctx: ViewContext): Promise<Json> {
+  const hosts = await readHostSnapshots(ctx.store, ctx.clock.now());
+  const published: Json[] = hosts.flatMap((h) =>
+    h.alerts === undefined
+      ? []
+      : (Array.isArray(h.alerts) ? h.alerts : [h.alerts]).map((a: Json) =>
+          a !== null && typeof a === 'object' && !Array.isArray(a) ? { host: h.host, ...a } : { host: h.host, alert: a },
+        ),
+  );
+  const provided = await providedView(ctx, 'alerts');
+  const fromProvider = (provided as { data?: Json }).data;
+  return {
+    available: true,
+    data: fromProvider === undefined ? published : Array.isArray(fromProvider) ? [...published, ...fromProvider] : { published, report: fromProvider },
+  };
+}
+
 /** Health: what each host published with its snapshot, and the health provider's report if there is one. */
 export async function healthView(ctx: ViewContext): Promise<Json> {
   const hosts = await readHostSnapshots(ctx.store, ctx.clock.now());

@@ -2,7 +2,8 @@
  * What a host publishes about itself (`HostSnapshot`): its supervision trees with each child's
  * restart count, its breakers, its budgets and what they spent, and whatever its health hook
  * reports, as plain JSON so any process reading the store (the dashboard, another node of a
- * cluster) can show it without the host's code. `SnapshotSources` is what a host hands the
+ * cluster) can show it without the host's code. Health and alerts live in the host's process (the
+ * health and alerts layers keep them in memory), so they reach the store this way, through hooks. `SnapshotSources` is what a host hands the
  * publisher; `RestartCounter` keeps the restart counts from the event stream between snapshots.
  *
  * The tree is read level by level (`inspectTree`), so a restart between two reads shows in the
@@ -62,6 +63,8 @@ export interface HostSnapshot {
   readonly budgets: readonly SnapshotBudget[];
   /** What the host's `health` hook returned (absent without one; `{ error }` if it threw). */
   readonly health?: Json;
+  /** What the host's `alerts` hook returned (its recent alerts, say). */
+  readonly alerts?: Json;
   /** What the host's `extra` hook returned, by name. */
   readonly extra?: { readonly [name: string]: Json };
 }
@@ -74,10 +77,12 @@ export interface SnapshotSources {
   readonly trees?: readonly { readonly name: string; readonly supervisor: Dest }[];
   readonly breakers?: readonly CircuitBreaker[];
   readonly budgets?: readonly Budget[];
-  /** The host's health (the health layer's report, say), as JSON. */
-  readonly health?: () => Json | Promise<Json>;
-  /** Anything else to publish (a scheduler's next slots, ...), by name, as JSON. */
-  readonly extra?: () => { readonly [name: string]: Json } | Promise<{ readonly [name: string]: Json }>;
+  /** The host's health (the health layer's `health.report()`, say); stored as its JSON. */
+  readonly health?: () => unknown;
+  /** The host's recent alerts (the alerts layer's `history.list()`, say); stored as its JSON. */
+  readonly alerts?: () => unknown;
+  /** Anything else to publish, by name; stored as its JSON. */
+  readonly extra?: () => { readonly [name: string]: unknown } | Promise<{ readonly [name: string]: unknown }>;
 }
 
 /** How many recent restarts a snapshot lists. */
@@ -126,6 +131,7 @@ export async function takeHostSnapshot(
     trees.push({ name: t.name, root: nodeOf(tree, undefined, restarts) });
   }
   const health = sources.health === undefined ? undefined : await hookValue(sources.health);
+  const alerts = sources.alerts === undefined ? undefined : await hookValue(sources.alerts);
   const extra = sources.extra === undefined ? undefined : await hookValue(sources.extra);
   return {
     ...meta,
@@ -134,6 +140,7 @@ export async function takeHostSnapshot(
     breakers: (sources.breakers ?? []).map((b) => ({ name: b.config.name, state: b.state })),
     budgets: (sources.budgets ?? []).map((b) => ({ scope: b.scope, spent: { ...b.spending }, limits: { ...b.config.limits } })),
     ...(health === undefined ? {} : { health }),
+    ...(alerts === undefined ? {} : { alerts }),
     ...(extra === undefined ? {} : { extra: extra as { readonly [name: string]: Json } }),
   };
 }

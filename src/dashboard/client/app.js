@@ -44,7 +44,7 @@ function View({ route }) {
     case 'schedules':
       return html`<${ProvidedView} name="schedules" title="Schedules" />`;
     case 'alerts':
-      return html`<${ProvidedView} name="alerts" title="Alerts" />`;
+      return html`<${ProvidedView} name="alerts" title="Alerts" topics=${['alerts', 'hosts']} />`;
     case 'health':
       return html`<${HealthView} />`;
     default:

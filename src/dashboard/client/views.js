@@ -246,17 +246,24 @@ export function QuarantineView() {
   </section>`;
 }
 
+/** A cell of a provided table: objects as JSON, times (a number in a column named `...At`) as times. */
+function cell(column, value) {
+  if (typeof value === 'object' && value !== null) return html`<${Json} value=${value} />`;
+  if (typeof value === 'number' && /At$/.test(column)) return time(value);
+  return String(value ?? '');
+}
+
 /** Rows of objects as a table (the columns are the keys of the first rows); anything else as JSON. */
 export function JsonTable({ rows, testid }) {
   if (!Array.isArray(rows)) return html`<${Json} value=${rows} />`;
   if (rows.length === 0) return html`<p class="muted">None.</p>`;
   const columns = [...new Set(rows.slice(0, 20).flatMap((r) => (r !== null && typeof r === 'object' ? Object.keys(r) : [])))];
   return html`<table data-testid=${testid}><thead><tr>${columns.map((c) => html`<th>${c}</th>`)}</tr></thead>
-    <tbody>${rows.map((r) => html`<tr>${columns.map((c) => html`<td>${typeof r[c] === 'object' && r[c] !== null ? html`<${Json} value=${r[c]} />` : String(r[c] ?? '')}</td>`)}</tr>`)}</tbody></table>`;
+    <tbody>${rows.map((r) => html`<tr>${columns.map((c) => html`<td>${cell(c, r[c])}</td>`)}</tr>`)}</tbody></table>`;
 }
 
-export function ProvidedView({ name, title }) {
-  const { data, error } = useResource(`/api/${name}`, [name]);
+export function ProvidedView({ name, title, topics = [name] }) {
+  const { data, error } = useResource(`/api/${name}`, topics);
   return html`<section>
     <h2>${title}</h2>
     <${ErrorLine} error=${error} />
