@@ -6,6 +6,7 @@
  * restart through the supervisor → a new pid and a failure in the MTBF figures; degrade → the
  * ladder moves down and back), and /healthz and /readyz answer 200 or 503.
  */
+import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineAgent } from '../src/agent/index.ts';
@@ -125,6 +126,25 @@ describe('L1 liveness and L2 readiness over HTTP', () => {
     const post = await fetch(`${health.server?.url}/readyz`, { method: 'POST' });
     expect([post.status, post.headers.get('allow')]).toEqual([405, 'GET, HEAD']);
     expect((await fetch(`${health.server?.url}/nope`)).status).toBe(404);
+  });
+
+  it('refuses a Host that does not name loopback while it listens on loopback (DNS rebinding)', async () => {
+    const { start } = await setup();
+    const health = await start({});
+    const port = health.server?.port ?? 0;
+    const answer = (host: string) =>
+      new Promise<number | undefined>((resolve, reject) => {
+        request({ host: '127.0.0.1', port, path: '/healthz', headers: { host } }, (res) => {
+          res.resume();
+          resolve(res.statusCode);
+        })
+          .on('error', reject)
+          .end();
+      });
+    expect(await answer('rebind.attacker.example')).toBe(403);
+    expect(await answer(`127.0.0.1.attacker.example:${port}`)).toBe(403);
+    expect(await answer(`localhost:${port}`)).toBe(200);
+    expect(await answer(`[::1]:${port}`)).toBe(200);
   });
 });
 

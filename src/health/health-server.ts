@@ -6,12 +6,15 @@
  *
  * Read-only: only GET and HEAD are answered (405 otherwise), nothing can be changed through it,
  * so it needs no token. It listens on 127.0.0.1 by default; give `host: '0.0.0.0'` for a kubelet
- * that probes the pod's address. Plain `node:http`: three read-only routes need no framework.
+ * that probes the pod's address. On a loopback address a request whose `Host` does not name
+ * loopback is refused (403), so a web page cannot read the report through DNS rebinding.
+ * Plain `node:http`: three read-only routes need no framework.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseWith } from '../runtime/internal.ts';
 import type { Health } from './health.ts';
+import { isLoopbackHostHeader, isLoopbackName } from './loopback-host.ts';
 import { HEALTH_SERVER_DEFAULTS, serverSchema, type HealthServerOptions } from './options.ts';
 import type { HealthReport } from './report.ts';
 
@@ -26,7 +29,12 @@ export interface HealthServer {
 export async function startHealthServer(health: Health, options: HealthServerOptions = {}): Promise<HealthServer> {
   parseWith('health admin server', serverSchema, options);
   const host = options.host ?? HEALTH_SERVER_DEFAULTS.host;
+  const loopbackOnly = isLoopbackName(host);
   const server = createServer((req, res) => {
+    if (loopbackOnly && !isLoopbackHostHeader(req.headers.host)) {
+      send(res, req, 403, { error: 'the Host header must name loopback (localhost, 127.0.0.1, [::1])' });
+      return;
+    }
     void answer(health, req, res).catch((error: unknown) => send(res, req, 500, { error: error instanceof Error ? error.message : String(error) }));
   });
   await new Promise<void>((resolve, reject) => {
