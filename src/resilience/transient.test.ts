@@ -1,4 +1,5 @@
 /** Failure classification: which errors are transient, and the delay a server asked for. */
+import { APICallError } from '@ai-sdk/provider';
 import { describe, expect, it } from 'vitest';
 import { CallTimeoutError, MailboxFullError, isWardenError } from '../runtime/index.ts';
 import { classifyFailure, ensureOk, retryAfterFromHeaders, HttpStatusError } from './transient.ts';
@@ -55,6 +56,14 @@ describe('classifyFailure', () => {
     const http = new HttpStatusError(503, 'http://x', 1500, true);
     expect(classifyFailure(http, NOW)).toMatchObject({ transient: true, retryAfterMs: 1500 });
     expect(classifyFailure(new HttpStatusError(400, 'http://x', undefined, false), NOW).transient).toBe(false);
+  });
+
+  it("classifies the AI SDK's APICallError by its statusCode and responseHeaders, and a 200 cut off by its cause", () => {
+    const error = (statusCode: number, responseHeaders: Record<string, string>, cause?: unknown) =>
+      new APICallError({ message: 'x', url: 'http://x', requestBodyValues: {}, statusCode, responseHeaders, cause });
+    expect(classifyFailure(error(429, { 'retry-after': '2' }), NOW)).toEqual({ transient: true, retryAfterMs: 2000, reason: 'http 429' });
+    expect(classifyFailure(error(400, {}), NOW).transient).toBe(false);
+    expect(classifyFailure(error(200, {}, new TypeError('terminated', { cause: withCode('UND_ERR_SOCKET') })), NOW)).toMatchObject({ transient: true });
   });
 
   it('lets x-should-retry override the status', () => {

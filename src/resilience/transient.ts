@@ -7,7 +7,8 @@
  *
  * - a Warden error: its own `retryable` and `retryAfterMs` fields decide;
  * - an abort (`AbortError`, an SDK's `APIUserAbortError`): never transient, the caller stopped;
- * - anything with an HTTP `status` (`openai`'s and `@anthropic-ai/sdk`'s `APIError`s, our
+ * - anything with an HTTP error `status` or `statusCode` (`openai`'s and `@anthropic-ai/sdk`'s
+ *   `APIError`s, the AI SDK's `APICallError` with its `responseHeaders`, our
  *   `HttpStatusError`): 408, 429, 500, 502, 503, 504 and 529 are transient; an
  *   `x-should-retry: true|false` header overrides the status; `retry-after-ms`, then `retry-after`
  *   (delta seconds or an HTTP date, read against `nowMs`) give the delay the server asked for;
@@ -125,8 +126,10 @@ function classifyOne(e: object, nowMs: number): FailureClass | undefined {
   const name = nameOf(e);
   if (name !== undefined && ABORT_NAMES.has(name)) return permanent('abort');
   const status = (e as { status?: unknown }).status ?? (e as { statusCode?: unknown }).statusCode;
-  if (typeof status === 'number') {
-    const headers = (e as { headers?: unknown }).headers;
+  // A 2xx is no failure status: the AI SDK reports a body that broke off as its APICallError with
+  // the 200 it got, the network error in `cause`.
+  if (typeof status === 'number' && status >= 400) {
+    const headers = (e as { headers?: unknown }).headers ?? (e as { responseHeaders?: unknown }).responseHeaders;
     const should = readHeader(headers, 'x-should-retry');
     const retryAfterMs = retryAfterFromHeaders(headers, nowMs);
     if (should === 'false') return permanent(`http ${status} (x-should-retry: false)`);
