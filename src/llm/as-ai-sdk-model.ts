@@ -8,9 +8,10 @@
  * Mapping: the AI SDK prompt to Warden messages (system; user and assistant text parts; an
  * assistant's `tool-call` parts as its tool calls; `tool-result` parts as `tool` messages, their
  * output as text, JSON written out, `error-*` outputs as `isError`), function tools, tool
- * choice, JSON response format, output cap, temperature and stop sequences. Files, images,
- * reasoning parts and provider-defined tools have no Warden form and are refused with the AI
- * SDK's `UnsupportedFunctionalityError` shape (`AI_UnsupportedFunctionalityError`, not retried).
+ * choice, JSON response format, output cap, temperature and stop sequences. Files, images and
+ * provider-defined tools have no Warden form and are refused with the AI SDK's
+ * `UnsupportedFunctionalityError` shape (`AI_UnsupportedFunctionalityError`, not retried); the
+ * reasoning parts of earlier assistant turns are left out (Warden's messages carry none).
  * Settings Warden does not send (`topP`, `topK`, `seed`, penalties) come back as warnings.
  *
  * Results: text and tool calls as content, the finish reason, usage with cached input as
