@@ -349,6 +349,27 @@ describe('L4 quality from agent events and graders', () => {
   });
 });
 
+describe('L4 quality acting through the supervisor', () => {
+  it('restarts the child when its score falls and judges the new incarnation on its own samples', async () => {
+    const { start, runtime, seen } = await setup();
+    const health = await start({
+      quality: [{ name: 'writing', agent: 'writer', windowSize: 4, minSamples: 2, actions: [{ kind: 'restart', supervisor: 'team', childId: 'writer' }] }],
+    });
+    const team = await startSupervisor(
+      runtime,
+      { name: 'team', children: [{ id: 'writer', start: worker(async (ctx) => void (await ctx.receive())) }] },
+      { register: 'team' },
+    );
+    const before = (await whichChildren(runtime, team))[0]?.pid;
+    await health.grade('writer', 0);
+    await health.grade('writer', 0.5); // mean 0.25 < 0.8: low, restart
+    expect((await whichChildren(runtime, team))[0]?.pid).not.toBe(before);
+    expect(seen.filter((e) => e.type === 'health.action_taken')).toMatchObject([{ action: 'restart', source: 'writing', level: 'L4', childId: 'writer' }]);
+    expect((await health.report()).quality[0]).toMatchObject({ status: 'unknown', samples: 0, score: null });
+    expect((await health.report()).reliability.children).toMatchObject([{ childId: 'writer', failures: 1, repairs: 1 }]);
+  });
+});
+
 describe('the health as a supervised child', () => {
   it('starts under a supervisor, answers report calls, and stops everything it started when shut down', async () => {
     const { runtime, agent } = await setup();
