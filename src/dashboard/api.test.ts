@@ -93,6 +93,7 @@ describeStores(describe, 'dashboard API', (c) => {
     const cookie = page.headers.get('set-cookie')!;
     expect(cookie).toMatch(/HttpOnly/);
     expect(cookie).toMatch(/SameSite=Strict/);
+    expect(page.headers.get('content-security-policy')).toMatch(/script-src 'self' 'sha256-[A-Za-z0-9+/=]+'; .*frame-ancestors 'none'/);
     expect((await api(`/api/runs?token=${TOKEN}`, { token: null })).status).toBe(200);
     const withCookie = await api('/api/runs', { token: null, headers: { cookie: cookie.split(';')[0]! } });
     expect(withCookie.status).toBe(200);

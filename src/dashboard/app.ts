@@ -9,7 +9,7 @@ import { streamSSE } from 'hono/streaming';
 import type { EventBus } from '../runtime/index.ts';
 import { accessCheck, tokenCookie } from './access.ts';
 import { decideApproval, discardDeadLetter, replayDeadLetter } from './actions.ts';
-import { PAGE_HTML, assetFor } from './assets.ts';
+import { PAGE_CSP, PAGE_HTML, assetFor } from './assets.ts';
 import { DashboardHttpError } from './http-error.ts';
 import type { ChangeWatcher } from './live.ts';
 import {
@@ -84,7 +84,7 @@ export function dashboardApp(parts: AppParts): Hono {
     await next();
   });
 
-  app.get('/', (c) => c.html(PAGE_HTML));
+  app.get('/', (c) => c.html(PAGE_HTML, 200, { 'Content-Security-Policy': PAGE_CSP }));
   for (const path of ['/:file{[a-z]+\\.(?:js|css)}', '/vendor/:file']) {
     app.get(path, async (c) => {
       const asset = assetFor(c.req.path);

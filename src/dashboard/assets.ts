@@ -4,6 +4,7 @@
  * preact, htm and uPlot served as ES modules straight from where Node resolves them (they are
  * dependencies, so this works from a clone and from the installed package alike).
  */
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -33,6 +34,11 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
   css: 'text/css; charset=utf-8',
 };
 
+/** The import map: the bare module names the page's modules import, mapped to `/vendor/`. */
+const IMPORT_MAP = JSON.stringify({
+  imports: { preact: '/vendor/preact.mjs', 'preact/hooks': '/vendor/preact-hooks.mjs', htm: '/vendor/htm.mjs', uplot: '/vendor/uplot.mjs' },
+});
+
 export const PAGE_HTML = `<!doctype html>
 <html lang="en">
 <head>
@@ -42,12 +48,28 @@ export const PAGE_HTML = `<!doctype html>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="/vendor/uplot.css">
 <link rel="stylesheet" href="/style.css">
-<script type="importmap">{"imports":{"preact":"/vendor/preact.mjs","preact/hooks":"/vendor/preact-hooks.mjs","htm":"/vendor/htm.mjs","uplot":"/vendor/uplot.mjs"}}</script>
+<script type="importmap">${IMPORT_MAP}</script>
 <script type="module" src="/app.js"></script>
 </head>
 <body><main id="app">Loading…</main></body>
 </html>
 `;
+
+/**
+ * The page's Content-Security-Policy: scripts only from the dashboard itself (and the one inline
+ * script, the import map, by its hash), requests only to it, no frames, no forms elsewhere.
+ * Styles allow inline `style` attributes, which uPlot sets on its elements.
+ */
+export const PAGE_CSP = [
+  "default-src 'self'",
+  `script-src 'self' 'sha256-${createHash('sha256').update(IMPORT_MAP).digest('base64')}'`,
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+].join('; ');
 
 /**
  * `client/` beside this module: src/dashboard/client in a clone; from dist/, the package ships
