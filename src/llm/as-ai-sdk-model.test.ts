@@ -105,6 +105,17 @@ describe('asAiSdkModel', () => {
     expect(shown).toBe(full);
   });
 
+  it('refuses a file part, which Warden messages cannot carry, before anything is sent', async () => {
+    const h = await setup();
+    const error = await generateText({
+      model: asAiSdkModel(h.client()),
+      maxRetries: 0,
+      messages: [{ role: 'user', content: [{ type: 'file', data: new Uint8Array([1, 2, 3]), mediaType: 'application/pdf' }] }],
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'AI_UnsupportedFunctionalityError' });
+    expect(h.sim.requestCount).toBe(0);
+  });
+
   it('refuses a client that is not one, naming the field', () => {
     expect(() => asAiSdkModel({} as never)).toThrow(/client/);
   });
