@@ -19,6 +19,7 @@ import { WardenError, realClock, type Clock, type EventBus } from '../runtime/in
 import { LiveConfig, parseWith, reportConfigured, schemas, type WiringOptions } from './options.ts';
 import { contextFor, type Policy, type PolicyContext, type Work } from './policy.ts';
 import { costUsd, definePricing, totalTokens, type PricingTable, type TokenUsage } from './pricing.ts';
+import type { BudgetLedger, LedgerReservation } from './sharing.ts';
 
 export type BudgetUnit = 'usd' | 'tokens' | 'wall_ms' | 'steps';
 
@@ -87,6 +88,11 @@ export interface BudgetOptions extends Partial<BudgetTunables>, WiringOptions {
   readonly scope: string;
   /** Prices for turning token usage into USD; children inherit it. @default the parent's, or none */
   readonly pricing?: PricingTable;
+  /**
+   * Count this scope's spend beyond this process too (see sharing.ts): `run` and `execute`
+   * reserve each call's estimate in the ledger before it runs. @default none: per process
+   */
+  readonly ledger?: BudgetLedger;
 }
 
 const cap = schemas.msOrInfinity;
@@ -97,6 +103,11 @@ const tunableShape = z.strictObject({ limits: limitsSchema, defaultEstimate: spe
 const optionsSchema = tunableShape.partial().extend({
   scope: schemas.name,
   pricing: z.record(z.string(), z.unknown()).optional(),
+  ledger: z
+    .custom<BudgetLedger>((v) => typeof v === 'object' && v !== null && typeof (v as BudgetLedger).reserve === 'function', {
+      message: 'must be a BudgetLedger (reserve)',
+    })
+    .optional(),
   clock: schemas.clock.optional(),
   bus: schemas.bus.optional(),
 });
@@ -114,6 +125,7 @@ export class Reservation {
   private readonly budget: Budget;
   readonly estimate: Readonly<Amounts>;
   private settled = false;
+  private committed: Readonly<Amounts> | undefined;
 
   /** @hidden */
   constructor(budget: Budget, estimate: Amounts) {
@@ -126,6 +138,11 @@ export class Reservation {
     return this.settled;
   }
 
+  /** What was committed (undefined until then, and after `release()`). */
+  get spent(): Readonly<Amounts> | undefined {
+    return this.committed;
+  }
+
   /**
    * Record what the call spent (a `Spend`, or token usage priced with the scope's table) and free
    * the reservation. Omitted amounts count as estimated. Later calls do nothing.
@@ -134,11 +151,12 @@ export class Reservation {
     if (this.settled) return;
     const spend = 'model' in actual ? this.budget.costOf(actual) : parseWith(`budget "${this.budget.scope}"`, spendSchema, actual);
     this.settled = true;
-    this.budget.settle(this.estimate, {
+    this.committed = {
       usd: spend.usd ?? this.estimate.usd,
       tokens: spend.tokens ?? this.estimate.tokens,
       steps: spend.steps ?? this.estimate.steps,
-    });
+    };
+    this.budget.settle(this.estimate, this.committed);
   }
 
   /** Free the reservation without spending anything. */
@@ -158,18 +176,23 @@ export class Budget implements Policy {
   readonly startedAt: number;
   private readonly bus: EventBus | undefined;
   private readonly pricing: PricingTable | undefined;
+  private readonly ledger: BudgetLedger | undefined;
+  /** This scope or an ancestor has a ledger. */
+  private readonly shared: boolean;
   private readonly live: LiveConfig<BudgetTunables>;
   private readonly spent: Amounts = { usd: 0, tokens: 0, steps: 0 };
   private readonly reserved: Amounts = { usd: 0, tokens: 0, steps: 0 };
 
   constructor(options: BudgetOptions, parent?: Budget) {
     const subject = typeof options.scope === 'string' ? `budget "${options.scope}"` : 'budget';
-    const { scope, pricing, clock, bus, ...rest } = parseWith(subject, optionsSchema, options);
+    const { scope, pricing, ledger, clock, bus, ...rest } = parseWith(subject, optionsSchema, options);
     this.parent = parent;
     this.scope = parent === undefined ? scope : `${parent.scope}/${scope}`;
     this.clock = clock ?? parent?.clock ?? realClock;
     this.bus = bus ?? parent?.bus;
     this.pricing = pricing !== undefined ? definePricing(pricing as PricingTable) : parent?.pricing;
+    this.ledger = ledger;
+    this.shared = ledger !== undefined || parent?.shared === true;
     this.live = LiveConfig.withDefaults<BudgetTunables>(`budget "${this.scope}"`, tunableShape, BUDGET_DEFAULTS, rest);
     this.startedAt = this.clock.now();
   }
@@ -228,10 +251,12 @@ export class Budget implements Policy {
     options: { estimate?: Spend; signal?: AbortSignal } = {},
   ): Promise<T> {
     const r = this.reserve(options.estimate ?? this.live.current.defaultEstimate);
+    const held = this.shared ? await this.reserveInLedgers(r) : undefined;
     try {
       return await fn(r, contextFor(options.signal));
     } finally {
       r.commit();
+      if (held !== undefined) for (const h of held) await h.settle(r.spent);
     }
   }
 
@@ -241,6 +266,27 @@ export class Budget implements Policy {
   }
 
   // ---- internals (called by Reservation for this scope, and up the chain) -------------------
+
+  /** Reserve `r`'s estimate in the ledger of this scope and of each ancestor that has one, or release all and refuse. */
+  private async reserveInLedgers(r: Reservation): Promise<LedgerReservation[]> {
+    const held: LedgerReservation[] = [];
+    try {
+      for (let b: Budget | undefined = this; b !== undefined; b = b.parent) {
+        if (b.ledger === undefined) continue;
+        const answer = await b.ledger.reserve(b.scope, r.estimate, b.live.current.limits);
+        if ('refused' in answer) {
+          const { unit, limit, spent, requested } = answer.refused;
+          return b.refuse(unit, limit, spent, requested);
+        }
+        held.push(answer);
+      }
+      return held;
+    } catch (e) {
+      r.release();
+      for (const h of held) await h.settle(undefined);
+      throw e;
+    }
+  }
 
   private check(e: Amounts): void {
     const limits = this.live.current.limits;

@@ -29,6 +29,7 @@ import { NEVER_ABORTED_CONTEXT, contextFor, type Policy, type Work } from './pol
 import { assertNever } from '../runtime/internal.ts';
 import { createTripCounter, type TripCounter, type TripSnapshot, type TripSpec } from './trip-condition.ts';
 import { classifyFailure } from './transient.ts';
+import type { BreakerSharing } from './sharing.ts';
 
 export type BreakerStateKind = 'closed' | 'open' | 'half_open' | 'isolated';
 
@@ -145,6 +146,8 @@ export interface BreakerOptions extends Partial<Omit<BreakerTunables, 'trip'>>, 
   readonly isFailure?: (error: unknown) => boolean;
   /** State to start from (a `toJSON()` snapshot). @default closed */
   readonly initialState?: BreakerSnapshot;
+  /** Share transitions and half-open probe slots with other processes (see sharing.ts). @default none: per process */
+  readonly sharing?: BreakerSharing;
 }
 
 export type TripSpecInput = { readonly kind: 'consecutive'; readonly failures?: number } | ({ readonly kind: 'rate' } & Partial<Omit<RateTrip, 'kind'>>);
@@ -204,6 +207,11 @@ const optionsSchema = tunableShape.partial().extend({
   bus: schemas.bus.optional(),
   isFailure: schemas.fn<(error: unknown) => boolean>().optional(),
   initialState: snapshotSchema.optional(),
+  sharing: z
+    .custom<BreakerSharing>((v) => typeof v === 'object' && v !== null && typeof (v as BreakerSharing).acquireProbe === 'function', {
+      message: 'must be a BreakerSharing (attach, publish, acquireProbe)',
+    })
+    .optional(),
 });
 
 // ---- the breaker ---------------------------------------------------------------------------
@@ -212,6 +220,7 @@ export class CircuitBreaker implements Policy {
   readonly clock: Clock;
   private readonly bus: EventBus | undefined;
   private readonly isFailure: (error: unknown) => boolean;
+  private readonly sharing: BreakerSharing | undefined;
   private readonly live: LiveConfig<BreakerTunables>;
   private trip: TripCounter;
   private current: State;
@@ -227,7 +236,7 @@ export class CircuitBreaker implements Policy {
 
   constructor(options: BreakerOptions = {}) {
     const subject = typeof options.name === 'string' ? `breaker "${options.name}"` : 'breaker';
-    const { clock, bus, isFailure, initialState, ...rest } = parseWith(subject, optionsSchema, options);
+    const { clock, bus, isFailure, initialState, sharing, ...rest } = parseWith(subject, optionsSchema, options);
     this.clock = clock ?? realClock;
     this.bus = bus;
     this.isFailure = isFailure ?? ((error) => classifyFailure(error, this.clock.now()).transient);
@@ -237,6 +246,8 @@ export class CircuitBreaker implements Policy {
     }
     this.trip = createTripCounter(this.live.current.trip, initialState?.trip);
     this.current = initialState === undefined ? { kind: 'closed', since: this.clock.now() } : restoreState(initialState.state);
+    this.sharing = sharing;
+    sharing?.attach({ name: this.live.current.name, adopt: (state) => this.adopt(state) });
   }
 
   get config(): Readonly<BreakerTunables> {
@@ -266,6 +277,7 @@ export class CircuitBreaker implements Policy {
 
   async execute<T>(fn: Work<T>, signal?: AbortSignal): Promise<T> {
     const admitted = this.admit();
+    const slot = admitted.kind === 'half_open' && this.sharing !== undefined ? await this.sharedProbe(this.sharing) : undefined;
     try {
       const value = await fn(signal === undefined ? NEVER_ABORTED_CONTEXT : contextFor(signal));
       this.recordSuccess(admitted);
@@ -273,6 +285,8 @@ export class CircuitBreaker implements Policy {
     } catch (error) {
       this.recordFailure(admitted, error);
       throw error;
+    } finally {
+      slot?.();
     }
   }
 
@@ -299,6 +313,44 @@ export class CircuitBreaker implements Policy {
   }
 
   // ---- internals ---------------------------------------------------------------------------
+
+  /** A probe admitted here also needs a slot counted across processes; without one it is refused (its local slot freed). */
+  private async sharedProbe(sharing: BreakerSharing): Promise<() => void> {
+    let release: (() => void) | undefined;
+    try {
+      release = await sharing.acquireProbe(this.live.current.halfOpenMaxProbes);
+    } catch (e) {
+      this.probes--;
+      throw e;
+    }
+    if (release !== undefined) return release;
+    this.probes--;
+    return this.refuse('half_open', undefined);
+  }
+
+  /** A state another process reached (see `SharedBreakerLink.adopt`). */
+  private adopt(state: BreakerState): void {
+    const s = this.current;
+    switch (state.kind) {
+      case 'open':
+        if (s.kind === 'open' && s.openUntil === state.openUntil) return;
+        this.transition({ kind: 'open', openedAt: state.openedAt, openUntil: state.openUntil, openings: state.openings }, NO_EVENT, false);
+        return;
+      case 'closed':
+        if (s.kind === 'closed') return;
+        this.trip.reset();
+        this.transition({ kind: 'closed', since: state.since }, NO_EVENT, false);
+        return;
+      case 'isolated':
+        if (s.kind === 'isolated') return;
+        this.transition({ kind: 'isolated', since: state.since }, NO_EVENT, false);
+        return;
+      case 'half_open':
+        return; // each process moves to half-open on its own
+      default:
+        return assertNever(state);
+    }
+  }
 
   /** Admit a call or throw; returns the state it was admitted in (a probe slot taken if half-open). */
   private admit(): State {
@@ -373,10 +425,11 @@ export class CircuitBreaker implements Policy {
     });
   }
 
-  /** Swap the state, then emit the specific event and `breaker.state_changed`. */
-  private transition(next: State, emitSpecific?: () => void): void {
+  /** Swap the state, then emit the specific event and `breaker.state_changed`; publish it when shared and `publish`. */
+  private transition(next: State, emitSpecific?: () => void, publish = true): void {
     const from = this.current.kind;
     this.current = next;
+    if (publish && this.sharing !== undefined && next.kind !== 'half_open') this.sharing.publish(this.state);
     const bus = this.bus;
     if (bus === undefined) return;
     const name = this.live.current.name;
@@ -386,6 +439,8 @@ export class CircuitBreaker implements Policy {
     if (bus.wants('breaker.state_changed')) bus.emit({ type: 'breaker.state_changed', breaker: name, from, to: next.kind });
   }
 }
+
+const NO_EVENT = (): void => {};
 
 function restoreState(s: z.output<typeof stateSchema>): State {
   switch (s.kind) {

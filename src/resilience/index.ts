@@ -66,6 +66,7 @@ export type { TripSpec, ConsecutiveTrip, RateTrip, TripSnapshot } from './trip-c
 
 export { Budget, Reservation, BudgetExceededError, BudgetConfigError, BUDGET_DEFAULTS } from './budget.ts';
 export type { BudgetOptions, BudgetTunables, BudgetLimits, BudgetUnit, Spend } from './budget.ts';
+export type { BreakerSharing, SharedBreakerLink, BudgetLedger, LedgerAmounts, LedgerReservation, LedgerRefusal } from './sharing.ts';
 export { costUsd, totalTokens, definePricing, UnpricedModelError } from './pricing.ts';
 export type { PricingTable, ModelPrice, TokenUsage } from './pricing.ts';
 

@@ -10,5 +10,5 @@
  */
 export { defineLayerTables, openLayerTables } from './layer-tables.ts';
 export type { LayerTables } from './layer-tables.ts';
-export type { SqlAccess, SqlConn } from './sql-driver.ts';
+export type { DedicatedConn, SqlAccess, SqlConn } from './sql-driver.ts';
 export type { Dialect, Migration } from './migrations.ts';

@@ -12,7 +12,7 @@ import { isWardenError } from '../runtime/index.ts';
 import { StoreUnavailableError, redactUrl } from './errors.ts';
 import { connectTimeoutOf, InvalidStoreLocationError, resolveStoreLocation } from './location.ts';
 import { migrate } from './migrate.ts';
-import type { SqlConn, SqlDriver } from './sql-driver.ts';
+import type { DedicatedConn, SqlConn, SqlDriver } from './sql-driver.ts';
 import { SqlStore } from './sql-store.ts';
 import type { Store } from './types.ts';
 
@@ -60,11 +60,52 @@ class PostgresDriver implements SqlDriver {
   private readonly pool: pg.Pool;
   private readonly cache = new Map<string, string>();
   private readonly connectTimeoutMs: number;
+  private readonly config: pg.ClientConfig;
+  private readonly Client: typeof pg.Client;
 
-  constructor(pool: pg.Pool, location: string, connectTimeoutMs: number) {
+  constructor(pool: pg.Pool, location: string, connectTimeoutMs: number, config: pg.ClientConfig, Client: typeof pg.Client) {
     this.pool = pool;
     this.location = location;
     this.connectTimeoutMs = connectTimeoutMs;
+    this.config = config;
+    this.Client = Client;
+  }
+
+  async dedicated(): Promise<DedicatedConn> {
+    const client = new this.Client(this.config);
+    const errorListeners: ((error: unknown) => void)[] = [];
+    let failed = false;
+    const fail = (e: unknown) => {
+      if (failed) return;
+      failed = true;
+      for (const l of errorListeners) l(e);
+    };
+    client.on('error', fail);
+    client.on('end', () => fail(new Error(`${this.location}: the connection ended`)));
+    try {
+      await client.connect();
+    } catch (e) {
+      throw this.wrap(e);
+    }
+    return {
+      query: async <R>(sql: string, params: readonly unknown[] = []) => {
+        try {
+          return (await client.query(this.sql(sql), params as unknown[])).rows as R[];
+        } catch (e) {
+          throw this.wrap(e);
+        }
+      },
+      onNotification: (listener) => {
+        client.on('notification', (n) => listener(n.channel, n.payload ?? ''));
+      },
+      onError: (listener) => {
+        errorListeners.push(listener);
+      },
+      close: async () => {
+        failed = true; // a deliberate end is not a failure
+        await client.end().catch(() => undefined);
+      },
+    };
   }
 
   private sql(sql: string): string {
@@ -160,7 +201,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   const pool = new postgres.Pool(config);
   // An idle client losing its server must not crash the process; the next query reports it.
   pool.on('error', () => {});
-  const driver = new PostgresDriver(pool, where, connectTimeoutMs);
+  const driver = new PostgresDriver(pool, where, connectTimeoutMs, config, postgres.Client);
   try {
     if (options.schema !== undefined) {
       const c = await pool.connect().catch((e: unknown) => {

@@ -25,6 +25,22 @@ export interface SqlDriver {
   /** Run one statement as its own transaction (autocommit), returning its rows (`RETURNING`). */
   write<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]>;
   close(): Promise<void>;
+  /** Postgres only: a connection of its own, outside the pool. */
+  dedicated?(): Promise<DedicatedConn>;
+}
+
+/**
+ * One connection of a layer's own, outside the store's pool (Postgres only): what `LISTEN` and
+ * session-level advisory locks need, since both belong to a session, not to a transaction.
+ */
+export interface DedicatedConn {
+  /** Run one statement (`?` placeholders) on this connection. */
+  query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]>;
+  /** Called for every `NOTIFY` on a channel this connection listens to. */
+  onNotification(listener: (channel: string, payload: string) => void): void;
+  /** Called when the connection is lost or fails; it is closed and a new one must be opened. */
+  onError(listener: (error: unknown) => void): void;
+  close(): Promise<void>;
 }
 
 /**
@@ -38,4 +54,6 @@ export interface SqlAccess {
   readonly location: string;
   transaction<T>(fn: (conn: SqlConn) => Promise<T>): Promise<T>;
   read<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]>;
+  /** Postgres only (undefined on SQLite): open a {@link DedicatedConn} to the same database and schema. */
+  readonly dedicated?: () => Promise<DedicatedConn>;
 }

@@ -56,6 +56,14 @@ export class SqlStore implements Store {
         return driver.transaction(fn);
       },
       read: <R>(sql: string, params?: readonly unknown[]) => driver.read<R>(sql, params),
+      ...(driver.dedicated === undefined
+        ? {}
+        : {
+            dedicated: () => {
+              if (this.closed) return Promise.reject(new Error(`${this.info.location}: store is closed`));
+              return driver.dedicated!();
+            },
+          }),
     });
     const fence = new RunFence(driver.dialect);
     this.runs = new SqlRunStore(driver, fence);
