@@ -348,7 +348,7 @@ export class CircuitBreaker implements Policy {
       case 'half_open':
         return; // each process moves to half-open on its own
       default:
-        return assertNever(state);
+        assertNever(state);
     }
   }
 
