@@ -3,7 +3,7 @@
  * tarball installed into a fresh app in the OS temp directory (`npm init -y`, type module),
  * the app's TypeScript (test/consumer/app/ and examples/quickstart.ts) compiled with strict
  * settings and module/moduleResolution nodenext by the repository's TypeScript, and run with
- * Node 24 from the installed dist/ only. Six parts, each passing or failing on its own:
+ * Node 24 from the installed dist/ only. Seven parts, each passing or failing on its own:
  *
  *   (a) quickstart     the README quick start (examples/quickstart.ts)
  *   (b) memory         memoryServer under a supervisor in a child process, an MCP client's write
@@ -14,6 +14,9 @@
  *   (e) bin            `warden --help` through the installed bin
  *   (f) older node     with the machine's older Node (if it has one), `import 'warden'` and
  *                      `warden --help` name the minimum version in one line
+ *   (g) dashboard      `warden dashboard` through the installed bin: the page, its own modules and
+ *                      the vendored preact/htm/uPlot served from the installed package, 401
+ *                      without the token, stopped by SIGTERM
  *
  * Every child has a time limit; the temporary directories are removed at the end. The last line
  * is `consumer: N passed, M failed`; the exit status is 1 if any part failed.
@@ -54,6 +57,8 @@ interface Running {
   stdout(): string;
   /** SIGKILL the child and everything it started. */
   stop(): void;
+  /** Send `signal` to the child's process group. */
+  signal(signal: NodeJS.Signals): void;
 }
 
 /** Start a child in a process group of its own, killed with its group once `timeoutMs` passes. */
@@ -86,7 +91,10 @@ function start(command: string, args: readonly string[], o: RunOptions): Running
       resolveOutcome({ code, signal, stdout, stderr, timedOut });
     });
   });
-  return { outcome, stdout: () => stdout, stop };
+  const signal = (sig: NodeJS.Signals): void => {
+    if (child.pid !== undefined) process.kill(-child.pid, sig);
+  };
+  return { outcome, stdout: () => stdout, stop, signal };
 }
 
 /** Run a child to its end (bounded); the same outcome shape whatever happened. */
@@ -311,11 +319,43 @@ function parts(app: string, work: string): Record<string, () => Promise<string>>
       }
       return `Node ${version}: the library and the CLI name the minimum (${minimum}) in one line`;
     },
+    '(g) dashboard': async () => {
+      const dir = join(work, 'dashboard');
+      mkdirSync(dir);
+      const server = start(wardenBin, ['dashboard', '--db', join(dir, 'warden.db'), '--port', '0'], { cwd: dir, timeoutMs: 60_000, env: cleanEnv() });
+      try {
+        if (!(await waitForOutput(server, 'warden dashboard: http://', 30_000))) {
+          server.stop();
+          throw new Error(describe('warden dashboard did not print its URL; it', await server.outcome));
+        }
+        const url = /warden dashboard: (http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)/.exec(server.stdout())?.[1];
+        if (url === undefined) throw new Error(`warden dashboard printed no loopback URL with a token: ${JSON.stringify(server.stdout())}`);
+        const { origin, searchParams } = new URL(url);
+        const token = searchParams.get('token') ?? '';
+        const fetched = async (path: string, auth: boolean): Promise<number> =>
+          (await fetch(`${origin}${path}`, { headers: auth ? { authorization: `Bearer ${token}` } : {} })).status;
+        const page = await fetch(url);
+        const html = await page.text();
+        if (page.status !== 200 || !html.includes('/vendor/preact.mjs')) throw new Error(`GET / with the token: ${page.status} ${html.slice(0, 200)}`);
+        for (const path of ['/app.js', '/vendor/preact.mjs', '/vendor/htm.mjs', '/vendor/uplot.mjs', '/api/runs']) {
+          const status = await fetched(path, true);
+          if (status !== 200) throw new Error(`GET ${path} with the token answered ${status}, not 200`);
+        }
+        const refused = await fetched('/api/runs', false);
+        if (refused !== 401) throw new Error(`GET /api/runs without the token answered ${refused}, not 401`);
+        server.signal('SIGTERM');
+        const done = await server.outcome;
+        if (done.code !== 0) throw new Error(describe('warden dashboard after SIGTERM', done));
+        return `warden dashboard served the page and its modules from the installed package; 401 without the token; stopped on SIGTERM`;
+      } finally {
+        server.stop();
+      }
+    },
   };
 }
 
 async function main(): Promise<number> {
-  const names = ['(a) quickstart', '(b) memory', '(c) durable', '(d) root exports', '(e) bin', '(f) older node'];
+  const names = ['(a) quickstart', '(b) memory', '(c) durable', '(d) root exports', '(e) bin', '(f) older node', '(g) dashboard'];
   if (Number(process.versions.node.split('.')[0]) !== 24) {
     console.error(`consumer: needs Node 24 to run the app (this is ${process.version}); run it with npm run test:consumer`);
     console.log(`consumer: 0 passed, ${names.length} failed`);
