@@ -10,7 +10,10 @@
  * everything, with no exporter or reader), `sdk-memory` (the SDK exporting every span to its
  * in-memory exporter, and a metric reader collected at the end).
  * workloads: `model` (n sequential model calls through the resilient client, as the demo makes
- * them, to the simulated server over loopback HTTP), `step` (a durable run of n steps on SQLite).
+ * them, to the simulated server over loopback HTTP), `step` (a durable run of n steps on SQLite):
+ * wall and CPU time (user + system) per operation; `model-events`, `step-events`: the events one
+ * such operation emits (recorded from a real one first), emitted n times on the bus: the
+ * telemetry's own work per operation, without the network and the disk around it.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,7 +23,7 @@ import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@open
 import { DurableHost, defineRun } from '../../src/durable/index.ts';
 import { createModelClient, openaiChat } from '../../src/llm/index.ts';
 import { instrument } from '../../src/otel/index.ts';
-import { Runtime } from '../../src/runtime/index.ts';
+import { EventBus, Runtime, realClock, type WardenEvent, type WardenEventInput } from '../../src/runtime/index.ts';
 import { startSimServer } from '../../src/sim/index.ts';
 import { openSqliteStore } from '../../src/store/index.ts';
 
@@ -45,7 +48,44 @@ if (variant === 'sdk-no-export' || variant === 'sdk-memory') {
 const rt = new Runtime();
 const telemetry = variant === 'off' ? undefined : instrument(rt.events, { runtime: rt });
 const now = (): number => performance.now();
-let perOpUs: number;
+let perOpUs = Number.NaN;
+let cpuPerOpUs = Number.NaN;
+const cpu = (): number => {
+  const c = process.cpuUsage();
+  return c.user + c.system;
+};
+
+/** The events of one real durable step that makes one model call, as the demo's agents do. */
+async function recordOneCall(): Promise<WardenEventInput[]> {
+  const bus = new EventBus(realClock);
+  const seen: WardenEvent[] = [];
+  bus.onAny((e) => seen.push(e));
+  const sim = await startSimServer({});
+  const store = await openSqliteStore({ path: join(dir as string, `record-${process.pid}.db`) });
+  const client = createModelClient({
+    models: [openaiChat({ model: 'sim-small', apiKey: 'sk-bench', baseURL: `${sim.url}/v1`, maxOutputTokens: 64 })],
+    pricing: { 'sim-small': { inputPerMTok: 0.15, outputPerMTok: 0.6 } },
+    bus,
+  });
+  const def = defineRun('record', async (run) =>
+    run.step('model#1', async () => (await client.complete({ messages: [{ role: 'user', content: 'hi' }] }, { runId: run.id })).text),
+  );
+  const host = new DurableHost({ store, runs: [def], bus });
+  await (await host.start(def, null, { id: 'bench-run' })).result;
+  await host.close();
+  await store.close();
+  await sim.close();
+  return seen.map(({ at: _at, ...input }) => input as WardenEventInput);
+}
+
+async function replay(events: readonly WardenEventInput[]): Promise<void> {
+  for (let i = 0; i < 1000; i++) for (const e of events) rt.events.emit(e); // warm-up
+  const c0 = cpu();
+  const t0 = now();
+  for (let i = 0; i < n; i++) for (const e of events) rt.events.emit(e);
+  perOpUs = ((now() - t0) * 1000) / n;
+  cpuPerOpUs = (cpu() - c0) / n;
+}
 
 if (workload === 'model') {
   const sim = await startSimServer({});
@@ -59,9 +99,11 @@ if (workload === 'model') {
   });
   const ask = (i: number) => client.complete({ messages: [{ role: 'user', content: `question ${i}` }] }, { runId: 'bench-run' });
   for (let i = 0; i < 20; i++) await ask(i); // warm-up
+  const c0 = cpu();
   const t0 = now();
   for (let i = 0; i < n; i++) await ask(i);
   perOpUs = ((now() - t0) * 1000) / n;
+  cpuPerOpUs = (cpu() - c0) / n;
   await sim.close();
 } else if (workload === 'step') {
   const store = await openSqliteStore({ path: join(dir, 'warden.db') });
@@ -71,11 +113,19 @@ if (workload === 'model') {
   });
   const host = new DurableHost({ store, runs: [def], bus: rt.events });
   await (await host.start(def, 20)).result; // warm-up
+  const c0 = cpu();
   const t0 = now();
   await (await host.start(def, n)).result;
   perOpUs = ((now() - t0) * 1000) / n;
+  cpuPerOpUs = (cpu() - c0) / n;
   await host.close();
   await store.close();
+} else if (workload === 'model-events' || workload === 'step-events') {
+  // The run stays open (started once); each operation is a step (with its model call).
+  const recorded = await recordOneCall();
+  for (const e of recorded) if (e.type === 'run.started') rt.events.emit(e);
+  const step = (e: WardenEventInput): boolean => e.type === 'run.step_started' || e.type === 'run.step_completed';
+  await replay(recorded.filter((e) => (workload === 'step-events' ? step(e) : step(e) || !e.type.startsWith('run.'))));
 } else {
   throw new Error(`unknown workload ${workload}`);
 }
@@ -83,4 +133,4 @@ if (workload === 'model') {
 await reader?.forceFlush();
 telemetry?.dispose();
 const exported = spans.getFinishedSpans().length;
-process.stdout.write(`${JSON.stringify({ variant, workload, n, us_per_op: perOpUs, spans_exported: exported })}\n`);
+process.stdout.write(`${JSON.stringify({ variant, workload, n, us_per_op: perOpUs, cpu_us_per_op: cpuPerOpUs, spans_exported: exported })}\n`);
