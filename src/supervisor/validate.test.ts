@@ -65,6 +65,15 @@ describe('supervisor spec validation', () => {
     expect(err.message).toContain(path);
   });
 
+  it('rejects a value JSON cannot hold (a cycle, a bigint) with INVALID_SPEC, showing it in the term', () => {
+    const cycle: Record<string, unknown> = {};
+    cycle.self = cycle;
+    expect(problem({ strategy: cycle }).term).toEqual({ invalid_strategy: '[object Object]' });
+    const err = problem({ intensity: 3n });
+    expect(err.path).toBe('intensity');
+    expect(err.term).toEqual({ invalid_intensity: '3n' });
+  });
+
   it('applies every default', () => {
     const spec = resolveSupervisorSpec({
       children: [

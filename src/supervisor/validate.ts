@@ -7,7 +7,7 @@
  * default.
  */
 import { z } from 'zod';
-import { InvalidSpecError, type Term } from '../runtime/index.ts';
+import { InvalidSpecError, showValue, type Term } from '../runtime/index.ts';
 import { formatPath, valueAt } from '../runtime/internal.ts';
 import {
   AUTO_SHUTDOWNS,
@@ -89,8 +89,17 @@ const OTP_FIELD_ERRORS: Readonly<Record<string, string>> = {
 function otpTerm(field: PropertyKey | undefined, value: unknown, missing: boolean): Term {
   if (missing && (field === 'id' || field === 'start')) return `missing_${field}`;
   const tag = typeof field === 'string' ? OTP_FIELD_ERRORS[field] : undefined;
-  const shown = value === undefined || typeof value === 'function' ? null : (JSON.parse(JSON.stringify(value) ?? 'null') as Term);
+  const shown = value === undefined || typeof value === 'function' ? null : plainTerm(value);
   return tag === undefined ? { invalid_spec: shown } : { [tag]: shown };
+}
+
+/** The value as JSON data for the term; one JSON cannot hold (a cycle, a bigint) as its shown text. */
+function plainTerm(value: unknown): Term {
+  try {
+    return JSON.parse(JSON.stringify(value) ?? 'null') as Term;
+  } catch {
+    return showValue(value);
+  }
 }
 
 function parse<T>(schema: z.ZodType<T>, input: unknown, prefix: readonly PropertyKey[], subject: string, root: unknown): T {
