@@ -159,6 +159,16 @@ export const companyCommand: Command = {
       }
     };
 
+    /** Wait for `work`, driving the virtual clock meanwhile. */
+    const untilDone = async (work: Promise<unknown>): Promise<void> => {
+      let done = false;
+      const watched = work.finally(() => {
+        done = true;
+      });
+      await runClockUntil(() => done);
+      await watched;
+    };
+
     let stopping = false;
     const onSignal = (): void => {
       stopping = true;
@@ -229,10 +239,10 @@ export const companyCommand: Command = {
             continue;
           }
           await clock.advanceTo(target);
+          // An action whose time passed while the host was down is dropped: there was nothing to kill.
+          while (actions[0] !== undefined && actions[0].at < clock.now()) actions.shift();
           if (actions[0] !== undefined && actions[0].at <= clock.now()) await actions.shift()!.run();
         }
-        // The window is over: let the slots in flight finish, then shut down in order.
-        await runClockUntil(() => host!.idle);
       } else {
         const endMs = days === undefined ? Infinity : startMs + days * DAY_MS;
         while (!stopping && realClock.now() < endMs) {
@@ -244,9 +254,9 @@ export const companyCommand: Command = {
         }
         out(`${at()}  company    ${stopping ? 'stopping (signal): no new slots, the slots in flight finish' : 'the days are over'}`);
       }
-      host.stopScheduling();
-      const finishing = Date.now();
-      while (!host.idle && Date.now() - finishing < 60_000) await (virtual ? runClockUntil(() => host!.idle) : new Promise((r) => setTimeout(r, 50)));
+      // No new slots; the slots in flight finish (on the virtual clock, timers keep firing for them).
+      await untilDone(host.stopScheduling().then(() => host!.idle()));
+      const scheduled = await host.scheduledCounts();
       const stopped = host.stop();
       await runClockUntil(() => host!.isStopped);
       await stopped;
@@ -260,7 +270,9 @@ export const companyCommand: Command = {
           spentUsd: world.budget.spending.usd,
           budgetUsd: world.budget.config.limits.usd ?? 0,
           alerts: [],
-          extra: [],
+          extra: [
+            `  ${'scheduler'.padEnd(13)}its own record: ${scheduled.completed} slots completed, ${scheduled.failed} failed, ${scheduled.missed} missed${incarnation > 1 ? ` (this incarnation's view of the store)` : ''}`,
+          ],
         })}\n`,
       );
       return tally.missed === 0 && tally.doubled === 0 ? 0 : 1;

@@ -23,13 +23,13 @@ import { DurableHost } from '../../durable/index.ts';
 import { anthropicMessages, createModelClient, openaiChat } from '../../llm/index.ts';
 import type { Budget, PricingTable } from '../../resilience/index.ts';
 import { memoryServer } from '../../memory/index.ts';
+import { defineSchedule, schedulerChild, type Scheduler } from '../../scheduler/index.ts';
 import { openStore, type Store } from '../../store/index.ts';
 import { DEPARTMENTS, departmentAgents, desk } from './departments.ts';
 import { COMPANY_JOBS, companyRuns, type CompanyRun } from './jobs.ts';
 import type { Ledger } from './ledger.ts';
 import { MemoryClient } from './memory-client.ts';
 import type { CompanyPlan, HostRestart } from './plan.ts';
-import { slotsIn } from './slots.ts';
 import type { CompanyStats } from './stats.ts';
 import type { Wire, WireScope } from './wire.ts';
 
@@ -71,9 +71,7 @@ export class CompanyHost {
   private root: Pid | undefined;
   private dead = false;
   private stopped = false;
-  private scheduling = true;
-  /** Slot runs this incarnation's scheduler started and that have not ended. */
-  private readonly running = new Set<string>();
+  private scheduler: Scheduler | undefined;
 
   private constructor(world: CompanyWorld, incarnation: number, rt: Runtime, store: Store, scope: WireScope, memory: MemoryClient, durable: DurableHost) {
     this.world = world;
@@ -112,7 +110,7 @@ export class CompanyHost {
     const office = { rt, model, memory, ledger: world.ledger, budget: world.budget };
     const agents = departmentAgents(office);
     const runs = companyRuns({ rt, memory, ledger: world.ledger });
-    const durable = new DurableHost({ store, runs: Object.values(runs), owner: OWNER, clock, bus: rt.events });
+    const durable = new DurableHost({ store, runs: Object.values(runs), owner: OWNER, clock, bus: rt.events, pollMs: 10 * 60_000 });
     const host = new CompanyHost(world, incarnation, rt, store, scope, memory, durable);
     host.follow();
 
@@ -137,6 +135,9 @@ export class CompanyHost {
         { name: 'memory-sync', entityType: 'job', observations: [] },
       ],
     });
+    // What a dead incarnation left half done (the slot runs it was executing) resumes here.
+    await durable.recover();
+    durable.serve();
     return host;
   }
 
@@ -148,55 +149,58 @@ export class CompanyHost {
     return this.stopped;
   }
 
-  /** No slot run in flight. */
-  get idle(): boolean {
-    return this.running.size === 0;
+  /** Resolves when the slot runs in flight here have ended. */
+  async idle(): Promise<void> {
+    await this.scheduler?.idle();
   }
 
   /** Start no more slots (the ones in flight go on). */
-  stopScheduling(): void {
-    this.scheduling = false;
+  async stopScheduling(): Promise<void> {
+    await this.scheduler?.close();
+  }
+
+  /** The scheduler's own record of the slots (for comparison with the ledger). */
+  async scheduledCounts(): Promise<{ completed: number; failed: number; missed: number }> {
+    const infos = (await this.scheduler?.schedules.list()) ?? [];
+    return infos.reduce((a, i) => ({ completed: a.completed + i.counts.completed, failed: a.failed + i.counts.failed, missed: a.missed + i.counts.missed }), {
+      completed: 0,
+      failed: 0,
+      missed: 0,
+    });
   }
 
   /**
-   * The scheduler: on start (after a restart too), every slot of the window up to now whose run
-   * has not completed is started (a slot missed while the host was down is caught up; one left
-   * half done resumes), then each next slot when it comes due. A slot is a durable run whose id
-   * names the slot, so starting one twice starts it once.
+   * The durable scheduler as a supervised child: each job a schedule in the store, each slot a
+   * durable run whose id names the slot. Slots that came due while the host was down are caught
+   * up (`catchUp: 'all'`), one waiting for the one before (`overlap: 'queue'`); a slot left half
+   * done by a dead host is resumed by the durable host's recovery, not started again.
    */
   private schedulerChild(runs: Record<string, CompanyRun>) {
-    const { plan, clock } = this.world;
-    const running = this.running;
-    const startSlot = (job: string, slotAt: number): void => {
-      const id = `schedule:${job}:${new Date(slotAt).toISOString()}`;
-      if (running.has(id) || !this.scheduling || this.dead) return;
-      running.add(id);
-      void (async () => {
-        const existing = await this.store.getRun(id);
-        if (existing?.status === 'completed') return;
-        const handle = await this.durable.start(runs[job]!, { slotAt, slotTime: new Date(slotAt).toISOString() }, { id });
-        await handle.result;
-      })()
-        .catch(() => undefined)
-        .finally(() => running.delete(id));
-    };
-    return worker(
-      async (ctx) => {
-        let from = plan.startMs;
-        for (;;) {
-          const now = clock.now();
-          for (const job of COMPANY_JOBS) for (const t of slotsIn(job.cron, from, Math.min(now + 1, plan.endMs))) startSlot(job.name, t);
-          from = Math.min(now + 1, plan.endMs);
-          const next = Math.min(...COMPANY_JOBS.flatMap((j) => slotsIn(j.cron, from, plan.endMs).slice(0, 1)), plan.endMs);
-          if (next >= plan.endMs) {
-            await ctx.receive();
-            continue;
-          }
-          await ctx.receive({ timeoutMs: next - clock.now() });
-        }
+    const { plan } = this.world;
+    return schedulerChild({
+      host: this.durable,
+      schedules: COMPANY_JOBS.map((job) =>
+        defineSchedule({
+          id: job.name,
+          run: runs[job.name]!,
+          cron: job.cron,
+          timeZone: 'UTC',
+          catchUp: 'all',
+          catchUpLimit: 48,
+          overlap: 'queue',
+          queueLimit: 48,
+          startAt: plan.startMs,
+          endAt: plan.endMs - 1,
+          description: job.describe,
+        }),
+      ),
+      // Slots wake the scheduler at their time; the poll only notices runs that ended elsewhere.
+      pollMs: 10 * 60_000,
+      random: seededRandom(plan.seed),
+      onOpen: (scheduler) => {
+        this.scheduler = scheduler;
       },
-      { label: 'scheduler' },
-    );
+    });
   }
 
   /** Listen to this incarnation's events: the counts, the log, and the plan's crashes. */
@@ -278,7 +282,7 @@ export class CompanyHost {
 
   /** Orderly shutdown: the tree stopped in reverse order, the runs in flight left for recovery. */
   async stop(): Promise<void> {
-    this.scheduling = false;
+    await this.scheduler?.close();
     if (!this.dead && this.root !== undefined && this.rt.isAlive(this.root)) await stopSupervisor(this.rt, this.root);
     this.dead = true;
     this.scope.drop();
