@@ -17,7 +17,7 @@
  * half done, and their runs resume from the journal.
  */
 import { Runtime, isNormalExit, seededRandom, type Clock, type Pid } from '../../runtime/index.ts';
-import { startSupervisor, stopSupervisor, supervisor, whichChildren, worker, type ChildSpec } from '../../supervisor/index.ts';
+import { startSupervisor, stopSupervisor, supervisor, whichChildren, type ChildSpec } from '../../supervisor/index.ts';
 import { agentChild } from '../../agent/index.ts';
 import { DurableHost } from '../../durable/index.ts';
 import { anthropicMessages, createModelClient, openaiChat } from '../../llm/index.ts';
