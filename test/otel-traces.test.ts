@@ -8,6 +8,7 @@
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defineRun } from '../src/durable/index.ts';
+import { Retry } from '../src/resilience/index.ts';
 import { instrument, runSpanId } from '../src/otel/index.ts';
 import { Runtime, VirtualClock, settle, type Disposable, type EventBus, type ExitReason, type Pid, type ProcessContext } from '../src/runtime/index.ts';
 import { startSupervisor, whichChildren, worker } from '../src/supervisor/index.ts';
@@ -110,6 +111,37 @@ describe('durable runs', () => {
       ['step summarise', false],
     ]);
     for (const s of secondRun ?? []) expect(s.spanContext().traceId).toBe(traceId);
+  });
+
+  it('gives a retried step one span per attempt, failed ones with their error', async () => {
+    const h = await startDurableHarness();
+    cleanups.push(() => h.close());
+    const { named, spans } = traced(h.bus);
+    let calls = 0;
+    const def = defineRun('flaky', async (run) =>
+      run.step(
+        'fetch',
+        () => {
+          if (++calls < 3) throw Object.assign(new Error(`timeout ${calls}`), { code: 'ETIMEDOUT' });
+          return 'data';
+        },
+        { retry: new Retry({ maxAttempts: 3, baseDelayMs: 100, clock: h.clock, bus: h.bus, retryOn: 'all' }) },
+      ),
+    );
+    // The retry's waits run on the virtual clock: move it by each delay once the wait has begun.
+    h.bus.on('retry.attempt_failed', (e) => {
+      if (e.delayMs !== undefined) void settle().then(() => h.clock.advance(e.delayMs as number));
+    });
+    const { result } = await h.host([def]).start(def, null);
+    expect((await result).status).toBe('completed');
+    const [step] = named('step fetch');
+    const attempts = spans().filter((s) => s.parentSpanContext?.spanId === step?.spanContext().spanId);
+    expect(attempts.map((s) => [s.name, s.attributes['warden.retry'], s.status.code, s.status.message ?? ''])).toEqual([
+      ['attempt 1', false, 2, 'timeout 1'],
+      ['attempt 2', true, 2, 'timeout 2'],
+      ['attempt 3', true, 0, ''],
+    ]);
+    expect(attempts[0]?.attributes['error.type']).toBe('ETIMEDOUT');
   });
 
   it("spans an approval wait from the request to the decision, in the run's trace", async () => {

@@ -20,6 +20,10 @@ declare module '../runtime/index.ts' {
     'run.resumed': { readonly runId: string; readonly name: string; readonly traceId: string; readonly epoch: number; readonly journaled: number };
     /** A step or effect is about to run for the first time (not emitted when its outcome is replayed). */
     'run.step_started': { readonly runId: string; readonly step: string; readonly seq: number; readonly kind: 'step' | 'effect' };
+    /** An attempt of a step or effect that has a `retry` policy begins (`attempt` from 1). */
+    'run.step_attempt': { readonly runId: string; readonly step: string; readonly seq: number; readonly attempt: number };
+    /** That attempt failed; the policy decides whether another follows. */
+    'run.step_attempt_failed': { readonly runId: string; readonly step: string; readonly seq: number; readonly attempt: number; readonly error: StoredError };
     'run.step_completed': {
       readonly runId: string;
       readonly step: string;

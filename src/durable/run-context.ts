@@ -236,14 +236,18 @@ export class RunContext {
   ): Promise<unknown> {
     const attempts: Attempt[] = [];
     let attempt = 0;
+    const retried = options.retry !== undefined;
     const once = async (ctx?: { signal: AbortSignal }): Promise<unknown> => {
       attempt++;
+      if (retried) this.emit({ type: 'run.step_attempt', runId: this.id, step: name, seq, attempt });
       try {
         // Stop waiting once the run is cancelled or its host closes, even if the step's code
         // ignores its signal (it may go on running; its result is never journaled).
         return await raceAbort(call(attempt, ctx?.signal ?? this.signal), this.signal);
       } catch (e) {
-        attempts.push({ attempt, at: this.env.clock.now(), error: toStoredError(e) });
+        const error = toStoredError(e);
+        attempts.push({ attempt, at: this.env.clock.now(), error });
+        if (retried) this.emit({ type: 'run.step_attempt_failed', runId: this.id, step: name, seq, attempt, error });
         throw e;
       }
     };

@@ -9,7 +9,8 @@
  *   replayed steps are zero-length spans marked `warden.step.replayed`, with no model usage or
  *   cost on them (nothing was paid). A dead letter's replay links to the run it replays.
  * - Each step and effect that runs (`step <name>`, `effect <name>`, `execute_tool <tool>` for an
- *   agent's tool step), under its execution.
+ *   agent's tool step), under its execution; a step with a retry policy has one span per attempt
+ *   (`attempt <n>`; a retry is marked `warden.retry`).
  * - A model call (`chat <model>`, GenAI attributes: provider, models, tokens in and out, finish
  *   reasons; `warden.llm.cost_usd`) under the step it is made in when the call names its run,
  *   with one span per attempt (`attempt <n> <provider>:<model>`; a retry is marked `warden.retry`)
@@ -55,6 +56,8 @@ interface Execution {
   readonly traceId: string;
   /** Steps started and not yet ended, by sequence number, newest last. */
   readonly steps: Map<number, Span>;
+  /** The attempt under way of each retried step still open, by sequence number. */
+  readonly attempts: Map<number, Span>;
 }
 
 interface Call {
@@ -115,9 +118,10 @@ export class TraceBridge implements Disposable {
     if (runId === undefined) return ROOT_CONTEXT;
     const run = this.runs.get(runId);
     if (run === undefined) return ROOT_CONTEXT;
-    let step: Span | undefined;
-    for (const s of run.steps.values()) step = s;
-    return step === undefined ? run.ctx : trace.setSpan(run.ctx, step);
+    let seq: number | undefined;
+    for (const s of run.steps.keys()) seq = s;
+    const span = seq === undefined ? undefined : (run.attempts.get(seq) ?? run.steps.get(seq));
+    return span === undefined ? run.ctx : trace.setSpan(run.ctx, span);
   }
 
   private handlers(): Handlers {
@@ -153,11 +157,30 @@ export class TraceBridge implements Disposable {
         run.steps.delete(e.seq);
         run.steps.set(e.seq, this.start(name, run.ctx, e.at, attributes));
       },
+      'run.step_attempt': (e) => {
+        const run = this.runs.get(e.runId);
+        const step = run?.steps.get(e.seq);
+        if (run === undefined || step === undefined) return;
+        run.attempts.get(e.seq)?.end(time(e.at));
+        const attributes = { [WARDEN.runId]: e.runId, [WARDEN.step]: e.step, 'warden.step.attempt': e.attempt, [WARDEN.retry]: e.attempt > 1 };
+        run.attempts.set(e.seq, this.start(`attempt ${e.attempt}`, trace.setSpan(run.ctx, step), e.at, attributes));
+      },
+      'run.step_attempt_failed': (e) => {
+        const run = this.runs.get(e.runId);
+        const attempt = run?.attempts.get(e.seq);
+        if (run === undefined || attempt === undefined) return;
+        run.attempts.delete(e.seq);
+        attempt.setAttribute('error.type', e.error.code ?? e.error.name);
+        attempt.setStatus({ code: SpanStatusCode.ERROR, message: safeText(e.error.message) });
+        attempt.end(time(e.at));
+      },
       'run.step_completed': (e) => {
         const run = this.runs.get(e.runId);
         const span = run?.steps.get(e.seq);
         if (run === undefined || span === undefined) return;
         run.steps.delete(e.seq);
+        run.attempts.get(e.seq)?.end(time(e.at));
+        run.attempts.delete(e.seq);
         if (e.outcome === 'error') span.setStatus({ code: SpanStatusCode.ERROR, message: 'the step failed' });
         span.end(time(e.at));
       },
@@ -334,13 +357,14 @@ export class TraceBridge implements Disposable {
 
   private openExecution(runId: string, name: string, traceId: string, at: number, attributes: Attributes, links: Link[]): void {
     const span = this.start(`run ${name}`, runContext(traceId, runId), at, { [WARDEN.runId]: runId, [WARDEN.runName]: name, ...attributes }, { links });
-    this.runs.set(runId, { span, ctx: trace.setSpan(ROOT_CONTEXT, span), traceId, steps: new Map() }, at);
+    this.runs.set(runId, { span, ctx: trace.setSpan(ROOT_CONTEXT, span), traceId, steps: new Map(), attempts: new Map() }, at);
     remember(this.lastExecution, runId, span.spanContext(), this.maxOpen);
   }
 
   private endExecution(runId: string, at: number, outcome: string, error?: string): void {
     const run = this.runs.take(runId);
     if (run === undefined) return;
+    for (const attempt of run.attempts.values()) attempt.end(time(at));
     for (const step of run.steps.values()) {
       step.setStatus({ code: SpanStatusCode.ERROR, message: `the run ended (${outcome}) before the step did` });
       step.end(time(at));
