@@ -315,6 +315,12 @@ describe('over raw HTTP', () => {
     expect(get.headers.get('allow')).toBe('POST');
   });
 
+  it('answers a request target the URL parser refuses (`//`) with a 404, not a server failure', async () => {
+    const res = await fetch(`${sim.url}//`);
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toContain('Invalid URL');
+  });
+
   it('answers the same request with the same text every time, and rules with times only so often', async () => {
     const body = { model: 'm', messages: [{ role: 'user', content: 'only once' }] };
     const a = await post('/v1/chat/completions', body);

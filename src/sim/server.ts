@@ -122,6 +122,15 @@ function bearer(req: IncomingMessage): string | undefined {
   return typeof key === 'string' ? key : undefined;
 }
 
+/**
+ * The path of a request target without its query or trailing slashes. A target the URL parser
+ * refuses (`//`, which it reads as a host with no name) is taken as it is, to be answered 404.
+ */
+function requestPath(target: string): string {
+  const url = URL.parse(target, 'http://sim');
+  return (url === null ? (target.split('?')[0] ?? '') : url.pathname).replace(/\/+$/, '');
+}
+
 /** Start the simulated model server. */
 export async function startSimServer(options: SimServerOptions = {}): Promise<SimServer> {
   const port = options.port ?? 0;
@@ -320,8 +329,7 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://sim');
-    const path = url.pathname.replace(/\/+$/, '');
+    const path = requestPath(req.url ?? '/');
     const api = req.headers['anthropic-version'] !== undefined || path === '/v1/messages' ? 'anthropic' : 'openai';
     let raw: Buffer;
     try {
