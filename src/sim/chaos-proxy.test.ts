@@ -198,6 +198,9 @@ describe('chaos proxy faults on the wire', () => {
     [{ target: 'http://127.0.0.1:1', port: 70000 }, 'port'],
     [{ target: 'http://127.0.0.1:1', rules: [{ fault: { kind: 'nope' } }] }, 'rules[0].fault.kind'],
     [{ target: 'http://127.0.0.1:1', seed: 1.5 }, 'seed'],
+    // A symbol once escaped as "TypeError: Cannot convert a Symbol value to a number".
+    [{ target: 'http://127.0.0.1:1', maxHangMs: Symbol('x') }, 'maxHangMs'],
+    [{ target: 'http://127.0.0.1:1', maxHangMs: '5' }, 'maxHangMs'],
   ])('refuses options %j naming %s', async (options, path) => {
     const error = await startChaosProxy(options as Parameters<typeof startChaosProxy>[0]).catch((e: unknown) => e);
     expect(isWardenError(error, 'INVALID_SPEC')).toBe(true);

@@ -102,7 +102,8 @@ function checkOptions(options: ChaosProxyOptions): ListenSettings {
   const port = options.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidSpecError('chaos proxy', 'port', port, 'must be an integer from 0 to 65535');
   const maxHangMs = options.maxHangMs ?? 60_000;
-  if (!(maxHangMs >= 0 && Number.isFinite(maxHangMs))) throw new InvalidSpecError('chaos proxy', 'maxHangMs', maxHangMs, 'must be a number >= 0');
+  if (!(typeof maxHangMs === 'number' && maxHangMs >= 0 && Number.isFinite(maxHangMs)))
+    throw new InvalidSpecError('chaos proxy', 'maxHangMs', maxHangMs, 'must be a number >= 0');
   return { target, port, maxHangMs };
 }
 
