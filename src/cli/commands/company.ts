@@ -136,6 +136,8 @@ export const companyCommand: Command = {
       stats,
       wire,
       done: new Set(),
+      alerts: [],
+      probes: { passed: 0, failed: 0 },
       log: (who, text) => out(`${at()}  ${who.padEnd(10)} ${text}`),
       hostDies: (restart) => {
         pendingDeath = restart;
@@ -269,8 +271,9 @@ export const companyCommand: Command = {
           windowMs: endMs - startMs,
           spentUsd: world.budget.spending.usd,
           budgetUsd: world.budget.config.limits.usd ?? 0,
-          alerts: [],
+          alerts: world.alerts,
           extra: [
+            `  ${'health'.padEnd(13)}known-answer probes through the CFO agent: ${world.probes.passed} passed, ${world.probes.failed} failed; readiness checks the store`,
             `  ${'scheduler'.padEnd(13)}its own record: ${scheduled.completed} slots completed, ${scheduled.failed} failed, ${scheduled.missed} missed${incarnation > 1 ? ` (this incarnation's view of the store)` : ''}`,
           ],
         })}\n`,

@@ -16,14 +16,16 @@
  * is the restart: it reopens the store, its scheduler finds the slots that are due or were left
  * half done, and their runs resume from the journal.
  */
-import { Runtime, isNormalExit, seededRandom, type Clock, type Pid } from '../../runtime/index.ts';
-import { startSupervisor, stopSupervisor, supervisor, whichChildren, type ChildSpec } from '../../supervisor/index.ts';
+import { Runtime, isNormalExit, reply, seededRandom, type Clock, type Pid } from '../../runtime/index.ts';
+import { server, startSupervisor, stopSupervisor, supervisor, whichChildren, type ChildSpec } from '../../supervisor/index.ts';
 import { agentChild } from '../../agent/index.ts';
 import { DurableHost } from '../../durable/index.ts';
 import { anthropicMessages, createModelClient, openaiChat } from '../../llm/index.ts';
 import type { Budget, PricingTable } from '../../resilience/index.ts';
 import { memoryServer } from '../../memory/index.ts';
 import { defineSchedule, schedulerChild, type Scheduler } from '../../scheduler/index.ts';
+import { startHealth, type Health, type HealthOptions } from '../../health/index.ts';
+import { RestartRateMonitor, SpendRateMonitor, SubagentCountMonitor } from '../../alerts/index.ts';
 import { openStore, type Store } from '../../store/index.ts';
 import { DEPARTMENTS, departmentAgents, desk } from './departments.ts';
 import { COMPANY_JOBS, companyRuns, type CompanyRun } from './jobs.ts';
@@ -54,6 +56,10 @@ export interface CompanyWorld {
   readonly wire: Wire;
   /** Faults of the plan already done (each happens once, whichever incarnation meets it). */
   readonly done: Set<string>;
+  /** The alerts raised, as report lines, across incarnations. */
+  readonly alerts: string[];
+  /** Known-answer probes passed and failed, across incarnations. */
+  readonly probes: { passed: number; failed: number };
   /** A line for the running log. */
   log(who: string, text: string): void;
   /** The plan asks for the host to die now, in the middle of a run. */
@@ -72,6 +78,7 @@ export class CompanyHost {
   private dead = false;
   private stopped = false;
   private scheduler: Scheduler | undefined;
+  private health: Health | undefined;
 
   private constructor(world: CompanyWorld, incarnation: number, rt: Runtime, store: Store, scope: WireScope, memory: MemoryClient, durable: DurableHost) {
     this.world = world;
@@ -109,7 +116,20 @@ export class CompanyHost {
     });
     const office = { rt, model, memory, ledger: world.ledger, budget: world.budget };
     const agents = departmentAgents(office);
-    const runs = companyRuns({ rt, memory, ledger: world.ledger });
+    // Anomaly alerts on this incarnation's stream: two memory syncs at once (the seed's
+    // incident), restarts coming too fast, spend per hour over its bound.
+    const subagents = new SubagentCountMonitor({
+      bus: rt.events,
+      clock,
+      runtime: rt,
+      limits: [
+        { kind: 'memory-sync', max: 1, action: 'alert' },
+        { kind: 'memory-server', max: 1, action: 'alert' },
+      ],
+    });
+    new RestartRateMonitor({ bus: rt.events, clock, maxRestarts: 2, windowMs: 6 * 3_600_000, by: 'child', cooldownMs: 6 * 3_600_000 });
+    new SpendRateMonitor({ bus: rt.events, clock, from: 'llm', maxPerWindow: 0.0002, windowMs: 3_600_000, cooldownMs: 6 * 3_600_000 });
+    const runs = companyRuns({ rt, memory, ledger: world.ledger, subagents });
     const durable = new DurableHost({ store, runs: Object.values(runs), owner: OWNER, clock, bus: rt.events, pollMs: 10 * 60_000 });
     const host = new CompanyHost(world, incarnation, rt, store, scope, memory, durable);
     host.follow();
@@ -127,6 +147,26 @@ export class CompanyHost {
         { id: 'memory', start: memoryServer({ backend: { db: world.db, graph: 'company' }, http: { port: memoryPort } }) },
         { id: 'departments', start: supervisor({ name: 'departments', strategy: 'one_for_one', intensity: 30, periodSeconds: 60, children: departments }) },
         { id: 'scheduler', start: host.schedulerChild(runs) },
+        {
+          id: 'health',
+          start: host.healthChild({
+            name: 'company',
+            readiness: [{ kind: 'store', store }],
+            // L3: every six hours the CFO is asked a question whose answer is known, through the real agent and model.
+            probes: [
+              {
+                name: 'cfo-arithmetic',
+                agent: agents.cfo,
+                question: 'What is 2 + 2? Answer with the number.',
+                expect: '4',
+                child: 'cfo',
+                intervalMs: 6 * 3_600_000,
+                timeoutMs: 60_000,
+                actions: [{ kind: 'mark_unhealthy' }],
+              },
+            ],
+          }),
+        },
       ],
     });
     await memory.call('create_entities', {
@@ -203,6 +243,22 @@ export class CompanyHost {
     });
   }
 
+  /**
+   * The health checks as a supervised child (what `healthChild` does), keeping a handle on them:
+   * when the host dies, its probe timers die with it, as they would with the process.
+   */
+  private healthChild(options: Omit<HealthOptions, 'runtime'>) {
+    return server<Health, undefined>({
+      trapExits: true,
+      init: async (ctx) => {
+        this.health = await startHealth({ ...options, runtime: ctx.runtime });
+        return this.health;
+      },
+      handleCall: async (_request, _from, health) => reply(await health.report({ fresh: true }), health),
+      terminate: (_reason, health) => health.stop(),
+    });
+  }
+
   /** Listen to this incarnation's events: the counts, the log, and the plan's crashes. */
   private follow(): void {
     const { rt, world } = this;
@@ -211,7 +267,7 @@ export class CompanyHost {
       if (e.replayed) {
         stats.replayedCalls++;
         stats.replayedUsd += e.costUsd;
-      } else stats.paidCalls++;
+      }
       if (e.replayed || this.dead) return;
       const crash = plan.agentCrashes.find((c) => c.runId === e.runId && c.department === e.agent);
       const crashKey = `crash ${e.runId}`;
@@ -234,6 +290,17 @@ export class CompanyHost {
       }
     });
     rt.events.on('run.step_replayed', () => stats.replayedSteps++);
+    rt.events.on('llm.response', () => stats.paidCalls++);
+    rt.events.on('alert.raised', ({ alert }) => {
+      const line = `${alert.severity} ${alert.kind} ${alert.subject}: ${alert.message}`;
+      world.alerts.push(`${dayClock(plan.startMs, clock.now())}  ${line}`);
+      world.log('alert', line);
+    });
+    rt.events.on('health.probe_passed', () => world.probes.passed++);
+    rt.events.on('health.probe_failed', (e) => {
+      world.probes.failed++;
+      world.log('health', `probe ${e.probe} failed (${e.failure}: ${e.detail.slice(0, 100)})`);
+    });
     rt.events.on('retry.attempt_failed', () => stats.retries++);
     rt.events.on('llm.fallback', () => stats.fallbacks++);
     rt.events.on('supervisor.child_exited', (e) => {
@@ -270,6 +337,10 @@ export class CompanyHost {
     for (const d of DEPARTMENTS) this.world.stats.down(d, now);
     this.world.stats.down('memory', now);
     this.rt.killAll();
+    // What lived in the dead process besides its Warden processes goes with it: the probes'
+    // timers, the durable host's polls and lease renewals.
+    void this.health?.stop();
+    void this.durable.close();
     this.scope.drop();
   }
 
@@ -296,4 +367,9 @@ export class CompanyHost {
     for (const d of DEPARTMENTS) this.world.stats.up(d, now);
     this.world.stats.up('memory', now);
   }
+}
+
+/** `day 3 14:00`: a time in the run's window. */
+export function dayClock(startMs: number, nowMs: number): string {
+  return `day ${Math.floor((nowMs - startMs) / 86_400_000) + 1} ${new Date(nowMs).toISOString().slice(11, 16)}`;
 }

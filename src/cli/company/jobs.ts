@@ -16,6 +16,7 @@
  */
 import { defineRun, type RunDefinition } from '../../durable/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
+import type { SubagentCountMonitor } from '../../alerts/index.ts';
 import { askAgent, type Department } from './departments.ts';
 import type { Ledger } from './ledger.ts';
 import type { MemoryClient } from './memory-client.ts';
@@ -53,6 +54,8 @@ export interface JobContext {
   readonly rt: Runtime;
   readonly memory: MemoryClient;
   readonly ledger: Ledger;
+  /** Counts the memory syncs running at once (more than one raises an alert). */
+  readonly subagents: SubagentCountMonitor;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: the four runs' outputs differ
@@ -74,20 +77,25 @@ export function companyRuns(ctx: JobContext): Record<string, CompanyRun> {
 }
 
 /** The hourly sync: read the graph (a step), note the sync in it (an effect, reconciled against the ledger). */
-function memorySyncRun({ memory, ledger }: JobContext): CompanyRun {
+function memorySyncRun({ memory, ledger, subagents }: JobContext): CompanyRun {
   return defineRun('memory-sync', async (run, slot: SlotOf) => {
-    const seen = await run.step('read-graph', async () => {
-      const graph = (await memory.call('read_graph', {})) as { entities?: unknown[] };
-      return { entities: graph.entities?.length ?? 0 };
-    });
-    await run.effect(
-      'note-sync',
-      async ({ idempotencyKey }) => {
-        await memory.call('add_observations', { observations: [{ entityName: 'memory-sync', contents: [`synced ${slot.slotTime}`] }] });
-        ledger.record({ job: 'memory-sync', slot: slot.slotTime, key: idempotencyKey, by: 'coo' });
-      },
-      { reconcile: ({ idempotencyKey }) => ({ done: ledger.wasDone(idempotencyKey) }) },
-    );
-    return seen;
+    const lease = subagents.enter(`memory-sync ${slot.slotTime}`);
+    try {
+      const seen = await run.step('read-graph', async () => {
+        const graph = (await memory.call('read_graph', {})) as { entities?: unknown[] };
+        return { entities: graph.entities?.length ?? 0 };
+      });
+      await run.effect(
+        'note-sync',
+        async ({ idempotencyKey }) => {
+          await memory.call('add_observations', { observations: [{ entityName: 'memory-sync', contents: [`synced ${slot.slotTime}`] }] });
+          ledger.record({ job: 'memory-sync', slot: slot.slotTime, key: idempotencyKey, by: 'coo' });
+        },
+        { reconcile: ({ idempotencyKey }) => ({ done: ledger.wasDone(idempotencyKey) }) },
+      );
+      return seen;
+    } finally {
+      lease.dispose();
+    }
   });
 }

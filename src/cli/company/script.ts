@@ -39,6 +39,8 @@ export const COMPANY_RULES: SimRule[] = [
   // The CTO looks in the shared memory before answering.
   { match: { system: 'the CTO', toolResult: 'found' }, reply: { text: 'Stable: no incidents in the notes, the last deploy is green.' } },
   { match: { system: 'the CTO' }, reply: calls('recall', { query: 'incident' }) },
+  // The health probe's known-answer question.
+  { match: { system: 'the CFO', lastUser: '2 + 2' }, reply: { text: '4' } },
   // The others answer at once.
   { match: { system: 'the CFO' }, reply: { text: 'Cash 18,400; burn 1,300 a month.' } },
   { match: { system: 'the COO' }, reply: { text: 'Operations on track; support queue empty.' } },
