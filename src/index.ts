@@ -81,7 +81,8 @@ export type {
   RetryOptions, RetryTunables, RetryContext, RetryGiveUpReason, TimeoutOptions, TimeoutTunables,
   TimeoutStrategy, BreakerOptions, BreakerTunables, BreakerState, BreakerStateKind, BreakerSnapshot,
   IsolationHandle, TripSpecInput, TripSpec, ConsecutiveTrip, RateTrip, TripSnapshot, BudgetOptions,
-  BudgetTunables, BudgetLimits, BudgetUnit, Spend, PricingTable, ModelPrice, TokenUsage,
+  BudgetTunables, BudgetLimits, BudgetUnit, Spend, BreakerSharing, SharedBreakerLink, BudgetLedger,
+  LedgerAmounts, LedgerReservation, LedgerRefusal, PricingTable, ModelPrice, TokenUsage,
   RateLimitReason, LimiterKind, SemaphoreOptions, SemaphoreTunables, Permit, TokenBucketOptions,
   TokenBucketTunables, ProviderLimiterOptions, ProviderLimits, FallbackOptions, FallbackTunables,
   FallbackResult, Candidate, LadderOptions, LadderTunables, DegradedResult, DegradationLevel,
@@ -254,3 +255,9 @@ export type {
   ActorOptions, SchedulerChildOptions, Timing, CatchUpPolicy, OverlapPolicy, Schedule, SlotKind, SlotStatus,
   MissCause, SlotInput, SlotRecord, SlotCounts, ScheduleInfo,
 } from './scheduler/index.ts';
+
+// cluster: many nodes on one Postgres: membership, shared breakers and budgets, pub/sub across nodes
+export { joinCluster, Cluster, CLUSTER_DEFAULTS, ClusterNeedsPostgresError, InProcessPubSub, ClusterPubSub, heldRunsSummary } from './cluster/index.ts';
+export type {
+  ClusterOptions, ClusterNode, NodeLiveness, NodeStatus, DeclaredDead, PubSub, Subscriber, MessageInfo, SharedBudgets, SharedSpend,
+} from './cluster/index.ts';

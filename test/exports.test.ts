@@ -58,6 +58,7 @@ const LAYER_RANK: Record<string, number> = {
   health: 6,
   alerts: 6,
   scheduler: 6,
+  cluster: 6,
   agent: 7,
   cli: 8,
   dashboard: 8,
@@ -127,6 +128,7 @@ describe('public entry points', () => {
       'warden/alerts',
       'warden/config',
       'warden/scheduler',
+      'warden/cluster',
     ]);
     for (const { source } of entries) expect(source).toMatch(/^\.\/src\/(?:[a-z]+\/)?index\.ts$/);
   });
