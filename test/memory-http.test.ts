@@ -127,6 +127,24 @@ describe('Host and Origin on loopback (DNS rebinding)', () => {
   });
 });
 
+describe('request targets', () => {
+  it('answers a target the URL parser refuses (`//`) with a JSON-RPC 404, not a 500', async () => {
+    const http = await serve(await graphAt());
+    const r = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: http.port, path: '//', method: 'GET' }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode!, body: text }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(r.status).toBe(404);
+    expect(JSON.parse(r.body)).toMatchObject({ error: { message: 'not found: the MCP endpoint is /mcp' } });
+  });
+});
+
 describe('the bearer token', () => {
   it('refuses to listen off loopback without a token, naming the option', async () => {
     const graph = await graphAt();

@@ -223,8 +223,8 @@ export async function startMemoryHttp(access: MemoryAccess, options: MemoryHttpO
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname !== path) return refuse(res, 404, -32000, `not found: the MCP endpoint is ${path}`);
+    // URL.parse, not new URL: a target such as `//` (a host with no name, to the parser) is a 404, not a throw.
+    if (URL.parse(req.url ?? '/', 'http://localhost')?.pathname !== path) return refuse(res, 404, -32000, `not found: the MCP endpoint is ${path}`);
     if (guarded) {
       const h = req.headers.host;
       if (!isLoopbackHostHeader(h))
