@@ -22,6 +22,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { EventBus, VirtualClock, realClock, settle, type Clock } from '../../runtime/index.ts';
 import { Budget } from '../../resilience/index.ts';
+import { startTelemetryFromEnv } from '../../otel/index.ts';
 import { startChaosProxy, startSimServer } from '../../sim/index.ts';
 import { UsageError, booleanOptions, integerOption, stringOptions, type CliIO, type Command } from '../command.ts';
 import { checkedLocation } from '../store-options.ts';
@@ -121,6 +122,8 @@ export const companyCommand: Command = {
       if (e.fault !== undefined) stats.fault(e.rule ?? e.fault);
     });
 
+    // Traces and metrics go out when OTEL_TRACES_EXPORTER / OTEL_METRICS_EXPORTER ask for it.
+    const telemetry = await startTelemetryFromEnv({ env: io.env, serviceName: 'warden-company' });
     const sim = await startSimServer({ script: { rules: COMPANY_RULES } });
     const proxy = await startChaosProxy({ target: sim.url, rules: realPlan.chaos, seed, bus: proxyBus, name: 'chaos' });
     let pendingDeath: HostRestart | undefined;
@@ -135,6 +138,7 @@ export const companyCommand: Command = {
       budget: new Budget({ scope: 'company', limits: { usd: 5 } }),
       stats,
       wire,
+      telemetry,
       done: new Set(),
       alerts: [],
       probes: { passed: 0, failed: 0 },
@@ -286,6 +290,7 @@ export const companyCommand: Command = {
         host.kill();
         await host.release();
       }
+      await telemetry.shutdown();
       await proxy.close();
       await sim.close();
       await settle();

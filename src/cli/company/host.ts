@@ -16,7 +16,8 @@
  * is the restart: it reopens the store, its scheduler finds the slots that are due or were left
  * half done, and their runs resume from the journal.
  */
-import { Runtime, isNormalExit, reply, seededRandom, type Clock, type Pid } from '../../runtime/index.ts';
+import { Runtime, isNormalExit, reply, seededRandom, type Clock, type Disposable, type Pid } from '../../runtime/index.ts';
+import type { Telemetry } from '../../otel/index.ts';
 import { server, startSupervisor, stopSupervisor, supervisor, whichChildren, type ChildSpec } from '../../supervisor/index.ts';
 import { agentChild } from '../../agent/index.ts';
 import { DurableHost } from '../../durable/index.ts';
@@ -56,6 +57,8 @@ export interface CompanyWorld {
   readonly wire: Wire;
   /** Faults of the plan already done (each happens once, whichever incarnation meets it). */
   readonly done: Set<string>;
+  /** OpenTelemetry export, when the OTEL_* variables ask for it (else a handle that does nothing). */
+  readonly telemetry: Telemetry;
   /** The alerts raised, as report lines, across incarnations. */
   readonly alerts: string[];
   /** Known-answer probes passed and failed, across incarnations. */
@@ -79,6 +82,7 @@ export class CompanyHost {
   private stopped = false;
   private scheduler: Scheduler | undefined;
   private health: Health | undefined;
+  private instrumented: Disposable | undefined;
 
   private constructor(world: CompanyWorld, incarnation: number, rt: Runtime, store: Store, scope: WireScope, memory: MemoryClient, durable: DurableHost) {
     this.world = world;
@@ -132,6 +136,7 @@ export class CompanyHost {
     const runs = companyRuns({ rt, memory, ledger: world.ledger, subagents });
     const durable = new DurableHost({ store, runs: Object.values(runs), owner: OWNER, clock, bus: rt.events, pollMs: 10 * 60_000 });
     const host = new CompanyHost(world, incarnation, rt, store, scope, memory, durable);
+    host.instrumented = world.telemetry.instrument(rt.events, { runtime: rt });
     host.follow();
 
     const departments: ChildSpec[] = DEPARTMENTS.flatMap((d) => [
@@ -341,6 +346,7 @@ export class CompanyHost {
     // timers, the durable host's polls and lease renewals.
     void this.health?.stop();
     void this.durable.close();
+    this.instrumented?.dispose();
     this.scope.drop();
   }
 
@@ -356,6 +362,7 @@ export class CompanyHost {
     await this.scheduler?.close();
     if (!this.dead && this.root !== undefined && this.rt.isAlive(this.root)) await stopSupervisor(this.rt, this.root);
     this.dead = true;
+    this.instrumented?.dispose();
     this.scope.drop();
     await this.release();
     this.stopped = true;
