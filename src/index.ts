@@ -257,7 +257,8 @@ export type {
 } from './scheduler/index.ts';
 
 // cluster: many nodes on one Postgres: membership, shared breakers and budgets, pub/sub across nodes
-export { joinCluster, Cluster, CLUSTER_DEFAULTS, ClusterNeedsPostgresError, InProcessPubSub, ClusterPubSub, heldRunsSummary } from './cluster/index.ts';
+export { joinCluster, Cluster, CLUSTER_DEFAULTS, ClusterNeedsPostgresError, InProcessPubSub, ClusterPubSub, heldRunsSummary, clusterStatus } from './cluster/index.ts';
 export type {
   ClusterOptions, ClusterNode, NodeLiveness, NodeStatus, DeclaredDead, PubSub, Subscriber, MessageInfo, SharedBudgets, SharedSpend,
+  ClusterStatus,
 } from './cluster/index.ts';

@@ -55,6 +55,11 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import('./commands/dashboard.ts')).dashboardCommand,
   },
   {
+    name: 'cluster',
+    summary: 'the nodes of a cluster on one Postgres: liveness, what each runs, shared breakers and budgets',
+    load: async () => (await import('./commands/cluster.ts')).clusterCommand,
+  },
+  {
     name: 'memory',
     summary: 'the memory server: a knowledge graph over MCP (stdio or HTTP); import and export JSONL',
     load: async () => (await import('./commands/memory.ts')).memoryCommand,

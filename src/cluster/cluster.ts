@@ -98,7 +98,7 @@ export class Cluster {
         name: this.node.name,
         host: hostname(),
         pid: process.pid,
-        now: this.clock.now(),
+        now: Math.floor(this.clock.now()),
         deadAfterMs: this.options.deadAfterMs,
         summary: await this.summary(),
       });
@@ -148,7 +148,7 @@ export class Cluster {
 
   /** Every node that has joined, with its liveness now. */
   nodes(): Promise<ClusterNode[]> {
-    return readNodes(this.sql, this.clock.now());
+    return readNodes(this.sql, Math.floor(this.clock.now()));
   }
 
   /**
@@ -157,7 +157,7 @@ export class Cluster {
    */
   async heartbeat(): Promise<DeclaredDead[]> {
     if (this.stopped || this.expelled) return [];
-    const alive = await writeHeartbeat(this.sql, this.node.id, this.clock.now(), await this.summary());
+    const alive = await writeHeartbeat(this.sql, this.node.id, Math.floor(this.clock.now()), await this.summary());
     if (!alive) {
       if (!this.stopped && !this.expelled) {
         this.expelled = true;
@@ -171,7 +171,7 @@ export class Cluster {
 
   /** Declare dead every other node quiet past its timeout now; each death is declared by one node only. */
   async sweep(): Promise<DeclaredDead[]> {
-    const dead = await declareDead(this.sql, this.node.id, this.clock.now());
+    const dead = await declareDead(this.sql, this.node.id, Math.floor(this.clock.now()));
     for (const d of dead) {
       if (this.bus?.wants('cluster.node_dead')) {
         this.bus.emit({ type: 'cluster.node_dead', node: d.id, name: d.name, lastHeartbeatAt: d.lastHeartbeatAt, declaredBy: this.node.id });
@@ -188,7 +188,7 @@ export class Cluster {
     this.pollTimer?.cancel();
     await Promise.all([this.heartbeating, this.polling]);
     await this.breakers.close();
-    if (!this.expelled) await markLeft(this.sql, this.node.id, this.clock.now());
+    if (!this.expelled) await markLeft(this.sql, this.node.id, Math.floor(this.clock.now()));
     await this.channelOrUndefined?.close();
     this.channelOrUndefined = undefined;
     if (this.bus?.wants('cluster.node_left')) this.bus.emit({ type: 'cluster.node_left', node: this.node.id, name: this.node.name });

@@ -36,3 +36,5 @@ export { InProcessPubSub, ClusterPubSub } from './pubsub.ts';
 export type { PubSub, Subscriber, MessageInfo } from './pubsub.ts';
 export type { SharedBudgets, SharedSpend } from './shared-budget.ts';
 export { heldRunsSummary } from './run-summary.ts';
+export { clusterStatus } from './status.ts';
+export type { ClusterStatus } from './status.ts';

@@ -145,7 +145,7 @@ export class ClusterPubSub implements PubSub {
       return;
     }
     const id = randomUUID();
-    const now = clock.now();
+    const now = Math.floor(clock.now());
     await sql.transaction(async (c) => {
       await c.run('DELETE FROM warden_cluster_messages WHERE published_at < ?', [now - retainMs]);
       await c.run('INSERT INTO warden_cluster_messages (id, topic, payload, published_at) VALUES (?, ?, ?, ?)', [id, topic, text, now]);

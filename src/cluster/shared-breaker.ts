@@ -132,7 +132,7 @@ export class SharedBreakers {
          ON CONFLICT (name) DO UPDATE SET version = warden_cluster_breakers.version + 1, state = excluded.state,
            updated_by = excluded.updated_by, updated_at = excluded.updated_at
          RETURNING version`,
-        [name, text, this.deps.node, clock.now()],
+        [name, text, this.deps.node, Math.floor(clock.now())],
       );
       const v = Number(rows[0]!.version);
       const notice: BreakerNotice = { k: 'breaker', from: a.id, name, version: v, state };
@@ -148,12 +148,12 @@ export class SharedBreakers {
     const taken = await sql.transaction(async (c) => {
       await c.run(
         `INSERT INTO warden_cluster_breakers (name, version, state, updated_by, updated_at) VALUES (?, 0, 'null', ?, ?) ON CONFLICT (name) DO NOTHING`,
-        [name, node, clock.now()],
+        [name, node, Math.floor(clock.now())],
       );
       await c.all('SELECT name FROM warden_cluster_breakers WHERE name = ? FOR UPDATE', [name]);
       const rows = await c.all<{ n: string | number }>('SELECT COUNT(*) AS n FROM warden_cluster_breaker_probes WHERE breaker = ?', [name]);
       if (Number(rows[0]!.n) >= maxProbes) return false;
-      await c.run('INSERT INTO warden_cluster_breaker_probes (id, breaker, node, taken_at) VALUES (?, ?, ?, ?)', [id, name, node, clock.now()]);
+      await c.run('INSERT INTO warden_cluster_breaker_probes (id, breaker, node, taken_at) VALUES (?, ?, ?, ?)', [id, name, node, Math.floor(clock.now())]);
       return true;
     });
     if (!taken) return undefined;

@@ -75,7 +75,7 @@ export class SharedBudgets implements BudgetLedger {
   }
 
   async reserve(scope: string, e: LedgerAmounts, limits: BudgetLimits): Promise<LedgerReservation | LedgerRefusal> {
-    const now = this.clock.now();
+    const now = Math.floor(this.clock.now());
     if (!this.known.has(scope)) {
       await this.sql.read('INSERT INTO warden_cluster_budgets (scope, updated_at) VALUES (?, ?) ON CONFLICT (scope) DO NOTHING', [scope, now]);
       this.known.add(scope);
@@ -100,7 +100,7 @@ export class SharedBudgets implements BudgetLedger {
 
   private async settle(id: string, scope: string, actual: LedgerAmounts | undefined): Promise<void> {
     const a = actual ?? { usd: 0, tokens: 0, steps: 0 };
-    await this.sql.read(SETTLE, [id, a.usd, a.tokens, a.steps, this.clock.now(), scope]);
+    await this.sql.read(SETTLE, [id, a.usd, a.tokens, a.steps, Math.floor(this.clock.now()), scope]);
   }
 
   /** Which cap refused the reservation, as the scope's row reads now. */
