@@ -5,7 +5,6 @@
  * dependencies, so this works from a clone and from the installed package alike).
  */
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -72,12 +71,11 @@ export const PAGE_CSP = [
 ].join('; ');
 
 /**
- * `client/` beside this module: src/dashboard/client in a clone; from dist/, the package ships
- * src/dashboard/client (package.json "files"), which tsc does not copy.
+ * `client/` beside this module: src/dashboard/client in a clone; dist/dashboard/client in the
+ * package, where `npm run build` copies it (tsc copies only what it compiles).
  */
 function clientDir(): string {
-  const beside = fileURLToPath(new URL('./client/', import.meta.url));
-  return existsSync(beside) ? beside : fileURLToPath(new URL('../../src/dashboard/client/', import.meta.url));
+  return fileURLToPath(new URL('./client/', import.meta.url));
 }
 
 export interface Asset {
