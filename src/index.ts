@@ -96,7 +96,7 @@ export {
   openStore, storeLocation, isPostgresUrl, openSqliteStore, checkSqliteFile, DEFAULT_SQLITE_PATH,
   openPostgresStore, SCHEMA_VERSION, SchemaTooNewError, StoreCorruptError, StoreUnavailableError,
   JournalConflictError, redactUrl, RUN_STATUSES, DEAD_LETTER_STATUSES, APPROVAL_STATUSES,
-  resolveStoreLocation, InvalidStoreLocationError, StoreFullError,
+  resolveStoreLocation, InvalidStoreLocationError, StoreFullError, UnreadableRowError,
 } from './store/index.ts';
 export type {
   OpenStoreOptions, SqliteStoreOptions, PostgresStoreOptions, Store, StoreInfo, Json, StoredError,

@@ -42,6 +42,7 @@ import {
   StoreCorruptError,
   StoreFullError,
   StoreUnavailableError,
+  UnreadableRowError,
 } from '../src/store/index.ts';
 import {
   MalformedResponseError,
@@ -132,6 +133,13 @@ const ERRORS: Record<string, () => Error> = {
   StoreUnavailableError: () => new StoreUnavailableError('postgres://u:***@127.0.0.1/db', 'connection refused'),
   StoreFullError: () => new StoreFullError('/tmp/w.db', { cause: enospc }),
   JournalConflictError: () => new JournalConflictError('run-1', 4, 'fetch', 'summarise'),
+  UnreadableRowError: () =>
+    new UnreadableRowError(
+      'warden_journal',
+      '(run "run-1", seq 2)',
+      'kind',
+      'holds "signal", which this version does not know (it knows step, effect, approval)',
+    ),
   InvalidStoreLocationError: () => new InvalidStoreLocationError('postgres://u:secret@host/db', '--db', 'is not reachable'),
   // llm
   ModelCallError: () =>
@@ -247,6 +255,6 @@ describe('error shapes', () => {
 
   it('covers every class once', () => {
     const classes = new Set(Object.values(ERRORS).map((make) => make().constructor.name));
-    expect(classes.size).toBe(60);
+    expect(classes.size).toBe(61);
   });
 });

@@ -13,6 +13,7 @@ declare module '../runtime/index.ts' {
     StoreUnavailableError: StoreUnavailableError;
     StoreFullError: StoreFullError;
     JournalConflictError: JournalConflictError;
+    UnreadableRowError: UnreadableRowError;
     InvalidStoreLocationError: InvalidStoreLocationError;
   }
 }
@@ -73,6 +74,22 @@ export class JournalConflictError extends WardenError<'JOURNAL_CONFLICT', { runI
       existing,
       attempted,
     });
+  }
+}
+
+/**
+ * A row holds a value this version cannot read: JSON cut short, a number that is not one, a kind
+ * it does not know (written by a newer version of Warden, or edited by hand). The row is left as
+ * it is and not used; rows around it are read as usual.
+ */
+export class UnreadableRowError extends WardenError<'STORE_ROW_UNREADABLE', { table: string; row: string; column: string; problem: string }> {
+  constructor(table: string, row: string, column: string, problem: string, options?: { cause?: unknown }) {
+    super(
+      'STORE_ROW_UNREADABLE',
+      `${table}${row === '' ? '' : ` ${row}`}: column ${column} ${problem}; it was written by another version of Warden or edited by hand, and was left as it is`,
+      { table, row, column, problem },
+      options,
+    );
   }
 }
 

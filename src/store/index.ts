@@ -27,7 +27,7 @@ export type { SqliteStoreOptions } from './sqlite.ts';
 export { openPostgresStore } from './postgres.ts';
 export type { PostgresStoreOptions } from './postgres.ts';
 export { SCHEMA_VERSION } from './migrations.ts';
-export { SchemaTooNewError, StoreCorruptError, StoreUnavailableError, StoreFullError, JournalConflictError, redactUrl } from './errors.ts';
+export { SchemaTooNewError, StoreCorruptError, StoreUnavailableError, StoreFullError, JournalConflictError, UnreadableRowError, redactUrl } from './errors.ts';
 export { RUN_STATUSES } from './run-store.ts';
 export { DEAD_LETTER_STATUSES } from './dead-letter-store.ts';
 export { APPROVAL_STATUSES } from './approval-store.ts';

@@ -127,7 +127,8 @@ export interface RunStore {
    * Runs a host may pick up, oldest first: resume requested, or running with an expired run
    * lease or this owner. With `pidSpace`, also the running runs whose owner process was recorded
    * in that pid space, whatever their lease: candidates for the caller to take over if it finds
-   * that process gone.
+   * that process gone. A run whose row this version cannot read (written by a newer one) is
+   * left out, so it does not keep the others from being recovered; `getRun` names its problem.
    */
   listRecoverableRuns(owner: string, now: number, pidSpace?: string): Promise<readonly RunRecord[]>;
   /**

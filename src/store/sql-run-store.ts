@@ -5,6 +5,7 @@
  * an idle cancel may come from anyone. Releasing a run clears its owner, its owner process and
  * its run lease together.
  */
+import { isWardenError, showValue } from '../runtime/index.ts';
 import { assertNever } from '../runtime/internal.ts';
 import { journalEntryFromRow } from './sql-journal-rows.ts';
 import {
@@ -16,8 +17,10 @@ import {
   optionalNumberColumn,
   optionalTextColumn,
   placeholders,
+  readColumn,
   whereEqual,
   type Row,
+  type RowName,
 } from './sql-columns.ts';
 import type { SqlDriver } from './sql-driver.ts';
 import type { RunFence } from './run-fence.ts';
@@ -27,31 +30,34 @@ import type { StoredError } from './types.ts';
 /** Columns that release a run's owner process (set together with `owner = NULL`). */
 const NO_OWNER_PROCESS = 'owner_host = NULL, owner_pid_space = NULL, owner_pid = NULL, owner_start = NULL';
 
+const RUN_ROW: RowName = { table: 'warden_runs', key: (r) => `(id ${showValue(String(r.id))})` };
+
 export function runFromRow(r: Row): RunRecord {
+  const col = <V>(column: string, read: (v: unknown) => V): V => readColumn(RUN_ROW, r, column, read);
   const out: Record<string, unknown> = {
     id: String(r.id),
     name: String(r.name),
     status: String(r.status),
-    input: jsonColumn(r.input),
-    epoch: numberColumn(r.epoch),
+    input: col('input', jsonColumn),
+    epoch: col('epoch', numberColumn),
     traceId: String(r.trace_id),
-    createdAt: numberColumn(r.created_at),
-    updatedAt: numberColumn(r.updated_at),
+    createdAt: col('created_at', numberColumn),
+    updatedAt: col('updated_at', numberColumn),
   };
   const set = (k: string, v: unknown): void => {
     if (v !== undefined) out[k] = v;
   };
-  set('output', optionalJsonColumn(r.output));
-  set('error', optionalJsonColumn(r.error));
+  set('output', col('output', optionalJsonColumn));
+  set('error', col('error', optionalJsonColumn));
   set('suspendReason', optionalTextColumn(r.suspend_reason));
-  set('suspendDetail', optionalJsonColumn(r.suspend_detail));
+  set('suspendDetail', col('suspend_detail', optionalJsonColumn));
   set('owner', optionalTextColumn(r.owner));
   set('ownerProcess', ownerProcessFromRow(r));
-  set('leaseExpiresAt', optionalNumberColumn(r.lease_expires_at));
+  set('leaseExpiresAt', col('lease_expires_at', optionalNumberColumn));
   set('request', optionalTextColumn(r.request));
   set('replayOf', optionalTextColumn(r.replay_of));
-  set('finishedAt', optionalNumberColumn(r.finished_at));
-  set('archivedAt', optionalNumberColumn(r.archived_at));
+  set('finishedAt', col('finished_at', optionalNumberColumn));
+  set('archivedAt', col('archived_at', optionalNumberColumn));
   return out as unknown as RunRecord;
 }
 
@@ -60,7 +66,7 @@ function ownerProcessFromRow(r: Row): ProcessIdentity | undefined {
   const p: { host: string; pidSpace: string; pid: number; startTime?: string } = {
     host: String(r.owner_host ?? ''),
     pidSpace: String(r.owner_pid_space),
-    pid: numberColumn(r.owner_pid),
+    pid: readColumn(RUN_ROW, r, 'owner_pid', numberColumn),
   };
   if (r.owner_start !== null && r.owner_start !== undefined) p.startTime = String(r.owner_start);
   return p;
@@ -209,7 +215,14 @@ export class SqlRunStore implements RunStore {
         ORDER BY created_at, id`,
       [owner, now, pidSpace ?? null],
     );
-    return rows.map(runFromRow);
+    return rows.flatMap((r) => {
+      try {
+        return [runFromRow(r)];
+      } catch (e) {
+        if (isWardenError(e, 'STORE_ROW_UNREADABLE')) return [];
+        throw e;
+      }
+    });
   }
 
   async compactRuns(options: CompactOptions): Promise<number> {
