@@ -26,5 +26,7 @@ describe('definition', () => {
     expect(() => tool({ description: '', input: z.object({}), run: () => 1 })).toThrow(/description/);
     expect(() => tool({ description: 'x', input: z.string() as never, run: () => 1 })).toThrow(/input must be an object schema/);
     expect(() => defineAgent({ name: 'a', model }).run({ task: '' })).toThrow(/task must not be empty/);
+    // Data that is not JSON once escaped from the run as "TypeError: Do not know how to serialize a BigInt".
+    expect(() => defineAgent({ name: 'a', model }).run({ task: 'x', data: { n: 1n } as never })).toThrow(/input: data\.n must be JSON data: \$\.n is a bigint/);
   });
 });

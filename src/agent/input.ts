@@ -1,10 +1,13 @@
 /**
  * What an agent is given to do: a task, as a string or `{ task, data? }` with JSON data to work
- * on. `checkInput` refuses anything else with an error naming what is wrong; `taskText` is the
- * run's first user message (the task anchor, never compacted), the data appended as JSON.
+ * on. `checkInput` refuses anything else (data that is not JSON included) with an error naming
+ * what is wrong; `taskText` is the run's first user message (the task anchor, never compacted),
+ * the data appended as JSON.
  */
 import { z } from 'zod';
+import { toJournalJson } from '../durable/index.ts';
 import { parseWith } from '../resilience/index.ts';
+import { InvalidSpecError } from '../runtime/index.ts';
 import type { Json } from '../store/index.ts';
 
 /** What an agent is given to do: a task, optionally with data (JSON) to work on. */
@@ -17,7 +20,19 @@ const inputSchema = z.union([
 
 /** Check a run's input (a task string, or `{ task, data? }`), naming what is wrong. */
 export function checkInput(agent: string, input: unknown): AgentInput {
-  return parseWith(`agent "${agent}" input`, inputSchema, input) as AgentInput;
+  const checked = parseWith(`agent "${agent}" input`, inputSchema, input) as AgentInput;
+  // `data` goes to the model as JSON text: a bigint, a cycle or a class instance is refused here, naming where it is.
+  if (typeof checked === 'object' && checked.data !== undefined) {
+    const json = toJournalJson(checked.data);
+    if ('problem' in json)
+      throw new InvalidSpecError(
+        `agent "${agent}" input`,
+        `data${json.problem.path.slice(1)}`,
+        checked.data,
+        `must be JSON data: ${json.problem.path} ${json.problem.why}`,
+      );
+  }
+  return checked;
 }
 
 /** The first user message of a run. */
