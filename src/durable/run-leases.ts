@@ -44,6 +44,16 @@ export function mustWaitForLease(run: RunRecord, owner: string, now: number): bo
   return heldElsewhere(run, owner, now) && !ownerGone(run);
 }
 
+/**
+ * `run` was created less than `leaseMs` ago and never claimed: the host that created it is about
+ * to claim it (`start()` creates, then claims). Recovering it meanwhile would execute its first
+ * steps twice, once here and once there before this claim is fenced, so recovery waits a lease's
+ * time; if its creator died in between, the run is recovered after that.
+ */
+export function awaitingFirstClaim(run: RunRecord, now: number, leaseMs: number): boolean {
+  return run.status === 'running' && run.owner === undefined && run.epoch === 0 && run.request === undefined && now - run.createdAt < leaseMs;
+}
+
 export interface RunLeaseParts {
   readonly store: RunStore;
   readonly clock: Clock;
@@ -57,12 +67,15 @@ export interface RunLeaseParts {
 export class RunLeaseKeeper {
   /** This process, recorded with every claim. */
   readonly process: ProcessIdentity = currentProcess();
+  /** How long a claim lasts without renewal, ms. */
+  readonly leaseMs: number;
   private readonly parts: RunLeaseParts;
   private renewal: Timer | undefined;
   private stopped = false;
 
   constructor(parts: RunLeaseParts) {
     this.parts = parts;
+    this.leaseMs = parts.leaseMs;
   }
 
   /**

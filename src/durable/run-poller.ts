@@ -11,7 +11,7 @@ import type { DeadLetterStore, RunRecord, RunStore } from '../store/index.ts';
 import type { ActiveRuns } from './active-runs.ts';
 import type { DeadLetterQueue } from './dead-letters.ts';
 import type { RunHandle } from './run-outcome.ts';
-import { mustWaitForLease, type RunLeaseKeeper } from './run-leases.ts';
+import { awaitingFirstClaim, mustWaitForLease, type RunLeaseKeeper } from './run-leases.ts';
 import type { RunRegistry } from './run-registry.ts';
 
 export interface RunPollerParts {
@@ -51,7 +51,7 @@ export class RunPoller {
     const handles: RunHandle[] = [];
     for (const run of candidates) {
       if (!definitions.has(run.name) || active.has(run.id)) continue;
-      if (mustWaitForLease(run, owner, now)) continue;
+      if (mustWaitForLease(run, owner, now) || awaitingFirstClaim(run, now, leases.leaseMs)) continue;
       const h = await recoverRun(run);
       if (h !== undefined) handles.push(h);
     }
