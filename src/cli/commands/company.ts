@@ -189,7 +189,7 @@ export const companyCommand: Command = {
       );
       out(`  journal    ${temporary ? 'a fresh SQLite file, deleted at the end (--keep keeps it)' : db}`);
       out('  tree       company (one_for_one): memory (MCP over HTTP, child process), departments (8 agents + 8 desks), scheduler');
-      out('  schedule   daily post 14:00 UTC, memory sync hourly, weekly report Monday 09:00, monthly accounts the 1st 06:00');
+      out('  schedule   daily post 14:00 UTC, memory sync hourly at :30, weekly report Monday 09:00, monthly accounts the 1st 06:00');
       if (virtual) {
         out(
           `  trouble    ${plan.chaos.length} provider-fault rules, ${plan.agentCrashes.length} agent kills, ${plan.memoryKills.length} memory-server kills, ${plan.hostRestarts.length} host restarts`,
@@ -250,6 +250,7 @@ export const companyCommand: Command = {
           if (actions[0] !== undefined && actions[0].at <= clock.now()) await actions.shift()!.run();
         }
       } else {
+        out(`${at()}  company    running${days === undefined ? ' until SIGINT or SIGTERM' : ''}`);
         const endMs = days === undefined ? Infinity : startMs + days * DAY_MS;
         while (!stopping && realClock.now() < endMs) {
           await new Promise<void>((resolve) => {

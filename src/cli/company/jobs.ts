@@ -5,7 +5,7 @@
  * | job | when (UTC) | what |
  * |---|---|---|
  * | `daily-post` | 14:00 every day | Marketing asks the CEO what to post about and posts (an effect) |
- * | `memory-sync` | every hour, on the hour | reads the shared graph and notes the sync in it (a durable run, no model) |
+ * | `memory-sync` | every hour, at half past | reads the shared graph and notes the sync in it (a durable run, no model) |
  * | `weekly-report` | Monday 09:00 | the CEO asks the CFO, COO, CTO and Improver, then files the report |
  * | `monthly-accounts` | the 1st, 06:00 | the Accountant asks the Lawyer, then files the accounts |
  *
@@ -32,7 +32,7 @@ export interface CompanyJob {
 
 export const COMPANY_JOBS: readonly CompanyJob[] = [
   { name: 'daily-post', cron: '0 14 * * *', describe: 'daily post, 14:00' },
-  { name: 'memory-sync', cron: '0 * * * *', describe: 'memory sync, hourly' },
+  { name: 'memory-sync', cron: '30 * * * *', describe: 'memory sync, hourly at :30' },
   { name: 'weekly-report', cron: '0 9 * * 1', describe: 'weekly report, Monday 09:00' },
   { name: 'monthly-accounts', cron: '0 6 1 * *', describe: 'monthly accounts, the 1st 06:00' },
 ];

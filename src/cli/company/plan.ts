@@ -76,9 +76,9 @@ export function companyPlan(seed: number, days: number, startMs = VIRTUAL_START_
   for (const d of [...crashDays].sort((a, b) => a - b)) agentCrashes.push({ department: 'marketing', runId: runIdOf('daily-post', postSlot(dayStart(d))) });
   agentCrashes.push({ department: 'ceo', runId: runIdOf('weekly-report', mondayNine(startMs)) });
 
-  // Memory-server kills, away from the hour (when the memory sync runs).
+  // Memory-server kills, away from the half hour (when the memory sync runs).
   const memoryKills: number[] = [];
-  for (let i = 0; i < Math.max(1, Math.ceil(days / 2)); i++) memoryKills.push(dayStart(int(0, days - 1)) + int(0, 23) * HOUR_MS + int(10, 50) * 60_000);
+  for (let i = 0; i < Math.max(1, Math.ceil(days / 2)); i++) memoryKills.push(dayStart(int(0, days - 1)) + int(0, 23) * HOUR_MS + int(35, 55) * 60_000);
   memoryKills.sort((a, b) => a - b);
 
   // Whole-host restarts: one in the middle of a daily post (after its second model call: the
