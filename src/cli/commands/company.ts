@@ -279,7 +279,7 @@ export const companyCommand: Command = {
           alerts: world.alerts,
           extra: [
             `  ${'health'.padEnd(13)}known-answer probes through the CFO agent: ${world.probes.passed} passed, ${world.probes.failed} failed; readiness checks the store`,
-            `  ${'scheduler'.padEnd(13)}its own record: ${scheduled.completed} slots completed, ${scheduled.failed} failed, ${scheduled.missed} missed${incarnation > 1 ? ` (this incarnation's view of the store)` : ''}`,
+            `  ${'scheduler'.padEnd(13)}its own record: ${scheduled.completed} slots completed, ${scheduled.failed} failed, ${scheduled.missed} missed`,
           ],
         })}\n`,
       );
