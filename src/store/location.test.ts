@@ -84,6 +84,17 @@ describe('resolveStoreLocation', () => {
     );
   });
 
+  it('refuses a path longer than a file name may be by name, not with a raw ENAMETOOLONG', () => {
+    let error: unknown;
+    try {
+      resolveStoreLocation({ db: 'x'.repeat(300), cwd: tmp() });
+    } catch (e) {
+      error = e;
+    }
+    expect(isWardenError(error, 'STORE_LOCATION_INVALID')).toBe(true);
+    expect((error as Error).message).toContain('the path is longer than this system allows for a file name');
+  });
+
   it('hides a password in what it names, and says when the value came from WARDEN_DATABASE_URL', () => {
     expect(() => resolveStoreLocation({ env: { WARDEN_DATABASE_URL: 'postgress://warden:hunter2@db/prod' } })).toThrow(
       /^WARDEN_DATABASE_URL "postgress:\/\/warden:\*\*\*@db\/prod": the URL scheme/,

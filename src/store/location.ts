@@ -9,7 +9,7 @@
  * Every place that takes a location (`openStore`, `openPostgresStore`, `openMemoryGraph`, the
  * CLI's `--db` and `--file`) goes through `resolveStoreLocation`.
  */
-import { statSync } from 'node:fs';
+import { statSync, type Stats } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WardenError } from '../runtime/index.ts';
@@ -105,10 +105,21 @@ export function resolveStoreLocation(options: StoreLocationOptions = {}): StoreT
 
   const absolute = resolve(options.cwd ?? process.cwd(), path);
   if (options.schema !== undefined) refuse(`a schema ("${options.schema}") applies to a Postgres store only, and this is a SQLite file`);
-  if (statSync(absolute, { throwIfNoEntry: false })?.isDirectory() === true) {
+  if (statPath(absolute, refuse)?.isDirectory() === true) {
     refuse(`${absolute} is a directory; give a file in it, e.g. ${join(absolute, options.accept === 'file' ? 'memory.jsonl' : 'warden.db')}`);
   }
   return { kind: 'sqlite', path: absolute };
+}
+
+/** `statSync` of a path that may not exist; a path no file can have (a name too long) is refused by name. */
+function statPath(absolute: string, refuse: (problem: string) => never): Stats | undefined {
+  try {
+    return statSync(absolute, { throwIfNoEntry: false });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENAMETOOLONG') refuse(`the path is longer than this system allows for a file name (${absolute.length} characters)`);
+    throw e;
+  }
 }
 
 /** A `postgres://` URL that the driver will parse, with a sane `connect_timeout` if it has one. */
