@@ -32,6 +32,8 @@ describe('bad input', () => {
     [['sim', 'serve', '--script', file('broken.json', '{ nope')], '--script: broken.json is not valid JSON'],
     [['sim', 'serve', '--script', file('bad-script.json', JSON.stringify({ rules: [{ reply: { text: 'x' }, times: -1 }] }))], 'rules[0].times must be >= 1'],
     [['sim', 'serve', '--bogus'], "Unknown option '--bogus'"],
+    // A host name the resolver refuses once escaped as a raw "getaddrinfo EINVAL", with its stack.
+    [['sim', 'serve', '--host', 'x'.repeat(300)], '--host: cannot listen on that address (EINVAL)'],
     [['chaos-proxy'], '--target is required'],
     [['chaos-proxy', '--target', 'localhost'], '--target must be an http(s) URL (got "localhost")'],
     [['chaos-proxy', '--target', 'http://127.0.0.1:1', '--seed', '1.5'], '--seed must be an integer'],

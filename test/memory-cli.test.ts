@@ -67,6 +67,9 @@ describe('warden memory import and export', () => {
     [['serve', '--isolation', 'thread'], '--isolation must be inline or process (got "thread")'],
     [['import'], 'give the JSONL file to import'],
     [['export', '--no-share'], '--no-share applies to serve only'],
+    [['export', '--out', ''], '--out is empty; give the file to write'],
+    // A directory once escaped as a raw EISDIR from the atomic rename, with its stack.
+    [['export', '--out', '.'], 'cannot write the file there (EISDIR)'],
     [['frobnicate'], "unknown subcommand 'frobnicate'"],
   ])('rejects %j naming the problem (exit 2)', async (args, message) => {
     const r = await run(args);

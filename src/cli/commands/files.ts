@@ -49,6 +49,8 @@ export function listenError(e: unknown, port: number): unknown {
   const code = (e as NodeJS.ErrnoException).code;
   if (code === 'EADDRINUSE') return new UsageError(`--port ${port} is already in use`);
   if (code === 'EACCES') return new UsageError(`--port ${port} needs privileges this process does not have`);
-  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') return new UsageError(`--host: cannot listen on that address (${code})`);
+  // EINVAL: a name the resolver refuses outright (too long, a bad label); EAI_AGAIN: one no resolver could answer for.
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EINVAL' || code === 'EAI_AGAIN')
+    return new UsageError(`--host: cannot listen on that address (${code})`);
   return e;
 }

@@ -261,12 +261,20 @@ Examples:
       });
     }
     if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0]}'`);
+    if (args.values.out !== undefined && String(args.values.out).trim() === '') throw new UsageError('--out is empty; give the file to write');
     return withGraph(async (graph) => {
       if (args.values.out === undefined) {
         io.stdout.write(toJsonl(await graph.read({ tool: 'read_graph' })));
       } else {
         const out = resolve(io.cwd, String(args.values.out));
-        const n = await exportJsonl(graph, out);
+        const n = await exportJsonl(graph, out).catch((e: unknown) => {
+          // A place no file can be written (a directory, a missing folder, no permission) is bad input, named.
+          const code = (e as NodeJS.ErrnoException).code;
+          if (code !== undefined && ['EISDIR', 'ENOENT', 'ENOTDIR', 'EACCES', 'EPERM', 'ENAMETOOLONG'].includes(code)) {
+            throw new UsageError(`--out ${out}: cannot write the file there (${code})`);
+          }
+          throw e;
+        });
         io.stderr.write(`exported ${n.entities} entities and ${n.relations} relations to ${out}\n`);
       }
     });
