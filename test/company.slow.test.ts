@@ -55,7 +55,7 @@ describe('warden company --virtual, a week', () => {
     expect(out).toMatch(/scheduler +its own record: 177 slots completed, 0 failed, 0 missed/);
     // Its own fresh database and ledger are gone.
     expect(readdirSync(join(dir, '.warden')).filter((f) => f.startsWith('company-'))).toEqual([]);
-  });
+  }, 180_000);
 
   it('prints the same week twice for one seed, and another seed also does every slot once', async () => {
     const a = await runCli(['company', '--virtual', '--seed', '4'], { cwd: dir });
@@ -63,7 +63,7 @@ describe('warden company --virtual, a week', () => {
     expect(a.code).toBe(0);
     expect(a.out).toBe(b.out);
     expect(a.out.trimEnd().split('\n').at(-1)).toBe('slots: 177 due, 177 ran once, 0 missed, 0 doubled');
-  });
+  }, 300_000);
 });
 
 describe('warden company in real time', () => {

@@ -7,7 +7,7 @@
  * under ./.warden/ is deleted at the end; bad options are refused naming them. The whole week,
  * the same seed twice, and SIGTERM in real time are in company.slow.test.ts.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -52,6 +52,10 @@ describe('warden company --virtual', () => {
     const db = await runCli(['company', '--db', 'postgress://x/y'], { cwd: dir });
     expect(db.code).toBe(2);
     expect(db.err).toContain('postgress://');
+    writeFileSync(join(dir, 'bad.json'), JSON.stringify({ alerts: { spend: { maxPerWindow: -1 } } }));
+    const config = await runCli(['company', '--virtual', '--config', join(dir, 'bad.json')], { cwd: dir });
+    expect(config.code).toBe(2);
+    expect(config.err).toContain('alerts.spend.maxPerWindow must be > 0');
     const keep = await runCli(['company', '--db', join(dir, 'x.db'), '--keep'], { cwd: dir });
     expect(keep.code).toBe(2);
     expect(keep.err).toContain('--keep applies to the fresh file');

@@ -23,6 +23,8 @@ import { join } from 'node:path';
 import { EventBus, VirtualClock, realClock, settle, type Clock } from '../../runtime/index.ts';
 import { Budget } from '../../resilience/index.ts';
 import { startTelemetryFromEnv } from '../../otel/index.ts';
+import { HotConfig, watchConfigFile, type ConfigFileWatcher } from '../../config/index.ts';
+import { COMPANY_CONFIG_DEFAULTS, companyConfigSchema } from '../company/config.ts';
 import { startChaosProxy, startSimServer } from '../../sim/index.ts';
 import { UsageError, booleanOptions, integerOption, stringOptions, type CliIO, type Command } from '../command.ts';
 import { checkedLocation } from '../store-options.ts';
@@ -34,7 +36,7 @@ import { COMPANY_RULES } from '../company/script.ts';
 import { CompanyStats } from '../company/stats.ts';
 import { Wire } from '../company/wire.ts';
 
-const HELP = `Usage: warden company [--days N] [--virtual] [--seed N] [--db <path|url> | --keep] [--quiet]
+const HELP = `Usage: warden company [--days N] [--virtual] [--seed N] [--db <path|url> | --keep] [--config FILE] [--quiet]
 
 Runs a one-person company of eight department agents (CEO, CFO, COO, Marketing,
 Accountant, Lawyer, CTO, Improver) under supervisors. They share Warden's MCP
@@ -58,6 +60,9 @@ Options:
   --db <path|url>   journal to this database, and keep it (default: a fresh
                     file under ./.warden/, deleted at the end)
   --keep            keep the fresh file under ./.warden/ (the report names it)
+  --config FILE     the alerts' bounds as JSON, followed while it runs, e.g.
+                    {"alerts": {"spend": {"maxPerWindow": 0.001, "windowMs": 3600000},
+                     "restarts": {"maxRestarts": 2, "windowMs": 21600000}}}
   --quiet           print only the report
   -h, --help        show this help
 `;
@@ -81,7 +86,7 @@ function stamp(ms: number): string {
 export const companyCommand: Command = {
   name: 'company',
   help: HELP,
-  options: { ...stringOptions('days', 'seed', 'db'), ...booleanOptions('virtual', 'keep', 'quiet') },
+  options: { ...stringOptions('days', 'seed', 'db', 'config'), ...booleanOptions('virtual', 'keep', 'quiet') },
   positionals: false,
   async run(args, io) {
     const virtual = args.values.virtual === true;
@@ -122,6 +127,16 @@ export const companyCommand: Command = {
       if (e.fault !== undefined) stats.fault(e.rule ?? e.fault);
     });
 
+    // The alerts' bounds, live: --config FILE is followed while the company runs.
+    const config = new HotConfig({ name: 'company', schema: companyConfigSchema, initial: COMPANY_CONFIG_DEFAULTS, clock });
+    let configFile: ConfigFileWatcher | undefined;
+    if (args.values.config !== undefined) {
+      try {
+        configFile = await watchConfigFile(config, String(args.values.config), { clock: realClock });
+      } catch (e) {
+        throw new UsageError(`--config: ${(e as Error).message}`);
+      }
+    }
     // Traces and metrics go out when OTEL_TRACES_EXPORTER / OTEL_METRICS_EXPORTER ask for it.
     const telemetry = await startTelemetryFromEnv({ env: io.env, serviceName: 'warden-company' });
     const sim = await startSimServer({ script: { rules: COMPANY_RULES } });
@@ -139,6 +154,7 @@ export const companyCommand: Command = {
       stats,
       wire,
       telemetry,
+      config,
       done: new Set(),
       alerts: [],
       probes: { passed: 0, failed: 0 },
@@ -291,6 +307,7 @@ export const companyCommand: Command = {
         host.kill();
         await host.release();
       }
+      configFile?.close();
       await telemetry.shutdown();
       await proxy.close();
       await sim.close();

@@ -18,6 +18,8 @@
  */
 import { Runtime, isNormalExit, reply, seededRandom, type Clock, type Disposable, type Pid } from '../../runtime/index.ts';
 import type { Telemetry } from '../../otel/index.ts';
+import type { HotConfig } from '../../config/index.ts';
+import type { CompanyConfig } from './config.ts';
 import { server, startSupervisor, stopSupervisor, supervisor, whichChildren, type ChildSpec } from '../../supervisor/index.ts';
 import { agentChild } from '../../agent/index.ts';
 import { DurableHost } from '../../durable/index.ts';
@@ -57,6 +59,8 @@ export interface CompanyWorld {
   readonly wire: Wire;
   /** Faults of the plan already done (each happens once, whichever incarnation meets it). */
   readonly done: Set<string>;
+  /** The live configuration (the alerts' bounds), bound by every incarnation. */
+  readonly config: HotConfig<CompanyConfig>;
   /** OpenTelemetry export, when the OTEL_* variables ask for it (else a handle that does nothing). */
   readonly telemetry: Telemetry;
   /** The alerts raised, as report lines, across incarnations. */
@@ -83,6 +87,8 @@ export class CompanyHost {
   private scheduler: Scheduler | undefined;
   private health: Health | undefined;
   private instrumented: Disposable | undefined;
+  /** This incarnation's monitors bound to the live configuration. */
+  private readonly bindings: Disposable[] = [];
 
   private constructor(world: CompanyWorld, incarnation: number, rt: Runtime, store: Store, scope: WireScope, memory: MemoryClient, durable: DurableHost) {
     this.world = world;
@@ -131,12 +137,14 @@ export class CompanyHost {
         { kind: 'memory-server', max: 1, action: 'alert' },
       ],
     });
-    new RestartRateMonitor({ bus: rt.events, clock, maxRestarts: 2, windowMs: 6 * 3_600_000, by: 'child', cooldownMs: 6 * 3_600_000 });
-    new SpendRateMonitor({ bus: rt.events, clock, from: 'llm', maxPerWindow: 0.0002, windowMs: 3_600_000, cooldownMs: 6 * 3_600_000 });
+    const bounds = world.config.current.alerts;
+    const restarts = new RestartRateMonitor({ bus: rt.events, clock, ...bounds.restarts, by: 'child', cooldownMs: 6 * 3_600_000 });
+    const spend = new SpendRateMonitor({ bus: rt.events, clock, from: 'llm', ...bounds.spend, cooldownMs: 6 * 3_600_000 });
     const runs = companyRuns({ rt, memory, ledger: world.ledger, subagents });
     const durable = new DurableHost({ store, runs: Object.values(runs), owner: OWNER, clock, bus: rt.events, pollMs: 10 * 60_000 });
     const host = new CompanyHost(world, incarnation, rt, store, scope, memory, durable);
     host.instrumented = world.telemetry.instrument(rt.events, { runtime: rt });
+    host.bindings.push(world.config.bind('alerts.restarts', restarts), world.config.bind('alerts.spend', spend));
     host.follow();
 
     const departments: ChildSpec[] = DEPARTMENTS.flatMap((d) => [
@@ -347,6 +355,7 @@ export class CompanyHost {
     void this.health?.stop();
     void this.durable.close();
     this.instrumented?.dispose();
+    for (const b of this.bindings) b.dispose();
     this.scope.drop();
   }
 
@@ -363,6 +372,7 @@ export class CompanyHost {
     if (!this.dead && this.root !== undefined && this.rt.isAlive(this.root)) await stopSupervisor(this.rt, this.root);
     this.dead = true;
     this.instrumented?.dispose();
+    for (const b of this.bindings) b.dispose();
     this.scope.drop();
     await this.release();
     this.stopped = true;
