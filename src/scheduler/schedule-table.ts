@@ -369,6 +369,45 @@ export class ScheduleTable {
     return changed === 1;
   }
 
+  /** pending → started for each slot, in one transaction per 500; returns the slots moved here (not by another process first). */
+  async markStartedMany(slots: readonly SlotRecord[], now: number): Promise<SlotRecord[]> {
+    const won: SlotRecord[] = [];
+    for (let i = 0; i < slots.length; i += CHUNK) {
+      const chunk = slots.slice(i, i + CHUNK);
+      await this.sql.transaction(async (c) => {
+        for (const slot of chunk) {
+          const changed = await c.run(
+            "UPDATE warden_schedule_slots SET status = 'started', started_at = ? WHERE schedule_id = ? AND slot_at = ? AND kind = ? AND status = 'pending'",
+            [now, slot.scheduleId, slot.slotAt, slot.kind],
+          );
+          if (changed === 1) won.push({ ...slot, status: 'started', startedAt: now });
+        }
+      });
+    }
+    return won;
+  }
+
+  /** pending → missed with its cause for each, counted on its schedule, in one transaction per 500; returns those moved here. */
+  async markMissedMany(items: readonly { slot: SlotRecord; cause: MissCause }[], now: number): Promise<{ slot: SlotRecord; cause: MissCause }[]> {
+    const done: { slot: SlotRecord; cause: MissCause }[] = [];
+    for (let i = 0; i < items.length; i += CHUNK) {
+      const chunk = items.slice(i, i + CHUNK);
+      await this.sql.transaction(async (c) => {
+        for (const item of chunk) {
+          const { slot, cause } = item;
+          const changed = await c.run(
+            "UPDATE warden_schedule_slots SET status = 'missed', cause = ?, finished_at = ? WHERE schedule_id = ? AND slot_at = ? AND kind = ? AND status = 'pending'",
+            [cause, now, slot.scheduleId, slot.slotAt, slot.kind],
+          );
+          if (changed !== 1) continue;
+          await bumpCounter(c, slot.scheduleId, 'missed', now);
+          done.push(item);
+        }
+      });
+    }
+    return done;
+  }
+
   /** pending → missed with `cause`; false if another process moved it first. */
   async markMissed(slot: SlotRecord, cause: MissCause, now: number): Promise<boolean> {
     return this.sql.transaction(async (c) => {
@@ -379,6 +418,27 @@ export class ScheduleTable {
       if (changed === 1) await bumpCounter(c, slot.scheduleId, 'missed', now);
       return changed === 1;
     });
+  }
+
+  /** started → how each ended, in one transaction per 500; for each, whether it was recorded here (false: already recorded). */
+  async markEndedMany(items: readonly { slot: SlotRecord; end: SlotEnd }[], now: number): Promise<boolean[]> {
+    const out: boolean[] = [];
+    for (let i = 0; i < items.length; i += CHUNK) {
+      const chunk = items.slice(i, i + CHUNK);
+      await this.sql.transaction(async (c) => {
+        for (const { slot, end } of chunk) {
+          const error = end.status === 'completed' ? null : (end.error ?? null);
+          const deadLetterId = end.status === 'failed' ? (end.deadLetterId ?? null) : null;
+          const changed = await c.run(
+            "UPDATE warden_schedule_slots SET status = ?, error = ?, dead_letter_id = ?, finished_at = ? WHERE schedule_id = ? AND slot_at = ? AND kind = ? AND status = 'started'",
+            [end.status, error, deadLetterId, now, slot.scheduleId, slot.slotAt, slot.kind],
+          );
+          if (changed === 1) await bumpCounter(c, slot.scheduleId, end.status, now);
+          out.push(changed === 1);
+        }
+      });
+    }
+    return out;
   }
 
   /** started → how it ended; false if it was already recorded (by another process). */

@@ -104,7 +104,7 @@ for (const c of withStores()) {
       s = await open([spec]);
       await at(145);
       await at(150);
-      expect(ran).toEqual(expected);
+      expect([...ran].sort()).toEqual(expected); // caught-up slots start together: their steps run in any order
       const info = await s.schedules.require('d');
       expect(info.counts).toEqual({ completed: 1 + expected.length, failed: 0, cancelled: 0, missed });
       const causes = new Set((await s.schedules.slots({ scheduleId: 'd', status: 'missed' })).map((x) => x.cause));

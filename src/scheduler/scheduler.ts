@@ -30,6 +30,7 @@ import { planDueSlots } from './slot-plan.ts';
 import { slotRunId as slotRunIdOf } from './slot-ids.ts';
 import { runDefinitionOf } from './schedule-spec.ts';
 import { ScheduleTable, type DecidedPlan, type SlotEnd } from './schedule-table.ts';
+import { SlotEndBatcher } from './slot-end-batcher.ts';
 import { Schedules } from './schedules.ts';
 import type { MissCause, Schedule, SlotInput, SlotRecord } from './types.ts';
 import './events.ts';
@@ -138,6 +139,8 @@ export class Scheduler {
   private serving = false;
   private closed = false;
   private pass: Promise<TickSummary> | undefined;
+  /** Slot outcomes recorded together: those that arrive while one batch is written share the next. */
+  private readonly ends: SlotEndBatcher;
 
   /** @internal Built by `openScheduler`. */
   constructor(table: ScheduleTable, parts: SchedulerParts) {
@@ -148,6 +151,7 @@ export class Scheduler {
     this.random = parts.random;
     this.config = parts.config;
     this.schedules = new Schedules(table, parts.clock, parts.bus);
+    this.ends = new SlotEndBatcher((batch) => table.markEndedMany(batch, parts.clock.now()));
   }
 
   /** Ids of the schedules this scheduler handles. */
@@ -323,19 +327,18 @@ export class Scheduler {
     const waiting = new Map<string, number>();
     for (const s of mine) waiting.set(s.scheduleId, (waiting.get(s.scheduleId) ?? 0) + 1);
     const paused = await this.table.pausedAmong([...new Set(mine.map((s) => s.scheduleId))]);
-    let startedCount = 0;
-    let missedCount = 0;
-    const miss = async (slot: SlotRecord, cause: MissCause): Promise<void> => {
-      if (!(await this.table.markMissed(slot, cause, this.clock.now()))) return;
-      missedCount++;
+    // Decide every slot first (oldest first), then write the decisions in one transaction each.
+    const toMiss: { slot: SlotRecord; cause: MissCause }[] = [];
+    const toStart: SlotRecord[] = [];
+    const toCancel: { runId: string; reason: string }[] = [];
+    const miss = (slot: SlotRecord, cause: MissCause): void => {
+      toMiss.push({ slot, cause });
       waiting.set(slot.scheduleId, (waiting.get(slot.scheduleId) ?? 1) - 1);
-      if (this.bus?.wants('schedule.slot_missed'))
-        this.bus.emit({ type: 'schedule.slot_missed', scheduleId: slot.scheduleId, slotAt: slot.slotAt, kind: slot.kind, cause });
     };
     for (const slot of mine) {
       const schedule = this.known.get(slot.scheduleId)!;
       if (slot.kind === 'scheduled' && paused.has(slot.scheduleId)) {
-        await miss(slot, 'paused');
+        miss(slot, 'paused');
         continue;
       }
       const previous = active.get(slot.scheduleId) ?? [];
@@ -344,26 +347,30 @@ export class Scheduler {
           case 'allow':
             break;
           case 'skip':
-            await miss(slot, 'overlap');
+            miss(slot, 'overlap');
             continue;
           case 'queue':
-            if ((waiting.get(slot.scheduleId) ?? 0) > schedule.queueLimit) await miss(slot, 'queue_full');
+            if ((waiting.get(slot.scheduleId) ?? 0) > schedule.queueLimit) miss(slot, 'queue_full');
             continue;
           case 'cancel_previous':
             for (const p of previous)
-              await this.host
-                .cancel(p.runId, { reason: `slot ${new Date(slot.slotAt).toISOString()} of schedule ${slot.scheduleId} started`, by: 'scheduler' })
-                .catch(() => undefined);
+              toCancel.push({ runId: p.runId, reason: `slot ${new Date(slot.slotAt).toISOString()} of schedule ${slot.scheduleId} started` });
             break;
         }
       }
-      if (!(await this.table.markStarted(slot, this.clock.now()))) continue;
+      toStart.push(slot);
       waiting.set(slot.scheduleId, (waiting.get(slot.scheduleId) ?? 1) - 1);
-      active.set(slot.scheduleId, [...previous, slot]);
-      await this.launch(slot);
-      startedCount++;
+      active.set(slot.scheduleId, [...(schedule.overlap === 'cancel_previous' ? [] : previous), slot]);
     }
-    return { started: startedCount, missed: missedCount };
+    for (const c of toCancel) await this.host.cancel(c.runId, { reason: c.reason, by: 'scheduler' }).catch(() => undefined);
+    const missed = toMiss.length === 0 ? [] : await this.table.markMissedMany(toMiss, this.clock.now());
+    if (this.bus?.wants('schedule.slot_missed')) {
+      for (const { slot, cause } of missed)
+        this.bus.emit({ type: 'schedule.slot_missed', scheduleId: slot.scheduleId, slotAt: slot.slotAt, kind: slot.kind, cause });
+    }
+    const won = toStart.length === 0 ? [] : await this.table.markStartedMany(toStart, this.clock.now());
+    await Promise.all(won.map((slot) => this.launch(slot)));
+    return { started: won.length, missed: missed.length };
   }
 
   /** Start (or rejoin) the slot's run under its derived id and record how it ends. */
@@ -405,7 +412,7 @@ export class Scheduler {
             : undefined; // suspended or interrupted: still the run's, a later pass sees how it ends
     if (end === undefined) return;
     try {
-      if (await this.table.markEnded(slot, end, this.clock.now())) this.emitEnd(slot, end);
+      if (await this.ends.record(slot, end)) this.emitEnd(slot, end);
     } catch (e) {
       if (this.bus?.wants('schedule.tick_failed')) this.bus.emit({ type: 'schedule.tick_failed', error: e });
     }
