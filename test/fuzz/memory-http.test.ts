@@ -5,6 +5,7 @@
  * says what is wrong; never a 5xx or a dropped connection. What the valid calls wrote is all in
  * the graph afterwards, and nothing a refused call carried is.
  */
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +22,7 @@ const INITIALIZE = {
   params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'fuzz', version: '1' } },
 };
 
+let dir: string;
 let graph: MemoryGraph;
 let http: MemoryHttpServer;
 let origin: string;
@@ -28,7 +30,8 @@ let session: string;
 let nextId = 10;
 
 beforeAll(async () => {
-  graph = await openMemoryGraph({ file: join(tempDir('warden-fuzz-memory-'), 'memory.jsonl') });
+  dir = tempDir('warden-fuzz-memory-');
+  graph = await openMemoryGraph({ file: join(dir, 'memory.jsonl') });
   http = await startMemoryHttp(graph);
   origin = new URL(http.url).origin;
   const init = await sendRaw(origin, 'POST', '/mcp', BASE_HEADERS, JSON.stringify(INITIALIZE));
@@ -46,6 +49,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await http.close();
   await graph.close();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 function rpc(body: unknown): Promise<RawAnswer> {

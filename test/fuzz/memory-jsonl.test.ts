@@ -6,7 +6,7 @@
  * line set aside is kept in `<file>.rejected` with its reason; and opening the repaired file
  * again gives the same graph.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -147,5 +147,6 @@ describe('fuzzing the memory JSONL file', () => {
       }),
       fuzzParams(100),
     );
+    rmSync(dir, { recursive: true, force: true });
   });
 });

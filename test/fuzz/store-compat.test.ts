@@ -7,7 +7,7 @@
  * refused with a typed Warden error naming the run; the intact run still resumes and replays
  * its journal without running its steps again.
  */
-import { copyFileSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -220,5 +220,6 @@ describe('fuzzing rows and journal entries from another version', () => {
       }),
       fuzzParams(40),
     );
+    rmSync(dir, { recursive: true, force: true });
   });
 });
