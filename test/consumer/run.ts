@@ -322,7 +322,19 @@ function parts(app: string, work: string): Record<string, () => Promise<string>>
     '(g) dashboard': async () => {
       const dir = join(work, 'dashboard');
       mkdirSync(dir);
-      const server = start(wardenBin, ['dashboard', '--db', join(dir, 'warden.db'), '--port', '0'], { cwd: dir, timeoutMs: 60_000, env: cleanEnv() });
+      const db = join(dir, 'warden.db');
+      // A store the dashboard can open (it refuses a database nothing has written), made by the installed library.
+      const made = await run(
+        process.execPath,
+        ['--input-type=module', '-e', "const { openStore } = await import('warden/store'); await (await openStore({ db: process.argv[1] })).close();", db],
+        {
+          cwd: app,
+          timeoutMs: 30_000,
+          env: cleanEnv(),
+        },
+      );
+      if (made.code !== 0) throw new Error(describe('opening a store with the installed warden/store', made));
+      const server = start(wardenBin, ['dashboard', '--db', db, '--port', '0'], { cwd: dir, timeoutMs: 60_000, env: cleanEnv() });
       try {
         if (!(await waitForOutput(server, 'warden dashboard: http://', 30_000))) {
           server.stop();
