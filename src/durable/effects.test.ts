@@ -11,7 +11,7 @@ import type { EventBus, VirtualClock, WardenEvent } from '../runtime/index.ts';
 import { Quarantine, SpawnGuard } from '../resilience/index.ts';
 import { startDurableHarness, waitFor, withStores, type DurableHarness } from '../testing/index.ts';
 import type { Store } from '../store/index.ts';
-import { StoreQuarantineStore, StoreSpawnKeyStore, defineRun, requireApproval, type RunHandle } from './index.ts';
+import { Approvals, StoreQuarantineStore, StoreSpawnKeyStore, defineRun, requireApproval, type RunHandle } from './index.ts';
 
 for (const c of withStores()) {
   describe.skipIf(c.skip)(`effects and approvals: ${c.title}`, () => {
@@ -156,10 +156,13 @@ for (const c of withStores()) {
       const mail = mailService();
       const def = defineRun('wire', async (run) => run.effect('wire-money', ({ idempotencyKey }) => mail.send(idempotencyKey), { irreversible: true }));
       const h = host([def]);
-      // Decided the moment it is asked for, while the run is still running (an auto-approving policy, a quick person).
+      // Decided the moment it is asked for, while the run is still running (an auto-approving policy,
+      // a quick person), from another process: only the store tells this host (a decision on this
+      // host resumes the run at once as well; two pickups at once are the next test's).
+      const elsewhere = new Approvals(store, { clock });
       let decided: Promise<unknown> | undefined;
       const sub = bus.on('approval.requested', (e) => {
-        decided ??= h.approvals.approve(e.approvalId, { by: 'policy-bot', reason: 'pre-cleared' });
+        decided ??= elsewhere.approve(e.approvalId, { by: 'policy-bot', reason: 'pre-cleared' });
       });
       const { id, result } = await h.start(def, null);
       expect(await result).toMatchObject({ status: 'suspended', reason: 'approval' });
@@ -168,6 +171,52 @@ for (const c of withStores()) {
       expect((await store.getRun(id))?.request).toBe('resume');
       await h.recover();
       await waitFor(() => events.some((e) => e.type === 'run.completed'), 'the run completes');
+      expect([...mail.attempts.values()]).toEqual([1]);
+    });
+
+    /**
+     * The store, with the first claim of a run held until `listRecoverableRuns` has answered twice:
+     * two pickups of one run on one host overlap, whichever store answers first.
+     */
+    function overlappingPickups(real: Store): Store {
+      let listed = 0;
+      let held = false;
+      let release!: () => void;
+      const bothListed = new Promise<void>((r) => (release = r));
+      return new Proxy(real, {
+        get(target, key) {
+          if (key === 'listRecoverableRuns') {
+            return async (...args: Parameters<Store['listRecoverableRuns']>) => {
+              const runs = await target.listRecoverableRuns(...args);
+              if (++listed === 2) setImmediate(release); // after the second lister has gone on to claim
+              return runs;
+            };
+          }
+          if (key === 'claimRun') {
+            return async (...args: Parameters<Store['claimRun']>) => {
+              if (!held) await ((held = true), bothListed);
+              return target.claimRun(...args);
+            };
+          }
+          const v: unknown = Reflect.get(target, key);
+          return typeof v === 'function' ? v.bind(target) : v;
+        },
+      });
+    }
+
+    it('executes a run once when two pickups on one host find its resume request at the same time', async () => {
+      const mail = mailService();
+      const def = defineRun('wire', async (run) => run.effect('wire-money', ({ idempotencyKey }) => mail.send(idempotencyKey), { irreversible: true }));
+      const { id, result } = await host([def]).start(def, null);
+      expect((await result).status).toBe('suspended');
+      await store.decideApproval(`${id}:0`, 'approved', 'alice', 'ok', clock.now());
+      // A poll and the decision (or a second poll) on one host: both find the run asked to resume.
+      const h = host([def], { store: overlappingPickups(store) });
+      const handles = (await Promise.all([h.recover(), h.recover()])).flat();
+      expect(handles.map((r) => r.id)).toEqual([id, id]);
+      for (const r of handles) expect(await r.result).toMatchObject({ runId: id, status: 'completed', output: 'msg-1' });
+      expect(events.filter((e) => e.type === 'run.fenced')).toEqual([]);
+      expect((await store.getRun(id))?.status).toBe('completed');
       expect([...mail.attempts.values()]).toEqual([1]);
     });
 

@@ -50,6 +50,8 @@ export class DurableHost {
   private readonly retention: RetentionPolicy | undefined;
   private readonly definitions = new RunRegistry();
   private readonly active = new ActiveRuns();
+  /** The launches of runs whose claim is under way, by run id (see `launch`). */
+  private readonly launching = new Map<string, Promise<RunHandle | undefined>>();
   private readonly leases: RunLeaseKeeper;
   private readonly executor: RunExecutor;
   private readonly poller: RunPoller;
@@ -222,15 +224,36 @@ export class DurableHost {
     if (this.closed) throw new DurableStateError(`durable host ${this.owner}`, 'is closed');
   }
 
-  /** Claim `run` (see run-leases.ts for `condition`) and execute it; undefined if the claim was refused. */
+  /**
+   * Claim `run` (see run-leases.ts for `condition`) and execute it; undefined if the claim was
+   * refused. One claim of a run at a time per host: a run can be picked up twice at once here (an
+   * approval decided on this host, a poll, `resume()`), and a second claim would pass (same owner)
+   * and fence the execution the first one started, leaving the run `running` with nothing
+   * executing it. So a launch that finds another under way waits for it and shares its handle;
+   * only `always` claims again when that one was refused.
+   */
   private async launch(run: RunRecord, condition: ClaimCondition): Promise<RunHandle | undefined> {
-    const running = this.active.handle(run.id);
-    if (running !== undefined) return running;
+    for (;;) {
+      const running = this.active.handle(run.id);
+      if (running !== undefined) return running;
+      const underWay = this.launching.get(run.id);
+      if (underWay === undefined) break;
+      const handle = await underWay;
+      if (handle !== undefined || condition === 'if_recoverable') return handle;
+    }
+    const launched = this.claimAndExecute(run, condition);
+    this.launching.set(run.id, launched);
+    try {
+      return await launched;
+    } finally {
+      if (this.launching.get(run.id) === launched) this.launching.delete(run.id);
+    }
+  }
+
+  private async claimAndExecute(run: RunRecord, condition: ClaimCondition): Promise<RunHandle | undefined> {
     const def = this.definitions.get(run.name);
     const claimed = await this.leases.claim(run, condition);
     if (claimed === undefined) return undefined;
-    const raced = this.active.handle(run.id);
-    if (raced !== undefined) return raced;
     this.leases.keepRenewing();
     return this.active.track(run.id, claimed.epoch, (controller) => this.executor.execute(claimed, run, def, controller));
   }
