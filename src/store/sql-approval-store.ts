@@ -23,6 +23,7 @@ const approvalFromRow = rowReader<Approval>(
     requestedAt: ['requested_at', numberColumn],
   },
   { decidedAt: ['decided_at', numberColumn], decidedBy: ['decided_by', textColumn], decisionReason: ['decision_reason', textColumn] },
+  { table: 'warden_approvals', key: (r) => `(id ${JSON.stringify(String(r.id))})` },
 );
 
 export class SqlApprovalStore implements ApprovalStore {

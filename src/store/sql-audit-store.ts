@@ -9,6 +9,7 @@ import type { SqlConn, SqlDriver } from './sql-driver.ts';
 const auditFromRow = rowReader<AuditEntry>(
   { id: ['id', numberColumn], at: ['at', numberColumn], actor: ['actor', textColumn], action: ['action', textColumn], subject: ['subject', textColumn] },
   { reason: ['reason', textColumn], details: ['details', jsonColumn] },
+  { table: 'warden_audit', key: (r) => `(id ${String(r.id)})` },
 );
 
 /** Write an audit entry in the transaction `c`; returns it with its id. */

@@ -44,7 +44,7 @@ export type FieldColumns = Readonly<Record<string, readonly [column: string, rea
  * A function reading a record of kind `T` from a row: every `required` field from its column,
  * then each `optional` field whose column is not SQL NULL (left out otherwise), in that order.
  */
-export function rowReader<T>(required: FieldColumns, optional: FieldColumns = {}, name: RowName = ANY_ROW): (r: Row) => T {
+export function rowReader<T>(required: FieldColumns, optional: FieldColumns, name: RowName): (r: Row) => T {
   return (r) => {
     const out: Record<string, unknown> = {};
     for (const [field, [column, read]] of Object.entries(required)) out[field] = readColumn(name, r, column, read);
@@ -61,8 +61,6 @@ export interface RowName {
   readonly table: string;
   readonly key: (r: Row) => string;
 }
-
-const ANY_ROW: RowName = { table: 'a row', key: () => '' };
 
 /** `read(r[column])`, with a value it cannot take refused as an `UnreadableRowError` naming the row. */
 export function readColumn<V>(name: RowName, r: Row, column: string, read: (v: unknown) => V): V {

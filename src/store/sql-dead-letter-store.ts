@@ -20,6 +20,7 @@ const deadLetterFromRow = rowReader<DeadLetter>(
     updatedAt: ['updated_at', numberColumn],
   },
   { runId: ['run_id', textColumn], replayInput: ['replay_input', jsonColumn], replayedAs: ['replayed_as', textColumn] },
+  { table: 'warden_dead_letters', key: (r) => `(id ${JSON.stringify(String(r.id))})` },
 );
 
 export class SqlDeadLetterStore implements DeadLetterStore {

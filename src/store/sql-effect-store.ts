@@ -18,6 +18,7 @@ const effectFromRow = rowReader<EffectRecord>(
     intentAt: ['intent_at', numberColumn],
   },
   { input: ['input', jsonColumn], doneAt: ['done_at', numberColumn] },
+  { table: 'warden_effects', key: (r) => `(key ${JSON.stringify(String(r.key))})` },
 );
 
 export class SqlEffectStore implements EffectStore {

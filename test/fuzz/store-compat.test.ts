@@ -5,7 +5,8 @@
  * status from a newer version, numbers stored as text), beside an intact crashed run. Reading
  * and recovering never let a SyntaxError or TypeError escape: a row that cannot be used is
  * refused with a typed Warden error naming the run; the intact run still resumes and replays
- * its journal without running its steps again.
+ * its journal without running its steps again. Effect, approval and dead-letter rows are
+ * rewritten the same way: each read answers or names the row, and the intact rows still read.
  */
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +21,43 @@ import { fuzzParams, isTypedRejection } from './fuzz-settings.ts';
 
 const AT = 1_767_225_600_000;
 const OWNER = { host: 'gone-host', pidSpace: 'linux:fuzz-boot:pidns-1', pid: 4242, startTime: '1234' };
+
+/** For each of 'damaged' and 'intact': a run with an effect intent, a pending approval and a dead letter. */
+async function seedOtherRows(file: string): Promise<void> {
+  const store = await openSqliteStore({ path: file });
+  for (const id of ['damaged', 'intact']) {
+    await store.createRun({ id, name: 'digest', input: { topics: ['otp'] }, traceId: '0af7651916cd43dd8448eb211c80319c', at: AT });
+    const run = (await store.claimRun(id, { owner: 'gone-host', ownerProcess: OWNER, leaseExpiresAt: AT + 30_000, at: AT }))!;
+    await store.recordEffectIntent(
+      { key: `${id}:9:send-mail`, runId: id, seq: 9, name: 'send-mail', input: { to: 'ada@example.com' }, intentAt: AT + 3 },
+      run.epoch,
+    );
+    await store.requestApproval(
+      {
+        id: `${id}:8`,
+        runId: id,
+        seq: 8,
+        action: 'send-mail',
+        kind: 'effect',
+        reason: 'marked irreversible',
+        details: { args: { to: 'board@example.com' } },
+        requestedAt: AT + 4,
+      },
+      run.epoch,
+    );
+    await store.addDeadLetter({
+      id: `${id}-letter`,
+      source: 'digest',
+      runId: id,
+      input: { topics: ['otp'] },
+      error: { name: 'Error', message: 'boom' },
+      attempts: [],
+      traceId: 't',
+      createdAt: AT + 5,
+    });
+  }
+  await store.close();
+}
 
 /** Two crashed runs with the same journal: 'damaged' (to be rewritten) and 'intact'. */
 async function seed(file: string): Promise<void> {
@@ -148,7 +186,67 @@ function expectTyped(e: unknown, what: string): void {
   throw new Error(`${what}: expected a typed Warden error, got ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`, { cause: e });
 }
 
+/** Other tables' rows: which columns another version may have filled differently, and how each is read. */
+const OTHER_TABLES = {
+  warden_effects: { where: "key = 'damaged:9:send-mail'", columns: ['input', 'seq', 'intent_at', 'done_at', 'status'] },
+  warden_approvals: { where: "id = 'damaged:8'", columns: ['details', 'seq', 'requested_at', 'decided_at', 'status', 'kind'] },
+  warden_dead_letters: { where: "id = 'damaged-letter'", columns: ['input', 'error', 'attempts', 'replay_input', 'created_at', 'updated_at', 'status'] },
+} as const;
+
+const otherRewrite = fc.array(
+  fc
+    .constantFrom(...(Object.keys(OTHER_TABLES) as (keyof typeof OTHER_TABLES)[]))
+    .chain((table) => fc.tuple(fc.constant(table), fc.constantFrom(...OTHER_TABLES[table].columns), cell)),
+  { minLength: 1, maxLength: 3 },
+);
+
 describe('fuzzing rows and journal entries from another version', () => {
+  it('reads effects, approvals and dead letters another version wrote, or refuses them naming the row; the intact rows read', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'warden-fuzz-rows-'));
+    const template = join(dir, 'template.db');
+    await seedOtherRows(template);
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(otherRewrite, async (rewrites) => {
+        const file = join(dir, `warden-${n++}.db`);
+        copyFileSync(template, file);
+        const db = new Database(file);
+        for (const [table, column, value] of rewrites) {
+          try {
+            db.prepare(`UPDATE ${table} SET ${column} = ? WHERE ${OTHER_TABLES[table].where}`).run(value);
+          } catch {
+            // A NOT NULL column refuses NULL: the row stays as it was.
+          }
+        }
+        db.close();
+        const store = await openSqliteStore({ path: file });
+        try {
+          const reads: (() => Promise<unknown>)[] = [
+            () => store.getEffect('damaged:9:send-mail'),
+            () => store.listEffects('damaged'),
+            () => store.getApproval('damaged:8'),
+            () => store.listApprovals(),
+            () => store.getDeadLetter('damaged-letter'),
+            () => store.listDeadLetters(),
+          ];
+          for (const read of reads) {
+            await read().catch((e: unknown) => {
+              expectTyped(e, 'a read of a rewritten row');
+              expect((e as Error).message).toMatch(/^warden_\w+ \(/);
+            });
+          }
+          expect((await store.getEffect('intact:9:send-mail'))?.input).toEqual({ to: 'ada@example.com' });
+          expect((await store.getApproval('intact:8'))?.details).toEqual({ args: { to: 'board@example.com' } });
+          expect((await store.getDeadLetter('intact-letter'))?.input).toEqual({ topics: ['otp'] });
+        } finally {
+          await store.close();
+        }
+      }),
+      fuzzParams(40),
+    );
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it('reads and recovers what it can, refuses the rest with a typed error, and the intact run still resumes', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'warden-fuzz-store-'));
     const template = join(dir, 'template.db');
