@@ -66,6 +66,18 @@ describe('warden company --virtual, a week', () => {
   }, 300_000);
 });
 
+describe.skipIf(process.env.WARDEN_TEST_DATABASE_URL === undefined)('warden company --virtual on Postgres', () => {
+  it('runs a day with every slot once, and a second run on the same database is a run of its own', async () => {
+    const db = process.env.WARDEN_TEST_DATABASE_URL!;
+    for (let i = 0; i < 2; i++) {
+      const { code, out, err } = await runCli(['company', '--virtual', '--days', '1', '--seed', '3', '--db', db, '--quiet'], { cwd: dir });
+      expect(err).toBe('');
+      expect(code).toBe(0);
+      expect(out.trimEnd().split('\n').at(-1)).toBe('slots: 26 due, 26 ran once, 0 missed, 0 doubled');
+    }
+  }, 180_000);
+});
+
 describe('warden company in real time', () => {
   it('stops in order on SIGTERM: the report is printed, it exits 0, nothing is left half done', async () => {
     const db = join(dir, 'real.db');

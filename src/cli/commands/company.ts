@@ -20,7 +20,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { EventBus, VirtualClock, realClock, settle, type Clock } from '../../runtime/index.ts';
+import { EventBus, VirtualClock, isWardenError, realClock, settle, type Clock } from '../../runtime/index.ts';
 import { Budget } from '../../resilience/index.ts';
 import { startTelemetryFromEnv } from '../../otel/index.ts';
 import { HotConfig, watchConfigFile, type ConfigFileWatcher } from '../../config/index.ts';
@@ -28,6 +28,7 @@ import { COMPANY_CONFIG_DEFAULTS, companyConfigSchema } from '../company/config.
 import { startChaosProxy, startSimServer } from '../../sim/index.ts';
 import { UsageError, booleanOptions, integerOption, stringOptions, type CliIO, type Command } from '../command.ts';
 import { checkedLocation } from '../store-options.ts';
+import { openStore } from '../../store/index.ts';
 import { CompanyHost, type CompanyWorld } from '../company/host.ts';
 import { Ledger } from '../company/ledger.ts';
 import { DAY_MS, VIRTUAL_START_MS, companyPlan, type CompanyPlan, type HostRestart } from '../company/plan.ts';
@@ -77,6 +78,17 @@ function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** `c<n>-` for the next company run on the database (`c1-` on a fresh one). */
+async function nextPrefix(db: string, io: CliIO): Promise<string> {
+  const store = await openStore({ db, env: io.env, cwd: io.cwd });
+  try {
+    const ids = (await store.listRuns({ name: 'memory-sync' })).map((r) => /^schedule:c(\d+)-/.exec(r.id)?.[1]);
+    return `c${Math.max(0, ...ids.map((n) => Number(n ?? 0))) + 1}-`;
+  } finally {
+    await store.close();
+  }
 }
 
 function stamp(ms: number): string {
@@ -139,6 +151,16 @@ export const companyCommand: Command = {
     }
     // Traces and metrics go out when OTEL_TRACES_EXPORTER / OTEL_METRICS_EXPORTER ask for it.
     const telemetry = await startTelemetryFromEnv({ env: io.env, serviceName: 'warden-company' });
+    // A company run of its own on this database: the prefix after the ones already there.
+    let prefix: string;
+    try {
+      prefix = await nextPrefix(db, io);
+    } catch (e) {
+      if (!isWardenError(e)) throw e;
+      io.stderr.write(`warden company: ${(e as Error).message}\n`);
+      removeTemporary();
+      return 1;
+    }
     const sim = await startSimServer({ script: { rules: COMPANY_RULES } });
     const proxy = await startChaosProxy({ target: sim.url, rules: realPlan.chaos, seed, bus: proxyBus, name: 'chaos' });
     let pendingDeath: HostRestart | undefined;
@@ -148,6 +170,7 @@ export const companyCommand: Command = {
       env: io.env,
       cwd: io.cwd,
       plan: realPlan,
+      prefix,
       ledger: new Ledger(ledgerPath),
       proxyUrl: proxy.url,
       budget: new Budget({ scope: 'company', limits: { usd: 5 } }),

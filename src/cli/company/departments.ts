@@ -22,6 +22,7 @@ import { Retry, type Budget } from '../../resilience/index.ts';
 import type { ModelClient } from '../../llm/index.ts';
 import { defineAgent, tool, type Agent, type AgentResult, type Tool } from '../../agent/index.ts';
 import type { Ledger } from './ledger.ts';
+import { withoutPrefix } from './plan.ts';
 import type { MemoryClient } from './memory-client.ts';
 
 export const DEPARTMENTS = ['ceo', 'cfo', 'coo', 'marketing', 'accountant', 'lawyer', 'cto', 'improver'] as const;
@@ -50,7 +51,7 @@ export interface Office {
 
 /** The slot a job's run id names (`daily-post@2031-01-01T14:00:00.000Z/...` → the ISO time). */
 export function slotOfRun(runId: string): { job: string; slot: string } {
-  const [head] = runId.split('/');
+  const [head] = withoutPrefix(runId).split('/');
   const at = head!.indexOf('@');
   return { job: head!.slice(0, at), slot: head!.slice(at + 1) };
 }

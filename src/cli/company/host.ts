@@ -34,7 +34,7 @@ import { DEPARTMENTS, departmentAgents, desk } from './departments.ts';
 import { COMPANY_JOBS, companyRuns, type CompanyRun } from './jobs.ts';
 import type { Ledger } from './ledger.ts';
 import { MemoryClient } from './memory-client.ts';
-import type { CompanyPlan, HostRestart } from './plan.ts';
+import { withoutPrefix, type CompanyPlan, type HostRestart } from './plan.ts';
 import type { CompanyStats } from './stats.ts';
 import type { Wire, WireScope } from './wire.ts';
 
@@ -52,6 +52,8 @@ export interface CompanyWorld {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
   readonly plan: CompanyPlan;
+  /** This company run's prefix on schedule and run ids (`c1-`: see `PREFIX`). */
+  readonly prefix: string;
   readonly ledger: Ledger;
   readonly proxyUrl: string;
   readonly budget: Budget;
@@ -104,8 +106,8 @@ export class CompanyHost {
   static async start(world: CompanyWorld, incarnation: number, memoryPort: number): Promise<CompanyHost> {
     const { clock } = world;
     const rt = new Runtime({ clock });
-    const store = await openStore({ db: world.db, env: world.env, cwd: world.cwd });
     const scope = world.wire.scope();
+    const store = scope.countStore(await openStore({ db: world.db, env: world.env, cwd: world.cwd }));
     scope.followModel(rt.events);
     const memory = new MemoryClient({ url: `http://127.0.0.1:${memoryPort}/mcp`, clock, onWire: (d) => scope.add(d) });
     const models = [
@@ -140,7 +142,7 @@ export class CompanyHost {
     const bounds = world.config.current.alerts;
     const restarts = new RestartRateMonitor({ bus: rt.events, clock, ...bounds.restarts, by: 'child', cooldownMs: 6 * 3_600_000 });
     const spend = new SpendRateMonitor({ bus: rt.events, clock, from: 'llm', ...bounds.spend, cooldownMs: 6 * 3_600_000 });
-    const runs = companyRuns({ rt, memory, ledger: world.ledger, subagents });
+    const runs = companyRuns({ rt, memory, ledger: world.ledger, prefix: world.prefix, subagents });
     const durable = new DurableHost({ store, runs: Object.values(runs), owner: OWNER, clock, bus: rt.events, pollMs: 10 * 60_000 });
     const host = new CompanyHost(world, incarnation, rt, store, scope, memory, durable);
     host.instrumented = world.telemetry.instrument(rt.events, { runtime: rt });
@@ -214,7 +216,7 @@ export class CompanyHost {
 
   /** The scheduler's own record of the slots (for comparison with the ledger). */
   async scheduledCounts(): Promise<{ completed: number; failed: number; missed: number }> {
-    const infos = (await this.scheduler?.schedules.list()) ?? [];
+    const infos = ((await this.scheduler?.schedules.list()) ?? []).filter((i) => i.id.startsWith(this.world.prefix));
     return infos.reduce((a, i) => ({ completed: a.completed + i.counts.completed, failed: a.failed + i.counts.failed, missed: a.missed + i.counts.missed }), {
       completed: 0,
       failed: 0,
@@ -234,7 +236,7 @@ export class CompanyHost {
       host: this.durable,
       schedules: COMPANY_JOBS.map((job) =>
         defineSchedule({
-          id: job.name,
+          id: `${this.world.prefix}${job.name}`,
           run: runs[job.name]!,
           cron: job.cron,
           timeZone: 'UTC',
@@ -276,7 +278,8 @@ export class CompanyHost {
   private follow(): void {
     const { rt, world } = this;
     const { stats, plan, done, clock } = world;
-    rt.events.on('agent.model_called', (e) => {
+    rt.events.on('agent.model_called', (event) => {
+      const e = { ...event, runId: withoutPrefix(event.runId) };
       if (e.replayed) {
         stats.replayedCalls++;
         stats.replayedUsd += e.costUsd;

@@ -54,6 +54,8 @@ export interface JobContext {
   readonly rt: Runtime;
   readonly memory: MemoryClient;
   readonly ledger: Ledger;
+  /** This company run's prefix on its run ids (see `PREFIX`). */
+  readonly prefix: string;
   /** Counts the memory syncs running at once (more than one raises an alert). */
   readonly subagents: SubagentCountMonitor;
 }
@@ -68,7 +70,7 @@ export function companyRuns(ctx: JobContext): Record<string, CompanyRun> {
     runs[job] = defineRun(job, async (run, slot: SlotOf) =>
       run.step(`ask-${spec.department}`, async () => {
         // The agent's own run is named after the slot too: asked again, it resumes.
-        const result = await askAgent(ctx.rt, spec.department, spec.task(dayOf(slot.slotAt)), runIdOf(job, slot.slotAt));
+        const result = await askAgent(ctx.rt, spec.department, spec.task(dayOf(slot.slotAt)), ctx.prefix + runIdOf(job, slot.slotAt));
         return { output: typeof result.output === 'string' ? result.output : JSON.stringify(result.output), steps: result.steps };
       }),
     );

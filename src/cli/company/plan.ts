@@ -42,6 +42,13 @@ export const dayOf = (ms: number): string => new Date(ms).toISOString().slice(0,
 export const postSlot = (dayStartMs: number): number => dayStartMs + 14 * HOUR_MS;
 export const runIdOf = (job: string, slotMs: number): string => `${job}@${new Date(slotMs).toISOString()}`;
 
+/**
+ * Each company run on a database has its own prefix (`c1-`, `c2-`, ...) on its schedule and run
+ * ids, so a second virtual week on a kept database is a week of its own, not one found already done.
+ */
+export const PREFIX = /^c\d+-/;
+export const withoutPrefix = (id: string): string => id.replace(PREFIX, '');
+
 const FAULTS: readonly { readonly name: string; readonly fault: ChaosFault; readonly times: number }[] = [
   { name: '429 with Retry-After', fault: { kind: 'rate_limit', retryAfterSeconds: 2 }, times: 1 },
   { name: '529 overloaded', fault: { kind: 'overloaded' }, times: 2 },

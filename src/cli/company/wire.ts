@@ -31,6 +31,28 @@ export class WireScope {
     bus.on('llm.response', () => this.add(-1));
     bus.on('llm.attempt_failed', () => this.add(-1));
   }
+  /**
+   * `store` with each of its calls counted while its promise is pending: on Postgres a query is
+   * real I/O (SQLite answers synchronously), and virtual time must not move while one is out.
+   */
+  countStore<S extends object>(store: S): S {
+    return new Proxy(store, {
+      get: (target, key) => {
+        const value = Reflect.get(target, key, target) as unknown;
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          const result = (value as (...a: unknown[]) => unknown).apply(target, args);
+          if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
+            this.add(1);
+            const done = (): void => this.add(-1);
+            (result as PromiseLike<unknown>).then(done, done);
+          }
+          return result;
+        };
+      },
+    });
+  }
+
   /** The host died: nothing it waited for counts any more. */
   drop(): void {
     this.count = 0;
