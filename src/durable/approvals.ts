@@ -3,9 +3,16 @@
  * the audit trail. A decision is recorded with its audit entry and a resume request for the run
  * in one transaction; a host picks the run up (at once if it is this process's host, else on
  * its next poll). A decision is final: deciding again is refused, naming who decided first.
+ *
+ * The transaction leaves the resume request only if it finds the run suspended. A run being
+ * suspended at the same moment checks the approval once its suspension is committed
+ * (outcome-recorder.ts), but with both transactions under way (Postgres, read committed) each
+ * can miss the other: the decision reads the run still running, the run reads the approval still
+ * pending, and nothing resumes it. So the decider checks the run too, after its own commit: of
+ * the two commits, the later one's check sees the other.
  */
 import { InvalidSpecError, realClock, type Clock, type EventBus } from '../runtime/index.ts';
-import type { Approval, ApprovalStatus, ApprovalStore, AuditEntry, AuditStore, Decision } from '../store/index.ts';
+import type { Approval, ApprovalStatus, ApprovalStore, AuditEntry, AuditStore, Decision, RunStore } from '../store/index.ts';
 import { DurableStateError } from './errors.ts';
 
 export interface DecisionInput {
@@ -16,12 +23,12 @@ export interface DecisionInput {
 }
 
 export class Approvals {
-  private readonly store: ApprovalStore & AuditStore;
+  private readonly store: ApprovalStore & AuditStore & RunStore;
   private readonly clock: Clock;
   private readonly bus: EventBus | undefined;
   private readonly onDecided: ((approval: Approval) => void) | undefined;
 
-  constructor(store: ApprovalStore & AuditStore, options: { clock?: Clock; bus?: EventBus; onDecided?: (approval: Approval) => void } = {}) {
+  constructor(store: ApprovalStore & AuditStore & RunStore, options: { clock?: Clock; bus?: EventBus; onDecided?: (approval: Approval) => void } = {}) {
     this.store = store;
     this.clock = options.clock ?? realClock;
     this.bus = options.bus;
@@ -59,10 +66,20 @@ export class Approvals {
       const a = result.approval;
       throw new DurableStateError(subject, `already ${a.status} by ${a.decidedBy ?? 'unknown'} (${a.decisionReason ?? ''}); a decision is final`);
     }
+    // Best effort: the decision is recorded whatever this finds (a failed read leaves the run to the next request).
+    await this.resumeIfSuspendedMeanwhile(result.approval).catch(() => {});
     if (this.bus?.wants('approval.decided')) {
       this.bus.emit({ type: 'approval.decided', approvalId: id, runId: result.approval.runId, decision, by: input.by });
     }
     this.onDecided?.(result.approval);
     return result.approval;
+  }
+
+  /** The run was suspended on `approval` while the decision was being recorded and has no resume request: leave one (asking twice is harmless). */
+  private async resumeIfSuspendedMeanwhile(approval: Approval): Promise<void> {
+    const run = await this.store.getRun(approval.runId);
+    if (run?.status !== 'suspended' || run.request !== undefined || run.suspendReason !== 'approval') return;
+    if ((run.suspendDetail as { approvalId?: unknown } | undefined)?.approvalId !== approval.id) return;
+    await this.store.requestRun(approval.runId, 'resume', this.clock.now());
   }
 }

@@ -174,6 +174,16 @@ for (const c of withStores()) {
       expect([...mail.attempts.values()]).toEqual([1]);
     });
 
+    /** `real` with some of its methods replaced (the others bound to it). */
+    function storeWith(real: Store, overrides: Partial<Store>): Store {
+      return new Proxy(real, {
+        get(target, key) {
+          const v: unknown = Reflect.get(overrides, key) ?? Reflect.get(target, key);
+          return typeof v === 'function' ? v.bind(key in overrides ? overrides : target) : v;
+        },
+      });
+    }
+
     /**
      * The store, with the first claim of a run held until `listRecoverableRuns` has answered twice:
      * two pickups of one run on one host overlap, whichever store answers first.
@@ -183,26 +193,40 @@ for (const c of withStores()) {
       let held = false;
       let release!: () => void;
       const bothListed = new Promise<void>((r) => (release = r));
-      return new Proxy(real, {
-        get(target, key) {
-          if (key === 'listRecoverableRuns') {
-            return async (...args: Parameters<Store['listRecoverableRuns']>) => {
-              const runs = await target.listRecoverableRuns(...args);
-              if (++listed === 2) setImmediate(release); // after the second lister has gone on to claim
-              return runs;
-            };
-          }
-          if (key === 'claimRun') {
-            return async (...args: Parameters<Store['claimRun']>) => {
-              if (!held) await ((held = true), bothListed);
-              return target.claimRun(...args);
-            };
-          }
-          const v: unknown = Reflect.get(target, key);
-          return typeof v === 'function' ? v.bind(target) : v;
+      return storeWith(real, {
+        async listRecoverableRuns(...args) {
+          const runs = await real.listRecoverableRuns(...args);
+          if (++listed === 2) setImmediate(release); // after the second lister has gone on to claim
+          return runs;
+        },
+        async claimRun(...args) {
+          if (!held) await ((held = true), bothListed);
+          return real.claimRun(...args);
         },
       });
     }
+
+    it('resumes a run suspended while its approval was being decided, when neither side saw the other', async () => {
+      const mail = mailService();
+      const def = defineRun('wire', async (run) => run.effect('wire-money', ({ idempotencyKey }) => mail.send(idempotencyKey), { irreversible: true }));
+      const h = host([def]);
+      const { id, result } = await h.start(def, null);
+      expect((await result).status).toBe('suspended');
+      // Both transactions under way at once (Postgres, read committed): the decision read the run
+      // still running, so it left no resume request, and the run read the approval still pending.
+      const missedTheSuspension = storeWith(store, {
+        async decideApproval(...args) {
+          const decided = await store.decideApproval(...args);
+          await store.requestRun(id, undefined, clock.now());
+          return decided;
+        },
+      });
+      await new Approvals(missedTheSuspension, { clock }).approve(`${id}:0`, { by: 'alice', reason: 'ok' });
+      expect((await store.getRun(id))?.request).toBe('resume');
+      await h.recover();
+      await waitFor(() => events.some((e) => e.type === 'run.completed'), 'the run completes');
+      expect([...mail.attempts.values()]).toEqual([1]);
+    });
 
     it('executes a run once when two pickups on one host find its resume request at the same time', async () => {
       const mail = mailService();

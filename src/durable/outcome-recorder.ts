@@ -8,7 +8,8 @@
  * A failure is recorded, then put in the dead-letter queue (with the run's input, trace id and
  * the failed step's attempts) unless `deadLetterOnFailure` is false. A suspension for an approval
  * checks the approval once more after it is recorded: a decision made between the request and
- * the suspension found the run still running, so the store left no resume request for it.
+ * the suspension found the run still running, so the store left no resume request for it (the
+ * decider checks the run after its own commit as well, see approvals.ts).
  */
 import { isWardenError, type Clock, type EventBus, type Fence } from '../runtime/index.ts';
 import type { ApprovalStore, Json, RunRecord, RunStore } from '../store/index.ts';
