@@ -10,6 +10,11 @@
  *
  * Everything runs against the simulated model server (both wire formats) started here, through
  * a chaos proxy: no key, no network. Run it with `npm run example:company`.
+ *
+ * This is the one-day tour of what can go wrong inside a department. The same company run for
+ * real, on a schedule, with the MCP memory server, health probes and alerts, through a week of
+ * agent kills, memory-server kills and host restarts, is `npx warden company --virtual` (see
+ * docs/company.md).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

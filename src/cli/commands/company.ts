@@ -276,6 +276,10 @@ export const companyCommand: Command = {
             continue;
           }
           if (clock.now() >= plan.endMs) break;
+          if (stopping) {
+            world.log('company', 'stopping (signal): no new slots, the slots in flight finish');
+            break;
+          }
           const nextAction = actions[0]?.at ?? Infinity;
           const nextTimer = clock.nextTimerAt();
           const target = Math.min(nextAction, plan.endMs);
@@ -306,7 +310,7 @@ export const companyCommand: Command = {
       const stopped = host.stop();
       await runClockUntil(() => host!.isStopped);
       await stopped;
-      const endMs = virtual ? plan.endMs : realClock.now();
+      const endMs = virtual ? Math.min(plan.endMs, clock.now()) : realClock.now();
       const tally = tallySlots(world.ledger, startMs, endMs);
       io.stdout.write(
         `${renderReport({
