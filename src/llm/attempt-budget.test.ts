@@ -29,40 +29,36 @@ describe('budgetsOf', () => {
 });
 
 describe('hold', () => {
-  it('reserves in every scope or in none: a refusal by one releases what the others reserved', () => {
+  it('reserves in every scope or in none: a refusal by one releases what the others reserved', async () => {
     const roomy = new Budget({ scope: 'roomy', limits: { tokens: 100 } });
     const tight = new Budget({ scope: 'tight', limits: { tokens: 10 } });
-    const error = (() => {
-      try {
-        hold([roomy, tight], { tokens: 50 });
-      } catch (e) {
-        return e;
-      }
-      return undefined;
-    })();
+    const error = await hold([roomy, tight], { tokens: 50 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(isWardenError(error, 'BUDGET_EXCEEDED')).toBe(true);
     expect((error as { scope: string }).scope).toBe('tight');
     // Nothing is left reserved in the scope that said yes: its whole cap can still be held.
     expect(() => roomy.reserve({ tokens: 100 }).release()).not.toThrow();
   });
 
-  it('holds nothing for a call without a budget', () => {
-    expect(hold([], { tokens: 1 })).toBeUndefined();
+  it('holds nothing for a call without a budget', async () => {
+    expect(await hold([], { tokens: 1 })).toBeUndefined();
   });
 
-  it('leaves nothing held once every attempt is settled, whichever scope refuses (property)', () => {
-    fc.assert(
-      fc.property(
+  it('leaves nothing held once every attempt is settled, whichever scope refuses (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
         fc.array(fc.tuple(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 0, max: 40 }), fc.boolean()), { maxLength: 30 }),
         fc.boolean(),
-        (attempts, tightFirst) => {
+        async (attempts, tightFirst) => {
           const a = new Budget({ scope: 'a', limits: { tokens: 100 } });
           const b = new Budget({ scope: 'b', limits: { tokens: 60 } });
           const scopes = tightFirst ? [b, a] : [a, b];
           for (const [estimate, spent, commit] of attempts) {
             let h;
             try {
-              h = hold(scopes, { tokens: estimate, steps: 0 });
+              h = await hold(scopes, { tokens: estimate, steps: 0 });
             } catch (e) {
               if (!isWardenError(e, 'BUDGET_EXCEEDED')) throw e;
               continue;
@@ -86,11 +82,11 @@ describe('hold', () => {
 });
 
 describe('chargeAttempt', () => {
-  it('counts one step for the call, however many attempts spend, and adds up usage and cost', () => {
+  it('counts one step for the call, however many attempts spend, and adds up usage and cost', async () => {
     const budget = new Budget({ scope: 'run', limits: { steps: 5 } });
     const call: CallTotals = { totalUsage: ZERO_USAGE, costUsd: 0, stepCounted: false };
     for (let i = 0; i < 3; i++) {
-      const h = hold([budget], { tokens: 300, steps: call.stepCounted ? 0 : 1 });
+      const h = await hold([budget], { tokens: 300, steps: call.stepCounted ? 0 : 1 });
       const cost = chargeAttempt(call, h, pricing, 'm', makeUsage(100, 50, 0));
       expect(cost).toBeCloseTo(0.0002, 10);
     }

@@ -1,10 +1,12 @@
 /**
  * A model call's budget book-keeping, attempt by attempt. A call reserves in its own scope
  * and/or the client's (the client's once only when it is the call's scope or above it). Each
- * attempt holds its estimate in every one of those scopes, all or none, before anything is sent,
- * so an over-budget attempt is refused with `BudgetExceededError` and costs nothing. After the
- * attempt the hold is settled: {@link chargeAttempt} commits what it spent (an answer's usage, or
- * what a stream cut midway delivered), and a failure that produced nothing releases it.
+ * attempt holds its upper bound (the prompt's estimated tokens plus the whole output cap, priced)
+ * in every one of those scopes and in their ledgers (`Budget.acquire`), all or none, before
+ * anything is sent, so an over-budget attempt is refused with `BudgetExceededError` and costs
+ * nothing, and concurrent calls can never together pass a cap. After the attempt the hold is
+ * settled: {@link chargeAttempt} commits what it spent (an answer's usage, or what a stream cut
+ * midway delivered), and a failure that produced nothing releases it.
  *
  * A call counts one budget step, not one per attempt: every attempt holds the step until one of
  * them spends something (a 429 that was refused before any output does not).
@@ -12,7 +14,21 @@
 import { InvalidSpecError } from '../runtime/index.ts';
 import { Budget, costUsd, type PricingTable, type Reservation, type Spend } from '../resilience/index.ts';
 import { addUsage } from './accumulate.ts';
+import { estimateTokens } from './adapter.ts';
+import { promptChars, type PreparedRequest } from './request.ts';
 import type { Usage } from './types.ts';
+
+/**
+ * Tokens a provider may count per message beyond its text (role and separators; OpenAI documents
+ * 3 to 4), and once more for priming the reply. Reserved on top of the character estimate so the
+ * reservation errs high, never low.
+ */
+export const FRAMING_TOKENS_PER_MESSAGE = 4;
+
+/** The prompt's tokens as an attempt reserves them: the character estimate plus framing. */
+export function reservedPromptTokens(prepared: PreparedRequest): number {
+  return estimateTokens(promptChars(prepared)) + FRAMING_TOKENS_PER_MESSAGE * (prepared.messages.length + 1);
+}
 
 /** True if `budget` or a scope above it caps USD. */
 export function budgetCapsUsd(budget: Budget | undefined): boolean {
@@ -42,20 +58,23 @@ export function checkCallBudget(clientName: string, budget: Budget | undefined, 
 export interface Hold {
   commit(spend: Spend): void;
   release(): void;
+  /** Resolves once the scopes' ledgers (if any) have recorded the commit or release. */
+  recorded(): Promise<void>;
 }
 
 /**
- * Reserve `estimate` in every scope of `budgets`, or in none: if one scope refuses, what the
- * others reserved is released and its `BudgetExceededError` is thrown. `undefined` when the call
- * has no budget.
+ * Reserve `estimate` in every scope of `budgets` and their ledgers, or in none: if one scope
+ * refuses, what the others reserved is released and its `BudgetExceededError` is thrown.
+ * `undefined` when the call has no budget.
  */
-export function hold(budgets: readonly Budget[], estimate: Spend): Hold | undefined {
+export async function hold(budgets: readonly Budget[], estimate: Spend): Promise<Hold | undefined> {
   if (budgets.length === 0) return undefined;
   const held: Reservation[] = [];
   try {
-    for (const b of budgets) held.push(b.reserve(estimate));
+    for (const b of budgets) held.push(await b.acquire(estimate));
   } catch (e) {
     for (const r of held) r.release();
+    await Promise.allSettled(held.map((r) => r.recorded));
     throw e;
   }
   return {
@@ -64,6 +83,9 @@ export function hold(budgets: readonly Budget[], estimate: Spend): Hold | undefi
     },
     release: () => {
       for (const r of held) r.release();
+    },
+    recorded: async () => {
+      for (const r of held) await r.recorded;
     },
   };
 }

@@ -2,8 +2,8 @@
  * One attempt of a model call: one HTTP call to one model, run inside that model's policies.
  * In order: `llm.retry` when it follows a failure on the same model; the request prepared for
  * this model (with the kept text appended when it resumes a cut stream); the budget hold for its
- * estimate (input tokens from the prompt's characters, output tokens = the output cap, USD from
- * the pricing table), refused before anything is sent; `llm.request`; the call itself, through
+ * upper bound (input tokens from the prompt's characters plus framing per message, output tokens
+ * = the whole output cap, USD from the pricing table), refused before anything is sent; `llm.request`; the call itself, through
  * the provider's rate limiter when there is one, sent whole or streamed; then the metering.
  *
  * A good answer commits its usage before its JSON is checked (it was paid for either way), and
@@ -14,7 +14,7 @@
 import { isWardenError } from '../runtime/index.ts';
 import { estimateTokens, structuredOutput, type AttemptResult } from './adapter.ts';
 import { StreamAccumulator, makeUsage } from './accumulate.ts';
-import { chargeAttempt, hold, priceOf, type Hold } from './attempt-budget.ts';
+import { chargeAttempt, hold, priceOf, reservedPromptTokens, type Hold } from './attempt-budget.ts';
 import type { CallState } from './call-state.ts';
 import type { ClientSettings } from './client-options.ts';
 import type { AttemptEvent } from './events.ts';
@@ -46,16 +46,18 @@ export async function runAttempt(
     first !== undefined && first.maxOutputTokens === (state.request.maxOutputTokens ?? adapter.maxOutputTokens) ? first : adapter.prepare(state.request);
   if (resumeText !== '') prepared = withResumedText(prepared, resumeText);
   const inputTokens = estimateTokens(promptChars(prepared));
+  // The attempt's upper bound: the prompt (with framing) and the whole output cap, at their prices.
+  const reservedInput = reservedPromptTokens(prepared);
   const outputTokens = prepared.maxOutputTokens;
-  const estimateUsd = priceOf(settings.pricing, adapter.model, makeUsage(inputTokens, outputTokens, 0));
-  const reservation = hold(state.budgets, {
+  const estimateUsd = priceOf(settings.pricing, adapter.model, makeUsage(reservedInput, outputTokens, 0));
+  const reservation = await hold(state.budgets, {
     ...(estimateUsd === undefined ? {} : { usd: estimateUsd }),
-    tokens: inputTokens + outputTokens,
+    tokens: reservedInput + outputTokens,
     // One step per call: held by every attempt until one of them spends (a refused 429 does not).
     steps: state.stepCounted ? 0 : 1,
   });
   if (bus?.wants('llm.request')) {
-    bus.emit({ type: 'llm.request', ...base, level, estimate: { inputTokens, outputTokens, usd: estimateUsd }, resumed: resumeText !== '' });
+    bus.emit({ type: 'llm.request', ...base, level, estimate: { inputTokens: reservedInput, outputTokens, usd: estimateUsd }, resumed: resumeText !== '' });
   }
   const started = settings.clock.now();
   const acc = state.stream ? new StreamAccumulator() : undefined;
@@ -76,10 +78,13 @@ export async function runAttempt(
           );
   } catch (error) {
     attemptFailed(settings, state, target, base, error, acc, inputTokens, reservation, started, resumeText);
+    // The attempt's own error is the one to report, even if a ledger failed to record the release.
+    await reservation?.recorded().catch(() => undefined);
     throw error;
   }
   // Metering: what the attempt cost is committed before the answer is checked.
   const cost = chargeAttempt(state, reservation, settings.pricing, adapter.model, result.usage);
+  await reservation?.recorded();
   if (bus?.wants('llm.response')) {
     bus.emit({
       type: 'llm.response',

@@ -3,12 +3,19 @@
  * (global → agent → run, or any tree). Spend in a scope counts toward every scope above it.
  *
  * A call first *reserves* its estimate in its scope and every ancestor; the reservation is
- * refused with {@link BudgetExceededError} (naming the scope, unit, cap and spend) when, in any of
- * those scopes, the spend plus the reservations of calls in flight plus this estimate would pass
- * the cap, or nothing is left. The call then *commits* what it actually spent (or releases the
- * reservation). So a call that would start over budget is never made, and the overshoot past a
- * cap is bounded by what calls spent beyond their estimates: at most one call's spend when calls
- * run one at a time (the usual agent loop), and zero when estimates are upper bounds.
+ * refused with {@link BudgetExceededError} (naming the scope, unit, cap, spend, this reservation
+ * and what remains) when, in any of those scopes, the spend plus the reservations of calls in
+ * flight plus this estimate would pass the cap, or nothing is left. The call then *commits* what
+ * it actually spent (or releases the reservation). Reserving and checking happen in one
+ * synchronous step, so concurrent calls cannot both take the last of a budget: when every
+ * estimate is an upper bound of what its call can spend (the model layer reserves the prompt plus
+ * the whole output cap), the spend never passes the cap, however many calls run at once. An
+ * estimate that is not an upper bound lets a call overshoot by what it spent beyond it.
+ *
+ * {@link Budget.acquire} (and `run`/`execute`, which use it) also reserves in the `ledger` of
+ * every scope that has one, so the same holds across processes; `reserve()` alone stays per
+ * process. A reservation settles its ledgers when it is committed or released
+ * ({@link Reservation.recorded} resolves once they have recorded it).
  *
  * Wall time is the time since the scope was created, on the injected clock; once it reaches the
  * cap, the scope refuses further calls (a running call is not interrupted: pair it with a
@@ -54,15 +61,22 @@ export class BudgetExceededError extends WardenError<
     spent: number;
     /** What the refused call asked to reserve, plus what calls in flight hold, in `unit`. */
     requested: number;
+    /** What the refused call alone asked to reserve, in `unit` (its upper bound for a model call). */
+    reservation: number;
+    /** What was left of the cap for this call: limit less spend less what calls in flight hold (never below 0). */
+    remaining: number;
   }
 > {
-  constructor(scope: string, unit: BudgetUnit, limit: number, spent: number, requested: number) {
+  constructor(scope: string, unit: BudgetUnit, limit: number, spent: number, requested: number, reservation = requested) {
+    const inFlight = Math.max(0, requested - reservation);
+    const remaining = Math.max(0, limit - spent - inFlight);
     super(
       'BUDGET_EXCEEDED',
       `budget "${scope}" would exceed its ${unit} cap: limit ${limit}, spent ${round(spent)}` +
-        (requested > 0 ? `, this call and those in flight ask for ${round(requested)} more` : '') +
+        (inFlight > 0 ? `, held by calls in flight ${round(inFlight)}` : '') +
+        (reservation > 0 ? `, this call reserves ${round(reservation)} with ${round(remaining)} remaining` : '') +
         '; raise the cap or stop the work',
-      { scope, unit, limit, spent, requested },
+      { scope, unit, limit, spent, requested, reservation: round(reservation), remaining: round(remaining) },
     );
   }
 }
@@ -126,6 +140,8 @@ export class Reservation {
   readonly estimate: Readonly<Amounts>;
   private settled = false;
   private committed: Readonly<Amounts> | undefined;
+  private ledgers: readonly LedgerReservation[] = [];
+  private recording: Promise<void> = Promise.resolve();
 
   /** @hidden */
   constructor(budget: Budget, estimate: Amounts) {
@@ -144,6 +160,19 @@ export class Reservation {
   }
 
   /**
+   * Resolves once the ledgers this reservation holds (see {@link Budget.acquire}) have recorded
+   * its settlement; at once without ledgers. Rejects if a ledger failed to record it.
+   */
+  get recorded(): Promise<void> {
+    return this.recording;
+  }
+
+  /** @hidden The ledger reservations `acquire` took for this reservation. */
+  holdInLedgers(held: readonly LedgerReservation[]): void {
+    this.ledgers = held;
+  }
+
+  /**
    * Record what the call spent (a `Spend`, or token usage priced with the scope's table) and free
    * the reservation. Omitted amounts count as estimated. Later calls do nothing.
    */
@@ -157,6 +186,7 @@ export class Reservation {
       steps: spend.steps ?? this.estimate.steps,
     };
     this.budget.settle(this.estimate, this.committed);
+    this.settleLedgers(this.committed);
   }
 
   /** Free the reservation without spending anything. */
@@ -164,6 +194,17 @@ export class Reservation {
     if (this.settled) return;
     this.settled = true;
     this.budget.settle(this.estimate, undefined);
+    this.settleLedgers(undefined);
+  }
+
+  private settleLedgers(actual: Readonly<Amounts> | undefined): void {
+    if (this.ledgers.length === 0) return;
+    const held = this.ledgers;
+    this.recording = (async () => {
+      for (const h of held) await h.settle(actual);
+    })();
+    // Whoever awaits `recorded` sees a failure; nobody awaiting it is no unhandled rejection.
+    this.recording.catch(() => undefined);
   }
 }
 
@@ -242,21 +283,33 @@ export class Budget implements Policy {
   }
 
   /**
-   * Reserve, run `fn`, and commit. `fn` may commit the actual spend itself through the
-   * reservation it receives; otherwise the estimate is committed, whether `fn` succeeds or fails
-   * (a failed call may still have cost money; counting the estimate errs on the safe side).
+   * Reserve `estimate` here, in every ancestor, and in the ledger of each of these scopes that
+   * has one (all or none), or throw `BudgetExceededError` for the first that cannot afford it.
+   * The reservation's `commit`/`release` settle the ledgers too (`recorded` resolves once they
+   * have). Without ledgers, the same as `reserve`.
+   */
+  async acquire(estimate: Spend = {}): Promise<Reservation> {
+    const r = this.reserve(estimate);
+    if (this.shared) r.holdInLedgers(await this.reserveInLedgers(r));
+    return r;
+  }
+
+  /**
+   * Reserve (through `acquire`), run `fn`, and commit. `fn` may commit the actual spend itself
+   * through the reservation it receives; otherwise the estimate is committed, whether `fn`
+   * succeeds or fails (a failed call may still have cost money; counting the estimate errs on the
+   * safe side).
    */
   async run<T>(
     fn: (reservation: Reservation, context: PolicyContext) => PromiseLike<T> | T,
     options: { estimate?: Spend; signal?: AbortSignal } = {},
   ): Promise<T> {
-    const r = this.reserve(options.estimate ?? this.live.current.defaultEstimate);
-    const held = this.shared ? await this.reserveInLedgers(r) : undefined;
+    const r = await this.acquire(options.estimate ?? this.live.current.defaultEstimate);
     try {
       return await fn(r, contextFor(options.signal));
     } finally {
       r.commit();
-      if (held !== undefined) for (const h of held) await h.settle(r.spent);
+      await r.recorded;
     }
   }
 
@@ -276,7 +329,7 @@ export class Budget implements Policy {
         const answer = await b.ledger.reserve(b.scope, r.estimate, b.live.current.limits);
         if ('refused' in answer) {
           const { unit, limit, spent, requested } = answer.refused;
-          return b.refuse(unit, limit, spent, requested);
+          return b.refuse(unit, limit, spent, requested, unit === 'wall_ms' ? 0 : r.estimate[unit]);
         }
         held.push(answer);
       }
@@ -296,7 +349,7 @@ export class Budget implements Policy {
       const committed = this.spent[unit];
       const held = committed + this.reserved[unit];
       // Refuse when nothing is left, or when this estimate would pass the cap.
-      if (held >= limit || held + e[unit] > limit) this.refuse(unit, limit, committed, this.reserved[unit] + e[unit]);
+      if (held >= limit || held + e[unit] > limit) this.refuse(unit, limit, committed, this.reserved[unit] + e[unit], e[unit]);
     }
     const wall = limits.wallMs;
     if (wall !== undefined) {
@@ -305,11 +358,11 @@ export class Budget implements Policy {
     }
   }
 
-  private refuse(unit: BudgetUnit, limit: number, spent: number, requested: number): never {
+  private refuse(unit: BudgetUnit, limit: number, spent: number, requested: number, reservation = requested): never {
     if (this.bus?.wants('budget.exceeded')) {
       this.bus.emit({ type: 'budget.exceeded', scope: this.scope, unit, limit, spent, phase: 'refused' });
     }
-    throw new BudgetExceededError(this.scope, unit, limit, spent, requested);
+    throw new BudgetExceededError(this.scope, unit, limit, spent, requested, reservation);
   }
 
   /** @hidden Free `estimate` and add `actual` (if any) in this scope and every ancestor. */

@@ -7,8 +7,9 @@
  *   closed, isolated; not the move to half-open, which every process makes on its own once the
  *   open period ends), takes a cluster-wide probe slot before a half-open probe runs, and is
  *   handed the transitions other processes made through `adopt`. Trip counts stay per process.
- * - {@link BudgetLedger}: `Budget.run` and `execute` reserve each call's estimate in the ledger
- *   (after the scope's own check) before the call runs, and settle it with what was spent after.
+ * - {@link BudgetLedger}: `Budget.acquire` (and `run`/`execute`, which use it; the model layer
+ *   reserves every attempt through it) reserves each call's estimate in the ledger (after the
+ *   scope's own check) before the call runs, and settles it with what was spent after.
  *   `reserve()` on its own stays per process.
  */
 import type { BudgetLimits, BudgetUnit } from './budget.ts';
