@@ -235,7 +235,7 @@ export class CircuitBreaker implements Policy {
   private probes = 0;
 
   constructor(options: BreakerOptions = {}) {
-    const subject = typeof options.name === 'string' ? `breaker "${options.name}"` : 'breaker';
+    const subject = typeof options?.name === 'string' ? `breaker "${options.name}"` : 'breaker';
     const { clock, bus, isFailure, initialState, sharing, ...rest } = parseWith(subject, optionsSchema, options);
     this.clock = clock ?? realClock;
     this.bus = bus;

@@ -88,7 +88,7 @@ export class DegradationLadder<I, T, Q = never> {
   private readonly live: LiveConfig<LadderTunables>;
 
   constructor(options: LadderOptions<I, T, Q>) {
-    const subject = typeof options.name === 'string' ? `ladder "${options.name}"` : 'ladder';
+    const subject = typeof options?.name === 'string' ? `ladder "${options.name}"` : 'ladder';
     const { name, skip } = parseWith(subject, optionsSchema, options);
     (options.fallbacks ?? []).forEach((f, i) => {
       if (RESERVED.has(f.name)) throw new InvalidSpecError(subject, `fallbacks[${i}].name`, f.name, 'must not be a level name');

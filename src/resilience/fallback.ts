@@ -92,7 +92,7 @@ export class Fallback<I, T> extends TunablePolicy<FallbackTunables> {
 
   constructor(options: FallbackOptions<I, T>) {
     super('fallback');
-    const subject = typeof options.name === 'string' ? `fallback "${options.name}"` : 'fallback';
+    const subject = typeof options?.name === 'string' ? `fallback "${options.name}"` : 'fallback';
     const { candidates, shouldFallBack, bus, ...rest } = parseWith(subject, optionsSchema, options);
     const seen = new Set<string>();
     candidates.forEach((c, i) => {

@@ -56,7 +56,7 @@ export class ProviderLimiter implements Policy {
   private readonly queueTimeoutMs: number;
 
   constructor(options: ProviderLimiterOptions) {
-    const subject = typeof options.provider === 'string' ? `provider limiter "${options.provider}"` : 'provider limiter';
+    const subject = typeof options?.provider === 'string' ? `provider limiter "${options.provider}"` : 'provider limiter';
     const o = parseWith(subject, optionsSchema, options);
     this.provider = o.provider;
     this.clock = o.clock ?? realClock;

@@ -128,7 +128,7 @@ export class Quarantine extends TunablePolicy<QuarantineTunables> {
 
   constructor(options: QuarantineOptions = {}) {
     super('quarantine');
-    const subject = typeof options.name === 'string' ? `quarantine "${options.name}"` : 'quarantine';
+    const subject = typeof options?.name === 'string' ? `quarantine "${options.name}"` : 'quarantine';
     const { store, isCrash, clock, bus, ...rest } = parseWith(subject, optionsSchema, options);
     this.store = store ?? new InProcessQuarantineStore();
     this.clock = clock ?? realClock;

@@ -147,7 +147,7 @@ export class ResourceManager {
   private readonly waits = new Map<string, string[]>();
 
   constructor(options: ResourceManagerOptions = {}) {
-    const subject = typeof options.name === 'string' ? `resources "${options.name}"` : 'resources';
+    const subject = typeof options?.name === 'string' ? `resources "${options.name}"` : 'resources';
     const { resources, clock, bus, ...rest } = parseWith(subject, optionsSchema, options);
     this.clock = clock ?? realClock;
     this.bus = bus;

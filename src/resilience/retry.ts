@@ -108,7 +108,7 @@ export class Retry extends TunablePolicy<RetryTunables> implements Policy<RetryC
 
   constructor(options: RetryOptions = {}) {
     super('retry');
-    const subject = typeof options.name === 'string' ? `retry "${options.name}"` : 'retry';
+    const subject = typeof options?.name === 'string' ? `retry "${options.name}"` : 'retry';
     const { clock, bus, random, classify, ...rest } = parseWith(subject, optionsSchema, options);
     this.clock = clock ?? realClock;
     this.bus = bus;

@@ -57,7 +57,7 @@ export class Semaphore extends TunablePolicy<SemaphoreTunables> implements Polic
 
   constructor(options: SemaphoreOptions = {}) {
     super('semaphore');
-    const subject = typeof options.name === 'string' ? `semaphore "${options.name}"` : 'semaphore';
+    const subject = typeof options?.name === 'string' ? `semaphore "${options.name}"` : 'semaphore';
     const { clock, bus, ...rest } = parseWith(subject, optionsSchema, options);
     this.clock = clock ?? realClock;
     this.bus = bus;

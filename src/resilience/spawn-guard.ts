@@ -130,7 +130,7 @@ export class SpawnGuard extends TunablePolicy<SpawnGuardTunables> {
 
   constructor(options: SpawnGuardOptions = {}) {
     super('spawn_guard');
-    const subject = typeof options.name === 'string' ? `spawn guard "${options.name}"` : 'spawn guard';
+    const subject = typeof options?.name === 'string' ? `spawn guard "${options.name}"` : 'spawn guard';
     const { store, clock, bus, ...rest } = parseWith(subject, optionsSchema, options);
     this.clock = clock ?? realClock;
     this.store = store ?? new InProcessSpawnKeyStore(this.clock);

@@ -107,7 +107,7 @@ export class Timeout extends TunablePolicy<TimeoutTunables> implements Policy {
 
   constructor(options: TimeoutOptions = {}) {
     super('timeout');
-    const subject = typeof options.name === 'string' ? `timeout "${options.name}"` : 'timeout';
+    const subject = typeof options?.name === 'string' ? `timeout "${options.name}"` : 'timeout';
     const { clock, bus, ...rest } = parseWith(subject, optionsSchema, options);
     this.clock = clock ?? realClock;
     this.bus = bus;

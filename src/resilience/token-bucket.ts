@@ -67,7 +67,7 @@ export class TokenBucket implements Policy {
   private timer: Timer | undefined;
 
   constructor(options: TokenBucketOptions = {}) {
-    const subject = typeof options.name === 'string' ? `token bucket "${options.name}"` : 'token bucket';
+    const subject = typeof options?.name === 'string' ? `token bucket "${options.name}"` : 'token bucket';
     const { clock, bus, ...rest } = parseWith(subject, optionsSchema, options);
     this.clock = clock ?? realClock;
     this.bus = bus;
