@@ -413,6 +413,8 @@ export class Scheduler {
     if (end === undefined) return;
     try {
       if (await this.ends.record(slot, end)) this.emitEnd(slot, end);
+      // A slot queued behind this one (overlap 'queue') may start now rather than at the next poll.
+      if (this.known.get(slot.scheduleId)?.overlap === 'queue') this.rearm(0);
     } catch (e) {
       if (this.bus?.wants('schedule.tick_failed')) this.bus.emit({ type: 'schedule.tick_failed', error: e });
     }
