@@ -201,6 +201,7 @@ describe('chaos proxy faults on the wire', () => {
     // A symbol once escaped as "TypeError: Cannot convert a Symbol value to a number".
     [{ target: 'http://127.0.0.1:1', maxHangMs: Symbol('x') }, 'maxHangMs'],
     [{ target: 'http://127.0.0.1:1', maxHangMs: '5' }, 'maxHangMs'],
+    [null, ''],
   ])('refuses options %j naming %s', async (options, path) => {
     const error = await startChaosProxy(options as Parameters<typeof startChaosProxy>[0]).catch((e: unknown) => e);
     expect(isWardenError(error, 'INVALID_SPEC')).toBe(true);

@@ -90,6 +90,7 @@ interface ListenSettings {
 
 /** Check where the proxy listens and forwards, and the hang bound (rules and seed are the planner's to check). */
 function checkOptions(options: ChaosProxyOptions): ListenSettings {
+  if (typeof options !== 'object' || options === null) throw new InvalidSpecError('chaos proxy', '', options, 'options must be an object { target, ... }');
   let target: URL;
   try {
     target = new URL(options.target);

@@ -377,6 +377,12 @@ describe('over raw HTTP', () => {
 });
 
 describe('script validation', () => {
+  it('refuses options that are no object with INVALID_SPEC, not a TypeError', async () => {
+    const error = await startSimServer(null as never).catch((e: unknown) => e);
+    expect(isWardenError(error, 'INVALID_SPEC')).toBe(true);
+    expect((error as Error).message).toBe('sim server: options must be an object (got null)');
+  });
+
   it.each([
     [{ rules: [{ reply: { text: 'x' }, bogus: 1 }] }, 'rules[0].bogus'],
     [{ rules: [{ match: { lastUser: { regex: '(' } }, reply: { text: 'x' } }] }, 'rules[0].match.lastUser.regex'],

@@ -133,6 +133,7 @@ function requestPath(target: string): string {
 
 /** Start the simulated model server. */
 export async function startSimServer(options: SimServerOptions = {}): Promise<SimServer> {
+  if (typeof options !== 'object' || options === null) throw new InvalidSpecError('sim server', '', options, 'options must be an object');
   const port = options.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidSpecError('sim server', 'port', port, 'must be an integer from 0 to 65535');
   for (const f of ['latencyMs', 'streamDelayMs'] as const) {

@@ -78,10 +78,11 @@ describe('fuzzing the chaos proxy', () => {
   it('starts from fuzzed options and rules or refuses them with INVALID_SPEC naming the field', async () => {
     let refused = 0;
     await fc.assert(
-      fc.asyncProperty(options, async (given) => {
-        const o = { ...given, target: given.target === 'TARGET' ? sim.url : given.target };
+      fc.asyncProperty(fc.oneof({ weight: 9, arbitrary: options }, { weight: 1, arbitrary: value }), async (given) => {
+        const record = given as { target?: unknown };
+        const o = typeof given !== 'object' || given === null ? given : { ...record, target: record.target === 'TARGET' ? sim.url : record.target };
         try {
-          parseRules(o.rules);
+          parseRules((o as { rules?: unknown } | null)?.rules);
         } catch (e) {
           if (!isWardenError(e, 'INVALID_SPEC')) throw e;
           expect(e.message).toMatch(/^chaos rules: /);

@@ -7,6 +7,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isWardenError } from '../../src/runtime/index.ts';
 import { startSimServer, type SimServer } from '../../src/sim/index.ts';
 import { anyValue, fuzzParams } from './fuzz-settings.ts';
 import { jsonOf, sendRaw } from './http-client.ts';
@@ -164,6 +165,45 @@ function expectClientErrorOrOk(status: number, text: string, what: string): void
 }
 
 describe('fuzzing the simulated model server', () => {
+  it('starts from fuzzed options or refuses them with INVALID_SPEC naming the field', async () => {
+    const options = fc.oneof(
+      anyValue,
+      fc.record(
+        {
+          port: fc.oneof(anyValue, fc.constant(0)),
+          host: fc.constantFrom('127.0.0.1', '::1', 'localhost', 'x'.repeat(300), ''),
+          latencyMs: anyValue,
+          streamDelayMs: anyValue,
+          maxRecords: anyValue,
+          maxRecordBytes: anyValue,
+          maxRecordBodyBytes: anyValue,
+          apiKey: anyValue,
+          script: fc.oneof(anyValue, fc.record({ rules: anyValue, sequence: anyValue, defaults: anyValue }, { requiredKeys: [] })),
+        },
+        { requiredKeys: [] },
+      ),
+    );
+    await fc.assert(
+      fc.asyncProperty(options, async (o) => {
+        let started: SimServer | undefined;
+        try {
+          started = await startSimServer(o as never);
+        } catch (e) {
+          // A host the resolver refuses is the operating system's answer, not a spec error.
+          if (
+            typeof (e as NodeJS.ErrnoException).code === 'string' &&
+            ['ENOTFOUND', 'EINVAL', 'EAI_AGAIN', 'EADDRNOTAVAIL'].includes((e as NodeJS.ErrnoException).code as string)
+          )
+            return;
+          if (!isWardenError(e)) throw e;
+          expect(e.message).toMatch(/^sim (server|script)/);
+        }
+        await started?.close();
+      }),
+      fuzzParams(100),
+    );
+  });
+
   it.each(Object.keys(VALID))('POST %s answers 200 or a 4xx with a message, never a 5xx', async (route) => {
     let refused = 0;
     await fc.assert(
