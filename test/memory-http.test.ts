@@ -293,6 +293,23 @@ describe('sessions', () => {
     expect(!r.ok && r.error).toMatch(/Session not found/);
   });
 
+  it('refuses options that are no object, and a host or path that is no string, naming them', async () => {
+    const graph = await graphAt();
+    await expect(startMemoryHttp(graph, null as never)).rejects.toMatchObject({
+      code: 'INVALID_SPEC',
+      message: 'memory HTTP server: options must be an object (got null)',
+    });
+    await expect(startMemoryHttp(graph, { host: 7 as never })).rejects.toMatchObject({
+      code: 'INVALID_SPEC',
+      message: 'memory HTTP server: host must be a string (got 7)',
+    });
+  });
+
+  it('listens on an IPv6 loopback address given in brackets', async () => {
+    const http = await serve(await graphAt(), { host: '[::1]' });
+    expect(http.url).toBe(`http://[::1]:${http.port}/mcp`);
+  });
+
   it('refuses bad limits naming the option', async () => {
     const graph = await graphAt();
     await expect(startMemoryHttp(graph, { maxSessions: 0 })).rejects.toMatchObject({

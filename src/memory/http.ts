@@ -87,6 +87,11 @@ const SUBJECT = 'memory HTTP server';
  * token, throws an `InvalidSpecError` naming the option.
  */
 export function checkMemoryHttpOptions(options: MemoryHttpOptions): void {
+  if (typeof options !== 'object' || options === null) throw new InvalidSpecError(SUBJECT, '', options, 'options must be an object');
+  for (const field of ['host', 'path'] as const) {
+    const value: unknown = options[field];
+    if (value !== undefined && typeof value !== 'string') throw new InvalidSpecError(SUBJECT, field, value, 'must be a string');
+  }
   const integer = (path: string, value: number | undefined, min: number, max = Number.MAX_SAFE_INTEGER): void => {
     if (value !== undefined && (!Number.isSafeInteger(value) || value < min || value > max)) {
       throw new InvalidSpecError(
@@ -304,7 +309,8 @@ export async function startMemoryHttp(access: MemoryAccess, options: MemoryHttpO
   });
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
-    http.listen(options.port ?? MEMORY_HTTP_DEFAULTS.port, host, () => {
+    // An IPv6 address may come in brackets ('[::1]', as in a URL); listen takes it without them.
+    http.listen(options.port ?? MEMORY_HTTP_DEFAULTS.port, host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host, () => {
       http.off('error', reject);
       resolve();
     });

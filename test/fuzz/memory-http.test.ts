@@ -11,6 +11,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openMemoryGraph, startMemoryHttp, type MemoryGraph, type MemoryHttpServer } from '../../src/memory/index.ts';
 import { tempDir } from '../support/memory-harness.ts';
+import { isWardenError } from '../../src/runtime/index.ts';
 import { anyValue, fuzzParams } from './fuzz-settings.ts';
 import { sendRaw, type RawAnswer } from './http-client.ts';
 
@@ -103,6 +104,39 @@ const toolCall = fc.oneof(
 );
 
 describe('fuzzing the memory server over HTTP', () => {
+  it('starts from fuzzed options or refuses them with INVALID_SPEC naming the field', async () => {
+    const options = fc.oneof(
+      anyValue,
+      fc.record(
+        {
+          port: fc.oneof(anyValue, fc.constant(0)),
+          host: fc.oneof(anyValue, fc.constantFrom('127.0.0.1', '::1', '[::1]', 'localhost', '0.0.0.0', '')),
+          path: fc.oneof(anyValue, fc.constantFrom('/mcp', 'mcp', '/', '', '/a b')),
+          token: fc.oneof(anyValue, fc.constantFrom('correct-horse-battery-staple-42', 'short', 'has a space in it, sixteen+')),
+          maxSessions: anyValue,
+          sessionIdleMs: anyValue,
+        },
+        { requiredKeys: [] },
+      ),
+    );
+    await fc.assert(
+      fc.asyncProperty(options, async (o) => {
+        let started: MemoryHttpServer | undefined;
+        try {
+          started = await startMemoryHttp(graph, o as never);
+        } catch (e) {
+          // A host the resolver refuses is the operating system's answer, not a spec error.
+          const code = (e as NodeJS.ErrnoException).code;
+          if (typeof code === 'string' && ['ENOTFOUND', 'EINVAL', 'EAI_AGAIN', 'EADDRNOTAVAIL'].includes(code)) return;
+          if (!isWardenError(e)) throw e;
+          expect(e.message.length).toBeGreaterThan(0);
+        }
+        await started?.close();
+      }),
+      fuzzParams(100),
+    );
+  });
+
   it('answers any method, path and headers with a 2xx or a 4xx JSON-RPC error, never a 5xx', async () => {
     await fc.assert(
       fc.asyncProperty(
