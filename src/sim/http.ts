@@ -107,11 +107,14 @@ export function trackSockets(server: Server): Set<Socket> {
   return sockets;
 }
 
-/** Listen on `port` (0: any free one) at `host` (default loopback); resolves with the port and the base URL. */
+/**
+ * Listen on `port` (0: any free one) at `host` (default loopback; an IPv6 address with or without
+ * brackets, as in a URL); resolves with the port and the base URL.
+ */
 export async function listen(server: Server, port: number, host = '127.0.0.1'): Promise<{ port: number; url: string }> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => {
+    server.listen(port, host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host, () => {
       server.off('error', reject);
       resolve();
     });

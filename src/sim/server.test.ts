@@ -377,6 +377,16 @@ describe('over raw HTTP', () => {
 });
 
 describe('script validation', () => {
+  it('listens on an IPv6 loopback address given in brackets, as in a URL', async () => {
+    const server = await startSimServer({ host: '[::1]' });
+    try {
+      expect(server.url).toBe(`http://[::1]:${server.port}`);
+      expect((await fetch(`${server.url}/v1/models`)).status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('refuses options that are no object with INVALID_SPEC, not a TypeError', async () => {
     const error = await startSimServer(null as never).catch((e: unknown) => e);
     expect(isWardenError(error, 'INVALID_SPEC')).toBe(true);

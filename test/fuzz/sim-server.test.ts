@@ -171,7 +171,7 @@ describe('fuzzing the simulated model server', () => {
       fc.record(
         {
           port: fc.oneof(anyValue, fc.constant(0)),
-          host: fc.constantFrom('127.0.0.1', '::1', 'localhost', 'x'.repeat(300), ''),
+          host: fc.constantFrom('127.0.0.1', '::1', '[::1]', 'localhost', 'x'.repeat(300), ''),
           latencyMs: anyValue,
           streamDelayMs: anyValue,
           maxRecords: anyValue,
