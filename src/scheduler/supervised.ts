@@ -10,8 +10,8 @@ import { workerWithInit, type ChildStart } from '../supervisor/index.ts';
 import { openScheduler, type Scheduler, type SchedulerOptions } from './scheduler.ts';
 
 export interface SchedulerChildOptions extends SchedulerOptions {
-  /** Called with the scheduler once it is open (each incarnation), e.g. to keep a handle for `trigger`. @default none */
-  readonly onOpen?: (scheduler: Scheduler) => void;
+  /** Called with the scheduler once it is open (each incarnation, with its process), e.g. to keep a handle for `trigger`. @default none */
+  readonly onOpen?: (scheduler: Scheduler, ctx: ProcessContext) => void;
 }
 
 /**
@@ -29,7 +29,7 @@ export function schedulerChild(options: SchedulerChildOptions): ChildStart {
     async (ctx: ProcessContext) => {
       const scheduler = await openScheduler({ clock: ctx.clock, bus: ctx.runtime.events, ...rest });
       ctx.signal.addEventListener('abort', () => void scheduler.close(), { once: true });
-      onOpen?.(scheduler);
+      onOpen?.(scheduler, ctx);
       return scheduler;
     },
     async (ctx, scheduler) => {
