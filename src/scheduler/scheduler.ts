@@ -31,8 +31,8 @@ import { slotRunId as slotRunIdOf } from './slot-ids.ts';
 import { runDefinitionOf } from './schedule-spec.ts';
 import { ScheduleTable, type DecidedPlan, type SlotEnd } from './schedule-table.ts';
 import { SlotEndBatcher } from './slot-end-batcher.ts';
-import { Schedules } from './schedules.ts';
-import type { MissCause, Schedule, SlotInput, SlotRecord } from './types.ts';
+import { Schedules, type ActorOptions } from './schedules.ts';
+import type { MissCause, Schedule, ScheduleInfo, SlotInput, SlotRecord } from './types.ts';
 import './events.ts';
 
 export interface SchedulerTunables {
@@ -194,17 +194,17 @@ export class Scheduler {
   }
 
   /** Pause a schedule (see `Schedules.pause`). */
-  pause(id: string, options: { by?: string; reason?: string } = {}) {
+  pause(id: string, options: ActorOptions = {}): Promise<ScheduleInfo> {
     return this.schedules.pause(id, options);
   }
 
   /** Resume a schedule (see `Schedules.resume`). */
-  resume(id: string, options: { by?: string } = {}) {
+  resume(id: string, options: ActorOptions = {}): Promise<ScheduleInfo> {
     return this.schedules.resume(id, options);
   }
 
   /** Run a slot of the schedule now (see `Schedules.trigger`); this scheduler starts it at once if it defines the schedule. */
-  async trigger(id: string, options: { by?: string } = {}): Promise<SlotRecord> {
+  async trigger(id: string, options: ActorOptions = {}): Promise<SlotRecord> {
     const slot = await this.schedules.trigger(id, options);
     this.rearm(0);
     return slot;
