@@ -128,6 +128,13 @@ for (const c of withStores()) {
       expect(await store.listRuns()).toEqual([]);
     });
 
+    it('refuses an id that is no non-empty string before creating the run (a symbol once reached SQLite as a TypeError)', async () => {
+      const def = defineRun('typed', async () => 1);
+      await expect(host([def]).start(def, null, { id: Symbol('x') as never })).rejects.toMatchObject({ code: 'INVALID_SPEC', path: 'id' });
+      await expect(host([def]).start(def, null, { id: '' })).rejects.toMatchObject({ code: 'INVALID_SPEC', path: 'id' });
+      expect(await store.listRuns()).toEqual([]);
+    });
+
     it('journals a step failure after its retries and puts the run in the dead-letter queue with input, error, attempts and trace id', async () => {
       let attempts = 0;
       const def = defineRun('flaky', async (run, input: { q: string }) =>
@@ -231,6 +238,35 @@ for (const c of withStores()) {
       const taken = await b.recover();
       expect(taken.map((t) => t.id)).toEqual([id]);
       expect((await store.getRun(id))?.owner).toBe('b');
+    });
+
+    it('never moves a lease back when a slow renewal lands after a later one', async () => {
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      let first = true;
+      // The first renewal's write waits (a slow store) until a later renewal has been asked for.
+      const slowFirstRenewal = new Proxy(store, {
+        get(target, key) {
+          if (key === 'renewRunLeases') {
+            return async (...args: Parameters<Store['renewRunLeases']>) => {
+              if (first) await ((first = false), held);
+              return target.renewRunLeases(...args);
+            };
+          }
+          const v: unknown = Reflect.get(target, key);
+          return typeof v === 'function' ? v.bind(target) : v;
+        },
+      });
+      const def = defineRun('long', async (run) => run.step('wait', () => never<number>()));
+      const a = host([def], { owner: 'a', leaseMs: 30_000, store: slowFirstRenewal });
+      const { id } = await a.start(def, null);
+      await waitFor(() => a.activeRuns.length === 1);
+      const slow = a.renewLeases();
+      await clock.advance(5_000); // before a's own renewal timer (every 10 s)
+      const later = a.renewLeases();
+      release();
+      await Promise.all([slow, later]);
+      expect((await store.getRun(id))?.leaseExpiresAt).toBe(clock.now() + 30_000);
     });
 
     it('refuses every write once the process fence says the incarnation is gone', async () => {

@@ -120,6 +120,11 @@ export class DurableHost {
     const def = this.definitions.get(typeof definition === 'string' ? definition : definition.name);
     const checked = toJournalJson(input);
     if ('problem' in checked) throw new InvalidSpecError(`run "${def.name}"`, `input${checked.problem.path.slice(1)}`, input, checked.problem.why);
+    for (const field of ['id', 'replayOf'] as const) {
+      const value: unknown = options[field];
+      if (value !== undefined && (typeof value !== 'string' || value === ''))
+        throw new InvalidSpecError(`run "${def.name}"`, field, value, 'must be a non-empty string');
+    }
     const id = options.id ?? newId();
     const { run, created } = await this.store.createRun({
       id,

@@ -23,7 +23,7 @@ import {
   Timeout,
   TokenBucket,
 } from '../../src/resilience/index.ts';
-import { VirtualClock, isWardenError, settle } from '../../src/runtime/index.ts';
+import { VirtualClock, isWardenError, settle, showValue } from '../../src/runtime/index.ts';
 import { anyValue, fuzzParams, isTypedRejection } from './fuzz-settings.ts';
 
 /** A plausible value for a numeric or named field, or anything at all. */
@@ -232,10 +232,10 @@ describe('fuzzing resilience policy options', () => {
         try {
           c.build(options as never);
         } catch (e) {
-          expectTyped(e, `new ${c.name}(${String(options)})`);
+          expectTyped(e, `new ${c.name}(${showValue(options)})`);
           return;
         }
-        throw new Error(`new ${c.name}(${String(options)}) was accepted`);
+        throw new Error(`new ${c.name}(${showValue(options)}) was accepted`);
       }),
       fuzzParams(60),
     );
