@@ -409,7 +409,10 @@ describe('durable agents', () => {
     expect(run).toMatchObject({ status: 'completed', output: { output: 'Read all four pages.', steps: 5, toolCalls: 4 } });
     expect(s.requestCount).toBe(5);
     expect(read).toEqual([1, 2, 3, 4]);
-    expect((await store.readJournal('pages')).map((e) => e.name)).toEqual([
+    const journal = await store.readJournal('pages');
+    // Beside the steps (negative sequence numbers), one `spent` note per model call paid: each once.
+    expect(journal.filter((e) => e.seq < 0).map((e) => e.name)).toEqual(Array(5).fill('spent'));
+    expect(journal.filter((e) => e.seq >= 0).map((e) => e.name)).toEqual([
       'model#1',
       'tool#1.1 read_page',
       'model#2',
@@ -454,6 +457,21 @@ describe('durable agents', () => {
     expect(await store.listDeadLetters({ source: 'agent:finder' })).toMatchObject([
       { runId: 'finder-2', status: 'discarded', error: { code: 'UNKNOWN_TOOL' } },
     ]);
+    // The failed model#2 was paid, and its journaled failure was dropped for the retry: its
+    // payment is kept as a note, and the run's cost counts it beside the four journaled calls.
+    const journal = await store.readJournal('finder-2');
+    const notes = journal.filter((e) => e.seq < 0).map((e) => JSON.parse(e.valueJson ?? '{}') as { usd: number });
+    const journaled = journal
+      .filter((e) => e.seq >= 0 && e.name.startsWith('model#'))
+      .map((e) => (JSON.parse(e.valueJson ?? '{}') as { spent: { usd: number } }).spent.usd);
+    expect(notes).toHaveLength(4);
+    expect(journaled).toHaveLength(3);
+    const cost = ((await store.getRun('finder-2'))?.output as unknown as AgentResult).costUsd;
+    expect(cost).toBeCloseTo(
+      notes.reduce((a, n) => a + n.usd, 0),
+      12,
+    );
+    expect(cost).toBeGreaterThan(journaled.reduce((a, b) => a + b, 0));
   });
 
   it('stops on a watchdog soft stop with nothing recorded, and its replacement resumes the run', async () => {

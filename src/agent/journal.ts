@@ -2,13 +2,14 @@
  * Where an agent's steps are recorded. The loop asks for `step(name, fn)` and `effect(name, fn)`
  * and does not care which of two journals answers:
  * - the durable journal is a durable run's `RunContext`: every step is journaled in the store and
- *   replayed from it on resume;
+ *   replayed from it on resume, and notes (what a model call was paid) are kept beside the steps;
  * - the ephemeral journal runs everything directly and records nothing (`agent.run()`), for
  *   agents that need no resume; effects still get idempotency keys, and irreversible actions
  *   still need an approval (from the `approve` hook; without one, or when it says no, the action
  *   is refused with `NotApprovedError`, `APPROVAL_DENIED`, and the model is told).
  */
-import type { EffectContext, EffectOptions, RunContext, StepContext, StepOptions } from '../durable/index.ts';
+import type { EffectContext, EffectOptions, RunContext, RunNote, StepContext, StepOptions } from '../durable/index.ts';
+import type { Json } from '../store/index.ts';
 import { NotApprovedError } from './errors.ts';
 
 export interface StepJournal {
@@ -18,6 +19,10 @@ export interface StepJournal {
   readonly isReplaying: boolean;
   step<T>(name: string, fn: (ctx: StepContext) => T | PromiseLike<T>, options?: StepOptions): Promise<T>;
   effect<T>(name: string, fn: (ctx: EffectContext) => T | PromiseLike<T>, options?: EffectOptions): Promise<T>;
+  /** Notes earlier executions kept beside the steps (a durable run's `run.notes`; none otherwise). */
+  readonly notes: readonly RunNote[];
+  /** Keep a note beside the steps, durably for a durable run (`run.note`); nothing otherwise. */
+  note(name: string, value: Json): Promise<void>;
 }
 
 /** A durable run's context as a journal. */
@@ -30,6 +35,8 @@ export function durableJournal(run: RunContext): StepJournal {
     },
     step: (name, fn, options) => run.step(name, fn, options),
     effect: (name, fn, options) => run.effect(name, fn, options),
+    notes: run.notes,
+    note: (name, value) => run.note(name, value),
   };
 }
 
@@ -57,6 +64,8 @@ export function ephemeralJournal(
     runId,
     durable: false,
     isReplaying: false,
+    notes: [],
+    note: async () => undefined,
     step: (name, fn, options) => attempt(fn, `${runId}:${seq++}:${name}`, options),
     async effect(name, fn, options) {
       const key = options?.idempotencyKey ?? `${runId}:${seq++}:${name}`;

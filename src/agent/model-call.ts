@@ -35,7 +35,26 @@ export class ModelCaller {
     this.conversation = conversation;
   }
 
+  /**
+   * Make the call, then keep what it was paid as a note of the run (`spent`), before the step
+   * that made it is journaled: so a step that fails afterwards, or a process that dies before the
+   * step is journaled, does not take the payment with it (see spend.ts).
+   */
   async call(model: ModelClient, request: ModelRequest, signal: AbortSignal, stream: boolean): Promise<ModelResponse> {
+    const before = this.spend.spentSoFar();
+    let response: ModelResponse;
+    try {
+      response = await this.paid(model, request, signal, stream);
+    } catch (error) {
+      // The call's own error is the one to report, even if the note could not be written.
+      await this.spend.keepPaid(before).catch(() => undefined);
+      throw error;
+    }
+    await this.spend.keepPaid(before);
+    return response;
+  }
+
+  private async paid(model: ModelClient, request: ModelRequest, signal: AbortSignal, stream: boolean): Promise<ModelResponse> {
     const budget = this.spend.budget();
     if (model instanceof ResilientModelClient) return this.answer(model, request, { signal, budget, runId: this.execution.runId }, stream);
     const inputTokens = this.conversation.messages.reduce((n, m) => n + estimateMessageTokens(m), 0);

@@ -15,6 +15,13 @@
  * because the store's disk is full: `JournalFullError`), every later call throws the same thing
  * again, so run code that catches it cannot carry on writing.
  *
+ * Notes (`run.note(name, value)`) are records kept beside the steps, journaled at negative
+ * sequence numbers, outside the step order: never replayed, they do not move the sequence, and
+ * they survive what drops steps (a failed step's retry truncates the journal from that step on)
+ * and a crash after them; every later execution reads them back in `run.notes`. They are for
+ * facts a step that never completed must not take with it, such as the money a model call was
+ * paid before its step failed or the process died.
+ *
  * Before a step or effect first runs it passes the approval gate (approval-gate.ts). The options
  * and what a step's function receives are in step-options.ts; what a suspension and an
  * interruption are, in run-stop.ts; how a journaled failure is thrown again, in stored-error.ts.
@@ -47,6 +54,13 @@ export interface RunEnv {
 
 const STEP_NAME = /^[^\s].{0,199}$/s;
 
+/** A note an execution of the run kept (see the module comment). */
+export interface RunNote {
+  readonly name: string;
+  readonly value: unknown;
+  readonly at: number;
+}
+
 export class RunContext {
   /** The run's id. */
   readonly id: string;
@@ -61,6 +75,9 @@ export class RunContext {
   private readonly journal: Map<number, JournalEntry>;
   private readonly lastJournaled: number;
   private seq = 0;
+  private readonly kept: readonly RunNote[];
+  /** Where the next note goes: below every note journaled so far. */
+  private nextNote: number;
   /** What ended the run, thrown again by every later call. */
   stopped: unknown = undefined;
 
@@ -71,8 +88,32 @@ export class RunContext {
     this.traceId = env.traceId;
     this.epoch = env.epoch;
     this.signal = env.signal;
-    this.journal = new Map(journal.map((e) => [e.seq, e]));
-    this.lastJournaled = journal.length === 0 ? -1 : journal[journal.length - 1]!.seq;
+    const steps = journal.filter((e) => e.seq >= 0);
+    const notes = journal.filter((e) => e.seq < 0);
+    this.journal = new Map(steps.map((e) => [e.seq, e]));
+    this.lastJournaled = steps.length === 0 ? -1 : steps[steps.length - 1]!.seq;
+    this.kept = notes.map((e) => ({ name: e.name, value: fromJournalJson(e.valueJson), at: e.at }));
+    this.nextNote = Math.min(0, ...notes.map((e) => e.seq)) - 1;
+  }
+
+  /** The notes earlier executions of this run kept, oldest first (not those of this execution). */
+  get notes(): readonly RunNote[] {
+    return this.kept;
+  }
+
+  /**
+   * Journal a note beside the steps (see the module comment): resolves once it is durable. The
+   * value must be JSON data. Not refused once the run is stopping: what it records happened.
+   */
+  async note(name: string, value: unknown): Promise<void> {
+    this.checkName('note', name);
+    const j = toJournalJson(value);
+    if ('problem' in j) throw new NotSerializableError(this.id, `note "${name}"`, j.problem.path, j.problem.why);
+    const seq = this.nextNote--;
+    await this.write(
+      { runId: this.id, seq, name, kind: 'step', outcome: 'ok', ...(j.json === undefined ? {} : { valueJson: j.json }), at: this.env.clock.now() },
+      undefined,
+    );
   }
 
   /** True while the run is replaying journaled steps (the next call's outcome is in the journal). */
