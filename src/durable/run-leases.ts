@@ -3,7 +3,8 @@
  * which fences every earlier incarnation (its writes are refused by the store's epoch check),
  * a run lease until now + `leaseMs`, and this process's identity (see process-identity.ts).
  * While any run executes here its lease is renewed every `leaseMs / 3`; the next renewal is
- * armed only after the last one is written, so a slow store never piles them up. A renewal that
+ * armed only after the last one is written, so a slow store never piles them up, and renewals
+ * asked for meanwhile wait their turn, so a lease never moves back. A renewal that
  * fails renews nothing: the run keeps executing, and if its lease runs out meanwhile another
  * host may take it over, after which this incarnation's writes are refused (it stops
  * `interrupted`).
@@ -71,6 +72,8 @@ export class RunLeaseKeeper {
   readonly leaseMs: number;
   private readonly parts: RunLeaseParts;
   private renewal: Timer | undefined;
+  /** The last renewal asked for (see `renew`). */
+  private renewing: Promise<number> = Promise.resolve(0);
   private stopped = false;
 
   constructor(parts: RunLeaseParts) {
@@ -113,8 +116,19 @@ export class RunLeaseKeeper {
     });
   }
 
-  /** Extend the lease of every run executing here to now + `leaseMs`; how many were extended (0 if the store failed). */
-  async renew(): Promise<number> {
+  /**
+   * Extend the lease of every run executing here to now + `leaseMs`; how many were extended (0 if
+   * the store failed). One renewal at a time, each reading the clock when its turn comes: a slow
+   * one (the timer's) landing after a later one (`renewLeases()`) would move the leases back, and
+   * another host could take over a run whose owner had just renewed it.
+   */
+  renew(): Promise<number> {
+    const next = this.renewing.then(() => this.renewNow());
+    this.renewing = next;
+    return next;
+  }
+
+  private async renewNow(): Promise<number> {
     const { store, clock, owner, leaseMs, active } = this.parts;
     if (active.size === 0 || this.stopped) return 0;
     return store.renewRunLeases(owner, active.leases(), clock.now() + leaseMs).catch(() => 0);
