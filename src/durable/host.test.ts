@@ -294,15 +294,19 @@ for (const c of withStores()) {
 
     it('cancels a suspended run at once and a running one at its next step', async () => {
       let release!: () => void;
+      let stepSignal: AbortSignal | undefined;
       const ran: string[] = [];
       const def = defineRun('cancellable', async (run) => {
-        await run.step('a', () => new Promise<void>((r) => (release = r)));
+        await run.step('a', ({ signal }) => new Promise<void>((r) => ((stepSignal = signal), (release = r))));
         await run.step('b', () => ran.push('b'));
       });
       const h = host([def]);
       const { id, result } = await h.start(def, null);
       await waitFor(() => release !== undefined);
       const cancelling = h.cancel(id, { reason: 'not needed', by: 'ops' });
+      // The step ends once the cancellation has reached the run (cancel() reads and audits first):
+      // ended before, the run would complete before it is asked to stop.
+      await waitFor(() => stepSignal?.aborted, 'the cancellation reaches the run');
       release();
       expect(await cancelling).toBe('cancelled');
       expect(await result).toMatchObject({ status: 'cancelled' });
