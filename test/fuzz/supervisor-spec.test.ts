@@ -95,6 +95,29 @@ describe('fuzzing supervisor specs', () => {
     );
   });
 
+  it('fails a start whose child start function returns or throws anything, with a typed error; nothing is left running', async () => {
+    const outcome = fc.oneof(
+      anyValue.map((v) => ({ returns: v })),
+      fc
+        .record({ status: fc.constantFrom('started', 'ignore', 'error', 'weird'), pid: anyValue, reason: anyValue }, { requiredKeys: ['status'] })
+        .map((v) => ({ returns: v })),
+      anyValue.map((v) => ({ throws: v })),
+      anyValue.map((v) => ({ rejects: v })),
+    );
+    await fc.assert(
+      fc.asyncProperty(outcome, async (o) => {
+        const start = (() => {
+          if ('throws' in o) throw o.throws;
+          if ('rejects' in o) return Promise.reject(o.rejects);
+          return o.returns;
+        }) as never;
+        const pid = await settlesOrRejectsTyped(() => startSupervisor(rt, { strategy: 'one_for_one', children: [{ id: 'child', start }] }));
+        if (pid !== undefined) await stopSupervisor(rt, pid);
+      }),
+      fuzzParams(150),
+    );
+  });
+
   it('refuses a bad spec at startSupervisor and a bad child at startChild with typed errors', async () => {
     const dynamic = await startSupervisor(rt, { strategy: 'dynamic', template: { start, restart: 'temporary' } });
     const fixed = await startSupervisor(rt, { strategy: 'one_for_one', children: [] });
