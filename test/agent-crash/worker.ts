@@ -4,7 +4,10 @@
  * reports to the parent over IPC: 'journaled' after each journal entry is committed, 'done' with
  * the outcome. A restarted worker (same owner name) takes the run back at once and resumes it.
  *
- * Configured by environment: CRASH_DB (SQLite file), MODEL_URL (OpenAI base URL).
+ * Configured by environment: CRASH_DB (SQLite file), MODEL_URL (OpenAI base URL); optionally
+ * PAUSE_BEFORE_JOURNAL (a step name: when that step's outcome is about to be journaled, the worker
+ * reports 'paused' and waits there for good, so the parent can kill it after the step's work was
+ * done and before its outcome is durable) and BUDGET_STEPS (the agent's budget cap on model calls).
  */
 import { z } from 'zod';
 import { defineAgent, tool } from '../../src/agent/index.ts';
@@ -23,6 +26,18 @@ const send = (m: unknown): void => {
 };
 
 const store = await openSqliteStore({ path: env('CRASH_DB') });
+const pauseBefore = process.env.PAUSE_BEFORE_JOURNAL;
+if (pauseBefore !== undefined && pauseBefore !== '') {
+  const append = store.appendJournal.bind(store);
+  store.appendJournal = async (entry, epoch, effectDone) => {
+    if (entry.seq >= 0 && entry.name === pauseBefore) {
+      send({ type: 'paused', step: entry.name });
+      await new Promise(() => undefined);
+    }
+    return append(entry, epoch, effectDone);
+  };
+}
+const budgetSteps = process.env.BUDGET_STEPS;
 const bus = new EventBus(realClock);
 bus.on('run.step_completed', (e) => send({ type: 'journaled', step: e.step, seq: e.seq }));
 
@@ -37,6 +52,7 @@ const reader = defineAgent({
   system: 'You are the reader.',
   model,
   bus,
+  ...(budgetSteps === undefined ? {} : { budget: { limits: { steps: Number(budgetSteps) } } }),
   tools: {
     read_page: tool({ description: 'Read a page', input: z.object({ n: z.number().int() }), run: ({ n }) => `page-${n}: supervision restarts what crashed.` }),
   },
