@@ -1,6 +1,7 @@
 /**
  * Fuzzing the chaos proxy: its options and rules (mutated from valid ones) either start a proxy
- * or are refused with an `InvalidSpecError` naming the field; and with no rules it is
+ * or are refused with an `InvalidSpecError` naming the field; with any valid rules every request
+ * is answered or dropped as its fault says and every one is decided; and with no rules it is
  * transparent to any request (method, path, headers, body bytes): the same status and body as
  * the simulated model server answers directly, never a 502 of its own or a dropped connection.
  */
@@ -100,6 +101,63 @@ describe('fuzzing the chaos proxy', () => {
       fuzzParams(150),
     );
     expect(refused).toBeGreaterThan(0);
+  });
+
+  it('with any valid rules answers or drops each request as its fault says, and keeps serving', async () => {
+    const validFault = fc.oneof(
+      fc.record({ kind: fc.constant('rate_limit' as const), retryAfterSeconds: fc.nat({ max: 60 }) }),
+      fc.constant({ kind: 'overloaded' as const }),
+      fc.record({
+        kind: fc.constant('status' as const),
+        status: fc.integer({ min: 400, max: 599 }),
+        body: fc.option(fc.string({ maxLength: 20 }), { nil: undefined }),
+      }),
+      fc.record({ kind: fc.constant('latency' as const), ms: fc.nat({ max: 3 }) }),
+      fc.constant({ kind: 'hang' as const }),
+      fc.constant({ kind: 'reset' as const }),
+      fc.record({ kind: fc.constant('truncate' as const), bytes: fc.option(fc.nat({ max: 50 }), { nil: undefined }) }),
+      fc.constant({ kind: 'malformed' as const }),
+      fc.record({ kind: fc.constant('cut_stream' as const), afterEvents: fc.nat({ max: 3 }), mode: fc.constantFrom('reset' as const, 'close' as const) }),
+    );
+    const rules = fc.array(
+      fc.record(
+        {
+          every: fc.integer({ min: 1, max: 3 }),
+          probability: fc.double({ min: 0, max: 1, noNaN: true }),
+          times: fc.integer({ min: 1, max: 3 }),
+          match: fc.record({ path: fc.constantFrom('/v1/chat/completions', '/v1/messages', '/v1/models') }, { requiredKeys: [] }),
+          fault: validFault,
+        },
+        { requiredKeys: ['fault'] },
+      ),
+      { minLength: 1, maxLength: 3 },
+    );
+    const chat = JSON.stringify({ model: 'sim-small', messages: [{ role: 'user', content: 'hi' }], stream: true });
+    await fc.assert(
+      fc.asyncProperty(
+        rules,
+        fc.array(fc.constantFrom('/v1/chat/completions', '/v1/messages', '/v1/models'), { minLength: 1, maxLength: 5 }),
+        async (r, paths) => {
+          const p = await startChaosProxy({ target: sim.url, rules: r as never, maxHangMs: 0 });
+          try {
+            for (const path of paths) {
+              const answer = await sendRaw(
+                p.url,
+                path === '/v1/models' ? 'GET' : 'POST',
+                path,
+                { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+                path === '/v1/models' ? undefined : chat,
+              ).catch((e: unknown) => e as Error);
+              if (!(answer instanceof Error)) expect(answer.status).toBeGreaterThanOrEqual(200);
+            }
+            expect(p.decisions).toHaveLength(paths.length);
+          } finally {
+            await p.close();
+          }
+        },
+      ),
+      fuzzParams(40),
+    );
   });
 
   it('with no rules passes any request through unchanged', async () => {
