@@ -50,7 +50,9 @@ export class RunExecutor {
           bus.emit({ type: 'run.started', runId: id, name: def.name, traceId: claimed.traceId, ...replayOf });
         }
       } else if (bus.wants('run.resumed')) {
-        bus.emit({ type: 'run.resumed', runId: id, name: def.name, traceId: claimed.traceId, epoch, journaled: journal.length });
+        // Steps only: notes (negative sequence numbers) are not replayed.
+        const journaled = journal.filter((e) => e.seq >= 0).length;
+        bus.emit({ type: 'run.resumed', runId: id, name: def.name, traceId: claimed.traceId, epoch, journaled });
       }
     }
     const ctx = new RunContext(
