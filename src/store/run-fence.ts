@@ -8,7 +8,7 @@
  */
 import { FencedError } from '../runtime/index.ts';
 import type { Dialect } from './migrations.ts';
-import { numberColumn } from './sql-columns.ts';
+import { numberColumn, readColumn } from './sql-columns.ts';
 import type { SqlConn } from './sql-driver.ts';
 
 export class RunFence {
@@ -22,7 +22,8 @@ export class RunFence {
   /** Throw `FencedError` naming `operation` unless run `runId` exists and is at `epoch`. */
   async check(c: SqlConn, runId: string, epoch: number, operation: string): Promise<void> {
     const rows = await c.all<{ epoch: unknown }>(`SELECT epoch FROM warden_runs WHERE id = ?${this.lockClause}`, [runId]);
-    const current = rows[0] === undefined ? undefined : numberColumn(rows[0].epoch);
+    const current =
+      rows[0] === undefined ? undefined : readColumn({ table: 'warden_runs', key: () => `(id ${JSON.stringify(runId)})` }, rows[0], 'epoch', numberColumn);
     if (current !== epoch) throw new FencedError(`run ${runId}`, epoch, operation);
   }
 }

@@ -10,9 +10,13 @@ import { JournalConflictError } from './errors.ts';
 import type { PendingAppend } from './journal-group-commit.ts';
 import type { JournalEntry } from './journal-store.ts';
 import type { RunFence } from './run-fence.ts';
-import { numberColumn, placeholders } from './sql-columns.ts';
+import { numberColumn, placeholders, readColumn } from './sql-columns.ts';
 import type { SqlConn, SqlDriver } from './sql-driver.ts';
 import { journalEntryFromRow, journalKey } from './sql-journal-rows.ts';
+
+/** A run's epoch as read for the fence (a value another version left there is refused naming the run). */
+const epochOf = (r: Record<string, unknown>, runId: string): number =>
+  readColumn({ table: 'warden_runs', key: () => `(id ${JSON.stringify(runId)})` }, r, 'epoch', numberColumn);
 
 const fenced = (p: PendingAppend): FencedError => new FencedError(`run ${p.entry.runId}`, p.epoch, `append journal entry ${p.entry.seq} "${p.entry.name}"`);
 
@@ -63,7 +67,7 @@ export async function writeStepBatch(driver: SqlDriver, batch: readonly PendingA
     const existing = await driver.read('SELECT * FROM warden_journal WHERE run_id = ? AND seq = ?', [e.runId, e.seq]);
     const stored = existing[0] === undefined ? undefined : journalEntryFromRow(existing[0]);
     const current = (await driver.read<{ epoch: unknown }>('SELECT epoch FROM warden_runs WHERE id = ?', [e.runId]))[0];
-    if (current === undefined || numberColumn(current.epoch) !== p.epoch) outcomes.push(fenced(p));
+    if (current === undefined || epochOf(current, e.runId) !== p.epoch) outcomes.push(fenced(p));
     else outcomes.push(againstStored(e, stored));
   }
   return outcomes;
@@ -81,7 +85,7 @@ export async function writeBatchWithEffects(c: SqlConn, fence: RunFence, batch: 
     `SELECT id, epoch FROM warden_runs WHERE id IN (${placeholders(runIds.length)})${fence.lockClause}`,
     runIds,
   );
-  for (const r of rows) epochs.set(String(r.id), numberColumn(r.epoch));
+  for (const r of rows) epochs.set(String(r.id), epochOf(r, String(r.id)));
   const outcomes: (JournalEntry | Error | undefined)[] = batch.map(() => undefined);
   const toInsert: number[] = [];
   const seen = new Set<string>();

@@ -4,8 +4,10 @@
  * expired at `now`, or already the claimant's, so of several concurrent claimants exactly one wins.
  */
 import type { KeyLease, KeyLeaseStore } from './key-lease-store.ts';
-import { numberColumn } from './sql-columns.ts';
+import { numberColumn, readColumn, type RowName } from './sql-columns.ts';
 import type { SqlDriver } from './sql-driver.ts';
+
+const LEASE_ROW: RowName = { table: 'warden_leases', key: (r) => `(key ${JSON.stringify(String(r.key))})` };
 
 export class SqlKeyLeaseStore implements KeyLeaseStore {
   private readonly driver: SqlDriver;
@@ -32,6 +34,6 @@ export class SqlKeyLeaseStore implements KeyLeaseStore {
 
   async listKeyLeases(now: number): Promise<readonly KeyLease[]> {
     const rows = await this.driver.read('SELECT * FROM warden_leases WHERE expires_at > ? ORDER BY key', [now]);
-    return rows.map((r) => ({ key: String(r.key), owner: String(r.owner), expiresAt: numberColumn(r.expires_at) }));
+    return rows.map((r) => ({ key: String(r.key), owner: String(r.owner), expiresAt: readColumn(LEASE_ROW, r, 'expires_at', numberColumn) }));
   }
 }

@@ -3,9 +3,14 @@
  * each record is one JSON text column the store never reads into.
  */
 import type { QuarantineRecordStore } from './quarantine-record-store.ts';
-import { jsonColumn } from './sql-columns.ts';
+import { jsonColumn, readColumn, type RowName } from './sql-columns.ts';
 import type { SqlDriver } from './sql-driver.ts';
 import type { Json } from './types.ts';
+
+const QUARANTINE_ROW: RowName = {
+  table: 'warden_quarantine',
+  key: (r) => `(namespace ${JSON.stringify(String(r.namespace))}, key ${JSON.stringify(String(r.key))})`,
+};
 
 export class SqlQuarantineRecordStore implements QuarantineRecordStore {
   private readonly driver: SqlDriver;
@@ -16,7 +21,7 @@ export class SqlQuarantineRecordStore implements QuarantineRecordStore {
 
   async getQuarantine(namespace: string, key: string): Promise<Json | undefined> {
     const rows = await this.driver.read<{ record: string }>('SELECT record FROM warden_quarantine WHERE namespace = ? AND key = ?', [namespace, key]);
-    return rows[0] === undefined ? undefined : jsonColumn(rows[0].record);
+    return rows[0] === undefined ? undefined : readColumn(QUARANTINE_ROW, rows[0], 'record', jsonColumn);
   }
 
   async putQuarantine(namespace: string, key: string, record: Json): Promise<void> {
@@ -38,6 +43,6 @@ export class SqlQuarantineRecordStore implements QuarantineRecordStore {
       `SELECT namespace, key, record FROM warden_quarantine${namespace === undefined ? '' : ' WHERE namespace = ?'} ORDER BY namespace, key`,
       namespace === undefined ? [] : [namespace],
     );
-    return rows.map((r) => ({ namespace: String(r.namespace), key: String(r.key), record: jsonColumn(r.record) }));
+    return rows.map((r) => ({ namespace: String(r.namespace), key: String(r.key), record: readColumn(QUARANTINE_ROW, r, 'record', jsonColumn) }));
   }
 }
