@@ -148,7 +148,7 @@ export {
 } from './durable/index.ts';
 export type {
   RunDefinition, RunFunction, DurableHostOptions, DurableHostTunables, RunHandle, RunOutcome,
-  RetentionPolicy, StepContext, EffectContext, StepOptions, EffectOptions, ReconcileResult,
+  RetentionPolicy, RunNote, StepContext, EffectContext, StepOptions, EffectOptions, ReconcileResult,
   ApprovalPolicy, ActionDescriptor, DecisionInput, DeadLetterInput, ProcessState,
   HostSnapshotOptions, HostSnapshotPublisher, HostSnapshotView, HostSample, HostSnapshot,
   SnapshotSources, SnapshotNode, SnapshotTree, SnapshotRestart, SnapshotBreaker, SnapshotBudget,

@@ -222,6 +222,7 @@ export function errorFromStored(agent: string, runId: string, stored: StoredErro
         asNumber(fields.limit),
         asNumber(fields.spent),
         asNumber(fields.requested),
+        asNumber(fields.reservation, asNumber(fields.requested)),
       );
     default:
       return new AgentRunError(agent, runId, inner);
