@@ -28,7 +28,7 @@ for (const c of withStores()) {
         });
       });
       const host = bench.host([def]);
-      const { id, result } = await host.start(def, undefined);
+      const { id, result } = await host.start(def, null);
       expect(await result).toMatchObject({ status: 'failed' });
       fail = false;
       const again = await host.resume(id);
@@ -50,7 +50,7 @@ for (const c of withStores()) {
       const def = defineRun('bad-note', async (run) => {
         await run.note('spent', { at: new Map() });
       });
-      const { result } = await bench.host([def]).start(def, undefined);
+      const { result } = await bench.host([def]).start(def, null);
       expect(await result).toMatchObject({ status: 'failed', error: { code: 'NOT_SERIALIZABLE', step: 'note "spent"' } });
     });
   });
