@@ -9,7 +9,7 @@
  * stopped the way Ctrl-C stops it. One real `bin/warden` process checks the same for a bad flag.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -187,6 +187,15 @@ describe('fuzzing CLI arguments', () => {
       fuzzParams(name === 'memory' || name === 'sim' || name === 'chaos-proxy' ? 40 : 60),
     );
     expect(failures).toBeGreaterThan(0);
+  });
+
+  it("memory serve opens a relative --db in the working folder it is given, not the process's own", async () => {
+    // It once resolved the path against process.cwd(), so an embedding (or this suite) wrote databases beside the code.
+    const name = `serve-${process.pid}.db`;
+    const r = await runCli(['memory', 'serve', '--http', '--db', name]);
+    expect(r.code).toBe(0);
+    expect(existsSync(join(dir, name))).toBe(true);
+    expect(existsSync(join(process.cwd(), name))).toBe(false);
   });
 
   it('a real bin/warden process refuses a bad flag with exit 2 and a one-line reason', async () => {

@@ -39,13 +39,15 @@ function backendOf(args: ParsedArgs, io: CliIO): MemoryBackendOptions {
   if (db === '') throw new UsageError('--db must not be empty');
   const graph = args.values.graph === undefined ? undefined : String(args.values.graph);
   if (graph === '') throw new UsageError('--graph must not be empty');
-  checkedLocation(io, {
+  const target = checkedLocation(io, {
     name: '--db',
     ...(db === undefined ? {} : { db: String(db) }),
     ...(args.values.schema === undefined ? {} : { schema: String(args.values.schema) }),
   });
+  // The location as resolved here (against io.cwd and io.env): `serve` opens it away from this
+  // function, where a relative path would otherwise be taken from the process's own folder.
   return {
-    ...(db === undefined ? {} : { db: String(db) }),
+    db: target.kind === 'sqlite' ? target.path : target.url,
     ...(args.values.schema === undefined ? {} : { schema: String(args.values.schema) }),
     ...(graph === undefined ? {} : { graph }),
   };
