@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-harness.ts';
 import { openStore } from '../src/store/index.ts';
@@ -68,12 +69,23 @@ describe('warden company --virtual, a week', () => {
 
 describe.skipIf(process.env.WARDEN_TEST_DATABASE_URL === undefined)('warden company --virtual on Postgres', () => {
   it('runs a day with every slot once, and a second run on the same database is a run of its own', async () => {
-    const db = process.env.WARDEN_TEST_DATABASE_URL!;
-    for (let i = 0; i < 2; i++) {
-      const { code, out, err } = await runCli(['company', '--virtual', '--days', '1', '--seed', '3', '--db', db, '--quiet'], { cwd: dir });
-      expect(err).toBe('');
-      expect(code).toBe(0);
-      expect(out.trimEnd().split('\n').at(-1)).toBe('slots: 26 due, 26 ran once, 0 missed, 0 doubled');
+    // A database of its own (the command takes a URL; the schedules of other tests are not its).
+    const admin = new pg.Client({ connectionString: process.env.WARDEN_TEST_DATABASE_URL });
+    await admin.connect();
+    const name = `warden_company_${process.pid}_${Date.now()}`;
+    await admin.query(`CREATE DATABASE ${name}`);
+    try {
+      const url = new URL(process.env.WARDEN_TEST_DATABASE_URL!);
+      url.pathname = `/${name}`;
+      for (let i = 0; i < 2; i++) {
+        const { code, out, err } = await runCli(['company', '--virtual', '--days', '1', '--seed', '3', '--db', url.href, '--quiet'], { cwd: dir });
+        expect(err).toBe('');
+        expect(code).toBe(0);
+        expect(out.trimEnd().split('\n').at(-1)).toBe('slots: 26 due, 26 ran once, 0 missed, 0 doubled');
+      }
+    } finally {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
     }
   }, 180_000);
 });

@@ -305,7 +305,8 @@ export const companyCommand: Command = {
         out(`${at()}  company    ${stopping ? 'stopping (signal): no new slots, the slots in flight finish' : 'the days are over'}`);
       }
       // No new slots; the slots in flight finish (on the virtual clock, timers keep firing for them).
-      await untilDone(host.stopScheduling().then(() => host!.idle()));
+      // A pass at the end starts what came due while the last one was still reading the store.
+      await untilDone(host.finishDue().then(() => host!.stopScheduling().then(() => host!.idle())));
       const scheduled = await host.scheduledCounts();
       const stopped = host.stop();
       await runClockUntil(() => host!.isStopped);

@@ -209,6 +209,13 @@ export class CompanyHost {
     await this.scheduler?.idle();
   }
 
+  /** One last scheduler pass (every slot due by now is started), then wait for the slot runs to end. */
+  async finishDue(): Promise<void> {
+    if (this.scheduler === undefined || this.dead) return;
+    await this.scheduler.tick();
+    await this.scheduler.idle();
+  }
+
   /** Start no more slots (the ones in flight go on). */
   async stopScheduling(): Promise<void> {
     await this.scheduler?.close();

@@ -16,12 +16,15 @@ export interface SlotTally {
   readonly missed: number;
   readonly doubled: number;
   readonly byJob: ReadonlyMap<string, { due: number; once: number; missed: number; doubled: number }>;
+  /** The slots missed or doubled (`job@time`), for the report. */
+  readonly wrong: readonly string[];
 }
 
 /** Count the due slots of [fromMs, toMs) against the ledger. */
 export function tallySlots(ledger: Ledger, fromMs: number, toMs: number): SlotTally {
   const counts = ledger.counts();
   const byJob = new Map(COMPANY_JOBS.map((j) => [j.name, { due: 0, once: 0, missed: 0, doubled: 0 }]));
+  const wrong: string[] = [];
   for (const { job, slot } of dueSlots(COMPANY_JOBS, fromMs, toMs)) {
     const t = byJob.get(job)!;
     const n = counts.get(slotId(job, slot)) ?? 0;
@@ -29,9 +32,10 @@ export function tallySlots(ledger: Ledger, fromMs: number, toMs: number): SlotTa
     if (n === 0) t.missed++;
     else if (n === 1) t.once++;
     else t.doubled++;
+    if (n !== 1) wrong.push(`${slotId(job, slot)} ${n === 0 ? 'missed' : `done ${n} times`}`);
   }
   const sum = (k: 'due' | 'once' | 'missed' | 'doubled'): number => [...byJob.values()].reduce((a, t) => a + t[k], 0);
-  return { due: sum('due'), once: sum('once'), missed: sum('missed'), doubled: sum('doubled'), byJob };
+  return { due: sum('due'), once: sum('once'), missed: sum('missed'), doubled: sum('doubled'), byJob, wrong };
 }
 
 export function slotsLine(t: SlotTally): string {
@@ -78,6 +82,7 @@ export function renderReport(r: ReportInput): string {
     return `${j.describe}: ${t.due} due, ${t.once} once${t.missed > 0 ? `, ${t.missed} missed` : ''}${t.doubled > 0 ? `, ${t.doubled} doubled` : ''}`;
   });
   lines.push(`${pad('jobs')}${jobs.join(`\n${indent}`)}`);
+  if (tally.wrong.length > 0) lines.push(`${pad('not once')}${tally.wrong.join(`\n${indent}`)}`);
   const faults = [...stats.faults].map(([k, n]) => `${k} ×${n}`).join(', ');
   lines.push(
     `${pad('trouble')}${faults || 'no provider faults'}; ${stats.agentCrashes} agent kills, ${stats.memoryKills} memory-server kills, ${stats.hostRestarts} host restarts`,

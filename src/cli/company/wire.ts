@@ -34,11 +34,19 @@ export class WireScope {
   /**
    * `store` with each of its calls counted while its promise is pending: on Postgres a query is
    * real I/O (SQLite answers synchronously), and virtual time must not move while one is out.
+   * Its `sqlAccess` (what `openLayerTables` hands the scheduler) is counted the same way.
    */
   countStore<S extends object>(store: S): S {
+    let sqlAccess: object | undefined;
     return new Proxy(store, {
       get: (target, key) => {
         const value = Reflect.get(target, key, target) as unknown;
+        // The SQL access the layers above the store (the scheduler's tables) query through: a
+        // frozen object, so a counting copy of it rather than a proxy.
+        if (key === 'sqlAccess' && typeof value === 'object' && value !== null) {
+          sqlAccess ??= this.countingCopy(value);
+          return sqlAccess;
+        }
         if (typeof value !== 'function') return value;
         return (...args: unknown[]) => {
           const result = (value as (...a: unknown[]) => unknown).apply(target, args);
@@ -51,6 +59,26 @@ export class WireScope {
         };
       },
     });
+  }
+
+  private countingCopy(source: object): object {
+    const copy: Record<string, unknown> = {};
+    for (const key of Object.keys(source)) {
+      const value = (source as Record<string, unknown>)[key];
+      copy[key] =
+        typeof value !== 'function'
+          ? value
+          : (...args: unknown[]) => {
+              const result = (value as (...a: unknown[]) => unknown).apply(source, args);
+              if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
+                this.add(1);
+                const done = (): void => this.add(-1);
+                (result as PromiseLike<unknown>).then(done, done);
+              }
+              return result;
+            };
+    }
+    return Object.freeze(copy);
   }
 
   /** The host died: nothing it waited for counts any more. */
