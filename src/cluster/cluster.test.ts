@@ -2,7 +2,9 @@
  * The cluster on a real Postgres, nodes in one process each with its own pool (so their
  * statements race in the database as separate processes' would), on one virtual clock: a dead
  * node declared once, by one survivor, freeing what it held; a breaker opened on one node
- * refusing on another, with half-open probes counted across both; a shared budget; pub/sub with
+ * refusing on another, with half-open probes counted across both; a shared budget, and model
+ * calls made at once on both nodes (real HTTP to the simulated server) that together never spend
+ * past it; pub/sub with
  * small and large payloads; bad options named; a SQLite store refused. The same behaviours across
  * real processes are in test/cluster.slow.test.ts.
  */
@@ -10,7 +12,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Budget, CircuitBreaker } from '../resilience/index.ts';
 import { EventBus, VirtualClock, isWardenError, settle, type WardenEvent } from '../runtime/index.ts';
 import { openStore, type Store } from '../store/index.ts';
-import { withStores, type TestStore } from '../testing/index.ts';
+import { startSimHarness, withStores, type TestStore } from '../testing/index.ts';
 import { InProcessPubSub, joinCluster, type Cluster } from './index.ts';
 
 const T0 = 1_700_000_000_000;
@@ -145,6 +147,31 @@ for (const c of withStores()) {
       expect(await onA.run(async () => 'late', { estimate: { usd: 0.5 } }).catch((e: unknown) => (e as Error).message)).toMatch(
         /would exceed its usd cap: limit 3, spent 3/,
       );
+    });
+
+    it('shares a budget with model calls: ten at once across two nodes never spend past the cap', async () => {
+      const t = await fresh();
+      const clock = new VirtualClock({ startMs: T0 });
+      const a = await node(t, 'a', clock);
+      const b = await node(t, 'b', clock);
+      // Every answer is cut at its output cap: each call spends about its whole upper bound (~$0.00013).
+      const h = await startSimHarness({ script: { rules: [{ match: { lastUser: 'fill' }, reply: { text: 'spend '.repeat(5_000) } }] } });
+      cleanups.push(() => h.close());
+      const cap = 0.0004;
+      const clients = [a, b].map((n) =>
+        h.client({ budget: n.cluster.budget({ scope: 'models', limits: { usd: cap } }).child({ scope: 'run' }), retry: { maxAttempts: 1 } }),
+      );
+      const calls = Array.from({ length: 10 }, (_, i) =>
+        clients[i % 2]!.complete({ messages: [{ role: 'user', content: `fill ${i}` }], maxOutputTokens: 200 }),
+      );
+      const settled = await Promise.allSettled(calls);
+      const paid = settled.filter((r) => r.status === 'fulfilled').length;
+      for (const r of settled) if (r.status === 'rejected') expect(isWardenError(r.reason, 'BUDGET_EXCEEDED')).toBe(true);
+      expect(paid).toBe(3); // each node alone would have let three through: six in all
+      expect(h.sim.requestCount).toBe(3);
+      const shared = await a.cluster.spending('models');
+      expect(shared?.spent.usd).toBeLessThanOrEqual(cap);
+      expect(shared?.reserved.usd).toBeCloseTo(0, 12);
     });
 
     it('publishes to subscribers on every node, small payloads inline and large ones through a row', async () => {
