@@ -466,7 +466,7 @@ describe('durable agents', () => {
       .map((e) => (JSON.parse(e.valueJson ?? '{}') as { spent: { usd: number } }).spent.usd);
     expect(notes).toHaveLength(4);
     expect(journaled).toHaveLength(3);
-    const cost = ((await store.getRun('finder-2'))?.output as unknown as AgentResult).costUsd;
+    const cost = ((await store.getRun('finder-2'))?.output as unknown as AgentResult | undefined)?.costUsd;
     expect(cost).toBeCloseTo(
       notes.reduce((a, n) => a + n.usd, 0),
       12,
