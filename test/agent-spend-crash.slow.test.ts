@@ -13,6 +13,7 @@ import type { RunOutcome } from '../src/durable/index.ts';
 import { openSqliteStore } from '../src/store/index.ts';
 import { storeCase } from '../src/testing/index.ts';
 import { sim } from './support/agent-harness.ts';
+import { runCli } from './support/cli-harness.ts';
 
 const WORKER = new URL('./agent-crash/worker.ts', import.meta.url).pathname;
 
@@ -69,7 +70,7 @@ async function killedAfterPaying(extraEnv: Record<string, string> = {}) {
   const models = journal.filter((e) => e.seq >= 0 && e.name.startsWith('model#'));
   const spentOf = (name: string): number =>
     (JSON.parse(models.find((e) => e.name === name)?.valueJson ?? '{"spent":{"usd":0}}') as { spent: { usd: number } }).spent.usd;
-  return { sim: s, outcome: outcome as RunOutcome<AgentResult>, paidBeforeKill, notes, models, spentOf };
+  return { sim: s, outcome: outcome as RunOutcome<AgentResult>, paidBeforeKill, notes, models, spentOf, path };
 }
 
 describe('a model call paid, then the process killed before its step was journaled', () => {
@@ -94,8 +95,12 @@ describe('a model call paid, then the process killed before its step was journal
 
   it('is counted by the resumed run’s budget: a cap the run fits without it refuses the last call', async () => {
     // Five model calls fit an uninterrupted run; with model#2 paid twice the fifth is one too many.
-    const { sim: s, outcome } = await killedAfterPaying({ BUDGET_STEPS: String(MODEL_CALLS) });
+    const { sim: s, outcome, path } = await killedAfterPaying({ BUDGET_STEPS: String(MODEL_CALLS) });
     expect(outcome).toMatchObject({ status: 'failed', error: { code: 'BUDGET_EXCEEDED', unit: 'steps' } });
     expect(s.requestCount).toBe(MODEL_CALLS); // model#1, model#2 twice, model#3, model#4; model#5 refused before it was sent
+    // `warden runs show` lists every payment, the lost one included, beside the journaled steps.
+    const show = await runCli(['runs', 'show', 'crash-1', '--db', path]);
+    expect(show.code, show.err).toBe(0);
+    expect(show.out.match(/^-\d+\s+step\s+spent\s+ok\s+\{.*usd/gm)).toHaveLength(MODEL_CALLS);
   });
 });
