@@ -115,7 +115,7 @@ export const companyCommand: Command = {
     mkdirSync(join(io.cwd, '.warden'), { recursive: true });
     const ledgerPath = `${base}.effects.jsonl`;
     const removeTemporary = (): void => {
-      if (temporary) for (const suffix of ['', '-wal', '-shm']) rmSync(`${db}${suffix}`, { force: true });
+      if (temporary) for (const suffix of ['', '-wal', '-shm', '.company.writer.sock']) rmSync(`${db}${suffix}`, { force: true });
       if (args.values.keep !== true) rmSync(ledgerPath, { force: true });
     };
 
