@@ -4,7 +4,9 @@
  * as a real child process (killed with SIGKILL on the seed's schedule), and a whole-host restart
  * on one SQLite store. Every due slot must have happened exactly once by the ledger its side
  * effects wrote: the last line says `0 missed, 0 doubled` and due == once. The fresh database
- * under ./.warden/ is deleted at the end; bad options are refused naming them. The whole week,
+ * under ./.warden/ is deleted at the end; bad options are refused naming them. On a --db of its
+ * own the host's snapshots (tree, breakers, budget, health, alerts) are left in the store for
+ * `warden dashboard`, none published while the host was dead, the seeded slots unchanged. The whole week,
  * the same seed twice, and SIGTERM in real time are in company.slow.test.ts.
  */
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,6 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-harness.ts';
+import { openStore } from '../src/store/index.ts';
+import { readHostSamples, readHostSnapshots } from '../src/durable/index.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'warden-company-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -43,6 +47,42 @@ describe('warden company --virtual', () => {
     expect(out).toMatch(/replayed +[1-9]\d* model calls/);
     // Its own fresh database and ledger are gone.
     expect(readdirSync(join(dir, '.warden')).filter((f) => f.startsWith('company-'))).toEqual([]);
+  });
+
+  it('publishes the host snapshots warden dashboard shows, and none while the host is dead', async () => {
+    const db = join(dir, 'watched.db');
+    const { code, out, err } = await runCli(['company', '--virtual', '--days', '1', '--seed', '1', '--db', db], { cwd: dir });
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    expect(out.trimEnd().split('\n').at(-1)).toBe('slots: 26 due, 26 ran once, 0 missed, 0 doubled');
+    const store = await openStore({ db });
+    try {
+      const snapshots = await readHostSnapshots(store, Date.now());
+      expect(snapshots.map((s) => s.host)).toEqual(['solo-co']);
+      const host = snapshots[0]!;
+      // The second incarnation stopped in order at the end of the day: its last snapshot says so.
+      expect({ stopped: host.stopped, stale: host.stale, intervalMs: host.intervalMs, extra: host.extra }).toEqual({
+        stopped: true,
+        stale: false,
+        intervalMs: 600_000,
+        extra: { incarnation: 2 },
+      });
+      const root = host.trees[0]!.root;
+      expect(root.children.map((c) => c.id)).toEqual(['memory', 'departments', 'scheduler', 'health']);
+      const departments = root.children.find((c) => c.id === 'departments')!.children.map((c) => c.id);
+      expect(departments.filter((id) => !id.endsWith('-desk'))).toEqual(['ceo', 'cfo', 'coo', 'marketing', 'accountant', 'lawyer', 'cto', 'improver']);
+      expect(host.breakers.map((b) => b.name)).toEqual(['openai:sim-small', 'anthropic:sim-large']);
+      expect(host.budgets.map((b) => b.scope)).toEqual(['company']);
+      expect(host.health).toMatchObject({ name: 'company', status: 'ok' });
+      expect(host.alerts).toEqual([]);
+      // Every virtual 10 minutes while a host was up; nothing in the 2h 27m the first one lay dead.
+      const at = (await readHostSamples(store, { since: 0, host: 'solo-co' })).map((s) => s.at);
+      const gaps = at.slice(1).map((t, i) => t - at[i]!);
+      expect(gaps.filter((g) => g > 600_000)).toEqual([expect.any(Number)]);
+      expect(Math.max(...gaps)).toBeGreaterThanOrEqual(2 * 3_600_000 + 27 * 60_000);
+    } finally {
+      await store.close();
+    }
   });
 
   it('refuses bad options, naming them', async () => {

@@ -10,25 +10,29 @@
  *   │  └─ ceo-desk, ...   (each subscribed to consult.<department>)
  *   └─ scheduler    starts each due slot of the four jobs as a durable run
  *
+ * Each incarnation publishes its snapshot (the tree, the model's breakers, the budget, health
+ * and alerts) to the store for `warden dashboard --db`, every virtual 10 minutes on the virtual
+ * clock, every 2 s on the real one; its writes are counted on the wire like every store call.
+ *
  * `kill()` is the host dying at once (power cut, kill -9): every process killed where it stands,
- * nothing shut down in order; `close()` afterwards lets go of what a dead process would have
+ * nothing shut down in order, no more snapshots (the last one goes stale); `close()` afterwards lets go of what a dead process would have
  * lost anyway (its store connections, its sockets). A new `CompanyHost` on the same database
  * is the restart: it reopens the store, its scheduler finds the slots that are due or were left
  * half done, and their runs resume from the journal.
  */
-import { Runtime, isNormalExit, reply, seededRandom, type Clock, type Disposable, type Pid } from '../../runtime/index.ts';
+import { Runtime, VirtualClock, isNormalExit, reply, seededRandom, type Clock, type Disposable, type Pid, type Timer } from '../../runtime/index.ts';
 import type { Telemetry } from '../../otel/index.ts';
 import type { HotConfig } from '../../config/index.ts';
 import type { CompanyConfig } from './config.ts';
 import { server, startSupervisor, stopSupervisor, supervisor, whichChildren, type ChildSpec } from '../../supervisor/index.ts';
 import { agentChild } from '../../agent/index.ts';
-import { DurableHost } from '../../durable/index.ts';
+import { DurableHost, HOST_SNAPSHOT_DEFAULTS, publishHostSnapshots, type HostSnapshotPublisher } from '../../durable/index.ts';
 import { anthropicMessages, createModelClient, openaiChat } from '../../llm/index.ts';
 import type { Budget, PricingTable } from '../../resilience/index.ts';
 import { memoryServer } from '../../memory/index.ts';
 import { defineSchedule, schedulerChild, type Scheduler } from '../../scheduler/index.ts';
 import { startHealth, type Health, type HealthOptions } from '../../health/index.ts';
-import { RestartRateMonitor, SpendRateMonitor, SubagentCountMonitor } from '../../alerts/index.ts';
+import { AlertHistory, RestartRateMonitor, SpendRateMonitor, SubagentCountMonitor } from '../../alerts/index.ts';
 import { openStore, type Store } from '../../store/index.ts';
 import { DEPARTMENTS, departmentAgents, desk } from './departments.ts';
 import { COMPANY_JOBS, companyRuns, type CompanyRun } from './jobs.ts';
@@ -39,6 +43,9 @@ import type { CompanyStats } from './stats.ts';
 import type { Wire, WireScope } from './wire.ts';
 
 export const OWNER = 'solo-co';
+
+/** How often a host publishes its snapshot on the virtual clock (a week is 1008 of them). */
+export const VIRTUAL_SNAPSHOT_MS = 10 * 60_000;
 
 export const SIM_PRICING: PricingTable = {
   'sim-small': { inputPerMTok: 0.15, outputPerMTok: 0.6 },
@@ -89,6 +96,9 @@ export class CompanyHost {
   private scheduler: Scheduler | undefined;
   private health: Health | undefined;
   private instrumented: Disposable | undefined;
+  private publisher: HostSnapshotPublisher | undefined;
+  /** The publisher's timers, which die with the host (a dead process publishes nothing). */
+  private readonly timers: HostTimers;
   /** This incarnation's monitors bound to the live configuration. */
   private readonly bindings: Disposable[] = [];
 
@@ -100,6 +110,7 @@ export class CompanyHost {
     this.scope = scope;
     this.memory = memory;
     this.durable = durable;
+    this.timers = new HostTimers(world.clock);
   }
 
   /** Open the store and start the tree; `memoryPort` is this incarnation's memory server port. */
@@ -183,6 +194,21 @@ export class CompanyHost {
           }),
         },
       ],
+    });
+    const history = new AlertHistory({ bus: rt.events });
+    host.bindings.push(history);
+    host.publisher = await publishHostSnapshots({
+      store,
+      host: OWNER,
+      runtime: rt,
+      trees: [{ name: 'company', supervisor: host.root }],
+      breakers: model.breakers.filter((b) => b !== undefined),
+      budgets: [world.budget],
+      health: () => host.health?.report(),
+      alerts: () => history.list(),
+      extra: () => ({ incarnation }),
+      intervalMs: clock instanceof VirtualClock ? VIRTUAL_SNAPSHOT_MS : HOST_SNAPSHOT_DEFAULTS.intervalMs,
+      clock: host.timers,
     });
     await memory.call('create_entities', {
       entities: [
@@ -360,6 +386,7 @@ export class CompanyHost {
     for (const d of DEPARTMENTS) this.world.stats.down(d, now);
     this.world.stats.down('memory', now);
     this.rt.killAll();
+    this.timers.cancelAll();
     // What lived in the dead process besides its Warden processes goes with it: the probes'
     // timers, the durable host's polls and lease renewals.
     void this.health?.stop();
@@ -379,6 +406,8 @@ export class CompanyHost {
   /** Orderly shutdown: the tree stopped in reverse order, the runs in flight left for recovery. */
   async stop(): Promise<void> {
     await this.scheduler?.close();
+    // A last snapshot marked stopped, while the tree is still there to show.
+    if (!this.dead) await this.publisher?.stop().catch(() => undefined);
     if (!this.dead && this.root !== undefined && this.rt.isAlive(this.root)) await stopSupervisor(this.rt, this.root);
     this.dead = true;
     this.instrumented?.dispose();
@@ -393,6 +422,52 @@ export class CompanyHost {
     const now = this.world.clock.now();
     for (const d of DEPARTMENTS) this.world.stats.up(d, now);
     this.world.stats.up('memory', now);
+  }
+}
+
+/** The host's clock for what dies with the host: `cancelAll()` cancels every timer it set and refuses new ones. */
+class HostTimers implements Clock {
+  private readonly clock: Clock;
+  private readonly live = new Set<Timer>();
+  private dead = false;
+  constructor(clock: Clock) {
+    this.clock = clock;
+  }
+  now(): number {
+    return this.clock.now();
+  }
+  setTimer(delayMs: number, callback: () => void): Timer {
+    if (this.dead) return { cancel() {} };
+    const timer = this.clock.setTimer(delayMs, () => {
+      this.live.delete(timer);
+      callback();
+    });
+    this.live.add(timer);
+    return {
+      cancel: () => {
+        this.live.delete(timer);
+        timer.cancel();
+      },
+    };
+  }
+  sleep(delayMs: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (signal?.aborted === true) return reject(signal.reason);
+      const onAbort = (): void => {
+        timer.cancel();
+        reject(signal?.reason);
+      };
+      const timer = this.setTimer(delayMs, () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      });
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+  cancelAll(): void {
+    this.dead = true;
+    for (const t of this.live) t.cancel();
+    this.live.clear();
   }
 }
 
