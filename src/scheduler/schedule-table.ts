@@ -125,6 +125,21 @@ function timingChanged(a: Schedule, b: Schedule): boolean {
 
 const CHUNK = 500;
 
+/** `ids` in lists of at most CHUNK (one IN list each, well under either database's limit on parameters). */
+function chunksOf(ids: readonly string[]): string[][] {
+  const out: string[][] = [];
+  for (let i = 0; i < ids.length; i += CHUNK) out.push(ids.slice(i, i + CHUNK));
+  return out;
+}
+
+const marks = (chunk: readonly unknown[]): string => chunk.map(() => '?').join(', ');
+
+/** Rows read chunk by chunk, merged: the `limit` smallest by `key` (then `tie`). */
+function oldestFirst(rows: Row[], key: string, limit: number, tie?: string): Row[] {
+  if (rows.length <= 1) return rows;
+  return rows.sort((a, b) => num(a[key]) - num(b[key]) || (tie === undefined ? 0 : num(a[tie]) - num(b[tie]))).slice(0, limit);
+}
+
 export class ScheduleTable {
   readonly sql: SqlAccess;
 
@@ -189,13 +204,23 @@ export class ScheduleTable {
     return (await this.sql.read('SELECT * FROM warden_schedules ORDER BY id LIMIT ?', [limit])).map(infoOfRow);
   }
 
-  /** Schedules whose next slot is due at `now`, oldest first. */
-  async due(now: number, limit: number): Promise<DueSchedule[]> {
-    const rows = await this.sql.read(
-      'SELECT id, spec, next_slot_at, revision, paused, paused_at, resumed_at FROM warden_schedules WHERE next_slot_at <= ? ORDER BY next_slot_at LIMIT ?',
-      [now, limit],
-    );
-    return rows.map(dueOfRow);
+  /**
+   * Those of schedules `ids` whose next slot is due at `now`, oldest first. Only the given ids:
+   * schedules of other programs sharing the store (or left behind) are not this caller's to
+   * decide, and would crowd its own out of the `limit`.
+   */
+  async due(ids: readonly string[], now: number, limit: number): Promise<DueSchedule[]> {
+    const rows: Row[] = [];
+    for (const chunk of chunksOf(ids)) {
+      rows.push(
+        ...(await this.sql.read(
+          `SELECT id, spec, next_slot_at, revision, paused, paused_at, resumed_at FROM warden_schedules
+           WHERE next_slot_at <= ? AND id IN (${marks(chunk)}) ORDER BY next_slot_at LIMIT ?`,
+          [now, ...chunk, limit],
+        )),
+      );
+    }
+    return oldestFirst(rows, 'next_slot_at', limit).map(dueOfRow);
   }
 
   /** Schedule `id` if its next slot is due at `now`. */
@@ -275,15 +300,25 @@ export class ScheduleTable {
     return changed === 1;
   }
 
-  /** The earliest time anything is due: a schedule's next slot or a pending slot. */
-  async nextDueAt(): Promise<number | undefined> {
-    const rows = await this.sql.read(
-      `SELECT MIN(t) AS t FROM (
-        SELECT MIN(next_slot_at) AS t FROM warden_schedules
-        UNION ALL SELECT MIN(due_at) AS t FROM warden_schedule_slots WHERE status = 'pending'
-      ) due`,
-    );
-    return optNum(rows[0]?.t);
+  /**
+   * The earliest time anything of schedules `ids` is due: a next slot or a pending slot. Only
+   * the given ids: an overdue schedule nobody here serves (another program's, or one no longer
+   * defined) stays overdue, and counting it would wake the caller at once, pass after pass.
+   */
+  async nextDueAt(ids: readonly string[]): Promise<number | undefined> {
+    let earliest: number | undefined;
+    for (const chunk of chunksOf(ids)) {
+      const rows = await this.sql.read(
+        `SELECT MIN(t) AS t FROM (
+          SELECT MIN(next_slot_at) AS t FROM warden_schedules WHERE id IN (${marks(chunk)})
+          UNION ALL SELECT MIN(due_at) AS t FROM warden_schedule_slots WHERE status = 'pending' AND schedule_id IN (${marks(chunk)})
+        ) due`,
+        [...chunk, ...chunk],
+      );
+      const t = optNum(rows[0]?.t);
+      if (t !== undefined && (earliest === undefined || t < earliest)) earliest = t;
+    }
+    return earliest;
   }
 
   // ---- slots
@@ -322,14 +357,29 @@ export class ScheduleTable {
     return rows.map(slotOfRow);
   }
 
-  /** Pending slots due at `now`, and every started slot (oldest first). */
-  async live(now: number, limit: number): Promise<{ pending: SlotRecord[]; started: SlotRecord[] }> {
-    const pending = await this.sql.read(
-      `SELECT ${SLOT_COLUMNS} FROM warden_schedule_slots WHERE status = 'pending' AND due_at <= ? ORDER BY due_at, slot_at LIMIT ?`,
-      [now, limit],
-    );
-    const started = await this.sql.read(`SELECT ${SLOT_COLUMNS} FROM warden_schedule_slots WHERE status = 'started' ORDER BY slot_at LIMIT ?`, [limit]);
-    return { pending: pending.map(slotOfRow), started: started.map(slotOfRow) };
+  /** Of schedules `ids`: pending slots due at `now`, and every started slot (oldest first). */
+  async live(ids: readonly string[], now: number, limit: number): Promise<{ pending: SlotRecord[]; started: SlotRecord[] }> {
+    const pending: Row[] = [];
+    const started: Row[] = [];
+    for (const chunk of chunksOf(ids)) {
+      pending.push(
+        ...(await this.sql.read(
+          `SELECT ${SLOT_COLUMNS} FROM warden_schedule_slots WHERE status = 'pending' AND due_at <= ? AND schedule_id IN (${marks(chunk)})
+           ORDER BY due_at, slot_at LIMIT ?`,
+          [now, ...chunk, limit],
+        )),
+      );
+      started.push(
+        ...(await this.sql.read(
+          `SELECT ${SLOT_COLUMNS} FROM warden_schedule_slots WHERE status = 'started' AND schedule_id IN (${marks(chunk)}) ORDER BY slot_at LIMIT ?`,
+          [...chunk, limit],
+        )),
+      );
+    }
+    return {
+      pending: oldestFirst(pending, 'due_at', limit, 'slot_at').map(slotOfRow),
+      started: oldestFirst(started, 'slot_at', limit).map(slotOfRow),
+    };
   }
 
   /** How many slots of a schedule are pending. */

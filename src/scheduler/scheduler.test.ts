@@ -2,12 +2,13 @@
  * The scheduler on both stores, on the virtual clock: slots fire at their time and become one
  * durable run each; catch-up after downtime (`skip`, `latest`, `all`), overlap with a running
  * slot (`skip`, `queue`, `cancel_previous`, `allow`), pause, resume and trigger, jitter, start and
- * end dates, cron in a time zone, redefinition, and failures recorded with their dead letter.
+ * end dates, cron in a time zone, redefinition, failures recorded with their dead letter, and a
+ * store shared with another program's overdue schedules (woken only by its own).
  * "Downtime" is a scheduler closed while the clock moves on, then opened again.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defineRun, type DurableHost, type RunDefinition } from '../durable/index.ts';
-import { seededRandom } from '../runtime/index.ts';
+import { seededRandom, type Clock } from '../runtime/index.ts';
 import { startDurableHarness, waitFor, withStores, type DurableHarness } from '../testing/index.ts';
 import { defineSchedule, openScheduler, type Scheduler, type ScheduleSpec, type SlotInput } from './index.ts';
 
@@ -303,6 +304,53 @@ for (const c of withStores()) {
       expect(ran).toHaveLength(20);
       expect(new Set(ran).size).toBe(20);
       expect((await a.schedules.require('x')).counts.completed).toBe(20);
+    });
+
+    it("wakes only for its own schedules: another program's overdue schedule in the store neither keeps it busy nor delays its slots", async () => {
+      // Another program on the same store defined a schedule, asked for a manual slot and stopped:
+      // its cursor and its pending slot stay overdue, since nothing here serves them.
+      const otherRun = defineRun('other-work', async (_run, _slot: SlotInput) => 'ok');
+      const foreign = await openScheduler({
+        host: bench.host([otherRun], { owner: 'p9' }),
+        schedules: [defineSchedule({ id: 'foreign', run: otherRun, everyMs: MIN })],
+      });
+      await foreign.trigger('foreign');
+      await foreign.close();
+      // Each time this scheduler arms its next pass, on the virtual clock. A scheduler that spins
+      // (arms its next pass at once, again and again) is left unarmed after 100, so this test
+      // reports the count rather than spinning with it.
+      const wakes: number[] = [];
+      const clock: Clock = {
+        now: () => bench.clock.now(),
+        setTimer: (ms, callback) => {
+          wakes.push(bench.clock.now() + ms);
+          return wakes.length > 100 ? { cancel() {} } : bench.clock.setTimer(ms, callback);
+        },
+        sleep: (ms, signal) => bench.clock.sleep(ms, signal),
+      };
+      const quiet = bench.host([work], { owner: 'p3', leaseMs: 100 * HOUR });
+      scheduler = await openScheduler({
+        host: quiet,
+        clock,
+        schedules: [defineSchedule({ id: 'beat', run: work, everyMs: 10 * MIN })],
+        bus: bench.bus,
+        pollMs: HOUR,
+      });
+      scheduler.serve();
+      for (let i = 0; i < 100; i++) {
+        await waitFor(() => wakes.length > i, `pass ${i} is armed`);
+        await scheduler.idle(); // the slot's run has ended before the next slot comes
+        if (wakes[i]! > T0 + HOUR) break;
+        await bench.clock.advanceTo(wakes[i]!);
+      }
+      await scheduler.idle();
+      // One pass per slot over the hour (0, 10, ..., 60 minutes), not one pass after another at 0.
+      expect(wakes.filter((t) => t <= T0 + HOUR).map((t) => (t - T0) / MIN)).toEqual([0, 10, 20, 30, 40, 50, 60]);
+      expect(ran).toEqual(['beat@0', 'beat@10', 'beat@20', 'beat@30', 'beat@40', 'beat@50', 'beat@60']);
+      expect(bench.of('schedule.slot_started').map((e) => [e.scheduleId, e.lateMs])).toEqual(ran.map(() => ['beat', 0]));
+      // The other program's schedule is left as it was: not decided, not started, here.
+      expect(await scheduler.schedules.require('foreign')).toMatchObject({ nextSlotAt: T0 });
+      expect((await scheduler.schedules.slots({ scheduleId: 'foreign' })).map((x) => [x.kind, x.status])).toEqual([['manual', 'pending']]);
     });
 
     it('rejects a schedule whose run is not registered on the host, naming the field', async () => {

@@ -265,7 +265,7 @@ export class Scheduler {
   /** Step 1: record the due slots of each known schedule and move its cursor. */
   private async decide(now: number): Promise<{ due: number; missed: number }> {
     const plans: DecidedPlan[] = [];
-    for (const due of await this.table.due(now, this.config.batchSize)) {
+    for (const due of await this.table.due(this.scheduleIds, now, this.config.batchSize)) {
       const schedule = this.known.get(due.id);
       if (schedule === undefined) continue;
       plans.push({ due, plan: planDueSlots(due.schedule, due.nextSlotAt, now, due.paused, this.random, due.lastPause) });
@@ -295,7 +295,7 @@ export class Scheduler {
 
   /** Step 2: record how started slots ended; start the runs of slots whose start was cut short. */
   private async reconcile(now: number): Promise<number> {
-    const { started } = await this.table.live(now, this.config.batchSize);
+    const { started } = await this.table.live(this.scheduleIds, now, this.config.batchSize);
     let ended = 0;
     for (const slot of started) {
       if (!this.known.has(slot.scheduleId) || this.running.has(slot.runId)) continue;
@@ -319,7 +319,7 @@ export class Scheduler {
 
   /** Step 3: start due pending slots under their schedule's overlap and pause state. */
   private async startDue(now: number): Promise<{ started: number; missed: number }> {
-    const { pending, started } = await this.table.live(now, this.config.batchSize);
+    const { pending, started } = await this.table.live(this.scheduleIds, now, this.config.batchSize);
     const mine = pending.filter((s) => this.known.has(s.scheduleId));
     if (mine.length === 0) return { started: 0, missed: 0 };
     const active = new Map<string, SlotRecord[]>();
@@ -466,7 +466,7 @@ export class Scheduler {
     if (!this.serving || this.closed || this.timer !== undefined) return;
     let next = this.config.pollMs;
     try {
-      const at = await this.table.nextDueAt();
+      const at = await this.table.nextDueAt(this.scheduleIds);
       if (at !== undefined) next = Math.min(next, Math.max(0, at - this.clock.now()));
     } catch {
       // the store is unreachable: poll again after pollMs
