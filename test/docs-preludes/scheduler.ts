@@ -1,6 +1,7 @@
 /** Docs prelude: what the scheduler examples take from earlier: a runtime, a store, a durable host and a schedule. */
-import { startSupervisor } from 'warden/supervisor';
-import { openSchedules, schedulerChild } from 'warden/scheduler';
+declare const startSupervisor: typeof import('warden/supervisor').startSupervisor;
+declare const openSchedules: typeof import('warden/scheduler').openSchedules;
+declare const schedulerChild: typeof import('warden/scheduler').schedulerChild;
 declare const rt: import('warden/runtime').Runtime;
 declare const store: import('warden/store').Store;
 declare const host: import('warden/durable').DurableHost;
