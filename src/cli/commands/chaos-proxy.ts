@@ -61,8 +61,10 @@ Example:
     if (args.values.quiet !== true) {
       proxy.onDecision((d) => io.stdout.write(`#${d.seq} ${d.method} ${d.path} → ${d.fault === undefined ? 'pass' : `${d.fault.kind} (${d.rule})`}\n`));
     }
+    // Listen for the signals before saying where it listens: whoever reads the URL may stop it at once.
+    const stopping = untilStopped();
     io.stdout.write(`warden chaos-proxy: listening on ${proxy.url} → ${target} (${rules.length} rules, seed ${seed})\n`);
-    const signal = await untilStopped();
+    const signal = await stopping;
     await proxy.close();
     io.stdout.write(`warden chaos-proxy: stopped (${signal}) after ${proxy.totals.requests} requests, ${proxy.totals.faults} faults\n`);
     return 0;

@@ -48,8 +48,10 @@ Examples:
         if (isWardenError(e, 'INVALID_SPEC')) throw new UsageError((e as Error).message);
         throw listenError(e, port);
       }
+      // Listen for the signals before printing the URL: whoever reads it may stop the dashboard at once.
+      const stopping = untilStopped();
       io.stdout.write(`warden dashboard: ${dashboard.url}\n`);
-      const signal = await untilStopped();
+      const signal = await stopping;
       await dashboard.close();
       io.stdout.write(`warden dashboard: stopped (${signal})\n`);
       return 0;

@@ -233,8 +233,10 @@ Examples:
       server.runtime.events.on('supervisor.child_exited', (e) =>
         io.stderr.write(`warden memory: the graph service stopped (${failure(e.reason)}); restarting it\n`),
       );
+      // Listen for the signals before printing the URL: whoever reads it may stop the server at once.
+      const stopping = untilStopped();
       if (http) io.stderr.write(`warden memory: listening on ${server.url}\n`);
-      const stopped = await Promise.race([server.done, untilStopped()]);
+      const stopped = await Promise.race([server.done, stopping]);
       await server.close();
       const reason = await server.done;
       if (reason !== 'normal' && stopped !== 'SIGINT' && stopped !== 'SIGTERM') {

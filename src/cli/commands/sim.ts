@@ -71,8 +71,10 @@ Example (the script format, with a whole example script: docs/sim-and-chaos.md,
     } catch (e) {
       throw listenError(e, port);
     }
+    // Listen for the signals before saying where it listens: whoever reads the URL may stop it at once.
+    const stopping = untilStopped();
     io.stdout.write(`warden sim: listening on ${server.url}\n  OpenAI baseURL:    ${server.openaiBaseURL}\n  Anthropic baseURL: ${server.anthropicBaseURL}\n`);
-    const signal = await untilStopped();
+    const signal = await stopping;
     await server.close();
     io.stdout.write(`warden sim: stopped (${signal}) after ${server.requestCount} requests\n`);
     return 0;
