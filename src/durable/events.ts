@@ -48,6 +48,10 @@ declare module '../runtime/index.ts' {
     'effect.done': { readonly runId: string; readonly effect: string; readonly key: string };
     /** An effect's intent was recorded but not its outcome (a crash in between). */
     'effect.uncertain': { readonly runId: string; readonly effect: string; readonly key: string; readonly reconciled: 'done' | 'not_done' | 'escalated' };
+    /** A step with `reconcile` is about to run: its intent is recorded. */
+    'step.intent': { readonly runId: string; readonly step: string; readonly seq: number; readonly key: string };
+    /** A step with `reconcile` was started but its outcome was lost in a crash; `reconcile` said what happened. */
+    'step.uncertain': { readonly runId: string; readonly step: string; readonly seq: number; readonly key: string; readonly reconciled: 'done' | 'not_done' };
     'dlq.added': { readonly id: string; readonly source: string; readonly runId: string | undefined };
     'dlq.replayed': { readonly id: string; readonly runId: string | undefined };
     'dlq.discarded': { readonly id: string };

@@ -11,6 +11,10 @@
  * to the effect's `reconcile` function, or, without one, the run suspends with reason
  * `uncertain_effect` until a person says what happened. It is never blindly retried.
  *
+ * A step runs again if a crash interrupts it (at least once), unless it is given `reconcile`:
+ * then it is recorded intent → done like an effect, and one interrupted by a crash goes to its
+ * `reconcile` on resume (done: its value is journaled; not done: it runs again).
+ *
  * Once something ends the run (a suspension, a cancellation, a fence, a journal write refused
  * because the store's disk is full: `JournalFullError`), every later call throws the same thing
  * again, so run code that catches it cannot carry on writing.
@@ -132,8 +136,10 @@ export class RunContext {
     const seq = this.seq++;
     const entry = this.journal.get(seq);
     if (entry !== undefined) return this.replay(entry, 'step', name) as T;
+    const call = (attempt: number, signal: AbortSignal): T | PromiseLike<T> => fn({ signal, attempt });
+    if (options.reconcile !== undefined) return this.reconciledStep(seq, name, options, call) as Promise<T>;
     await this.approve('step', name, seq, options);
-    return this.execute(seq, 'step', name, options, (attempt, signal) => fn({ signal, attempt }), undefined) as Promise<T>;
+    return this.execute(seq, 'step', name, options, call, undefined) as Promise<T>;
   }
 
   /**
@@ -189,6 +195,42 @@ export class RunContext {
     }
     this.emit({ type: 'effect.intent', runId: this.id, effect: name, key });
     return this.execute(seq, 'effect', name, options, call, key) as Promise<T>;
+  }
+
+  /**
+   * A step with `reconcile`: its intent is recorded (with the effects, under the key
+   * `${runId}:${seq}:${name}`) before it first runs and marked done with its journaled outcome.
+   * On resume, an intent without an outcome (a crash while it ran) goes to `reconcile`: done
+   * journals the value it gives, not done runs the step again.
+   */
+  private async reconciledStep(seq: number, name: string, options: StepOptions, call: (attempt: number, signal: AbortSignal) => unknown): Promise<unknown> {
+    const reconcile = options.reconcile;
+    if (typeof reconcile !== 'function') throw new InvalidSpecError(`step "${name}"`, 'reconcile', reconcile, 'must be a function');
+    const key = `${this.id}:${seq}:${name}`;
+    const existing = await this.env.store.getEffect(key);
+    if (existing !== undefined && existing.status !== 'not_done') {
+      // Started before, outcome not journaled: ask what happened.
+      const verdict = await reconcile({ idempotencyKey: key, name, args: options.args });
+      this.gate();
+      if (verdict.done) {
+        this.emit({ type: 'step.uncertain', runId: this.id, step: name, seq, key, reconciled: 'done' });
+        return this.record(seq, 'step', name, verdict.value, key);
+      }
+      this.emit({ type: 'step.uncertain', runId: this.id, step: name, seq, key, reconciled: 'not_done' });
+      return this.execute(seq, 'step', name, options, call, key);
+    }
+    await this.approve('step', name, seq, options);
+    this.env.fence.check(`record intent of step "${name}" in run ${this.id}`);
+    try {
+      await this.env.store.recordEffectIntent(
+        { key, runId: this.id, seq, name, intentAt: this.env.clock.now(), ...(options.args === undefined ? {} : { input: options.args }) },
+        this.epoch,
+      );
+    } catch (e) {
+      throw this.journalFailure(e, `the intent of step "${name}"`, seq);
+    }
+    this.emit({ type: 'step.intent', runId: this.id, step: name, seq, key });
+    return this.execute(seq, 'step', name, options, call, key);
   }
 
   /** The clock's time, journaled: the same value on every replay. */
@@ -262,7 +304,7 @@ export class RunContext {
       throw error;
     }
     await this.write({ runId: this.id, seq, name, kind, outcome: 'ok', ...(j.json === undefined ? {} : { valueJson: j.json }), at }, effectKey);
-    if (effectKey !== undefined) this.emitDone(name, seq, effectKey);
+    if (effectKey !== undefined && kind === 'effect') this.emitDone(name, seq, effectKey);
     else this.emit({ type: 'run.step_completed', runId: this.id, step: name, seq, kind, outcome: 'ok' });
     return fromJournalJson(j.json);
   }

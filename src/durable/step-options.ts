@@ -2,7 +2,8 @@
  * What a step or effect is given and how it is configured: the context its function receives
  * (the run's signal, the attempt number and, for an effect, its idempotency key), and the
  * options of `run.step` and `run.effect` (retries, approval, reconciliation) with their
- * defaults.
+ * defaults. A step given `reconcile` is recorded intent → done like an effect, so a crash while
+ * it ran is reconciled on resume instead of running it again.
  */
 import type { Policy } from '../resilience/index.ts';
 import type { Json } from '../store/index.ts';
@@ -32,9 +33,25 @@ export interface StepOptions {
   readonly args?: Json;
   /** For approval policies: its estimated cost, USD. */
   readonly costUsd?: number;
+  /**
+   * For a step that is not idempotent: record its intent before it runs, and if a crash loses
+   * its outcome, ask this what happened on resume instead of running it again. `{ done: true,
+   * value }` journals `value` as the step's result; `{ done: false }` runs it again. Without it
+   * (the default) a step interrupted by a crash simply runs again: at least once.
+   */
+  readonly reconcile?: (info: ReconcileInfo) => Promise<ReconcileResult> | ReconcileResult;
 }
 
 export type ReconcileResult = { readonly done: true; readonly value?: unknown } | { readonly done: false };
+
+/** What a `reconcile` function is asked about: the step or effect whose outcome a crash lost. */
+export interface ReconcileInfo {
+  /** The effect's idempotency key; for a step, `${runId}:${seq}:${name}`, stable across resumes. */
+  readonly idempotencyKey: string;
+  readonly name: string;
+  /** The `args` option it was given. */
+  readonly args: Json | undefined;
+}
 
 export interface EffectOptions extends StepOptions {
   /** The idempotency key. @default `${runId}:${seq}:${name}` (unique per run and position) */
@@ -44,9 +61,5 @@ export interface EffectOptions extends StepOptions {
    * whether the key was done. `{ done: false }` lets the effect run again, with the same key.
    * Without it, an uncertain effect suspends the run (`uncertain_effect`).
    */
-  readonly reconcile?: (info: {
-    readonly idempotencyKey: string;
-    readonly name: string;
-    readonly args: Json | undefined;
-  }) => Promise<ReconcileResult> | ReconcileResult;
+  readonly reconcile?: (info: ReconcileInfo) => Promise<ReconcileResult> | ReconcileResult;
 }
