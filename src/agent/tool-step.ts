@@ -2,7 +2,8 @@
  * A tool step: run one tool call the model asked for, and say what the model is told.
  * - Arguments that are not JSON, or fail the tool's schema, are the model's mistake: it is told,
  *   and nothing is journaled (the check is deterministic, so a replay reaches the same verdict).
- * - A plain tool runs as the journaled step `tool#<model step>.<n> <name>` (at least once); an
+ * - A plain tool runs as the journaled step `tool#<model step>.<n> <name>` (at least once, or,
+ *   with `reconcile`, asked about instead of run again when a crash interrupted it); an
  *   effect (`effect` or `irreversible`) as a journaled effect (at most once, with an idempotency
  *   key, and its `reconcile` deciding one whose outcome a crash lost); an irreversible one waits
  *   for approval first. A denied approval is told to the model as a call that was not done.
@@ -93,12 +94,11 @@ export class ToolStep {
         throw e;
       }
     };
-    const options = { tool: call.name, args, ...(tool.retry === undefined ? {} : { retry: tool.retry }) };
-    if (tool.effect !== true && tool.irreversible !== true) return execution.journal.step(name, run, options);
     const reconcile = tool.reconcile;
-    return execution.journal.effect(name, run, {
-      ...options,
-      irreversible: tool.irreversible === true,
+    const options = {
+      tool: call.name,
+      args,
+      ...(tool.retry === undefined ? {} : { retry: tool.retry }),
       ...(reconcile === undefined
         ? {}
         : {
@@ -107,7 +107,9 @@ export class ToolStep {
               return verdict.done ? { done: true as const, value: { content: resultText(verdict.value, maxChars), isError: false } } : { done: false as const };
             },
           }),
-    });
+    };
+    if (tool.effect !== true && tool.irreversible !== true) return execution.journal.step(name, run, options);
+    return execution.journal.effect(name, run, { ...options, irreversible: tool.irreversible === true });
   }
 }
 

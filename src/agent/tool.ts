@@ -5,7 +5,8 @@
  * What a tool call does to the journal, by kind:
  * - a plain tool is a journaled step: its result is recorded, and a resumed run reads it back
  *   instead of calling the tool again (a call whose result was not recorded before a crash runs
- *   again: steps are at-least-once, so plain tools should be safe to repeat: reads, searches);
+ *   again: steps are at-least-once, so plain tools should be safe to repeat: reads, searches;
+ *   or given a `reconcile`, which a call interrupted by a crash is asked about instead);
  * - `effect: true`: a side effect done at most once, with an idempotency key (`ctx.idempotencyKey`,
  *   forward it to the service) and an optional `reconcile` for an outcome lost in a crash;
  * - `irreversible: true`: an effect that waits for a person's approval before it runs (the run
@@ -49,8 +50,10 @@ export interface ToolSpec<I, O> {
   /** An effect that needs a person's approval before it runs. @default false */
   readonly irreversible?: boolean;
   /**
-   * For effects: decide one whose outcome was lost in a crash (was the key done?). Without it, an
-   * uncertain effect suspends the run until a person says what happened.
+   * Decide a call whose outcome was lost in a crash (for an effect: was the key done?). Without
+   * it, an uncertain effect suspends the run until a person says what happened. On a plain tool
+   * it makes the call's step record its intent, and a call a crash interrupted is asked about
+   * on resume instead of run again (the key is the step's, `<runId>:<seq>:<step name>`).
    */
   readonly reconcile?: (info: {
     readonly idempotencyKey: string;
@@ -123,9 +126,6 @@ export function tool<I, O>(spec: ToolSpec<I, O>): Tool<I, O> {
   }
   if (spec.reconcile !== undefined && typeof spec.reconcile !== 'function')
     throw new InvalidSpecError(subject, 'reconcile', spec.reconcile, 'must be a function');
-  if (spec.reconcile !== undefined && spec.effect !== true && spec.irreversible !== true) {
-    throw new InvalidSpecError(subject, 'reconcile', 'reconcile', 'only applies to effects (set effect: true)');
-  }
   if (spec.retry !== undefined && typeof (spec.retry as { execute?: unknown }).execute !== 'function') {
     throw new InvalidSpecError(subject, 'retry', spec.retry, 'must be a policy (new Retry({...}))');
   }
