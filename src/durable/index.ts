@@ -42,7 +42,7 @@ export type { RunHandle, RunOutcome } from './run-outcome.ts';
 export type { RetentionPolicy } from './retention.ts';
 export { RunContext } from './run-context.ts';
 export type { RunNote } from './run-context.ts';
-export type { StepContext, EffectContext, StepOptions, EffectOptions, ReconcileResult, ReconcileInfo } from './step-options.ts';
+export type { StepContext, EffectContext, StepOptions, EffectOptions, ReconcileResult } from './step-options.ts';
 export { requireApproval, approvalReason } from './approval-policy.ts';
 export type { ApprovalPolicy, ActionDescriptor } from './approval-policy.ts';
 export { Approvals } from './approvals.ts';
