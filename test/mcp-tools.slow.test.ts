@@ -37,10 +37,16 @@ function ofType<T extends WardenEvent['type']>(seen: readonly WardenEvent[], typ
   return seen.filter((e): e is Extract<WardenEvent, { type: T }> => e.type === type);
 }
 
+/**
+ * Whether the fixture server with this pid still runs: its /proc entry is there, it has not
+ * exited (a killed process stays a zombie, state Z, until its parent reaps it, which a loaded
+ * machine may leave for a while), and it is still the fixture (not a new process given the pid).
+ */
 const isAlive = (pid: number): boolean => {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X' && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('mcp-unruly-server');
   } catch {
     return false;
   }
