@@ -198,6 +198,10 @@ export class TraceBridge implements Disposable {
       },
       'effect.uncertain': (e) =>
         this.runs.get(e.runId)?.span.addEvent('effect uncertain', { 'warden.effect.name': e.effect, 'warden.effect.reconciled': e.reconciled }, time(e.at)),
+      'step.uncertain': (e) =>
+        this.runs
+          .get(e.runId)
+          ?.span.addEvent('step uncertain', { [WARDEN.step]: e.step, [WARDEN.seq]: e.seq, 'warden.step.reconciled': e.reconciled }, time(e.at)),
       'approval.requested': (e) => {
         const run = this.runs.get(e.runId);
         const parent = run === undefined ? ROOT_CONTEXT : runContext(run.traceId, e.runId);
