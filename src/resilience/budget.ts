@@ -225,7 +225,7 @@ export class Budget implements Policy {
   private readonly reserved: Amounts = { usd: 0, tokens: 0, steps: 0 };
 
   constructor(options: BudgetOptions, parent?: Budget) {
-    const subject = typeof options.scope === 'string' ? `budget "${options.scope}"` : 'budget';
+    const subject = typeof options?.scope === 'string' ? `budget "${options.scope}"` : 'budget';
     const { scope, pricing, ledger, clock, bus, ...rest } = parseWith(subject, optionsSchema, options);
     this.parent = parent;
     this.scope = parent === undefined ? scope : `${parent.scope}/${scope}`;
