@@ -46,7 +46,12 @@ export class RateTracker {
   }
 
   /** Change the bound, the window or the cool-down (each given); the windows keep what they hold. */
-  retune(change: { readonly max?: number; readonly windowMs?: number; readonly severity?: AlertSeverity; readonly cooldownMs?: number }): void {
+  retune(change: {
+    readonly max?: number | undefined;
+    readonly windowMs?: number | undefined;
+    readonly severity?: AlertSeverity | undefined;
+    readonly cooldownMs?: number | undefined;
+  }): void {
     if (change.max !== undefined) this.rule.max = change.max;
     if (change.severity !== undefined) this.rule.severity = change.severity;
     if (change.cooldownMs !== undefined) this.gate.cooldownMs = change.cooldownMs;

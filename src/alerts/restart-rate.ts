@@ -86,12 +86,7 @@ export class RestartRateMonitor implements Disposable {
    */
   configure(patch: RestartRateTunables): void {
     const p = parseWith(`restart-rate monitor "${this.name}"`, tunablesSchema, patch);
-    this.tracker.retune({
-      ...(p.maxRestarts === undefined ? {} : { max: p.maxRestarts }),
-      ...(p.windowMs === undefined ? {} : { windowMs: p.windowMs }),
-      ...(p.cooldownMs === undefined ? {} : { cooldownMs: p.cooldownMs }),
-      ...(p.severity === undefined ? {} : { severity: p.severity }),
-    });
+    this.tracker.retune({ max: p.maxRestarts, windowMs: p.windowMs, cooldownMs: p.cooldownMs, severity: p.severity });
     this.bus.emit({ type: 'policy.configured', kind: 'restart_rate_monitor', policy: this.name, changed: Object.keys(p) });
   }
 

@@ -112,12 +112,7 @@ export class SpendRateMonitor implements Disposable {
    */
   configure(patch: SpendRateTunables): void {
     const p = parseWith(`spend-rate monitor "${this.name}"`, tunablesSchema, patch);
-    this.tracker.retune({
-      ...(p.maxPerWindow === undefined ? {} : { max: p.maxPerWindow }),
-      ...(p.windowMs === undefined ? {} : { windowMs: p.windowMs }),
-      ...(p.cooldownMs === undefined ? {} : { cooldownMs: p.cooldownMs }),
-      ...(p.severity === undefined ? {} : { severity: p.severity }),
-    });
+    this.tracker.retune({ max: p.maxPerWindow, windowMs: p.windowMs, cooldownMs: p.cooldownMs, severity: p.severity });
     this.bus.emit({ type: 'policy.configured', kind: 'spend_rate_monitor', policy: this.name, changed: Object.keys(p) });
   }
 
