@@ -25,7 +25,7 @@
  *   limits: [{ kind: 'memory-sync', max: 1, maxStarts: 3, windowMs: 60_000, action: 'refuse' }],
  * });
  * const restarts = new RestartRateMonitor({ bus: rt.events, maxRestarts: 5, windowMs: 60_000 });
- * const sink = new WebhookSink({ bus: rt.events, url: 'https://hooks.example.com/services/T0/B0/XXXX' });
+ * const sink = new WebhookSink({ bus: rt.events, url: 'https://hooks.example.com/warden/alerts' });
  *
  * subagents.admit('memory-sync');   // throws SubagentLimitError if one already runs
  * ```
