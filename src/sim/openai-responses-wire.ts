@@ -18,8 +18,8 @@
  * trailing assistant message is continued (the simulated server's prefill, for resume tests).
  */
 import { z } from 'zod';
-import { formatPath } from '../resilience/index.ts';
 import { sseEvent } from './http.ts';
+import { refusedRequest } from './openai-wire.ts';
 import { chunks, textPieces, type Planned, type SimPrompt } from './script.ts';
 
 const part = z.looseObject({ type: z.string(), text: z.string().optional() });
@@ -93,14 +93,7 @@ export type ResponsesParsed =
 /** Check a Responses API request body and reduce it to a prompt. */
 export function parseResponsesRequest(body: unknown): ResponsesParsed {
   const r = request.safeParse(body);
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    const param = issue === undefined ? null : formatPath(issue.path);
-    if (issue?.path.length === 1 && issue.path[0] === 'model' && issue.code === 'invalid_type') {
-      return { ok: false, param: 'model', message: 'Missing required parameter: model.' };
-    }
-    return { ok: false, param, message: `Invalid value for '${param ?? 'body'}': ${issue?.message ?? 'invalid request'}.` };
-  }
+  if (!r.success) return refusedRequest(r.error, 'Missing required parameter: model.');
   const b = r.data;
   if (typeof b.previous_response_id === 'string') {
     return { ok: false, param: 'previous_response_id', message: 'The simulated server stores no responses: send the whole conversation in `input`.' };

@@ -67,17 +67,21 @@ export type OpenAIParsed =
   | { readonly ok: true; readonly prompt: SimPrompt; readonly stream: boolean; readonly includeUsage: boolean }
   | { readonly ok: false; readonly param: string | null; readonly message: string };
 
+/**
+ * OpenAI's answer to a request body its schema refused, from the first issue: the parameter and
+ * a message; a missing model is worded `missingModel` (each OpenAI API words it its own way).
+ */
+export function refusedRequest(error: z.ZodError, missingModel: string): { readonly ok: false; readonly param: string | null; readonly message: string } {
+  const issue = error.issues[0];
+  const param = issue === undefined ? null : formatPath(issue.path);
+  if (issue?.path.length === 1 && issue.path[0] === 'model' && issue.code === 'invalid_type') return { ok: false, param: 'model', message: missingModel };
+  return { ok: false, param, message: `Invalid value for '${param ?? 'body'}': ${issue?.message ?? 'invalid request'}.` };
+}
+
 /** Check an OpenAI request body and reduce it to a prompt. */
 export function parseOpenAIRequest(body: unknown): OpenAIParsed {
   const r = request.safeParse(body);
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    const param = issue === undefined ? null : formatPath(issue.path);
-    if (issue?.path.length === 1 && issue.path[0] === 'model' && issue.code === 'invalid_type') {
-      return { ok: false, param: 'model', message: 'you must provide a model parameter' };
-    }
-    return { ok: false, param, message: `Invalid value for '${param ?? 'body'}': ${issue?.message ?? 'invalid request'}.` };
-  }
+  if (!r.success) return refusedRequest(r.error, 'you must provide a model parameter');
   const b = r.data;
   if (b.stream_options != null && b.stream !== true) {
     return { ok: false, param: 'stream_options', message: "The 'stream_options' parameter is only allowed when 'stream' is enabled." };
